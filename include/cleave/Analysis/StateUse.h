@@ -1,0 +1,33 @@
+//===- StateUse.h - How an expression uses program state ------*- C++ -*-===//
+//
+// Classifies one use of a CLEAVE_STATE variable as a read, a write, or both,
+// from the expression around it: `x = 1` writes, `++x` and `m[k] -= 1` read
+// and write, `m.at(k)` through a const method reads. Anything the rules do
+// not recognize counts as read and write, which is always safe.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_ANALYSIS_STATEUSE_H
+#define CLEAVE_ANALYSIS_STATEUSE_H
+
+#include "cleave/Frontend/Program.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Expr.h"
+
+namespace cleave {
+
+/// How the expression containing \p Ref uses the state variable it names.
+StateAccess classifyStateUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
+
+/// True when \p Ref sits in an unevaluated operand (sizeof, alignof,
+/// decltype, noexcept, typeid of a non-polymorphic type): no access at all.
+bool isUnevaluatedUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
+
+/// The CLEAVE_STATE variable \p D declares, if it is one (the annotation may
+/// sit on any redeclaration).
+const clang::VarDecl *asStateVar(const clang::Decl *D);
+
+} // namespace cleave
+
+#endif // CLEAVE_ANALYSIS_STATEUSE_H

@@ -1,0 +1,42 @@
+//===- Build.h - The `cleave build` pipeline -------------------*- C++ -*-===//
+//
+// Runs the frontend over every source of the compile database, checks the
+// program as a whole (routes, names, state definitions), writes the
+// deployment and, unless told not to, builds its handler library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_DRIVER_BUILD_H
+#define CLEAVE_DRIVER_BUILD_H
+
+#include "clang/Tooling/CompilationDatabase.h"
+
+#include <string>
+#include <vector>
+
+namespace cleave {
+
+struct BuildOptions {
+  std::string OutDir = "cleave-out";
+  std::string Name;               ///< deployment name; default: first source
+  bool RunBuild = true;           ///< build OUT/build after writing OUT
+  bool Verbose = true;            ///< progress lines on stderr
+  std::string RuntimeIncludeDir;  ///< defaults to the configured one
+  std::string ResourceDir;        ///< defaults to the configured one
+};
+
+/// Runs `cleave build`. Returns the process exit code: 0 on success, 1 when
+/// any diagnostic error was reported or a step failed.
+int runBuild(const clang::tooling::CompilationDatabase &DB,
+             const std::vector<std::string> &Sources,
+             const BuildOptions &Opts);
+
+/// The flags to compile the rewritten copy of a unit: the compile command
+/// without the compiler, the input, the output and dependency-file options,
+/// with relative include paths made absolute.
+std::vector<std::string>
+flagsForRewrittenUnit(const clang::tooling::CompileCommand &Cmd);
+
+} // namespace cleave
+
+#endif // CLEAVE_DRIVER_BUILD_H

@@ -1,0 +1,47 @@
+//===- Output.h - Write a deployment to disk ------------------*- C++ -*-===//
+//
+// Writes OUT/: the rewritten units and their glue under src/, the module
+// table (src/cleave_module.cpp), a CMake project that builds the handler
+// library, and manifest.yaml. Optionally builds the project into OUT/build.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_EMIT_OUTPUT_H
+#define CLEAVE_EMIT_OUTPUT_H
+
+#include "cleave/Frontend/Program.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace cleave {
+
+struct OutputOptions {
+  std::string OutDir;
+  std::string RuntimeIncludeDir; ///< where <cleave/handler.h> lives
+};
+
+/// The library file name the generated CMake project produces.
+inline constexpr const char *ArtifactPath = "build/libcleave_handlers.so";
+
+/// The manifest as YAML text.
+std::string renderManifest(const Program &P, const std::string &SourceBase);
+
+/// The module table source: handler table and state registry.
+std::string renderModuleSource(const Program &P);
+
+/// The CMake project that builds the handler library.
+std::string renderCMakeLists(const Program &P, const OutputOptions &Opts);
+
+/// Writes every file of the deployment under Opts.OutDir.
+llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
+                            const std::string &SourceBase);
+
+/// Configures and builds OUT/build with CMake, logging to
+/// OUT/build/cleave-build.log; on failure the error carries the log's tail.
+llvm::Error buildDeployment(const OutputOptions &Opts, bool Verbose);
+
+} // namespace cleave
+
+#endif // CLEAVE_EMIT_OUTPUT_H

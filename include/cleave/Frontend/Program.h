@@ -1,0 +1,122 @@
+//===- Program.h - The program model shared by all phases ------*- C++ -*-===//
+//
+// What the frontend learns from each translation unit, as plain data that
+// outlives the AST: annotated functions, state variables, and enough of the
+// call graph to follow calls across translation units. Later phases
+// (placement, emission, the manifest) read only this model.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_FRONTEND_PROGRAM_H
+#define CLEAVE_FRONTEND_PROGRAM_H
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cleave {
+
+/// A source position that outlives its SourceManager.
+struct SourcePos {
+  std::string File; ///< absolute path
+  unsigned Line = 0;
+  unsigned Column = 0;
+
+  bool valid() const { return Line != 0; }
+  /// "file:line:col", with the file relative to \p Base when it lies below.
+  std::string str(const std::string &Base = "") const;
+};
+
+/// A function's resource profile (CLEAVE_FUNCTION options).
+struct Resources {
+  unsigned MemoryMiB = 256;
+  unsigned TimeoutSec = 30;
+  unsigned Gpu = 0;
+  unsigned Concurrency = 0; ///< 0: the runtime's default
+  bool Isolate = false;
+
+  bool operator==(const Resources &O) const {
+    return MemoryMiB == O.MemoryMiB && TimeoutSec == O.TimeoutSec &&
+           Gpu == O.Gpu && Concurrency == O.Concurrency && Isolate == O.Isolate;
+  }
+};
+
+/// An HTTP trigger ("POST /orders").
+struct Trigger {
+  std::string Method;
+  std::string Path;
+  std::string str() const { return Method + " " + Path; }
+};
+
+enum class StateAccess { Read = 1, Write = 2, ReadWrite = 3 };
+
+inline StateAccess operator|(StateAccess A, StateAccess B) {
+  return static_cast<StateAccess>(static_cast<int>(A) | static_cast<int>(B));
+}
+const char *accessName(StateAccess A);
+
+enum class Consistency { Linearizable, Eventual };
+const char *consistencyName(Consistency C);
+
+struct Param {
+  std::string Name;
+  std::string Type;     ///< as written, for people: "const Order &"
+  std::string CodeType; ///< fully qualified value type, for generated code
+};
+
+/// A function definition seen in some translation unit: annotated or a
+/// plain helper, so that calls can be followed through helpers.
+struct FunctionNode {
+  std::string USR;
+  std::string Name; ///< qualified, without anonymous namespaces
+  SourcePos Pos;
+  std::vector<std::string> Callees; ///< USRs, in order of first call
+  std::map<std::string, StateAccess> State; ///< direct uses, by state name
+
+  // Annotated functions only.
+  bool IsEntry = false;
+  bool IsFunction = false; ///< carries CLEAVE_FUNCTION
+  std::optional<Trigger> Route;
+  SourcePos RoutePos;
+  Resources Res;
+  std::vector<Param> Params;
+  std::string Returns;     ///< as written
+  std::string ReturnsCode; ///< fully qualified, "void" for none
+  std::string HandlerSymbol;
+};
+
+struct StateVar {
+  std::string Name; ///< qualified; the key in the state store
+  std::string Type;
+  Consistency Cons = Consistency::Linearizable;
+  SourcePos Pos;
+  std::string OpsSymbol; ///< the StateOps object in generated glue
+};
+
+/// Everything one translation unit contributes.
+struct TranslationUnit {
+  std::string Source;            ///< absolute path of the main file
+  std::string OutputName;        ///< file name under OUT/src
+  std::vector<std::string> Flags; ///< compile flags to build the rewritten copy
+  std::string Rewritten; ///< the rewritten source, without glue
+  std::string Glue;      ///< generated code appended to it
+  std::vector<FunctionNode> Functions;
+  std::vector<StateVar> States; ///< defined in this unit
+};
+
+/// The whole program, all translation units together.
+struct Program {
+  std::string Name;
+  std::vector<TranslationUnit> Units;
+
+  /// Annotated functions across all units, in unit then source order.
+  std::vector<const FunctionNode *> annotated() const;
+  const FunctionNode *findFunction(const std::string &USR) const;
+  /// State used by \p F and everything it calls, through helpers in any unit.
+  std::map<std::string, StateAccess> stateUsedBy(const FunctionNode &F) const;
+};
+
+} // namespace cleave
+
+#endif // CLEAVE_FRONTEND_PROGRAM_H

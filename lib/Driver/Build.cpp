@@ -1,0 +1,263 @@
+//===- Build.cpp - The `cleave build` pipeline ---------------------------===//
+
+#include "cleave/Driver/Build.h"
+
+#include "cleave/Config.h"
+#include "cleave/Emit/Output.h"
+#include "cleave/Frontend/Diagnostics.h"
+#include "cleave/Frontend/Frontend.h"
+
+#include "clang/Basic/DiagnosticOptions.h"
+#include "clang/Basic/FileManager.h"
+#include "clang/Basic/LangOptions.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Frontend/TextDiagnosticPrinter.h"
+#include "clang/Tooling/ArgumentsAdjusters.h"
+#include "clang/Tooling/Tooling.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace clang;
+
+namespace cleave {
+
+namespace {
+
+/// Diagnostics about the program as a whole, reported after every unit's
+/// AST is gone: files are reopened to show the source line and caret.
+class ProgramDiagnostics {
+public:
+  ProgramDiagnostics()
+      : DiagOpts(new DiagnosticOptions()),
+        Printer(llvm::errs(), DiagOpts.get()),
+        Diags(new DiagnosticIDs(), DiagOpts.get(), &Printer,
+              /*ShouldOwnClient=*/false),
+        FM(FileSystemOptions()), SM(Diags, FM), Report(Diags) {
+    DiagOpts->ShowColors = llvm::errs().has_colors();
+    Diags.setSourceManager(&SM);
+    Printer.BeginSourceFile(LangOpts, nullptr);
+  }
+  ~ProgramDiagnostics() { Printer.EndSourceFile(); }
+
+  SourceLocation locate(const SourcePos &P) {
+    if (!P.valid())
+      return {};
+    auto FE = FM.getOptionalFileRef(P.File);
+    if (!FE)
+      return {};
+    FileID FID = SM.getOrCreateFileID(*FE, SrcMgr::C_User);
+    return SM.translateLineCol(FID, P.Line, P.Column);
+  }
+
+  Reporter &report() { return Report; }
+  bool failed() const { return Diags.hasErrorOccurred(); }
+
+private:
+  LangOptions LangOpts;
+  IntrusiveRefCntPtr<DiagnosticOptions> DiagOpts;
+  TextDiagnosticPrinter Printer;
+  DiagnosticsEngine Diags;
+  FileManager FM;
+  SourceManager SM;
+  Reporter Report;
+};
+
+/// Checks what no single unit can see. Returns false after reporting errors.
+bool checkProgram(const Program &P) {
+  ProgramDiagnostics D;
+  Reporter &R = D.report();
+
+  std::map<std::string, const FunctionNode *> Routes, Names;
+  for (const FunctionNode *F : P.annotated()) {
+    auto [It, New] = Names.emplace(F->Name, F);
+    if (!New) {
+      R.error(D.locate(F->Pos), "another annotated function is also named '" +
+                                    F->Name +
+                                    "'; deployment names must be unique");
+      R.note(D.locate(It->second->Pos), "the other one is here");
+    }
+    if (!F->IsEntry)
+      continue;
+    auto [RIt, RNew] = Routes.emplace(F->Route->str(), F);
+    if (!RNew) {
+      R.error(D.locate(F->RoutePos), "route '" + F->Route->str() +
+                                         "' is already served by entry '" +
+                                         RIt->second->Name + "'");
+      R.note(D.locate(RIt->second->RoutePos), "first served here");
+    }
+  }
+
+  std::map<std::string, const StateVar *> Defined;
+  for (const auto &U : P.Units)
+    for (const StateVar &V : U.States) {
+      auto [It, New] = Defined.emplace(V.Name, &V);
+      if (!New) {
+        R.error(D.locate(V.Pos), "state variable '" + V.Name +
+                                     "' is defined in two translation units");
+        R.note(D.locate(It->second->Pos), "the other definition is here");
+      }
+    }
+  llvm::StringSet<> Reported;
+  for (const auto &U : P.Units)
+    for (const FunctionNode &F : U.Functions)
+      for (const auto &[Name, Access] : F.State)
+        if (!Defined.count(Name) && Reported.insert(Name).second)
+          R.error(D.locate(F.Pos),
+                  "state variable '" + Name + "' is used by '" + F.Name +
+                      "' but defined in none of the translation units given "
+                      "to cleave");
+  return !D.failed();
+}
+
+bool isOptionWithValue(llvm::StringRef A) {
+  return A == "-o" || A == "-MF" || A == "-MT" || A == "-MQ" ||
+         A == "-Xclang" || A == "-x";
+}
+
+bool isPathOption(llvm::StringRef A) {
+  return A == "-I" || A == "-isystem" || A == "-iquote" || A == "-idirafter" ||
+         A == "-include" || A == "-imacros" || A == "-isysroot" ||
+         A == "--sysroot";
+}
+
+std::string absoluteIn(llvm::StringRef Dir, llvm::StringRef Path) {
+  if (llvm::sys::path::is_absolute(Path))
+    return Path.str();
+  llvm::SmallString<256> Abs(Dir);
+  llvm::sys::path::append(Abs, Path);
+  llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+  return std::string(Abs);
+}
+
+} // namespace
+
+std::vector<std::string>
+flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
+  std::vector<std::string> Out;
+  const auto &Args = Cmd.CommandLine;
+  std::string Input = absoluteIn(Cmd.Directory, Cmd.Filename);
+  for (size_t I = 1; I < Args.size(); ++I) {
+    llvm::StringRef A = Args[I];
+    if (A == "-c" || A == "-S" || A == "-E" || A == "-MD" || A == "-MMD" ||
+        A == "-MP" || A == "--" || A == "-fsyntax-only")
+      continue;
+    if (isOptionWithValue(A)) {
+      ++I;
+      continue;
+    }
+    if (A.starts_with("-o") || A.starts_with("-MF") || A.starts_with("-MT") ||
+        A.starts_with("-MQ"))
+      continue;
+    if (!A.starts_with("-") && absoluteIn(Cmd.Directory, A) == Input)
+      continue;
+    if (isPathOption(A) && I + 1 < Args.size()) {
+      Out.push_back(A.str());
+      Out.push_back(absoluteIn(Cmd.Directory, Args[++I]));
+      continue;
+    }
+    bool Joined = false;
+    for (llvm::StringRef P : {"-I", "-isystem", "-iquote", "-idirafter"})
+      if (A.starts_with(P) && A.size() > P.size()) {
+        Out.push_back(P.str() + absoluteIn(Cmd.Directory, A.drop_front(P.size())));
+        Joined = true;
+        break;
+      }
+    if (!Joined)
+      Out.push_back(A.str());
+  }
+  // The rewritten copy lives elsewhere: find the original's "..." includes.
+  Out.push_back("-iquote");
+  Out.push_back(std::string(llvm::sys::path::parent_path(Input)));
+  return Out;
+}
+
+int runBuild(const tooling::CompilationDatabase &DB,
+             const std::vector<std::string> &Sources,
+             const BuildOptions &Opts) {
+  std::string RuntimeInclude = Opts.RuntimeIncludeDir.empty()
+                                   ? CLEAVE_RUNTIME_INCLUDE_DIR
+                                   : Opts.RuntimeIncludeDir;
+  std::string ResourceDir =
+      Opts.ResourceDir.empty() ? CLEAVE_RESOURCE_DIR : Opts.ResourceDir;
+
+  tooling::ClangTool Tool(DB, Sources);
+  Tool.appendArgumentsAdjuster(
+      [ResourceDir, RuntimeInclude](const tooling::CommandLineArguments &Args,
+                                    llvm::StringRef) {
+        tooling::CommandLineArguments Out = Args;
+        bool HasResourceDir = false;
+        for (const auto &A : Args)
+          HasResourceDir |= llvm::StringRef(A).starts_with("-resource-dir");
+        // Insert before any "--" or input: at position 1.
+        auto At = Out.begin() + (Out.empty() ? 0 : 1);
+        std::vector<std::string> Extra;
+        if (!HasResourceDir)
+          Extra.push_back("-resource-dir=" + ResourceDir);
+        Extra.push_back("-idirafter");
+        Extra.push_back(RuntimeInclude);
+        Out.insert(At, Extra.begin(), Extra.end());
+        return Out;
+      });
+
+  FrontendResult Result;
+  int RC = Tool.run(newFrontendActionFactory(Result).get());
+  if (Result.VerifiedUnits)
+    return RC == 0 ? 0 : 1;
+  if (RC != 0 || Result.FailedUnits)
+    return 1;
+
+  Program P;
+  P.Name = Opts.Name;
+  if (P.Name.empty() && !Sources.empty())
+    P.Name = llvm::sys::path::stem(Sources.front()).str();
+  P.Units = std::move(Result.Units);
+
+  llvm::StringSet<> Taken;
+  for (auto &U : P.Units) {
+    std::string Stem = llvm::sys::path::stem(U.Source).str();
+    std::string Name = Stem + ".cpp";
+    for (unsigned N = 2; Taken.count(Name) || Name == "cleave_module.cpp"; ++N)
+      Name = Stem + "_" + std::to_string(N) + ".cpp";
+    Taken.insert(Name);
+    U.OutputName = Name;
+    auto Cmds = DB.getCompileCommands(U.Source);
+    if (!Cmds.empty())
+      U.Flags = flagsForRewrittenUnit(Cmds.front());
+  }
+
+  if (!checkProgram(P))
+    return 1;
+
+  OutputOptions Out;
+  Out.OutDir = Opts.OutDir;
+  Out.RuntimeIncludeDir = RuntimeInclude;
+  llvm::SmallString<256> Cwd;
+  llvm::sys::fs::current_path(Cwd);
+  if (auto Err = writeDeployment(P, Out, std::string(Cwd))) {
+    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err))
+                 << "\n";
+    return 1;
+  }
+  if (Opts.Verbose) {
+    unsigned Entries = 0;
+    for (const FunctionNode *F : P.annotated())
+      Entries += F->IsEntry;
+    llvm::errs() << "cleave: wrote " << Opts.OutDir << "/manifest.yaml ("
+                 << Entries << (Entries == 1 ? " entry" : " entries") << ", "
+                 << P.Units.size()
+                 << (P.Units.size() == 1 ? " unit" : " units") << ")\n";
+  }
+  if (!Opts.RunBuild)
+    return 0;
+  if (auto Err = buildDeployment(Out, Opts.Verbose)) {
+    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err))
+                 << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace cleave

@@ -1,0 +1,692 @@
+//===- Frontend.cpp - Analyse and rewrite each translation unit ---------===//
+//
+// One pass per translation unit, while its AST is alive:
+//   1. check every Cleave annotation where it is written (kind of
+//      declaration, trigger and option strings);
+//   2. record each function definition of the main file in the program
+//      model, with its callees and the state it touches, and for annotated
+//      ones their signature, checked for serializability;
+//   3. rewrite the unit: uses of state go through the runtime, `main` goes;
+//   4. generate the unit's glue.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cleave/Frontend/Frontend.h"
+
+#include "cleave/Analysis/Serializable.h"
+#include "cleave/Analysis/StateUse.h"
+#include "cleave/Emit/Glue.h"
+#include "cleave/Frontend/Annotations.h"
+#include "cleave/Frontend/Diagnostics.h"
+
+#include "clang/AST/ASTConsumer.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
+#include "clang/Index/USRGeneration.h"
+#include "clang/Lex/Lexer.h"
+#include "clang/Rewrite/Core/Rewriter.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+#include <variant>
+
+using namespace clang;
+
+namespace cleave {
+
+namespace {
+
+std::string identifierSpelling(llvm::StringRef Name) {
+  std::string Out;
+  for (size_t I = 0; I < Name.size(); ++I) {
+    char C = Name[I];
+    if (C == ':' && I + 1 < Name.size() && Name[I + 1] == ':') {
+      Out += "__";
+      ++I;
+    } else if (llvm::isAlnum(C) || C == '_') {
+      Out += C;
+    } else {
+      Out += llvm::formatv("_x{0:x-2}", static_cast<unsigned char>(C)).str();
+    }
+  }
+  return Out;
+}
+
+} // namespace
+
+std::string handlerSymbol(const std::string &QualifiedName) {
+  return "cleave_handler_" + identifierSpelling(QualifiedName);
+}
+
+std::string stateSymbol(const std::string &QualifiedName) {
+  return "cleave_state_" + identifierSpelling(QualifiedName);
+}
+
+namespace {
+
+enum class AnnotationKind { Entry, Function, State, Unknown };
+
+AnnotationKind kindOf(const AnnotateAttr *A) {
+  llvm::StringRef K = A->getAnnotation();
+  if (K == "cleave.entry")
+    return AnnotationKind::Entry;
+  if (K == "cleave.function")
+    return AnnotationKind::Function;
+  if (K == "cleave.state")
+    return AnnotationKind::State;
+  return AnnotationKind::Unknown;
+}
+
+const char *macroName(AnnotationKind K) {
+  switch (K) {
+  case AnnotationKind::Entry:
+    return "CLEAVE_ENTRY";
+  case AnnotationKind::Function:
+    return "CLEAVE_FUNCTION";
+  case AnnotationKind::State:
+    return "CLEAVE_STATE";
+  case AnnotationKind::Unknown:
+    break;
+  }
+  return "this annotation";
+}
+
+/// The string argument of a Cleave annotation, if it has one.
+const StringLiteral *annotationString(const AnnotateAttr *A) {
+  if (A->args_size() < 1)
+    return nullptr;
+  const Expr *E = *A->args_begin();
+  return E ? dyn_cast<StringLiteral>(E->IgnoreParenImpCasts()) : nullptr;
+}
+
+/// "a data member", "a local variable", ...: what a misplaced annotation sits
+/// on, for the diagnostic.
+std::string describeDecl(const Decl *D) {
+  if (const auto *FD = dyn_cast<FunctionDecl>(D)) {
+    if (FD->getDescribedFunctionTemplate() || FD->isTemplateInstantiation() ||
+        FD->isFunctionTemplateSpecialization())
+      return "a function template";
+    if (const auto *MD = dyn_cast<CXXMethodDecl>(FD)) {
+      if (MD->getParent()->isLambda())
+        return "a lambda";
+      if (isa<CXXConstructorDecl>(MD))
+        return "a constructor";
+      if (isa<CXXDestructorDecl>(MD))
+        return "a destructor";
+      return MD->isStatic() ? "a static member function" : "a member function";
+    }
+    return "a function";
+  }
+  if (isa<ParmVarDecl>(D))
+    return "a parameter";
+  if (const auto *VD = dyn_cast<VarDecl>(D)) {
+    if (VD->isStaticLocal())
+      return "a static local variable";
+    if (VD->isLocalVarDecl())
+      return "a local variable";
+    if (VD->getTLSKind() != VarDecl::TLS_None)
+      return "a thread_local variable";
+    if (VD->isConstexpr())
+      return "a constexpr variable";
+    if (VD->getDescribedVarTemplate())
+      return "a variable template";
+    return "a variable";
+  }
+  if (isa<FieldDecl>(D))
+    return "a non-static data member";
+  if (isa<TagDecl>(D))
+    return "a type";
+  if (isa<NamespaceDecl>(D))
+    return "a namespace";
+  return "this declaration";
+}
+
+std::string qualifiedName(const NamedDecl *D) {
+  PrintingPolicy P(D->getASTContext().getLangOpts());
+  P.SuppressUnwrittenScope = true;
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  D->printQualifiedName(OS, P);
+  return S;
+}
+
+std::string usrOf(const Decl *D) {
+  llvm::SmallString<128> Buf;
+  if (index::generateUSRForDecl(D, Buf))
+    return {};
+  return std::string(Buf);
+}
+
+class UnitAnalysis;
+
+/// Visits the whole unit once, collecting what the later steps need.
+class UnitVisitor : public RecursiveASTVisitor<UnitVisitor> {
+public:
+  explicit UnitVisitor(UnitAnalysis &A) : A(A) {}
+  bool shouldVisitTemplateInstantiations() const { return false; }
+  bool shouldVisitImplicitCode() const { return false; }
+
+  bool VisitDecl(Decl *D);
+  bool VisitFunctionDecl(FunctionDecl *FD);
+  bool VisitVarDecl(VarDecl *VD);
+  bool VisitDeclRefExpr(DeclRefExpr *E);
+  bool VisitMemberExpr(MemberExpr *E);
+
+private:
+  UnitAnalysis &A;
+};
+
+/// Collects a function body's callees and state uses, including those in
+/// template instantiations it calls into.
+class BodyVisitor : public RecursiveASTVisitor<BodyVisitor> {
+public:
+  BodyVisitor(ASTContext &Ctx, FunctionNode &Node) : Ctx(Ctx), Node(Node) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+
+  bool VisitCallExpr(CallExpr *E) {
+    if (const FunctionDecl *F = E->getDirectCallee())
+      addCallee(F);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *E) {
+    addCallee(E->getConstructor());
+    return true;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    if (const auto *F = dyn_cast<FunctionDecl>(E->getDecl()))
+      addCallee(F); // a function whose address is taken may be called
+    else if (const VarDecl *SV = asStateVar(E->getDecl()))
+      addState(SV, E);
+    return true;
+  }
+  bool VisitMemberExpr(MemberExpr *E) {
+    if (const VarDecl *SV = asStateVar(E->getMemberDecl()))
+      addState(SV, E);
+    return true;
+  }
+
+private:
+  void addCallee(const FunctionDecl *F) {
+    std::string U = usrOf(F->getCanonicalDecl());
+    if (U.empty() || U == Node.USR || !Seen.insert(U).second)
+      return;
+    Node.Callees.push_back(U);
+  }
+  void addState(const VarDecl *SV, const Expr *E) {
+    if (isUnevaluatedUse(E, Ctx))
+      return;
+    StateAccess Acc = classifyStateUse(E, Ctx);
+    auto [It, New] = Node.State.emplace(qualifiedName(SV), Acc);
+    if (!New)
+      It->second = It->second | Acc;
+  }
+
+  ASTContext &Ctx;
+  FunctionNode &Node;
+  llvm::StringSet<> Seen;
+};
+
+class UnitAnalysis {
+public:
+  UnitAnalysis(CompilerInstance &CI, ASTContext &Ctx, TranslationUnit &Unit)
+      : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()), Report(CI.getDiagnostics()),
+        Types(Ctx), Unit(Unit) {}
+
+  void run() {
+    UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (CI.getDiagnostics().hasErrorOccurred())
+      return;
+    rewrite();
+    emitGlue();
+  }
+
+  // --- Step 1: annotations where they are written ---------------------------
+
+  void checkAnnotation(Decl *D, const AnnotateAttr *A) {
+    AnnotationKind K = kindOf(A);
+    SourceLocation Loc = A->getLocation();
+    if (K == AnnotationKind::Unknown) {
+      Report.error(Loc, "unknown Cleave annotation '" +
+                            A->getAnnotation().str() + "'");
+      return;
+    }
+    if (K == AnnotationKind::Entry || K == AnnotationKind::Function) {
+      const auto *FD = dyn_cast<FunctionDecl>(D);
+      const auto *MD = dyn_cast_or_null<CXXMethodDecl>(FD);
+      bool Ok = FD && !(MD && !MD->isStatic()) &&
+                !(MD && MD->getParent()->isLambda()) &&
+                FD->getTemplatedKind() == FunctionDecl::TK_NonTemplate &&
+                !FD->getDescribedFunctionTemplate();
+      if (!Ok) {
+        Report.error(Loc, std::string(macroName(K)) +
+                              " applies to free functions, not to " +
+                              describeDecl(D));
+        return;
+      }
+      if (FD->isMain()) {
+        Report.error(Loc, std::string(macroName(K)) +
+                              " cannot annotate 'main': it is the monolith's "
+                              "driver and is left out of the deployment");
+        return;
+      }
+      if (FD->isVariadic()) {
+        Report.error(Loc, std::string(macroName(K)) +
+                              " cannot annotate a variadic function");
+        return;
+      }
+    } else {
+      const auto *VD = dyn_cast<VarDecl>(D);
+      bool Ok = VD && !isa<ParmVarDecl>(VD) && VD->hasGlobalStorage() &&
+                !VD->isStaticLocal() && VD->getTLSKind() == VarDecl::TLS_None &&
+                !VD->isConstexpr() && !VD->getDescribedVarTemplate() &&
+                !isa<VarTemplateSpecializationDecl>(VD);
+      if (!Ok) {
+        Report.error(Loc, std::string("CLEAVE_STATE applies to variables at "
+                                      "namespace scope and static data "
+                                      "members, not to ") +
+                              describeDecl(D));
+        return;
+      }
+    }
+
+    const StringLiteral *S = annotationString(A);
+    if (!S) {
+      Report.error(Loc, std::string(macroName(K)) +
+                            " takes one string literal argument");
+      return;
+    }
+    std::optional<AnnotationError> Err;
+    if (K == AnnotationKind::Entry) {
+      auto R = parseTrigger(S->getString());
+      if (auto *E = std::get_if<AnnotationError>(&R))
+        Err = *E;
+    } else if (K == AnnotationKind::Function) {
+      auto R = parseFunctionOptions(S->getString());
+      if (auto *E = std::get_if<AnnotationError>(&R))
+        Err = *E;
+    } else {
+      auto R = parseStateOptions(S->getString());
+      if (auto *E = std::get_if<AnnotationError>(&R))
+        Err = *E;
+    }
+    if (Err)
+      Report.error(stringLocation(S, Err->Offset), Err->Message);
+  }
+
+  SourceLocation stringLocation(const StringLiteral *S, size_t Offset) {
+    if (Offset >= S->getLength())
+      return S->getBeginLoc();
+    return S->getLocationOfByte(static_cast<unsigned>(Offset), SM,
+                                Ctx.getLangOpts(), Ctx.getTargetInfo());
+  }
+
+  // --- Step 2: the program model --------------------------------------------
+
+  bool inMainFile(SourceLocation Loc) const {
+    return Loc.isValid() && SM.isInMainFile(SM.getExpansionLoc(Loc));
+  }
+
+  SourcePos posOf(SourceLocation Loc) const {
+    SourcePos P;
+    PresumedLoc PL = SM.getPresumedLoc(SM.getExpansionLoc(Loc));
+    if (PL.isInvalid())
+      return P;
+    llvm::SmallString<256> Abs(PL.getFilename());
+    llvm::sys::fs::make_absolute(Abs);
+    llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+    P.File = std::string(Abs);
+    P.Line = PL.getLine();
+    P.Column = PL.getColumn();
+    return P;
+  }
+
+  /// Collects every Cleave annotation on \p D, inherited ones included.
+  static llvm::SmallVector<const AnnotateAttr *, 2>
+  cleaveAttrs(const Decl *D, AnnotationKind K) {
+    llvm::SmallVector<const AnnotateAttr *, 2> Out;
+    for (const auto *A : D->specific_attrs<AnnotateAttr>())
+      if (kindOf(A) == K)
+        Out.push_back(A);
+    return Out;
+  }
+
+  void addFunction(FunctionDecl *FD) {
+    if (FD->isInvalidDecl() || !FD->doesThisDeclarationHaveABody() ||
+        FD->isDependentContext() || !inMainFile(FD->getLocation()) ||
+        FD->isMain())
+      return;
+    FunctionNode Node;
+    Node.USR = usrOf(FD->getCanonicalDecl());
+    if (Node.USR.empty())
+      return;
+    Node.Name = qualifiedName(FD);
+    Node.Pos = posOf(FD->getLocation());
+    BodyVisitor(Ctx, Node).TraverseStmt(FD->getBody());
+
+    auto Entries = cleaveAttrs(FD, AnnotationKind::Entry);
+    auto Functions = cleaveAttrs(FD, AnnotationKind::Function);
+    if (!Entries.empty() || !Functions.empty()) {
+      // Placement errors were reported where the annotation is written.
+      const auto *MD = dyn_cast<CXXMethodDecl>(FD);
+      if ((MD && !MD->isStatic()) ||
+          FD->getTemplatedKind() != FunctionDecl::TK_NonTemplate ||
+          FD->isVariadic())
+        return;
+      if (!Functions.empty()) {
+        Node.IsFunction = true;
+        if (const StringLiteral *S = annotationString(Functions.front())) {
+          auto R = parseFunctionOptions(S->getString());
+          if (auto *Res = std::get_if<Resources>(&R))
+            Node.Res = *Res;
+        }
+      }
+      if (!Entries.empty())
+        addEntry(FD, Entries.front(), Node);
+    }
+    Unit.Functions.push_back(std::move(Node));
+  }
+
+  void addEntry(FunctionDecl *FD, const AnnotateAttr *A, FunctionNode &Node) {
+    const StringLiteral *S = annotationString(A);
+    if (!S)
+      return;
+    auto R = parseTrigger(S->getString());
+    if (!std::holds_alternative<Trigger>(R))
+      return;
+    Node.IsEntry = true;
+    Node.Route = std::get<Trigger>(R);
+    Node.RoutePos = posOf(S->getBeginLoc());
+    Node.HandlerSymbol = handlerSymbol(Node.Name);
+
+    for (unsigned I = 0; I < FD->getNumParams(); ++I) {
+      const ParmVarDecl *P = FD->getParamDecl(I);
+      std::string Where = "parameter '" + P->getNameAsString() +
+                          "' of entry '" + Node.Name + "'";
+      if (P->getName().empty()) {
+        Report.error(P->getBeginLoc(),
+                     "parameter " + std::to_string(I + 1) + " of entry '" +
+                         Node.Name +
+                         "' has no name; the request names each parameter");
+        continue;
+      }
+      QualType T = P->getType();
+      if (const auto *Ref = T->getAs<LValueReferenceType>();
+          Ref && !Ref->getPointeeType().isConstQualified()) {
+        Report.error(P->getLocation(),
+                     Where + " is a non-const reference; an entry receives "
+                             "its parameters by value");
+        continue;
+      }
+      QualType VT = T.getNonReferenceType().getUnqualifiedType();
+      if (!checkType(VT, P->getLocation(), Where + " cannot be serialized"))
+        continue;
+      Node.Params.push_back(Param{P->getNameAsString(),
+                                  displayTypeName(P->getType(), Ctx),
+                                  codeTypeName(VT, Ctx)});
+    }
+
+    QualType RT = FD->getReturnType();
+    Node.Returns = displayTypeName(RT, Ctx);
+    if (RT->isVoidType()) {
+      Node.ReturnsCode = "void";
+    } else {
+      QualType VT = RT.getNonReferenceType().getUnqualifiedType();
+      SourceLocation Loc = FD->getReturnTypeSourceRange().getBegin();
+      if (Loc.isInvalid())
+        Loc = FD->getLocation();
+      if (checkType(VT, Loc,
+                    "return type of entry '" + Node.Name +
+                        "' cannot be serialized"))
+        Node.ReturnsCode = codeTypeName(VT, Ctx);
+    }
+    EntryDecls.push_back({Unit.Functions.size(), FD});
+  }
+
+  bool checkType(QualType T, SourceLocation Loc, const std::string &What) {
+    auto Problem = Types.check(T);
+    if (!Problem)
+      return true;
+    Report.error(Loc, What + ": " + Problem->Reason);
+    if (Problem->NoteLoc.isValid())
+      Report.note(Problem->NoteLoc, Problem->Note);
+    return false;
+  }
+
+  void addState(VarDecl *VD) {
+    if (VD->isInvalidDecl() || !inMainFile(VD->getLocation()) ||
+        VD->isThisDeclarationADefinition() != VarDecl::Definition)
+      return;
+    auto Attrs = cleaveAttrs(VD, AnnotationKind::State);
+    if (Attrs.empty() || !VD->hasGlobalStorage() || VD->isStaticLocal() ||
+        VD->getTLSKind() != VarDecl::TLS_None || VD->isConstexpr() ||
+        isa<ParmVarDecl>(VD) || VD->getDescribedVarTemplate() ||
+        isa<VarTemplateSpecializationDecl>(VD))
+      return;
+    StateVar S;
+    S.Name = qualifiedName(VD);
+    QualType T = VD->getType().getUnqualifiedType();
+    S.Type = displayTypeName(T, Ctx);
+    S.Pos = posOf(VD->getLocation());
+    S.OpsSymbol = stateSymbol(S.Name);
+    if (const StringLiteral *Str = annotationString(Attrs.front())) {
+      auto R = parseStateOptions(Str->getString());
+      if (auto *C = std::get_if<Consistency>(&R))
+        S.Cons = *C;
+    }
+    if (!checkType(T, VD->getLocation(),
+                   "state variable '" + S.Name + "' cannot be stored"))
+      return;
+    StateTypes.push_back(codeTypeName(T, Ctx));
+    Unit.States.push_back(std::move(S));
+  }
+
+  void addStateUse(const Expr *E, const VarDecl *SV) {
+    if (E->containsErrors() || isUnevaluatedUse(E, Ctx))
+      return;
+    if (!Seen.insert(E->getBeginLoc().getRawEncoding()).second)
+      return;
+    StateUses.push_back({E, SV});
+  }
+
+  // --- Step 3: rewriting ----------------------------------------------------
+
+  void rewrite() {
+    Rewriter R(SM, Ctx.getLangOpts());
+    FileID Main = SM.getMainFileID();
+    for (const auto &[E, SV] : StateUses) {
+      CharSourceRange Range = Lexer::makeFileCharRange(
+          CharSourceRange::getTokenRange(E->getSourceRange()), SM,
+          Ctx.getLangOpts());
+      std::string Name = qualifiedName(SV);
+      if (Range.isInvalid()) {
+        Report.error(E->getExprLoc(),
+                     "cannot rewrite this use of state variable '" + Name +
+                         "': it is spelled inside a macro");
+        continue;
+      }
+      if (SM.getFileID(Range.getBegin()) != Main) {
+        Report.error(E->getExprLoc(),
+                     "state variable '" + Name +
+                         "' is used in an included file; cleave rewrites "
+                         "only the source files it is given, so move this "
+                         "use into one of them");
+        continue;
+      }
+      R.ReplaceText(Range, "::cleave::rt::stateRef(::" + Name + ", \"" +
+                               Name + "\")");
+    }
+    // The monolith's main is not part of the deployment. Blank it line for
+    // line so that everything after it keeps its line numbers.
+    for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
+      const auto *FD = dyn_cast<FunctionDecl>(D);
+      if (!FD || !FD->isMain() || !FD->doesThisDeclarationHaveABody() ||
+          !inMainFile(FD->getLocation()))
+        continue;
+      CharSourceRange Range = Lexer::makeFileCharRange(
+          CharSourceRange::getTokenRange(FD->getSourceRange()), SM,
+          Ctx.getLangOpts());
+      if (Range.isInvalid())
+        continue;
+      std::string Old = R.getRewrittenText(Range);
+      std::string Blank(std::count(Old.begin(), Old.end(), '\n'), '\n');
+      R.ReplaceText(Range, "/* main() is left out of the deployment */" +
+                               Blank);
+    }
+
+    std::string Text;
+    if (const RewriteBuffer *B = R.getRewriteBufferFor(Main))
+      Text.assign(B->begin(), B->end());
+    else
+      Text = SM.getBufferData(Main).str();
+    if (!Text.empty() && Text.back() != '\n')
+      Text += '\n';
+    std::string File = posOf(SM.getLocForStartOfFile(Main)).File;
+    std::string Escaped;
+    for (char C : File) {
+      if (C == '"' || C == '\\')
+        Escaped += '\\';
+      Escaped += C;
+    }
+    Unit.Rewritten = "#include <cleave/handler.h>\n#line 1 \"" + Escaped +
+                     "\"\n" + Text;
+  }
+
+  // --- Step 4: glue ---------------------------------------------------------
+
+  void emitGlue() {
+    std::vector<GlueEntry> Entries;
+    for (const auto &[Index, FD] : EntryDecls) {
+      const FunctionNode &N = Unit.Functions[Index];
+      if (N.ReturnsCode.empty() || N.Params.size() != FD->getNumParams())
+        continue; // an error was reported
+      Entries.push_back({&N, "::" + N.Name});
+    }
+    std::vector<GlueState> States;
+    for (size_t I = 0; I < Unit.States.size(); ++I)
+      States.push_back({&Unit.States[I], StateTypes[I]});
+    Unit.Glue = generateGlue(Ctx, Types.records().getArrayRef(), Entries,
+                             States);
+  }
+
+  CompilerInstance &CI;
+  ASTContext &Ctx;
+  SourceManager &SM;
+  Reporter Report;
+  SerializableChecker Types;
+  TranslationUnit &Unit;
+  std::vector<std::pair<size_t, const FunctionDecl *>> EntryDecls;
+  std::vector<std::string> StateTypes;
+  std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
+  llvm::DenseSet<unsigned> Seen;
+};
+
+bool UnitVisitor::VisitDecl(Decl *D) {
+  if (D->isInvalidDecl())
+    return true;
+  for (const auto *Attr : D->specific_attrs<AnnotateAttr>())
+    if (!Attr->isInherited() && Attr->getAnnotation().starts_with("cleave."))
+      A.checkAnnotation(D, Attr);
+  return true;
+}
+
+bool UnitVisitor::VisitFunctionDecl(FunctionDecl *FD) {
+  A.addFunction(FD);
+  return true;
+}
+
+bool UnitVisitor::VisitVarDecl(VarDecl *VD) {
+  A.addState(VD);
+  return true;
+}
+
+bool UnitVisitor::VisitDeclRefExpr(DeclRefExpr *E) {
+  if (const VarDecl *SV = asStateVar(E->getDecl()))
+    A.addStateUse(E, SV);
+  return true;
+}
+
+bool UnitVisitor::VisitMemberExpr(MemberExpr *E) {
+  if (const VarDecl *SV = asStateVar(E->getMemberDecl()))
+    A.addStateUse(E, SV);
+  return true;
+}
+
+class Consumer : public ASTConsumer {
+public:
+  Consumer(CompilerInstance &CI, FrontendResult &Result)
+      : CI(CI), Result(Result) {}
+
+  void HandleTranslationUnit(ASTContext &Ctx) override {
+    DiagnosticsEngine &Diags = CI.getDiagnostics();
+    bool Verify = CI.getDiagnosticOpts().VerifyDiagnostics;
+    if (Verify)
+      ++Result.VerifiedUnits;
+    if (Diags.hasErrorOccurred() && !Verify) {
+      ++Result.FailedUnits;
+      return;
+    }
+    TranslationUnit Unit;
+    const SourceManager &SM = Ctx.getSourceManager();
+    if (auto FE = SM.getFileEntryRefForID(SM.getMainFileID())) {
+      llvm::SmallString<256> Abs(FE->getName());
+      llvm::sys::fs::make_absolute(Abs);
+      llvm::sys::path::remove_dots(Abs, true);
+      Unit.Source = std::string(Abs);
+    }
+    if (!Ctx.getLangOpts().CPlusPlus17) {
+      Reporter(Diags).error(SM.getLocForStartOfFile(SM.getMainFileID()),
+                            "cleave needs C++17 or later; this translation "
+                            "unit is compiled as an older C++ or as C");
+      ++Result.FailedUnits;
+      return;
+    }
+    UnitAnalysis(CI, Ctx, Unit).run();
+    if (Diags.hasErrorOccurred()) {
+      if (!Verify)
+        ++Result.FailedUnits;
+      return;
+    }
+    if (!Verify)
+      Result.Units.push_back(std::move(Unit));
+  }
+
+private:
+  CompilerInstance &CI;
+  FrontendResult &Result;
+};
+
+class Action : public ASTFrontendAction {
+public:
+  explicit Action(FrontendResult &Result) : Result(Result) {}
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
+                                                 llvm::StringRef) override {
+    return std::make_unique<Consumer>(CI, Result);
+  }
+
+private:
+  FrontendResult &Result;
+};
+
+class Factory : public tooling::FrontendActionFactory {
+public:
+  explicit Factory(FrontendResult &Result) : Result(Result) {}
+  std::unique_ptr<FrontendAction> create() override {
+    return std::make_unique<Action>(Result);
+  }
+
+private:
+  FrontendResult &Result;
+};
+
+} // namespace
+
+std::unique_ptr<tooling::FrontendActionFactory>
+newFrontendActionFactory(FrontendResult &Result) {
+  return std::make_unique<Factory>(Result);
+}
+
+} // namespace cleave

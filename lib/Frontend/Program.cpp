@@ -1,0 +1,72 @@
+//===- Program.cpp - The program model shared by all phases ------------===//
+
+#include "cleave/Frontend/Program.h"
+
+#include <set>
+
+namespace cleave {
+
+std::string SourcePos::str(const std::string &Base) const {
+  std::string F = File;
+  if (!Base.empty() && F.size() > Base.size() + 1 &&
+      F.compare(0, Base.size(), Base) == 0 && F[Base.size()] == '/')
+    F = F.substr(Base.size() + 1);
+  return F + ":" + std::to_string(Line) + ":" + std::to_string(Column);
+}
+
+const char *accessName(StateAccess A) {
+  switch (A) {
+  case StateAccess::Read:
+    return "read";
+  case StateAccess::Write:
+    return "write";
+  case StateAccess::ReadWrite:
+    return "readwrite";
+  }
+  return "readwrite";
+}
+
+const char *consistencyName(Consistency C) {
+  return C == Consistency::Eventual ? "eventual" : "linearizable";
+}
+
+std::vector<const FunctionNode *> Program::annotated() const {
+  std::vector<const FunctionNode *> Out;
+  for (const auto &U : Units)
+    for (const auto &F : U.Functions)
+      if (F.IsEntry || F.IsFunction)
+        Out.push_back(&F);
+  return Out;
+}
+
+const FunctionNode *Program::findFunction(const std::string &USR) const {
+  for (const auto &U : Units)
+    for (const auto &F : U.Functions)
+      if (F.USR == USR)
+        return &F;
+  return nullptr;
+}
+
+std::map<std::string, StateAccess>
+Program::stateUsedBy(const FunctionNode &F) const {
+  std::map<std::string, StateAccess> Out;
+  std::set<std::string> Seen;
+  std::vector<const FunctionNode *> Work{&F};
+  Seen.insert(F.USR);
+  while (!Work.empty()) {
+    const FunctionNode *N = Work.back();
+    Work.pop_back();
+    for (const auto &[Name, Access] : N->State) {
+      auto [It, New] = Out.emplace(Name, Access);
+      if (!New)
+        It->second = It->second | Access;
+    }
+    for (const auto &C : N->Callees)
+      if (Seen.insert(C).second)
+        if (const FunctionNode *Callee = findFunction(C))
+          Work.push_back(Callee);
+  }
+  return Out;
+}
+
+} // namespace cleave

@@ -1,0 +1,29 @@
+# -*- Python -*- Policy for the Cleave lit suite.
+import os
+
+import lit.formats
+
+config.name = "Cleave"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".cpp", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.cleave_obj_root, "test")
+
+# cleave and cleave-run first, then FileCheck, not and count from LLVM.
+config.environment["PATH"] = os.path.pathsep.join(
+    [config.cleave_tools_dir, config.llvm_tools_dir, config.environment["PATH"]]
+)
+# The end-to-end tests build handler libraries with CMake, which wants these.
+for var in ["HOME", "TMPDIR", "CXX", "CC"]:
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+config.substitutions.append(("%cleave_include", config.cleave_runtime_include))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%examples", os.path.join(config.cleave_src_root, "examples"))
+)
+config.substitutions.append(
+    ("%e2e", os.path.join(config.cleave_src_root, "test", "e2e", "Inputs"))
+)

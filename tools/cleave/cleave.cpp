@@ -1,0 +1,184 @@
+//===- cleave.cpp - The cleave command line -------------------------------===//
+//
+// Option parsing and wiring only; the work is done in lib/.
+//
+//   cleave build [-p BUILD_DIR] [-o OUT] [--no-build] SOURCES... [-- FLAGS]
+//   cleave inspect OUT
+//
+//===----------------------------------------------------------------------===//
+
+#include "cleave/Config.h"
+#include "cleave/Driver/Build.h"
+#include "cleave/Manifest.h"
+
+#include "clang/Tooling/CompilationDatabase.h"
+#include "clang/Tooling/JSONCompilationDatabase.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace cleave;
+
+namespace {
+
+const char *Usage =
+    "OVERVIEW: cleave - compile an annotated C++ program into a serverless "
+    "deployment\n\n"
+    "USAGE:\n"
+    "  cleave build [options] SOURCES... [-- COMPILER FLAGS]\n"
+    "  cleave inspect OUT\n\n"
+    "BUILD OPTIONS:\n"
+    "  -p DIR          read compile_commands.json from DIR (as every clang "
+    "tool)\n"
+    "  -o OUT          write the deployment to OUT (default: cleave-out)\n"
+    "  --name NAME     the deployment's name (default: the first source's "
+    "stem)\n"
+    "  --no-build      write OUT but do not build its handler library\n"
+    "  -q, --quiet     no progress lines\n\n"
+    "  Without -p and without '--', the compile database is searched for\n"
+    "  from the first source's directory upwards. With -p and no sources,\n"
+    "  every file of the database is compiled.\n\n"
+    "INSPECT:\n"
+    "  cleave inspect OUT    print OUT/manifest.yaml as tables\n\n"
+    "OTHER:\n"
+    "  --help, --version\n";
+
+int usageError(const std::string &Message) {
+  llvm::errs() << "cleave: error: " << Message << "\n"
+               << "run 'cleave --help' for usage\n";
+  return 2;
+}
+
+int runBuildCommand(int Argc, const char **Argv) {
+  // Argv[0] is the program, Argv[1] "build". Everything after "--" is
+  // compiler flags for a fixed compile database.
+  std::string ErrMsg;
+  std::unique_ptr<clang::tooling::CompilationDatabase> DB =
+      clang::tooling::FixedCompilationDatabase::loadFromCommandLine(
+          Argc, Argv, ErrMsg);
+  if (!ErrMsg.empty())
+    return usageError(ErrMsg);
+
+  BuildOptions Opts;
+  std::string BuildPath;
+  std::vector<std::string> Sources;
+  for (int I = 2; I < Argc; ++I) {
+    llvm::StringRef A = Argv[I];
+    auto Value = [&](llvm::StringRef Flag, std::string &Out) -> bool {
+      if (A == Flag) {
+        if (I + 1 >= Argc)
+          return false;
+        Out = Argv[++I];
+        return true;
+      }
+      if (A.starts_with(Flag.str() + "=")) {
+        Out = A.drop_front(Flag.size() + 1).str();
+        return true;
+      }
+      if (Flag.size() == 2 && A.starts_with(Flag) && A.size() > 2) {
+        Out = A.drop_front(2).str();
+        return true;
+      }
+      return false;
+    };
+    if (A == "--no-build") {
+      Opts.RunBuild = false;
+    } else if (A == "-q" || A == "--quiet") {
+      Opts.Verbose = false;
+    } else if (A.starts_with("-p")) {
+      if (!Value("-p", BuildPath))
+        return usageError("-p needs a directory");
+    } else if (A.starts_with("-o")) {
+      if (!Value("-o", Opts.OutDir))
+        return usageError("-o needs a directory");
+    } else if (A.starts_with("--name")) {
+      if (!Value("--name", Opts.Name))
+        return usageError("--name needs a value");
+    } else if (A.starts_with("-")) {
+      return usageError("unknown option '" + A.str() + "'");
+    } else {
+      Sources.push_back(A.str());
+    }
+  }
+
+  if (!DB && !BuildPath.empty()) {
+    DB = clang::tooling::CompilationDatabase::autoDetectFromDirectory(
+        BuildPath, ErrMsg);
+    if (!DB) {
+      llvm::errs() << "cleave: error: cannot load a compile database from '"
+                   << BuildPath << "': " << ErrMsg << "\n";
+      return 1;
+    }
+  }
+  if (!DB && !Sources.empty()) {
+    DB = clang::tooling::CompilationDatabase::autoDetectFromSource(Sources[0],
+                                                                   ErrMsg);
+    if (!DB) {
+      llvm::errs() << "cleave: warning: no compile database found for '"
+                   << Sources[0]
+                   << "'; compiling without flags (pass -p BUILD_DIR or "
+                      "flags after '--')\n";
+      DB = std::make_unique<clang::tooling::FixedCompilationDatabase>(
+          ".", std::vector<std::string>{});
+    }
+  }
+  if (Sources.empty() && DB)
+    Sources = DB->getAllFiles();
+  if (Sources.empty())
+    return usageError("no source files given");
+  for (const auto &S : Sources)
+    if (!llvm::sys::fs::exists(S)) {
+      llvm::errs() << "cleave: error: no such file: '" << S << "'\n";
+      return 1;
+    }
+  DB = clang::tooling::inferMissingCompileCommands(std::move(DB));
+  return runBuild(*DB, Sources, Opts);
+}
+
+int runInspectCommand(int Argc, const char **Argv) {
+  if (Argc != 3)
+    return usageError("inspect takes one argument: the output directory");
+  std::string Path = Argv[2];
+  if (llvm::sys::fs::is_directory(Path)) {
+    llvm::SmallString<256> P(Path);
+    llvm::sys::path::append(P, "manifest.yaml");
+    Path = std::string(P);
+  }
+  auto M = rt::loadManifest(Path);
+  if (!M) {
+    if (!M.error().isLocated())
+      llvm::errs() << "cleave: error: ";
+    llvm::errs() << M.error().message() << "\n";
+    return 1;
+  }
+  llvm::outs() << rt::renderTable(*M);
+  return 0;
+}
+
+} // namespace
+
+int main(int Argc, const char **Argv) {
+  llvm::InitLLVM X(Argc, Argv);
+  if (Argc < 2)
+    return usageError("no command given (build, inspect)");
+  llvm::StringRef Cmd = Argv[1];
+  if (Cmd == "--help" || Cmd == "-h" || Cmd == "help") {
+    llvm::outs() << Usage;
+    return 0;
+  }
+  if (Cmd == "--version") {
+    llvm::outs() << "cleave " << CLEAVE_VERSION << "\n";
+    return 0;
+  }
+  if (Cmd == "build")
+    return runBuildCommand(Argc, Argv);
+  if (Cmd == "inspect")
+    return runInspectCommand(Argc, Argv);
+  return usageError("unknown command '" + Cmd.str() + "'");
+}
