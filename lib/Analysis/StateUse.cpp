@@ -34,6 +34,21 @@ StateAccess bindingAccess(QualType T) {
 }
 
 
+/// A non-const member function picked only because the object is not const:
+/// it has a const twin, and returns a reference, so what the caller does with
+/// that reference decides the access (`m.at(k)` read, `m.at(k) = 1` write).
+bool isAccessorOfNonConstObject(const CXXMethodDecl *MD) {
+  if (!MD || MD->isConst() || !MD->getReturnType()->isLValueReferenceType())
+    return false;
+  for (const NamedDecl *ND : MD->getParent()->lookup(MD->getDeclName())) {
+    const auto *Other = dyn_cast<CXXMethodDecl>(ND->getUnderlyingDecl());
+    if (Other && Other != MD && Other->isConst() &&
+        Other->getNumParams() == MD->getNumParams())
+      return true;
+  }
+  return false;
+}
+
 } // namespace
 
 bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
@@ -88,7 +103,16 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
       if (const auto *MD = dyn_cast<CXXMethodDecl>(ME->getMemberDecl())) {
         if (MD->isConst() || MD->isStatic())
           return StateAccess::Read;
-        return StateAccess::ReadWrite;
+        if (!isAccessorOfNonConstObject(MD))
+          return StateAccess::ReadWrite;
+        // Follow the call's result instead.
+        auto CallParents = Ctx.getParents(*ME);
+        const auto *Call =
+            CallParents.empty() ? nullptr : CallParents[0].get<CXXMemberCallExpr>();
+        if (!Call)
+          return StateAccess::ReadWrite;
+        Cur = Call;
+        continue;
       }
       Cur = ME; // a data member of the state object
       continue;
@@ -108,9 +132,10 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
             return StateAccess::Read;
           if (Op->getOperator() == OO_Equal)
             return StateAccess::Write;
-          if (Op->getOperator() == OO_Subscript) {
-            // m[k] inserts, and what is done to the element may write.
-            return StateAccess::ReadWrite;
+          // v[i] on a vector is an accessor; m[k] on a map inserts.
+          if (isAccessorOfNonConstObject(MD)) {
+            Cur = Op;
+            continue;
           }
           return StateAccess::ReadWrite;
         }
@@ -162,8 +187,18 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
           return bindingAccess(Ctor->getParamDecl(I)->getType());
       return StateAccess::ReadWrite;
     }
-    if (const auto *VD = P.get<VarDecl>())
+    if (const auto *VD = P.get<VarDecl>()) {
+      // `for (x : state)` binds the hidden __range variable by auto&&: what
+      // matters is how the loop variable binds each element.
+      if (VD->isImplicit()) {
+        for (const auto &DS : Ctx.getParents(*VD))
+          for (const auto &FP : Ctx.getParents(DS))
+            if (const auto *FR = FP.get<CXXForRangeStmt>())
+              if (const VarDecl *LV = FR->getLoopVariable())
+                return bindingAccess(LV->getType());
+      }
       return bindingAccess(VD->getType());
+    }
     if (P.get<ReturnStmt>()) {
       // Returning a copy reads; returning a reference lets the caller write.
       return Cur->isLValue() && Cur->getType()->isReferenceType()

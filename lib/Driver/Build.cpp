@@ -142,7 +142,8 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
   for (size_t I = 1; I < Args.size(); ++I) {
     llvm::StringRef A = Args[I];
     if (A == "-c" || A == "-S" || A == "-E" || A == "-MD" || A == "-MMD" ||
-        A == "-MP" || A == "--" || A == "-fsyntax-only")
+        A == "-MP" || A == "--" || A == "-fsyntax-only" ||
+        A.starts_with("--driver-mode="))
       continue;
     if (isOptionWithValue(A)) {
       ++I;

@@ -124,12 +124,12 @@ std::string describeDecl(const Decl *D) {
   if (isa<ParmVarDecl>(D))
     return "a parameter";
   if (const auto *VD = dyn_cast<VarDecl>(D)) {
+    if (VD->getTLSKind() != VarDecl::TLS_None)
+      return "a thread_local variable";
     if (VD->isStaticLocal())
       return "a static local variable";
     if (VD->isLocalVarDecl())
       return "a local variable";
-    if (VD->getTLSKind() != VarDecl::TLS_None)
-      return "a thread_local variable";
     if (VD->isConstexpr())
       return "a constexpr variable";
     if (VD->getDescribedVarTemplate())
@@ -332,7 +332,7 @@ public:
 
   SourcePos posOf(SourceLocation Loc) const {
     SourcePos P;
-    PresumedLoc PL = SM.getPresumedLoc(SM.getExpansionLoc(Loc));
+    PresumedLoc PL = SM.getPresumedLoc(SM.getFileLoc(Loc));
     if (PL.isInvalid())
       return P;
     llvm::SmallString<256> Abs(PL.getFilename());

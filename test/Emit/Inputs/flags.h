@@ -1,0 +1,2 @@
+#include <string>
+inline std::string suffix() { return "!"; }

@@ -1,0 +1,82 @@
+// Entries, functions and state are found across translation units, in
+// namespaces, as static members; the state each entry uses is followed
+// through plain helpers, also into another unit.
+// RUN: cleave build -q --no-build --name shop -o %t %s %S/Inputs/discovery-helpers.cpp -- -std=c++17
+// RUN: FileCheck %s < %t/manifest.yaml
+
+#include <cleave/cleave.h>
+
+#include <map>
+#include <string>
+
+namespace inv {
+CLEAVE_STATE() std::map<std::string, int> stock;
+}
+struct Stats {
+  CLEAVE_STATE("consistency=eventual") static long hits;
+};
+long Stats::hits = 0;
+
+int bump(); // defined in Inputs/discovery-helpers.cpp, touches 'audit'
+
+CLEAVE_FUNCTION("memory=1024,timeout=5") int weigh(int n) { return n * 2; }
+
+CLEAVE_ENTRY("GET /stock") int stock_of(std::string item) {
+  ++Stats::hits;
+  return inv::stock.count(item) ? inv::stock.at(item) : 0;
+}
+
+CLEAVE_ENTRY("POST /stock") void restock(std::string item, int qty) {
+  inv::stock[item] += weigh(qty) + bump();
+}
+
+int main() { return stock_of("x"); }
+
+// CHECK:      apiVersion: cleave/v1
+// CHECK-NEXT: kind: Deployment
+// CHECK-NEXT: name: shop
+// CHECK-NEXT: artifact: build/libcleave_handlers.so
+// CHECK-NEXT: functions:
+// CHECK-NEXT:   - name: weigh
+// CHECK-NEXT:     kind: function
+// CHECK-NEXT:     resources: {memory: 1024, timeout: 5, gpu: 0, concurrency: 0}
+// CHECK-NEXT:     isolate: false
+// CHECK-NEXT:     source: {{.*}}discovery.cpp:22:46
+// CHECK-NEXT:   - name: stock_of
+// CHECK-NEXT:     kind: entry
+// CHECK-NEXT:     handler: stock_of
+// CHECK-NEXT:     trigger:
+// CHECK-NEXT:       method: GET
+// CHECK-NEXT:       path: /stock
+// CHECK-NEXT:     params:
+// CHECK-NEXT:       - {name: item, type: std::string}
+// CHECK-NEXT:     returns: int
+// CHECK:          state:
+// CHECK-NEXT:       - {name: Stats::hits, access: readwrite}
+// CHECK-NEXT:       - {name: inv::stock, access: read}
+// CHECK-NEXT:   - name: restock
+// CHECK-NEXT:     kind: entry
+// CHECK:            method: POST
+// CHECK-NEXT:       path: /stock
+// CHECK-NEXT:     params:
+// CHECK-NEXT:       - {name: item, type: std::string}
+// CHECK-NEXT:       - {name: qty, type: int}
+// CHECK-NEXT:     returns: void
+// CHECK:          state:
+// CHECK-NEXT:       - {name: audit, access: readwrite}
+// CHECK-NEXT:       - {name: inv::stock, access: readwrite}
+// CHECK-NEXT: state:
+// CHECK-NEXT:   - name: inv::stock
+// CHECK-NEXT:     type: std::map<std::string, int>
+// CHECK-NEXT:     consistency: linearizable
+// CHECK-NEXT:     granularity: whole
+// CHECK-NEXT:     source: {{.*}}discovery.cpp:13:43
+// CHECK-NEXT:     readers: [restock, stock_of]
+// CHECK-NEXT:     writers: [restock]
+// CHECK-NEXT:   - name: Stats::hits
+// CHECK-NEXT:     type: long
+// CHECK-NEXT:     consistency: eventual
+// CHECK:        - name: audit
+// CHECK-NEXT:     type: std::vector<std::string>
+// CHECK:          readers: [restock]
+// CHECK-NEXT:     writers: [restock]
