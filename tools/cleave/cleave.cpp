@@ -108,6 +108,12 @@ int runBuildCommand(int Argc, const char **Argv) {
   }
 
   if (!DB && !BuildPath.empty()) {
+    if (!llvm::sys::fs::is_directory(BuildPath)) {
+      llvm::errs() << "cleave: error: -p: no such directory: '" << BuildPath
+                   << "'\n";
+      return 1;
+    }
+    // Like every clang tool, search BuildPath and its parents.
     DB = clang::tooling::CompilationDatabase::autoDetectFromDirectory(
         BuildPath, ErrMsg);
     if (!DB) {
