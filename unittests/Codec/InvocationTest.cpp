@@ -112,7 +112,8 @@ TEST(InvocationTest, QueryArgumentsAreText) {
   EXPECT_EQ(R.Body, "42");
 }
 
-TEST(InvocationTest, ExceptionIs500AndWritesNothing) {
+TEST(InvocationTest, ExceptionIs500AndKeepsChangesMadeBeforeIt) {
+  // As in the plain program: the change before the throw persists.
   Host H;
   Reply R = call(H, R"({"n": 1})", [](long) -> long {
     totals("a") = 99;
@@ -120,6 +121,13 @@ TEST(InvocationTest, ExceptionIs500AndWritesNothing) {
   });
   EXPECT_EQ(R.Status, 500);
   EXPECT_EQ(Json::parse(R.Body)["error"], "exception in f: boom");
+  EXPECT_EQ(H.Writes["totals"], R"({"a":99})");
+}
+
+TEST(InvocationTest, BadArgumentsWriteNothing) {
+  Host H;
+  Reply R = call(H, R"({"n": "x"})", [](long N) { return totals("a") = N; });
+  EXPECT_EQ(R.Status, 400);
   EXPECT_TRUE(H.Writes.empty());
 }
 

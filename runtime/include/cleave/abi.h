@@ -31,8 +31,10 @@ typedef struct cleave_host_v1 {
   int (*state_get)(void *ctx, const char *name, const char **data,
                    size_t *len);
   /* Records a new JSON value for state variable `name`. The runtime applies
-   * every recorded write when the handler returns 200 or 204, and none of
-   * them otherwise. Returns 0 on success, -1 on failure. */
+   * every recorded write together, atomically, when the handler returns,
+   * whatever its status: the handler records only what must persist (on a
+   * 500 from an exception in user code, the changes made before the throw,
+   * as in the plain program). Returns 0 on success, -1 on failure. */
   int (*state_put)(void *ctx, const char *name, const char *data, size_t len);
 } cleave_host_v1;
 

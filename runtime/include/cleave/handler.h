@@ -145,8 +145,10 @@ public:
   }
 
   /// Runs the user's function: sets this invocation current, turns an
-  /// escaping exception into a 500, and on success commits state writes and
-  /// replies with the encoded result (204 for void).
+  /// escaping exception into a 500, and replies with the encoded result
+  /// (204 for void). State written by the function is handed to the runtime
+  /// whether it returns or throws: in the plain program a change made before
+  /// a throw persists too, and the deployment behaves as the program does.
   template <class Fn> void run(Fn &&F) {
     currentInvocation() = this;
     struct Reset {
@@ -168,14 +170,18 @@ public:
           reply(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
       }
     } catch (const StateError &E) {
-      replyError(500, std::string("state error in ") + Function + ": " +
-                          E.what(),
+      // The store could not be read: nothing the function did is trusted.
+      replyError(500,
+                 std::string("state error in ") + Function + ": " + E.what(),
                  "");
     } catch (const std::exception &E) {
-      replyError(500,
-                 std::string("exception in ") + Function + ": " + E.what(), "");
+      if (commit())
+        replyError(500,
+                   std::string("exception in ") + Function + ": " + E.what(),
+                   "");
     } catch (...) {
-      replyError(500, std::string("unknown exception in ") + Function, "");
+      if (commit())
+        replyError(500, std::string("unknown exception in ") + Function, "");
     }
   }
 

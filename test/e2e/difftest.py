@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Differential end-to-end test of one example (DESIGN.md, section 6).
+
+The example directory EXAMPLE holds NAME.cpp (the annotated program),
+driver.cpp (which includes NAME.cpp and calls its entries directly) and
+scenario.jsonl (one call a line: {"method", "path", "args"}).
+
+  A: the driver, built as an ordinary program, runs the scenario: the
+     monolith's answers, one {"status", "body"} line per call.
+  B: `cleave build` compiles NAME.cpp, `cleave-run` serves it, and the same
+     calls are sent over HTTP.
+
+A and B must be equal call by call, compared as JSON values (a boolean is
+not a number, an integer is not a double). Error responses are compared by
+status only, but every one must carry a JSON object with an "error" string.
+
+Python standard library only.
+"""
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Methods whose arguments travel in the query string (DESIGN.md, section 1;
+# the runtime reads DELETE arguments from the query string too).
+QUERY_METHODS = ("GET", "DELETE")
+
+STARTUP_TIMEOUT = 60  # seconds for cleave-run to print its address
+REQUEST_TIMEOUT = 60  # seconds per HTTP request
+STOP_TIMEOUT = 10  # seconds for cleave-run to exit after SIGTERM
+
+
+class Failure(Exception):
+    """A step of the test failed; the message says which and why."""
+
+
+def run(cmd, what, **kwargs):
+    """Runs cmd to completion; raises Failure with its output if it fails."""
+    try:
+        proc = subprocess.run(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+        )
+    except OSError as e:
+        raise Failure(f"{what}: cannot run {cmd[0]}: {e}")
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"{what} did not finish within {e.timeout} s: {' '.join(cmd)}")
+    if proc.returncode != 0:
+        raise Failure(
+            f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
+        )
+    return proc
+
+
+def find_tool(given, name):
+    path = given or shutil.which(name)
+    if not path:
+        raise Failure(f"cannot find {name}: put it on PATH or pass --{name}")
+    return path
+
+
+def read_scenario(path):
+    calls = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                call = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise Failure(f"{path}:{number}: not JSON: {e}")
+            if not isinstance(call, dict) or "method" not in call or "path" not in call:
+                raise Failure(f"{path}:{number}: needs \"method\" and \"path\"")
+            call.setdefault("args", {})
+            calls.append(call)
+    if not calls:
+        raise Failure(f"{path}: no calls")
+    return calls
+
+
+def describe(call):
+    args = json.dumps(call["args"], ensure_ascii=False)
+    if len(args) > 200:
+        args = args[:200] + "..."
+    return f"{call['method']} {call['path']} {args}"
+
+
+# --- A: the monolith ---------------------------------------------------------
+
+
+def run_monolith(opts, name, calls, scenario_path):
+    exe = os.path.join(opts.work, f"{name}-monolith")
+    run(
+        [
+            opts.cxx,
+            "-std=c++17",
+            "-O1",
+            f"-I{opts.include}",
+            "-o",
+            exe,
+            os.path.join(opts.example, "driver.cpp"),
+        ],
+        "building the monolith driver",
+    )
+    with open(scenario_path, encoding="utf-8") as scenario:
+        proc = run([exe], "running the monolith driver", stdin=scenario, timeout=300)
+    lines = [l for l in proc.stdout.splitlines() if l.strip()]
+    if len(lines) != len(calls):
+        raise Failure(
+            f"the monolith driver printed {len(lines)} results for "
+            f"{len(calls)} calls:\n{proc.stdout}{proc.stderr}"
+        )
+    results = []
+    for number, line in enumerate(lines, 1):
+        try:
+            results.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise Failure(f"monolith result {number} is not JSON ({e}): {line}")
+    return results
+
+
+# --- B: the deployment -------------------------------------------------------
+
+
+def query_text(value):
+    """A scenario argument as query-string text: strings as they are,
+    anything else (numbers, booleans, structs, vectors) as JSON text."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# The runtime is on loopback: never go through a proxy from the environment.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_call(base, method, path, args=None, body=None, headers=None):
+    """Sends one request; returns (status, body bytes, headers). Never raises
+    for an HTTP error status."""
+    url = base + path
+    if method in QUERY_METHODS:
+        if args:
+            url += "?" + urllib.parse.urlencode(
+                [(k, query_text(v)) for k, v in args.items()]
+            )
+    elif body is None:
+        body = json.dumps(args or {}, ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with OPENER.open(req, timeout=REQUEST_TIMEOUT) as resp:
+            return resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
+def error_body_problem(status, data):
+    """What is wrong with the body of an error response, or None."""
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return f"status {status} with a body that is not JSON: {data[:200]!r}"
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        return f'status {status} without an "error" string: {data[:200]!r}'
+    return None
+
+
+def record(status, data):
+    """The {"status", "body"} line for one response, and what is wrong with
+    the response (None if nothing). Non-2xx responses keep only their
+    status."""
+    if not 200 <= status < 300:
+        return {"status": status, "body": None}, error_body_problem(status, data)
+    if status == 204:
+        problem = f"status 204 with a body: {data[:200]!r}" if data else None
+        return {"status": status, "body": None}, problem
+    try:
+        return {"status": status, "body": json.loads(data.decode("utf-8"))}, None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        # Still recorded, so that the comparison shows the call too.
+        return {"status": status, "body": data.decode("utf-8", "replace")}, (
+            f"status {status} with a body that is not JSON ({e}): {data[:200]!r}"
+        )
+
+
+class Runtime:
+    """A cleave-run process serving OUT on a free port. Use as a context
+    manager: the process is killed on the way out unless it was stopped."""
+
+    def __init__(self, cleave_run, out, work):
+        self.stderr_path = os.path.join(work, "cleave-run.stderr")
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = None
+        self.lines = queue.Queue()
+        try:
+            self.proc = subprocess.Popen(
+                [cleave_run, out, "--port", "0"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                text=True,
+            )
+        except OSError as e:
+            self.stderr.close()
+            raise Failure(f"cannot start {cleave_run}: {e}")
+        # Reads stdout on a thread so that waiting for the first line can
+        # time out, and so that later output can never block the runtime.
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+        return False
+
+    def log(self):
+        self.stderr.flush()
+        with open(self.stderr_path, errors="replace") as f:
+            text = f.read()
+        if not text:
+            return "(cleave-run printed nothing on stderr)"
+        return f"--- cleave-run stderr\n{text}"
+
+    def wait_for_address(self):
+        """Returns the http://host:port base URL from the first stdout line."""
+        try:
+            line = self.lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            raise Failure(
+                f"cleave-run printed no address within {STARTUP_TIMEOUT} s\n"
+                + self.log()
+            )
+        if line is None:
+            self.proc.wait()
+            raise Failure(
+                f"cleave-run exited ({self.proc.returncode}) before serving\n"
+                + self.log()
+            )
+        prefix = "cleave-run: serving "
+        marker = " entries on "
+        line = line.rstrip("\n")
+        if not line.startswith(prefix) or marker not in line:
+            raise Failure(f"unexpected first line from cleave-run: {line!r}")
+        base = line.split(marker, 1)[1]
+        port = base.rsplit(":", 1)[-1]
+        if not base.startswith("http://") or not port.isdigit() or int(port) == 0:
+            raise Failure(f"no usable address in {line!r}")
+        return base
+
+    def stop(self):
+        """SIGTERM; the runtime must exit 0 within STOP_TIMEOUT seconds."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"cleave-run did not exit within {STOP_TIMEOUT} s of SIGTERM")
+        if code != 0:
+            raise Failure(f"cleave-run exited with {code} after SIGTERM\n{self.log()}")
+
+
+def cleave_build(opts, source, out):
+    cleave = find_tool(opts.cleave, "cleave")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    run(
+        [cleave, "build", "-q", "-o", out, source, "--", "-std=c++17"],
+        "cleave build",
+        timeout=900,
+    )
+
+
+def run_deployment(opts, name, calls):
+    out = os.path.join(opts.work, "out")
+    cleave_build(opts, os.path.join(opts.example, f"{name}.cpp"), out)
+    results, problems = [], []
+    with Runtime(find_tool(opts.cleave_run, "cleave-run"), out, opts.work) as rt:
+        base = rt.wait_for_address()
+        for number, call in enumerate(calls, 1):
+            try:
+                status, data, _ = http_call(
+                    base, call["method"], call["path"], call["args"]
+                )
+            except OSError as e:
+                raise Failure(f"call {number} ({describe(call)}): {e}\n{rt.log()}")
+            result, problem = record(status, data)
+            results.append(result)
+            if problem:
+                problems.append(f"call {number} ({describe(call)}): {problem}")
+        rt.stop()
+    return results, problems
+
+
+# --- Comparison --------------------------------------------------------------
+
+
+def same_json(a, b):
+    """Equality of parsed JSON values where, unlike Python's ==, True is not
+    1 and 1 is not 1.0: a client in a typed language would tell them apart."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def show(value):
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 2000 else text[:2000] + "..."
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--example", required=True, help="the example directory")
+    parser.add_argument("--work", required=True, help="a scratch directory")
+    parser.add_argument("--cleave", help="the cleave compiler (default: from PATH)")
+    parser.add_argument("--cleave-run", help="the runtime (default: from PATH)")
+    parser.add_argument(
+        "--include",
+        default=os.path.join(HERE, "..", "..", "runtime", "include"),
+        help="where cleave/cleave.h is",
+    )
+    parser.add_argument(
+        "--cxx",
+        default=os.environ.get("CXX", "c++"),
+        help="the C++ compiler for the monolith (default: $CXX or c++)",
+    )
+    opts = parser.parse_args()
+    opts.example = os.path.abspath(opts.example)
+    opts.work = os.path.abspath(opts.work)
+    name = os.path.basename(opts.example.rstrip(os.sep))
+    os.makedirs(opts.work, exist_ok=True)
+
+    try:
+        scenario_path = os.path.join(opts.example, "scenario.jsonl")
+        calls = read_scenario(scenario_path)
+        started = time.monotonic()
+        expected = run_monolith(opts, name, calls, scenario_path)
+        actual, problems = run_deployment(opts, name, calls)
+    except Failure as e:
+        print(f"difftest {name}: {e}", file=sys.stderr)
+        return 1
+
+    mismatches = [
+        (number, call, a, b)
+        for number, (call, a, b) in enumerate(zip(calls, expected, actual), 1)
+        if not same_json(a, b)
+    ]
+    for number, call, a, b in mismatches:
+        print(f"difftest {name}: call {number}: {describe(call)}", file=sys.stderr)
+        print(f"  monolith:   {show(a)}", file=sys.stderr)
+        print(f"  deployment: {show(b)}", file=sys.stderr)
+    for problem in problems:
+        print(f"difftest {name}: bad response: {problem}", file=sys.stderr)
+    if mismatches or problems:
+        print(
+            f"difftest {name}: FAILED: {len(mismatches)} of {len(calls)} calls differ, "
+            f"{len(problems)} bad responses",
+            file=sys.stderr,
+        )
+        return 1
+
+    statuses = {}
+    for r in expected:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    summary = ", ".join(f"{n} x {s}" for s, n in sorted(statuses.items()))
+    print(
+        f"difftest {name}: {len(calls)} calls agree ({summary}) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
