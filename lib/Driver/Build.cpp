@@ -100,6 +100,24 @@ bool checkProgram(const Program &P) {
         R.note(D.locate(It->second->Pos), "the other definition is here");
       }
     }
+  std::map<std::string, const StateVar *> ByUSR;
+  for (const auto &U : P.Units)
+    for (const StateVar &V : U.States)
+      ByUSR.emplace(V.USR, &V);
+  for (const auto &U : P.Units)
+    for (const GlobalUse &G : U.PlainGlobals) {
+      auto It = ByUSR.find(G.USR);
+      if (It == ByUSR.end())
+        continue;
+      R.error(D.locate(G.Pos),
+              "'" + G.Name +
+                  "' is program state, but this translation unit declares it "
+                  "without CLEAVE_STATE, so this use cannot go through the "
+                  "state store; declare it with CLEAVE_STATE (for example in "
+                  "a shared header)");
+      R.note(D.locate(It->second->Pos), "declared as CLEAVE_STATE here");
+    }
+
   llvm::StringSet<> Reported;
   for (const auto &U : P.Units)
     for (const FunctionNode &F : U.Functions)

@@ -467,6 +467,7 @@ public:
         isa<VarTemplateSpecializationDecl>(VD))
       return;
     StateVar S;
+    S.USR = usrOf(VD->getCanonicalDecl());
     S.Name = qualifiedName(VD);
     QualType T = VD->getType().getUnqualifiedType();
     S.Type = displayTypeName(T, Ctx);
@@ -482,6 +483,18 @@ public:
       return;
     StateTypes.push_back(codeTypeName(T, Ctx));
     Unit.States.push_back(std::move(S));
+  }
+
+  /// Remembers the first use of a global that this unit does not know as
+  /// state, in case another unit does.
+  void addPlainGlobalUse(const Expr *E, const VarDecl *VD) {
+    if (!VD->hasGlobalStorage() || VD->isStaticLocal() ||
+        !VD->hasExternalFormalLinkage() || !inMainFile(E->getExprLoc()))
+      return;
+    std::string USR = usrOf(VD->getCanonicalDecl());
+    if (USR.empty() || !PlainGlobalsSeen.insert(USR).second)
+      return;
+    Unit.PlainGlobals.push_back({USR, qualifiedName(VD), posOf(E->getExprLoc())});
   }
 
   void addStateUse(const Expr *E, const VarDecl *SV) {
@@ -582,6 +595,7 @@ public:
   std::vector<std::string> StateTypes;
   std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
   llvm::DenseSet<unsigned> Seen;
+  llvm::StringSet<> PlainGlobalsSeen;
 };
 
 bool UnitVisitor::VisitDecl(Decl *D) {
@@ -606,6 +620,8 @@ bool UnitVisitor::VisitVarDecl(VarDecl *VD) {
 bool UnitVisitor::VisitDeclRefExpr(DeclRefExpr *E) {
   if (const VarDecl *SV = asStateVar(E->getDecl()))
     A.addStateUse(E, SV);
+  else if (const auto *VD = dyn_cast<VarDecl>(E->getDecl()))
+    A.addPlainGlobalUse(E, VD);
   return true;
 }
 

@@ -87,11 +87,21 @@ struct FunctionNode {
 };
 
 struct StateVar {
+  std::string USR;
   std::string Name; ///< qualified; the key in the state store
   std::string Type;
   Consistency Cons = Consistency::Linearizable;
   SourcePos Pos;
   std::string OpsSymbol; ///< the StateOps object in generated glue
+};
+
+/// A use of a global variable whose declarations in that unit carry no
+/// CLEAVE_STATE: checked against the state of the other units, since a use
+/// the unit does not know to be state cannot be rewritten.
+struct GlobalUse {
+  std::string USR;
+  std::string Name;
+  SourcePos Pos;
 };
 
 /// Everything one translation unit contributes.
@@ -103,6 +113,7 @@ struct TranslationUnit {
   std::string Glue;      ///< generated code appended to it
   std::vector<FunctionNode> Functions;
   std::vector<StateVar> States; ///< defined in this unit
+  std::vector<GlobalUse> PlainGlobals; ///< first use of each, in this unit
 };
 
 /// The whole program, all translation units together.
