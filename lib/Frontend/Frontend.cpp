@@ -188,8 +188,24 @@ public:
   bool shouldVisitTemplateInstantiations() const { return true; }
 
   bool VisitCallExpr(CallExpr *E) {
-    if (const FunctionDecl *F = E->getDirectCallee())
-      addCallee(F);
+    const FunctionDecl *F = E->getDirectCallee();
+    if (!F) {
+      // Through a pointer, a std::function (whose operator() is direct but
+      // opaque) is caught below; a dependent call is resolved per instance.
+      if (!E->isTypeDependent())
+        Node.CallsUnknown = true;
+      return true;
+    }
+    if (const auto *MD = dyn_cast<CXXMethodDecl>(F))
+      if (MD->isVirtual() && !isa<CXXOperatorCallExpr>(E) &&
+          !MD->hasAttr<FinalAttr>())
+        Node.CallsUnknown = true;
+    // std::function and friends call what they hold.
+    if (const auto *MD = dyn_cast<CXXMethodDecl>(F))
+      if (MD->getOverloadedOperator() == OO_Call && MD->getParent() &&
+          MD->getParent()->isInStdNamespace())
+        Node.CallsUnknown = true;
+    addCallee(F);
     return true;
   }
   bool VisitCXXConstructExpr(CXXConstructExpr *E) {
@@ -356,9 +372,19 @@ public:
 
   void addFunction(FunctionDecl *FD) {
     if (FD->isInvalidDecl() || !FD->doesThisDeclarationHaveABody() ||
-        FD->isDependentContext() || !inMainFile(FD->getLocation()) ||
-        FD->isMain())
+        FD->isDependentContext() || FD->isMain())
       return;
+    if (!inMainFile(FD->getLocation())) {
+      // An entry's handler is generated beside its definition, in a unit
+      // cleave rewrites: an entry defined in a header has none.
+      if (!cleaveAttrs(FD, AnnotationKind::Entry).empty() &&
+          ReportedHeaderEntries.insert(FD->getCanonicalDecl()).second)
+        Report.error(FD->getLocation(),
+                     "entry '" + qualifiedName(FD) +
+                         "' is defined in an included file; define it in one "
+                         "of the source files given to cleave");
+      return;
+    }
     FunctionNode Node;
     Node.USR = usrOf(FD->getCanonicalDecl());
     if (Node.USR.empty())
@@ -596,6 +622,7 @@ public:
   std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
   llvm::DenseSet<unsigned> Seen;
   llvm::StringSet<> PlainGlobalsSeen;
+  llvm::SmallPtrSet<const Decl *, 4> ReportedHeaderEntries;
 };
 
 bool UnitVisitor::VisitDecl(Decl *D) {

@@ -53,9 +53,11 @@ Program::stateUsedBy(const FunctionNode &F) const {
   std::set<std::string> Seen;
   std::vector<const FunctionNode *> Work{&F};
   Seen.insert(F.USR);
+  bool Unknown = false;
   while (!Work.empty()) {
     const FunctionNode *N = Work.back();
     Work.pop_back();
+    Unknown |= N->CallsUnknown;
     for (const auto &[Name, Access] : N->State) {
       auto [It, New] = Out.emplace(Name, Access);
       if (!New)
@@ -66,6 +68,10 @@ Program::stateUsedBy(const FunctionNode &F) const {
         if (const FunctionNode *Callee = findFunction(C))
           Work.push_back(Callee);
   }
+  if (Unknown)
+    for (const auto &U : Units)
+      for (const StateVar &V : U.States)
+        Out[V.Name] = StateAccess::ReadWrite;
   return Out;
 }
 

@@ -73,6 +73,9 @@ struct FunctionNode {
   SourcePos Pos;
   std::vector<std::string> Callees; ///< USRs, in order of first call
   std::map<std::string, StateAccess> State; ///< direct uses, by state name
+  /// Makes a call the analysis cannot follow (a function pointer, a virtual
+  /// function, std::function): it may reach any state.
+  bool CallsUnknown = false;
 
   // Annotated functions only.
   bool IsEntry = false;
@@ -125,6 +128,7 @@ struct Program {
   std::vector<const FunctionNode *> annotated() const;
   const FunctionNode *findFunction(const std::string &USR) const;
   /// State used by \p F and everything it calls, through helpers in any unit.
+  /// A call that cannot be followed makes it every state variable.
   std::map<std::string, StateAccess> stateUsedBy(const FunctionNode &F) const;
 };
 
