@@ -1,0 +1,119 @@
+//===- Manifest.h - The deployment manifest (manifest.yaml) -----*- C++ -*-===//
+//
+// In-memory form of `manifest.yaml`, the one contract between the compiler
+// and the runtime (docs/manifest.md). The structs mirror the file field for
+// field; enumerated fields stay strings, validated when parsed, so that
+// writing a manifest back gives exactly what was read.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_MANIFEST_H
+#define CLEAVE_MANIFEST_H
+
+#include "cleave/Result.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cleave::rt {
+
+/// The only manifest version this runtime reads.
+inline constexpr std::string_view ManifestApiVersion = "cleave/v1";
+
+/// One parameter of an entry: `{name: o, type: Order}`.
+struct ParamSpec {
+  std::string Name;
+  std::string Type; ///< The C++ type as written by the compiler.
+
+  bool operator==(const ParamSpec &) const = default;
+};
+
+/// `functions[].resources`; every field has the documented default.
+struct ResourceSpec {
+  int64_t Memory = 256;    ///< MiB.
+  int64_t Timeout = 30;    ///< Seconds.
+  int64_t Gpu = 0;         ///< Number of GPUs.
+  int64_t Concurrency = 0; ///< 0 means the runtime's default.
+
+  bool operator==(const ResourceSpec &) const = default;
+};
+
+/// One entry of `functions[].state`: a state variable the function (or
+/// anything it calls) uses.
+struct StateUse {
+  std::string Name;
+  std::string Access; ///< "read", "write" or "readwrite".
+
+  bool operator==(const StateUse &) const = default;
+};
+
+/// One element of `functions`.
+struct FunctionSpec {
+  std::string Name;    ///< Qualified C++ name, unique among functions.
+  std::string Kind;    ///< "entry" or "function".
+  std::string Handler; ///< Key into the library's handler table (entries).
+  std::string Method;  ///< trigger.method: GET, POST, PUT, PATCH, DELETE.
+  std::string Path;    ///< trigger.path, starting with '/'.
+  std::vector<ParamSpec> Params;
+  std::string Returns; ///< C++ return type; "void" answers 204.
+  ResourceSpec Resources;
+  bool Isolate = false;
+  std::string Source; ///< file:line:col of the definition.
+  std::vector<StateUse> State;
+
+  bool isEntry() const { return Kind == "entry"; }
+  bool operator==(const FunctionSpec &) const = default;
+};
+
+/// One element of the top-level `state` list: a CLEAVE_STATE variable.
+struct StateSpec {
+  std::string Name;        ///< Qualified name; the key in the state store.
+  std::string Type;        ///< The C++ type.
+  std::string Consistency; ///< "linearizable" or "eventual".
+  std::string Granularity; ///< "whole".
+  std::string Source;
+  std::vector<std::string> Readers; ///< Function names.
+  std::vector<std::string> Writers; ///< Function names.
+
+  bool operator==(const StateSpec &) const = default;
+};
+
+/// The whole deployment.
+struct Manifest {
+  std::string ApiVersion = std::string(ManifestApiVersion);
+  std::string Kind = "Deployment";
+  std::string Name;
+  std::string Artifact; ///< The handler library, relative to the manifest.
+  std::vector<FunctionSpec> Functions;
+  std::vector<StateSpec> State;
+
+  bool operator==(const Manifest &) const = default;
+};
+
+/// Reads and parses the manifest at \p Path. Errors name the file, line and
+/// column (`Path:LINE:COL: error: ...`); an unreadable file gives a bare
+/// error naming the path.
+Result<Manifest> loadManifest(const std::string &Path);
+
+/// Parses manifest text. \p DisplayName is the file name used in error
+/// messages. Reports YAML syntax errors, an unknown apiVersion or kind, a
+/// missing required key, a value of the wrong type, an invalid enumerated
+/// value (method, kind, access, consistency, granularity), duplicate
+/// function or state names, and two entries on the same route. Unknown keys
+/// are ignored, so that a newer compiler's manifest still loads.
+Result<Manifest> parseManifest(std::string_view Text,
+                               std::string_view DisplayName);
+
+/// Serializes \p M as YAML such that parseManifest(writeManifest(M)) == M
+/// for every manifest that parses.
+std::string writeManifest(const Manifest &M);
+
+/// Renders \p M as two human-readable tables, functions then state, for
+/// `cleave inspect`.
+std::string renderTable(const Manifest &M);
+
+} // namespace cleave::rt
+
+#endif // CLEAVE_MANIFEST_H

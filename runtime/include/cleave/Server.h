@@ -1,0 +1,73 @@
+//===- Server.h - Serve a deployment's entries over HTTP --------*- C++ -*-===//
+//
+// The HTTP front of the runtime: every entry of the manifest answers at its
+// route, following the convention of DESIGN.md §1 (a JSON object of
+// arguments in, the return value as JSON out). Every error the server itself
+// produces is a JSON object with an "error" member, so clients parse one
+// shape whatever went wrong.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_SERVER_H
+#define CLEAVE_SERVER_H
+
+#include "cleave/Manifest.h"
+#include "cleave/Module.h"
+#include "cleave/Result.h"
+#include "cleave/StateStore.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace cleave::rt {
+
+struct ServerOptions {
+  /// Interface to listen on; loopback unless told otherwise.
+  std::string Host = "127.0.0.1";
+  /// TCP port; 0 picks a free one (see Server::port()).
+  int Port = 8080;
+  /// Largest request body accepted; a larger one gets 413.
+  size_t MaxBodyBytes = 6291456; // 6 MiB, AWS Lambda's synchronous limit.
+  /// Worker threads; 0 uses cpp-httplib's default (at least 8).
+  unsigned Threads = 0;
+};
+
+class Server {
+public:
+  /// Prepares a server for the entries of \p M, calling handlers from \p Mod
+  /// with state in \p Store. \p Mod and \p Store must outlive the server.
+  /// Fails if two entries share a route or \p Mod lacks an entry's handler.
+  static Result<std::unique_ptr<Server>> create(Manifest M, const Module &Mod,
+                                                StateStore &Store,
+                                                ServerOptions Options = {});
+
+  /// Stops the server if it is running.
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  /// Binds the listening socket and serves in background threads. Returns
+  /// once requests are being accepted, with the bound port.
+  Result<int> start();
+
+  /// Stops accepting connections, lets requests in flight finish, and joins
+  /// the serving threads. Safe to call more than once, and without start().
+  void stop();
+
+  /// The bound port after start(), otherwise 0.
+  int port() const;
+
+  /// Number of entries served.
+  size_t entryCount() const;
+
+  struct Impl;
+
+private:
+  explicit Server(std::unique_ptr<Impl> I);
+  std::unique_ptr<Impl> I;
+};
+
+} // namespace cleave::rt
+
+#endif // CLEAVE_SERVER_H

@@ -1,0 +1,553 @@
+//===- Manifest.cpp - Read, write and render manifest.yaml ----------------===//
+//
+// The parser is strict about what the runtime relies on and lenient about
+// the rest: unknown keys are skipped so an older runtime still reads a newer
+// compiler's manifest, but a missing or mistyped field is an error pointing
+// at the exact line and column, since a manifest is often edited by hand.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cleave/Manifest.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+namespace cleave::rt {
+
+namespace {
+
+/// The parser's own failure. yaml-cpp reports through exceptions already,
+/// so the parser does too internally and parseManifest turns every one of
+/// them into an Error; none leaves this file.
+struct ParseFailure {
+  Error E;
+};
+
+std::string joinAlternatives(std::initializer_list<std::string_view> Names) {
+  std::string Out;
+  size_t I = 0;
+  for (std::string_view N : Names) {
+    if (I != 0)
+      Out += I + 1 == Names.size() ? " or " : ", ";
+    Out += N;
+    ++I;
+  }
+  return Out;
+}
+
+class ManifestParser {
+public:
+  explicit ManifestParser(std::string_view File) : File(File) {}
+
+  Manifest parse(std::string_view Text);
+
+private:
+  std::string locate(const YAML::Mark &At, std::string_view Severity,
+                     std::string_view Message) const {
+    if (At.is_null())
+      return fmt::format("{}: {}: {}", File, Severity, Message);
+    // yaml-cpp counts from 0; diagnostics count from 1 like compilers do.
+    return fmt::format("{}:{}:{}: {}: {}", File, At.line + 1, At.column + 1,
+                       Severity, Message);
+  }
+
+  [[noreturn]] void fail(const YAML::Mark &At, std::string_view Message) const {
+    throw ParseFailure{Error(locate(At, "error", Message), /*Located=*/true)};
+  }
+
+  /// An error with a second location, clang style: the note follows the
+  /// error on its own line.
+  [[noreturn]] void fail(const YAML::Mark &At, std::string_view Message,
+                         const YAML::Mark &NoteAt,
+                         std::string_view Note) const {
+    throw ParseFailure{Error(locate(At, "error", Message) + "\n" +
+                                 locate(NoteAt, "note", Note),
+                             /*Located=*/true)};
+  }
+
+  /// The value of \p Key in mapping \p Map, if present. Looked up by hand
+  /// rather than with operator[] so a lookup never inserts into the tree.
+  std::optional<YAML::Node> find(const YAML::Node &Map,
+                                 std::string_view Key) const {
+    for (auto It = Map.begin(); It != Map.end(); ++It)
+      if (It->first.IsScalar() && It->first.Scalar() == Key)
+        return It->second;
+    return std::nullopt;
+  }
+
+  YAML::Node require(const YAML::Node &Map, std::string_view Key,
+                     std::string_view Where) const {
+    if (std::optional<YAML::Node> V = find(Map, Key))
+      return *V;
+    fail(Map.Mark(), fmt::format("missing required key '{}'{}", Key, Where));
+  }
+
+  void expectMap(const YAML::Node &N, std::string_view What) const {
+    if (!N.IsMap())
+      fail(N.Mark(), fmt::format("{} must be a mapping", What));
+  }
+
+  /// A list that may also be written as an empty value (`state:`).
+  bool isList(const YAML::Node &N) const {
+    return N.IsSequence() || N.IsNull();
+  }
+
+  void expectList(const YAML::Node &N, std::string_view What) const {
+    if (!isList(N))
+      fail(N.Mark(), fmt::format("{} must be a list", What));
+  }
+
+  std::string text(const YAML::Node &N, std::string_view Key) const {
+    if (!N.IsScalar())
+      fail(N.Mark(), fmt::format("'{}' must be a string", Key));
+    return N.Scalar();
+  }
+
+  std::string requireText(const YAML::Node &Map, std::string_view Key,
+                          std::string_view Where) const {
+    return text(require(Map, Key, Where), Key);
+  }
+
+  std::string optionalText(const YAML::Node &Map, std::string_view Key) const {
+    if (std::optional<YAML::Node> V = find(Map, Key))
+      return text(*V, Key);
+    return {};
+  }
+
+  std::string oneOf(const YAML::Node &N, std::string_view Key,
+                    std::initializer_list<std::string_view> Allowed) const {
+    std::string V = text(N, Key);
+    if (std::find(Allowed.begin(), Allowed.end(), V) == Allowed.end())
+      fail(N.Mark(), fmt::format("invalid {} '{}'; expected {}", Key, V,
+                                 joinAlternatives(Allowed)));
+    return V;
+  }
+
+  int64_t count(const YAML::Node &N, std::string_view Key) const {
+    // from_chars instead of yaml-cpp's stream-based conversion: it rejects
+    // "1.5", "12abc" and " 1" alike, and never depends on the locale.
+    int64_t V = -1;
+    if (N.IsScalar()) {
+      const std::string &S = N.Scalar();
+      auto [End, Ec] = std::from_chars(S.data(), S.data() + S.size(), V);
+      if (Ec != std::errc() || End != S.data() + S.size())
+        V = -1;
+    }
+    if (V < 0)
+      fail(N.Mark(),
+           fmt::format("'{}' must be a non-negative integer{}", Key,
+                       N.IsScalar() ? fmt::format(", not '{}'", N.Scalar())
+                                    : std::string()));
+    return V;
+  }
+
+  bool flag(const YAML::Node &N, std::string_view Key) const {
+    bool V = false;
+    if (!N.IsScalar() || !YAML::convert<bool>::decode(N, V))
+      fail(N.Mark(), fmt::format("'{}' must be true or false", Key));
+    return V;
+  }
+
+  std::vector<std::string> names(const YAML::Node &Map,
+                                 std::string_view Key) const {
+    std::vector<std::string> Out;
+    std::optional<YAML::Node> L = find(Map, Key);
+    if (!L)
+      return Out;
+    expectList(*L, fmt::format("'{}'", Key));
+    for (const YAML::Node &Item : *L)
+      Out.push_back(text(Item, Key));
+    return Out;
+  }
+
+  FunctionSpec parseFunction(const YAML::Node &N);
+  StateSpec parseState(const YAML::Node &N);
+
+  std::string File;
+};
+
+FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
+  expectMap(N, "a function");
+  FunctionSpec F;
+  F.Name = requireText(N, "name", " in function");
+  std::string Where = fmt::format(" in function '{}'", F.Name);
+  F.Kind = oneOf(require(N, "kind", Where), "kind", {"entry", "function"});
+  if (F.isEntry())
+    Where = fmt::format(" in entry '{}'", F.Name);
+
+  // Handler, trigger, params and returns are required of entries only, but
+  // read whenever present so that writing the manifest back loses nothing.
+  std::optional<YAML::Node> Handler = find(N, "handler");
+  if (F.isEntry() && !Handler)
+    require(N, "handler", Where);
+  if (Handler)
+    F.Handler = text(*Handler, "handler");
+
+  std::optional<YAML::Node> Trigger = find(N, "trigger");
+  if (F.isEntry() && !Trigger)
+    require(N, "trigger", Where);
+  if (Trigger) {
+    expectMap(*Trigger, "'trigger'");
+    F.Method = oneOf(require(*Trigger, "method", " in trigger"), "method",
+                     {"GET", "POST", "PUT", "PATCH", "DELETE"});
+    YAML::Node Path = require(*Trigger, "path", " in trigger");
+    F.Path = text(Path, "path");
+    if (F.Path.empty() || F.Path.front() != '/')
+      fail(Path.Mark(),
+           fmt::format("trigger path '{}' must start with '/'", F.Path));
+    if (F.Path.find_first_of("?#") != std::string::npos)
+      fail(Path.Mark(), fmt::format("trigger path '{}' must not contain a "
+                                    "query string or fragment",
+                                    F.Path));
+  }
+
+  std::optional<YAML::Node> Params = find(N, "params");
+  if (F.isEntry() && !Params)
+    require(N, "params", Where);
+  if (Params) {
+    expectList(*Params, "'params'");
+    for (const YAML::Node &P : *Params) {
+      expectMap(P, "a parameter");
+      F.Params.push_back({requireText(P, "name", " in parameter"),
+                          requireText(P, "type", " in parameter")});
+    }
+  }
+
+  std::optional<YAML::Node> Returns = find(N, "returns");
+  if (F.isEntry() && !Returns)
+    require(N, "returns", Where);
+  if (Returns)
+    F.Returns = text(*Returns, "returns");
+
+  YAML::Node Res = require(N, "resources", Where);
+  expectMap(Res, "'resources'");
+  if (std::optional<YAML::Node> V = find(Res, "memory"))
+    F.Resources.Memory = count(*V, "memory");
+  if (std::optional<YAML::Node> V = find(Res, "timeout"))
+    F.Resources.Timeout = count(*V, "timeout");
+  if (std::optional<YAML::Node> V = find(Res, "gpu"))
+    F.Resources.Gpu = count(*V, "gpu");
+  if (std::optional<YAML::Node> V = find(Res, "concurrency"))
+    F.Resources.Concurrency = count(*V, "concurrency");
+
+  if (std::optional<YAML::Node> V = find(N, "isolate"))
+    F.Isolate = flag(*V, "isolate");
+  F.Source = requireText(N, "source", Where);
+
+  if (std::optional<YAML::Node> Uses = find(N, "state")) {
+    expectList(*Uses, "'state'");
+    for (const YAML::Node &U : *Uses) {
+      expectMap(U, "a state use");
+      StateUse Use;
+      Use.Name = requireText(U, "name", " in state use");
+      Use.Access = oneOf(require(U, "access", " in state use"), "access",
+                         {"read", "write", "readwrite"});
+      F.State.push_back(std::move(Use));
+    }
+  }
+  return F;
+}
+
+StateSpec ManifestParser::parseState(const YAML::Node &N) {
+  expectMap(N, "a state variable");
+  StateSpec S;
+  S.Name = requireText(N, "name", " in state variable");
+  std::string Where = fmt::format(" in state variable '{}'", S.Name);
+  S.Type = optionalText(N, "type");
+  S.Consistency = oneOf(require(N, "consistency", Where), "consistency",
+                        {"linearizable", "eventual"});
+  S.Granularity =
+      oneOf(require(N, "granularity", Where), "granularity", {"whole"});
+  S.Source = optionalText(N, "source");
+  S.Readers = names(N, "readers");
+  S.Writers = names(N, "writers");
+  return S;
+}
+
+Manifest ManifestParser::parse(std::string_view Text) {
+  YAML::Node Root;
+  try {
+    Root = YAML::Load(std::string(Text));
+  } catch (const YAML::Exception &E) {
+    fail(E.mark, E.msg);
+  }
+  if (!Root.IsMap())
+    fail(Root.Mark().is_null() ? YAML::Mark() : Root.Mark(),
+         Root.IsNull() ? "the manifest is empty"
+                       : "the manifest must be a mapping");
+
+  Manifest M;
+  YAML::Node Api = require(Root, "apiVersion", "");
+  M.ApiVersion = text(Api, "apiVersion");
+  // Checked before anything else: a future version may have changed what
+  // the other fields mean, so their errors would only mislead.
+  if (M.ApiVersion != ManifestApiVersion)
+    fail(Api.Mark(), fmt::format("unsupported apiVersion '{}'; this runtime "
+                                 "reads {}",
+                                 M.ApiVersion, ManifestApiVersion));
+  M.Kind = oneOf(require(Root, "kind", ""), "kind", {"Deployment"});
+  M.Name = requireText(Root, "name", "");
+  M.Artifact = requireText(Root, "artifact", "");
+
+  std::map<std::string, YAML::Mark> FunctionAt;
+  std::map<std::pair<std::string, std::string>,
+           std::pair<std::string, YAML::Mark>>
+      RouteAt;
+  if (std::optional<YAML::Node> Fns = find(Root, "functions")) {
+    expectList(*Fns, "'functions'");
+    for (const YAML::Node &N : *Fns) {
+      FunctionSpec F = parseFunction(N);
+      YAML::Mark NameAt = find(N, "name")->Mark();
+      auto [Prev, New] = FunctionAt.emplace(F.Name, NameAt);
+      if (!New)
+        fail(NameAt, fmt::format("duplicate function '{}'", F.Name),
+             Prev->second, "first defined here");
+      if (F.isEntry()) {
+        YAML::Mark TriggerAt = find(N, "trigger")->Mark();
+        auto [Other, Fresh] =
+            RouteAt.emplace(std::make_pair(F.Method, F.Path),
+                            std::make_pair(F.Name, TriggerAt));
+        if (!Fresh)
+          fail(TriggerAt,
+               fmt::format("duplicate route {} {}: entries '{}' and '{}'",
+                           F.Method, F.Path, Other->second.first, F.Name),
+               Other->second.second,
+               fmt::format("'{}' declares it here", Other->second.first));
+      }
+      M.Functions.push_back(std::move(F));
+    }
+  }
+
+  std::map<std::string, YAML::Mark> StateAt;
+  if (std::optional<YAML::Node> Vars = find(Root, "state")) {
+    expectList(*Vars, "'state'");
+    for (const YAML::Node &N : *Vars) {
+      StateSpec S = parseState(N);
+      YAML::Mark NameAt = find(N, "name")->Mark();
+      auto [Prev, New] = StateAt.emplace(S.Name, NameAt);
+      if (!New)
+        fail(NameAt, fmt::format("duplicate state variable '{}'", S.Name),
+             Prev->second, "first defined here");
+      M.State.push_back(std::move(S));
+    }
+  }
+  return M;
+}
+
+} // namespace
+
+Result<Manifest> parseManifest(std::string_view Text,
+                               std::string_view DisplayName) {
+  try {
+    return ManifestParser(DisplayName).parse(Text);
+  } catch (const ParseFailure &F) {
+    return F.E;
+  } catch (const std::exception &E) {
+    // yaml-cpp's API throws for misuse it detects (e.g. InvalidNode); the
+    // parser should never trigger one, but a manifest must not crash us.
+    return Error(fmt::format("{}: error: cannot read manifest: {}", DisplayName,
+                             E.what()),
+                 /*Located=*/true);
+  }
+}
+
+Result<Manifest> loadManifest(const std::string &Path) {
+  std::ifstream In(Path, std::ios::binary);
+  if (!In)
+    return Error(fmt::format("cannot open manifest '{}': {}", Path,
+                             std::strerror(errno)));
+  std::ostringstream Text;
+  Text << In.rdbuf();
+  if (In.bad())
+    return Error(fmt::format("cannot read manifest '{}'", Path));
+  return parseManifest(Text.str(), Path);
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+void emitNameList(YAML::Emitter &Out, const char *Key,
+                  const std::vector<std::string> &Names) {
+  Out << YAML::Key << Key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string &N : Names)
+    Out << N;
+  Out << YAML::EndSeq;
+}
+
+void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
+  Out << YAML::BeginMap;
+  Out << YAML::Key << "name" << YAML::Value << F.Name;
+  Out << YAML::Key << "kind" << YAML::Value << F.Kind;
+  // Entry-only fields are written for every function that has them, so the
+  // round trip is exact even for a hand-written function with a trigger.
+  if (F.isEntry() || !F.Handler.empty())
+    Out << YAML::Key << "handler" << YAML::Value << F.Handler;
+  if (F.isEntry() || !F.Method.empty() || !F.Path.empty()) {
+    Out << YAML::Key << "trigger" << YAML::Value << YAML::BeginMap;
+    Out << YAML::Key << "method" << YAML::Value << F.Method;
+    Out << YAML::Key << "path" << YAML::Value << F.Path;
+    Out << YAML::EndMap;
+  }
+  if (F.isEntry() || !F.Params.empty()) {
+    Out << YAML::Key << "params" << YAML::Value;
+    if (F.Params.empty())
+      Out << YAML::Flow;
+    Out << YAML::BeginSeq;
+    for (const ParamSpec &P : F.Params)
+      Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+          << P.Name << YAML::Key << "type" << YAML::Value << P.Type
+          << YAML::EndMap;
+    Out << YAML::EndSeq;
+  }
+  if (F.isEntry() || !F.Returns.empty())
+    Out << YAML::Key << "returns" << YAML::Value << F.Returns;
+  Out << YAML::Key << "resources" << YAML::Value << YAML::Flow
+      << YAML::BeginMap;
+  Out << YAML::Key << "memory" << YAML::Value << F.Resources.Memory;
+  Out << YAML::Key << "timeout" << YAML::Value << F.Resources.Timeout;
+  Out << YAML::Key << "gpu" << YAML::Value << F.Resources.Gpu;
+  Out << YAML::Key << "concurrency" << YAML::Value << F.Resources.Concurrency;
+  Out << YAML::EndMap;
+  Out << YAML::Key << "isolate" << YAML::Value << F.Isolate;
+  Out << YAML::Key << "source" << YAML::Value << F.Source;
+  if (!F.State.empty()) {
+    Out << YAML::Key << "state" << YAML::Value << YAML::BeginSeq;
+    for (const StateUse &U : F.State)
+      Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+          << U.Name << YAML::Key << "access" << YAML::Value << U.Access
+          << YAML::EndMap;
+    Out << YAML::EndSeq;
+  }
+  Out << YAML::EndMap;
+}
+
+void emitState(YAML::Emitter &Out, const StateSpec &S) {
+  Out << YAML::BeginMap;
+  Out << YAML::Key << "name" << YAML::Value << S.Name;
+  Out << YAML::Key << "type" << YAML::Value << S.Type;
+  Out << YAML::Key << "consistency" << YAML::Value << S.Consistency;
+  Out << YAML::Key << "granularity" << YAML::Value << S.Granularity;
+  Out << YAML::Key << "source" << YAML::Value << S.Source;
+  emitNameList(Out, "readers", S.Readers);
+  emitNameList(Out, "writers", S.Writers);
+  Out << YAML::EndMap;
+}
+
+} // namespace
+
+std::string writeManifest(const Manifest &M) {
+  YAML::Emitter Out;
+  Out << YAML::BeginMap;
+  Out << YAML::Key << "apiVersion" << YAML::Value << M.ApiVersion;
+  Out << YAML::Key << "kind" << YAML::Value << M.Kind;
+  Out << YAML::Key << "name" << YAML::Value << M.Name;
+  Out << YAML::Key << "artifact" << YAML::Value << M.Artifact;
+  Out << YAML::Key << "functions" << YAML::Value;
+  if (M.Functions.empty())
+    Out << YAML::Flow;
+  Out << YAML::BeginSeq;
+  for (const FunctionSpec &F : M.Functions)
+    emitFunction(Out, F);
+  Out << YAML::EndSeq;
+  Out << YAML::Key << "state" << YAML::Value;
+  if (M.State.empty())
+    Out << YAML::Flow;
+  Out << YAML::BeginSeq;
+  for (const StateSpec &S : M.State)
+    emitState(Out, S);
+  Out << YAML::EndSeq;
+  Out << YAML::EndMap;
+  return std::string(Out.c_str()) + "\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Rendering
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Lays out rows in left-aligned columns two spaces apart. The last column
+/// is not padded, so no line ends in blanks.
+std::string formatColumns(const std::vector<std::vector<std::string>> &Rows) {
+  std::vector<size_t> Width;
+  for (const auto &Row : Rows) {
+    Width.resize(std::max(Width.size(), Row.size()), 0);
+    for (size_t I = 0; I < Row.size(); ++I)
+      Width[I] = std::max(Width[I], Row[I].size());
+  }
+  std::string Out;
+  for (const auto &Row : Rows) {
+    std::string Line;
+    for (size_t I = 0; I < Row.size(); ++I) {
+      if (I + 1 == Row.size())
+        Line += Row[I];
+      else
+        Line += fmt::format("{:<{}}  ", Row[I], Width[I]);
+    }
+    Out += Line + "\n";
+  }
+  return Out;
+}
+
+std::string joinOrDash(const std::vector<std::string> &Items) {
+  return Items.empty() ? std::string("-")
+                       : fmt::format("{}", fmt::join(Items, ", "));
+}
+
+std::string describeResources(const FunctionSpec &F) {
+  std::string Out = fmt::format("mem={}MiB timeout={}s", F.Resources.Memory,
+                                F.Resources.Timeout);
+  if (F.Resources.Gpu != 0)
+    Out += fmt::format(" gpu={}", F.Resources.Gpu);
+  if (F.Resources.Concurrency != 0)
+    Out += fmt::format(" concurrency={}", F.Resources.Concurrency);
+  if (F.Isolate)
+    Out += " isolate";
+  return Out;
+}
+
+} // namespace
+
+std::string renderTable(const Manifest &M) {
+  std::string Out = fmt::format("deployment {} ({})\nartifact: {}\n\n", M.Name,
+                                M.ApiVersion, M.Artifact);
+
+  std::vector<std::vector<std::string>> Rows = {
+      {"FUNCTION", "KIND", "TRIGGER", "RESOURCES", "STATE"}};
+  for (const FunctionSpec &F : M.Functions) {
+    std::vector<std::string> Uses;
+    for (const StateUse &U : F.State)
+      Uses.push_back(fmt::format("{} ({})", U.Name, U.Access));
+    Rows.push_back({F.Name, F.Kind,
+                    F.Method.empty() ? std::string("-")
+                                     : fmt::format("{} {}", F.Method, F.Path),
+                    describeResources(F), joinOrDash(Uses)});
+  }
+  Out += formatColumns(Rows);
+
+  if (M.State.empty())
+    return Out + "\n(no state)\n";
+  Rows = {
+      {"STATE", "TYPE", "CONSISTENCY", "GRANULARITY", "READERS", "WRITERS"}};
+  for (const StateSpec &S : M.State)
+    Rows.push_back({S.Name, S.Type.empty() ? std::string("-") : S.Type,
+                    S.Consistency, S.Granularity, joinOrDash(S.Readers),
+                    joinOrDash(S.Writers)});
+  return Out + "\n" + formatColumns(Rows);
+}
+
+} // namespace cleave::rt

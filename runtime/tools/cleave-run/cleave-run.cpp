@@ -1,0 +1,183 @@
+//===- cleave-run.cpp - Serve a compiled Cleave deployment ----------------===//
+//
+// `cleave-run OUT` loads OUT/manifest.yaml and the handler library it names,
+// and serves every entry over HTTP until SIGTERM or SIGINT. Only option
+// parsing and wiring live here; the work is in the runtime library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cleave/Manifest.h"
+#include "cleave/Module.h"
+#include "cleave/Server.h"
+#include "cleave/StateStore.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <pthread.h>
+#include <string>
+#include <string_view>
+
+using namespace cleave::rt;
+
+namespace {
+
+constexpr const char *Usage =
+    "usage: cleave-run OUT [--port N] [--host H] [--max-body BYTES] "
+    "[--threads N]\n"
+    "\n"
+    "Serves the entries of a compiled Cleave deployment over HTTP until\n"
+    "SIGTERM or SIGINT.\n"
+    "\n"
+    "  OUT              the output folder of `cleave build` (holding\n"
+    "                   manifest.yaml), or the manifest file itself\n"
+    "  --port N         TCP port (default 8080; 0 picks a free port)\n"
+    "  --host H         interface to listen on (default 127.0.0.1)\n"
+    "  --max-body BYTES largest request body accepted (default 6291456)\n"
+    "  --threads N      worker threads (default: cpp-httplib's, at least 8)\n"
+    "  --help           show this message\n";
+
+struct Options {
+  std::string Out;
+  ServerOptions Server;
+};
+
+int usageError(std::string_view Message) {
+  fmt::print(stderr, "cleave-run: error: {}\n{}", Message, Usage);
+  return 2;
+}
+
+template <class T> std::optional<T> parseNumber(std::string_view Text) {
+  T V{};
+  auto [End, Ec] = std::from_chars(Text.data(), Text.data() + Text.size(), V);
+  if (Ec != std::errc() || End != Text.data() + Text.size())
+    return std::nullopt;
+  return V;
+}
+
+/// Parses the command line into \p O. Returns an exit code when the program
+/// should stop (0 after --help, 2 after a usage error), else std::nullopt.
+std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
+  bool HaveOut = false;
+  bool OptionsEnded = false; // After "--", everything is positional.
+  for (int I = 1; I < Argc; ++I) {
+    std::string_view Arg = Argv[I];
+    if (!OptionsEnded && Arg == "--") {
+      OptionsEnded = true;
+      continue;
+    }
+    if (!OptionsEnded && (Arg == "--help" || Arg == "-h")) {
+      fmt::print("{}", Usage);
+      return 0;
+    }
+    if (OptionsEnded || Arg.empty() || Arg.front() != '-') {
+      if (HaveOut)
+        return usageError(fmt::format("unexpected argument '{}'", Arg));
+      O.Out = Arg;
+      HaveOut = true;
+      continue;
+    }
+    // Both `--port N` and `--port=N`.
+    std::string_view Name = Arg, Value;
+    bool Inline = false;
+    if (size_t Eq = Arg.find('='); Eq != std::string_view::npos) {
+      Name = Arg.substr(0, Eq);
+      Value = Arg.substr(Eq + 1);
+      Inline = true;
+    }
+    if (Name != "--port" && Name != "--host" && Name != "--max-body" &&
+        Name != "--threads")
+      return usageError(fmt::format("unknown option '{}'", Name));
+    if (!Inline) {
+      if (I + 1 >= Argc)
+        return usageError(fmt::format("option '{}' needs a value", Name));
+      Value = Argv[++I];
+    }
+    if (Name == "--host") {
+      if (Value.empty())
+        return usageError("option '--host' needs a value");
+      O.Server.Host = Value;
+    } else if (Name == "--port") {
+      auto Port = parseNumber<int>(Value);
+      if (!Port || *Port < 0 || *Port > 65535)
+        return usageError(fmt::format("invalid port '{}'", Value));
+      O.Server.Port = *Port;
+    } else if (Name == "--max-body") {
+      auto Bytes = parseNumber<size_t>(Value);
+      if (!Bytes)
+        return usageError(fmt::format("invalid body size '{}'", Value));
+      O.Server.MaxBodyBytes = *Bytes;
+    } else {
+      auto Threads = parseNumber<unsigned>(Value);
+      if (!Threads || *Threads == 0)
+        return usageError(fmt::format("invalid thread count '{}'", Value));
+      O.Server.Threads = *Threads;
+    }
+  }
+  if (!HaveOut)
+    return usageError("no output folder given");
+  return std::nullopt;
+}
+
+int fail(const Error &E) {
+  if (E.isLocated())
+    fmt::print(stderr, "{}\n", E.message());
+  else
+    fmt::print(stderr, "cleave-run: error: {}\n", E.message());
+  return 1;
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  Options O;
+  if (std::optional<int> Exit = parseOptions(Argc, Argv, O))
+    return *Exit;
+
+  std::error_code Ec;
+  std::string ManifestPath = O.Out;
+  if (std::filesystem::is_directory(O.Out, Ec))
+    ManifestPath = (std::filesystem::path(O.Out) / "manifest.yaml").string();
+
+  Result<Manifest> M = loadManifest(ManifestPath);
+  if (!M)
+    return fail(M.error());
+  Result<std::unique_ptr<Module>> Mod =
+      Module::loadForManifest(*M, ManifestPath);
+  if (!Mod)
+    return fail(Mod.error());
+
+  // Block the stop signals before any thread exists, so every server thread
+  // inherits the mask and only sigwait below ever sees them: the shutdown
+  // then runs as ordinary code, not in a signal handler.
+  sigset_t Stop;
+  sigemptyset(&Stop);
+  sigaddset(&Stop, SIGTERM);
+  sigaddset(&Stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &Stop, nullptr);
+
+  MemoryStateStore Store;
+  Result<std::unique_ptr<Server>> S =
+      Server::create(M.take(), **Mod, Store, O.Server);
+  if (!S)
+    return fail(S.error());
+  Result<int> Port = (*S)->start();
+  if (!Port)
+    return fail(Port.error());
+
+  const std::string &Host = O.Server.Host;
+  bool Bracket = Host.find(':') != std::string::npos; // An IPv6 literal.
+  fmt::print("cleave-run: serving {} entries on http://{}{}{}:{}\n",
+             (*S)->entryCount(), Bracket ? "[" : "", Host, Bracket ? "]" : "",
+             *Port);
+  std::fflush(stdout);
+
+  int Signal = 0;
+  sigwait(&Stop, &Signal);
+  (*S)->stop();
+  return 0;
+}

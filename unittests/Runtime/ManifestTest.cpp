@@ -1,0 +1,406 @@
+//===- ManifestTest.cpp - Tests of manifest reading and writing -----------===//
+
+#include "cleave/Manifest.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+using namespace cleave::rt;
+
+namespace {
+
+/// The example of docs/manifest.md, plus a non-entry function that relies
+/// on the defaults.
+const char *const ShopManifest = R"(apiVersion: cleave/v1
+kind: Deployment
+name: shop                        # from -name, or the first source's stem
+artifact: build/libcleave_handlers.so   # relative to the manifest's folder
+functions:
+  - name: place_order             # qualified C++ name
+    kind: entry
+    handler: place_order
+    trigger:
+      method: POST
+      path: /orders
+    params:
+      - {name: o, type: Order}
+    returns: Confirmation
+    resources: {memory: 256, timeout: 30, gpu: 0, concurrency: 0}
+    isolate: false
+    source: shop.cpp:27:1
+    state:
+      - {name: stock, access: readwrite}
+  - name: quote
+    kind: function
+    resources: {memory: 2048}
+    isolate: true
+    source: shop.cpp:20:1
+state:
+  - name: stock
+    type: std::map<std::string, int>
+    consistency: linearizable
+    granularity: whole
+    source: shop.cpp:12:42
+    readers: [place_order, stock_of]
+    writers: [place_order]
+)";
+
+/// Parses \p Text and returns the error message, or "<no error>".
+std::string errorOf(const std::string &Text) {
+  Result<Manifest> M = parseManifest(Text, "m.yaml");
+  if (M)
+    return "<no error>";
+  EXPECT_TRUE(M.error().isLocated());
+  return M.error().message();
+}
+
+/// The first lines every error test below shares.
+const std::string Header = "apiVersion: cleave/v1\n"
+                           "kind: Deployment\n"
+                           "name: shop\n"
+                           "artifact: lib.so\n";
+
+/// A valid entry `f` at lines 5-13 of a manifest starting with Header.
+const std::string EntryF = "functions:\n"
+                           "  - name: f\n"
+                           "    kind: entry\n"
+                           "    handler: f\n"
+                           "    trigger: {method: POST, path: /f}\n"
+                           "    params: []\n"
+                           "    returns: int\n"
+                           "    resources: {}\n"
+                           "    source: a.cpp:1:1\n";
+
+TEST(ManifestTest, ParsesTheDocumentedExample) {
+  Result<Manifest> R = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(R) << R.error().message();
+  const Manifest &M = *R;
+  EXPECT_EQ(M.ApiVersion, "cleave/v1");
+  EXPECT_EQ(M.Kind, "Deployment");
+  EXPECT_EQ(M.Name, "shop");
+  EXPECT_EQ(M.Artifact, "build/libcleave_handlers.so");
+  ASSERT_EQ(M.Functions.size(), 2u);
+
+  const FunctionSpec &E = M.Functions[0];
+  EXPECT_EQ(E.Name, "place_order");
+  EXPECT_TRUE(E.isEntry());
+  EXPECT_EQ(E.Handler, "place_order");
+  EXPECT_EQ(E.Method, "POST");
+  EXPECT_EQ(E.Path, "/orders");
+  EXPECT_EQ(E.Params, (std::vector<ParamSpec>{{"o", "Order"}}));
+  EXPECT_EQ(E.Returns, "Confirmation");
+  EXPECT_EQ(E.Source, "shop.cpp:27:1");
+  EXPECT_FALSE(E.Isolate);
+  EXPECT_EQ(E.State, (std::vector<StateUse>{{"stock", "readwrite"}}));
+
+  const FunctionSpec &F = M.Functions[1];
+  EXPECT_FALSE(F.isEntry());
+  EXPECT_EQ(F.Resources.Memory, 2048);
+  EXPECT_EQ(F.Resources.Timeout, 30); // Defaults for what is left out.
+  EXPECT_EQ(F.Resources.Gpu, 0);
+  EXPECT_EQ(F.Resources.Concurrency, 0);
+  EXPECT_TRUE(F.Isolate);
+  EXPECT_TRUE(F.Handler.empty());
+  EXPECT_TRUE(F.Method.empty());
+
+  ASSERT_EQ(M.State.size(), 1u);
+  const StateSpec &S = M.State[0];
+  EXPECT_EQ(S.Name, "stock");
+  EXPECT_EQ(S.Type, "std::map<std::string, int>");
+  EXPECT_EQ(S.Consistency, "linearizable");
+  EXPECT_EQ(S.Granularity, "whole");
+  EXPECT_EQ(S.Source, "shop.cpp:12:42");
+  EXPECT_EQ(S.Readers, (std::vector<std::string>{"place_order", "stock_of"}));
+  EXPECT_EQ(S.Writers, (std::vector<std::string>{"place_order"}));
+}
+
+TEST(ManifestTest, RoundTripsTheExample) {
+  Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  std::string Text = writeManifest(*M);
+  Result<Manifest> Again = parseManifest(Text, "written.yaml");
+  ASSERT_TRUE(Again) << Again.error().message() << "\n" << Text;
+  EXPECT_EQ(*Again, *M) << Text;
+  // Writing is deterministic: a second round gives the same text.
+  EXPECT_EQ(writeManifest(*Again), Text);
+}
+
+TEST(ManifestTest, RoundTripsAwkwardStrings) {
+  // Strings that YAML would read as something else unless the writer
+  // quotes them: booleans, null, numbers, flow indicators, comments.
+  Manifest M;
+  M.Name = "true";
+  M.Artifact = "lib dir/lib#1.so";
+  FunctionSpec F;
+  F.Name = "ns::f";
+  F.Kind = "entry";
+  F.Handler = "null";
+  F.Method = "GET";
+  F.Path = "/a: b/{x}, [y]";
+  F.Params = {{"m", "std::map<std::string, std::vector<int>>"},
+              {"123", "const char *"},
+              {"", "'quoted' \"both\""}};
+  F.Returns = "void";
+  F.Resources = {4096, 900, 2, 16};
+  F.Isolate = true;
+  F.Source = "dir with space/ünïcode.cpp:1:2";
+  F.State = {{"a", "read"}, {"b", "write"}};
+  M.Functions.push_back(F);
+  FunctionSpec G;
+  G.Name = "helper";
+  G.Kind = "function";
+  G.Source = "x.cpp:3:4";
+  M.Functions.push_back(G);
+  StateSpec S;
+  S.Name = "~";
+  S.Type = "std::pair<int, int>";
+  S.Consistency = "eventual";
+  S.Granularity = "whole";
+  S.Readers = {"ns::f", "- dash"};
+  M.State.push_back(S);
+
+  std::string Text = writeManifest(M);
+  Result<Manifest> Again = parseManifest(Text, "written.yaml");
+  ASSERT_TRUE(Again) << Again.error().message() << "\n" << Text;
+  EXPECT_EQ(*Again, M) << Text;
+}
+
+TEST(ManifestTest, RoundTripsAnEmptyDeployment) {
+  Manifest M;
+  M.Name = "empty";
+  M.Artifact = "lib.so";
+  Result<Manifest> Again = parseManifest(writeManifest(M), "w.yaml");
+  ASSERT_TRUE(Again) << Again.error().message();
+  EXPECT_EQ(*Again, M);
+}
+
+TEST(ManifestTest, UnknownKeysAreIgnored) {
+  std::string Text = Header + "future: {a: 1}\n" + EntryF +
+                     "    colour: blue\n"
+                     "    retries: [1, 2]\n"
+                     "state:\n"
+                     "  - name: s\n"
+                     "    consistency: eventual\n"
+                     "    granularity: whole\n"
+                     "    replicas: 3\n";
+  // Nested unknown keys too.
+  size_t At = Text.find("resources: {}");
+  Text.replace(At, 13, "resources: {memory: 512, tpu: 4}");
+  Result<Manifest> M = parseManifest(Text, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  ASSERT_EQ(M->Functions.size(), 1u);
+  EXPECT_EQ(M->Functions[0].Resources.Memory, 512);
+  ASSERT_EQ(M->State.size(), 1u);
+  EXPECT_EQ(M->State[0].Consistency, "eventual");
+}
+
+TEST(ManifestTest, YamlSyntaxError) {
+  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: [Deployment\n"),
+            "m.yaml:3:1: error: end of sequence flow not found");
+  EXPECT_EQ(errorOf("apiVersion: cleave/v1\n  kind: x\n bad"),
+            "m.yaml:2:7: error: illegal map value");
+}
+
+TEST(ManifestTest, UnknownApiVersion) {
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\n"),
+            "m.yaml:1:13: error: unsupported apiVersion 'cleave/v2'; this "
+            "runtime reads cleave/v1");
+  EXPECT_EQ(errorOf("kind: Deployment\nname: x\n"),
+            "m.yaml:1:1: error: missing required key 'apiVersion'");
+}
+
+TEST(ManifestTest, MissingRequiredKey) {
+  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: Deployment\nname: shop\n"),
+            "m.yaml:1:1: error: missing required key 'artifact'");
+  std::string NoSource = Header + EntryF;
+  NoSource.erase(NoSource.find("    source: a.cpp:1:1\n"));
+  EXPECT_EQ(errorOf(NoSource),
+            "m.yaml:6:5: error: missing required key 'source' in entry 'f'");
+  EXPECT_EQ(errorOf(Header + "state:\n  - name: s\n    granularity: whole\n"),
+            "m.yaml:6:5: error: missing required key 'consistency' in state "
+            "variable 's'");
+  EXPECT_EQ(errorOf(Header + "functions:\n  - kind: entry\n"),
+            "m.yaml:6:5: error: missing required key 'name' in function");
+}
+
+TEST(ManifestTest, WrongType) {
+  std::string Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13, "resources: {memory: \"big\"}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:25: error: 'memory' must be a "
+                           "non-negative integer, not 'big'");
+
+  Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13, "resources: {timeout: -1}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:26: error: 'timeout' must be a "
+                           "non-negative integer, not '-1'");
+
+  Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13, "resources: [1]");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:16: error: 'resources' must be a "
+                           "mapping");
+
+  Text = Header + EntryF;
+  Text.replace(Text.find("name: f"), 7, "name: {x: 1}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:6:11: error: 'name' must be a string");
+
+  EXPECT_EQ(errorOf(Header + "functions: 3\n"),
+            "m.yaml:5:12: error: 'functions' must be a list");
+  EXPECT_EQ(errorOf(Header + EntryF + "    isolate: maybe\n"),
+            "m.yaml:14:14: error: 'isolate' must be true or false");
+}
+
+TEST(ManifestTest, DuplicateFunctionName) {
+  std::string Text = Header + EntryF +
+                     "  - name: f\n"
+                     "    kind: function\n"
+                     "    resources: {}\n"
+                     "    source: a.cpp:9:1\n";
+  EXPECT_EQ(errorOf(Text), "m.yaml:14:11: error: duplicate function 'f'\n"
+                           "m.yaml:6:11: note: first defined here");
+}
+
+TEST(ManifestTest, DuplicateRoute) {
+  std::string Text = Header + EntryF +
+                     "  - name: g\n"
+                     "    kind: entry\n"
+                     "    handler: g\n"
+                     "    trigger: {method: POST, path: /f}\n"
+                     "    params: []\n"
+                     "    returns: int\n"
+                     "    resources: {}\n"
+                     "    source: a.cpp:9:1\n";
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:17:14: error: duplicate route POST /f: entries 'f' and "
+            "'g'\n"
+            "m.yaml:9:14: note: 'f' declares it here");
+  // The same path with another method is a different route.
+  size_t At = Text.find("method: POST, path: /f}\n    params: []\n    "
+                        "returns: int\n    resources: {}\n    source: a.cpp:9");
+  Text.replace(At, 12, "method: GET");
+  EXPECT_EQ(errorOf(Text), "<no error>");
+}
+
+TEST(ManifestTest, EntryWithoutTriggerOrHandler) {
+  std::string Text = Header + EntryF;
+  Text.erase(Text.find("    trigger:"), 37);
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:6:5: error: missing required key 'trigger' in entry 'f'");
+  Text = Header + EntryF;
+  Text.erase(Text.find("    handler:"), 15);
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:6:5: error: missing required key 'handler' in entry 'f'");
+  // A plain function needs neither.
+  Text = Header + "functions:\n  - name: f\n    kind: function\n"
+                  "    resources: {}\n    source: a.cpp:1:1\n";
+  EXPECT_EQ(errorOf(Text), "<no error>");
+}
+
+TEST(ManifestTest, InvalidEnumeratedValues) {
+  std::string Text = Header + EntryF;
+  Text.replace(Text.find("POST"), 4, "FETCH");
+  EXPECT_EQ(errorOf(Text), "m.yaml:9:23: error: invalid method 'FETCH'; "
+                           "expected GET, POST, PUT, PATCH or DELETE");
+  Text = Header + EntryF;
+  Text.replace(Text.find("POST"), 4, "post");
+  EXPECT_EQ(errorOf(Text), "m.yaml:9:23: error: invalid method 'post'; "
+                           "expected GET, POST, PUT, PATCH or DELETE");
+  Text = Header + EntryF;
+  Text.replace(Text.find("kind: entry"), 11, "kind: step");
+  EXPECT_EQ(errorOf(Text), "m.yaml:7:11: error: invalid kind 'step'; "
+                           "expected entry or function");
+  Text = Header + EntryF;
+  Text.replace(Text.find("path: /f"), 8, "path: f");
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:9:35: error: trigger path 'f' must start with '/'");
+  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: Service\n"),
+            "m.yaml:2:7: error: invalid kind 'Service'; expected Deployment");
+  EXPECT_EQ(errorOf(Header + "state:\n  - name: s\n    consistency: strong\n"
+                             "    granularity: whole\n"),
+            "m.yaml:7:18: error: invalid consistency 'strong'; expected "
+            "linearizable or eventual");
+}
+
+TEST(ManifestTest, DuplicateStateName) {
+  std::string Text = Header + "state:\n"
+                              "  - {name: s, consistency: eventual, "
+                              "granularity: whole}\n"
+                              "  - {name: s, consistency: eventual, "
+                              "granularity: whole}\n";
+  EXPECT_EQ(errorOf(Text), "m.yaml:7:12: error: duplicate state variable 's'\n"
+                           "m.yaml:6:12: note: first defined here");
+}
+
+TEST(ManifestTest, EmptyOrNonMapManifest) {
+  EXPECT_EQ(errorOf(""), "m.yaml:1:1: error: the manifest is empty");
+  EXPECT_EQ(errorOf("- a\n- b\n"),
+            "m.yaml:1:1: error: the manifest must be a mapping");
+}
+
+TEST(ManifestTest, LoadNamesTheFile) {
+  std::filesystem::path Dir =
+      std::filesystem::temp_directory_path() /
+      ("cleave-manifest-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(Dir);
+  std::string Path = (Dir / "manifest.yaml").string();
+  {
+    std::ofstream Out(Path);
+    Out << "apiVersion: cleave/v1\nkind: Deployment\nname: [\n";
+  }
+  Result<Manifest> Bad = loadManifest(Path);
+  ASSERT_FALSE(Bad);
+  EXPECT_TRUE(Bad.error().isLocated());
+  EXPECT_EQ(Bad.error().message().rfind(Path + ":4:1: error: ", 0), 0u)
+      << Bad.error().message();
+  {
+    std::ofstream Out(Path);
+    Out << ShopManifest;
+  }
+  Result<Manifest> Good = loadManifest(Path);
+  ASSERT_TRUE(Good) << Good.error().message();
+  EXPECT_EQ(Good->Name, "shop");
+
+  std::string Missing = (Dir / "nope.yaml").string();
+  Result<Manifest> None = loadManifest(Missing);
+  ASSERT_FALSE(None);
+  EXPECT_FALSE(None.error().isLocated());
+  EXPECT_EQ(None.error().message(), "cannot open manifest '" + Missing +
+                                        "': No such file or directory");
+  std::filesystem::remove_all(Dir);
+}
+
+TEST(ManifestTest, RenderTable) {
+  Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  EXPECT_EQ(renderTable(*M),
+            "deployment shop (cleave/v1)\n"
+            "artifact: build/libcleave_handlers.so\n"
+            "\n"
+            "FUNCTION     KIND      TRIGGER       RESOURCES                "
+            "        STATE\n"
+            "place_order  entry     POST /orders  mem=256MiB timeout=30s   "
+            "        stock (readwrite)\n"
+            "quote        function  -             mem=2048MiB timeout=30s "
+            "isolate  -\n"
+            "\n"
+            "STATE  TYPE                        CONSISTENCY   GRANULARITY  "
+            "READERS                WRITERS\n"
+            "stock  std::map<std::string, int>  linearizable  whole        "
+            "place_order, stock_of  place_order\n");
+
+  Manifest Bare;
+  Bare.Name = "bare";
+  Bare.Artifact = "x.so";
+  EXPECT_EQ(renderTable(Bare), "deployment bare (cleave/v1)\n"
+                               "artifact: x.so\n"
+                               "\n"
+                               "FUNCTION  KIND  TRIGGER  RESOURCES  STATE\n"
+                               "\n"
+                               "(no state)\n");
+}
+
+} // namespace
