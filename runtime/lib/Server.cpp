@@ -466,53 +466,52 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
   // Copy the body out and give it back at once, so that no path below can
   // forget to release it.
   std::string Text;
-  bool HasBody = Reply.body != nullptr;
-  if (HasBody && !Threw)
-    Text.assign(Reply.body, Reply.body_len);
-  if (!Threw)
+  if (!Threw) {
+    if (Reply.body)
+      Text.assign(Reply.body, Reply.body_len);
     Mod.release(Reply.body);
+  }
 
   auto Fail = [&](std::string Message) {
     logFailure(Req, F.Name, Message);
     replyError(Res, 500, Message);
   };
+  // A reply that breaks the ABI says nothing trustworthy about the writes
+  // either, so they are dropped with it.
   if (Threw)
     return Fail(fmt::format("handler for '{}' threw an exception across the "
                             "C ABI",
                             F.Name));
-
-  switch (Reply.status) {
-  case 200:
-  case 204:
-    if (Reply.status == 200 && !HasBody)
-      return Fail(
-          fmt::format("handler for '{}' answered 200 without a body", F.Name));
-    if (Result<void> Committed = (*Txn)->commit(); !Committed)
-      return Fail(fmt::format("cannot save the state written by '{}': {}",
-                              F.Name, Committed.error().message()));
-    Res.status = Reply.status;
-    if (Reply.status == 200)
-      Res.set_content(Text, JsonType);
-    return;
-  case 400:
-  case 500:
-    if (Reply.status == 500) {
-      std::string Why = Text.empty() ? "no details" : Text;
-      if (!(*Txn)->lastError().empty())
-        Why += "; state: " + (*Txn)->lastError();
-      logFailure(Req, F.Name, Why);
-    }
-    if (Text.empty())
-      return replyError(Res, Reply.status,
-                        fmt::format("'{}' failed without a message", F.Name));
-    Res.status = Reply.status;
-    Res.set_content(Text, JsonType);
-    return;
-  default:
+  if (Reply.status != 200 && Reply.status != 204 && Reply.status != 400 &&
+      Reply.status != 500)
     return Fail(fmt::format("handler for '{}' answered with unexpected "
                             "status {}",
                             F.Name, Reply.status));
+  if (Reply.status == 200 && Text.empty())
+    return Fail(
+        fmt::format("handler for '{}' answered 200 without a body", F.Name));
+
+  // Every recorded write is applied, whatever the status (abi.h): the
+  // handler records only what must persist, which after an exception in
+  // user code is what the function changed before it threw, as in the plain
+  // program.
+  if (Result<void> Committed = (*Txn)->commit(); !Committed)
+    return Fail(fmt::format("cannot save the state written by '{}': {}", F.Name,
+                            Committed.error().message()));
+
+  if (Reply.status == 500) {
+    std::string Why = Text.empty() ? "no details" : Text;
+    if (!(*Txn)->lastError().empty())
+      Why += "; state: " + (*Txn)->lastError();
+    logFailure(Req, F.Name, Why);
   }
+  Res.status = Reply.status;
+  if (Reply.status == 204)
+    return;
+  if (Text.empty())
+    return replyError(Res, Reply.status,
+                      fmt::format("'{}' failed without a message", F.Name));
+  Res.set_content(Text, JsonType);
 }
 
 //===----------------------------------------------------------------------===//

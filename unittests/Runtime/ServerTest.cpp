@@ -106,11 +106,21 @@ int increment(const cleave_call_v1 *C, cleave_reply_v1 *R) {
   return reply(R, 200, Text);
 }
 
-/// Writes the counter, then fails: the write must not be applied.
+/// Writes the counter, then reports an exception in user code. What a
+/// handler records persists whatever its status (abi.h), as a change made
+/// before a throw does in the plain program.
 int incrementThenFail(const cleave_call_v1 *C, cleave_reply_v1 *R) {
   std::string Text = std::to_string(readCounter(C) + 1);
   C->host->state_put(C->host->ctx, "counter", Text.data(), Text.size());
   return reply(R, 500, R"({"error":"exception in increment_then_fail"})");
+}
+
+/// Writes the counter, then breaks the ABI with a status it does not allow:
+/// nothing it did can be trusted, so the write is dropped.
+int incrementThenRedirect(const cleave_call_v1 *C, cleave_reply_v1 *R) {
+  std::string Text = std::to_string(readCounter(C) + 1);
+  C->host->state_put(C->host->ctx, "counter", Text.data(), Text.size());
+  return reply(R, 302, "{}");
 }
 
 int getCounter(const cleave_call_v1 *C, cleave_reply_v1 *R) {
@@ -132,6 +142,7 @@ const cleave_handler_v1 Handlers[] = {
     {"ok_without_body", okWithoutBody},
     {"increment", increment},
     {"increment_then_fail", incrementThenFail},
+    {"increment_then_redirect", incrementThenRedirect},
     {"get_counter", getCounter},
 };
 const cleave_module_v1_t Table = {CLEAVE_ABI_VERSION,
@@ -173,6 +184,8 @@ std::string testManifest() {
          entry("increment", "increment", "POST", "/counter", "readwrite") +
          entry("increment_then_fail", "increment_then_fail", "POST",
                "/counter/fail", "readwrite") +
+         entry("increment_then_redirect", "increment_then_redirect", "POST",
+               "/counter/redirect", "readwrite") +
          entry("get_counter", "get_counter", "GET", "/counter", "read") +
          // Uses the counter without declaring it: refused, not raced.
          entry("undeclared", "get_counter", "GET", "/undeclared") +
@@ -633,7 +646,7 @@ TEST_F(ServerTest, BrokenRepliesBecome500) {
 // State
 //===----------------------------------------------------------------------===//
 
-TEST_F(ServerTest, StateWritesApplyOnlyOnSuccess) {
+TEST_F(ServerTest, StateWritesPersistUnlessTheReplyBreaksTheAbi) {
   auto C = client();
   for (int I = 1; I <= 3; ++I) {
     auto Res = C->Post("/counter", "{}", "application/json");
@@ -641,16 +654,26 @@ TEST_F(ServerTest, StateWritesApplyOnlyOnSuccess) {
     EXPECT_EQ(Res->status, 200);
     EXPECT_EQ(Res->body, std::to_string(I));
   }
+  // An exception in user code: the 500 passes through, the write before it
+  // persists.
   auto Failed = C->Post("/counter/fail", "{}", "application/json");
   ASSERT_TRUE(Failed);
   EXPECT_EQ(Failed->status, 500);
   auto Res = C->Get("/counter");
   ASSERT_TRUE(Res);
   EXPECT_EQ(Res->status, 200);
-  EXPECT_EQ(Res->body, "3");
+  EXPECT_EQ(Res->body, "4");
+
+  // A reply outside the ABI: its write is discarded.
+  expectJsonError(C->Post("/counter/redirect", "{}", "application/json"), 500,
+                  "handler for 'increment_then_redirect' answered with "
+                  "unexpected status 302");
+  Res = C->Get("/counter");
+  ASSERT_TRUE(Res);
+  EXPECT_EQ(Res->body, "4");
   Result<std::optional<std::string>> Stored = Store.get("counter");
   ASSERT_TRUE(Stored);
-  EXPECT_EQ(Stored->value_or("<none>"), "3");
+  EXPECT_EQ(Stored->value_or("<none>"), "4");
 }
 
 TEST_F(ServerTest, UndeclaredStateIsRefused) {

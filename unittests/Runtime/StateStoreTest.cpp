@@ -75,7 +75,7 @@ TEST(StateStoreTest, WritesDiscardedWithoutCommit) {
     auto T = StateTransaction::begin(S, Locks, {"counter"});
     ASSERT_TRUE(T);
     EXPECT_EQ(hostPut((*T)->host(), "counter", "6"), 0);
-    // The handler failed: the transaction ends without commit().
+    // The invocation is abandoned (its reply broke the ABI): no commit().
   }
   EXPECT_EQ(valueOf(S, "counter"), "5");
 }
