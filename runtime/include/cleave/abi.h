@@ -58,6 +58,9 @@ typedef struct cleave_reply_v1 {
   size_t body_len;
 } cleave_reply_v1;
 
+/* Fills *reply and returns reply->status; the runtime reads only *reply.
+ * A reply with an unknown status, or a 200 without a body, breaks the ABI:
+ * the runtime answers 500 and drops the recorded state writes. */
 typedef int (*cleave_handler_fn_v1)(const cleave_call_v1 *call,
                                     cleave_reply_v1 *reply);
 
