@@ -13,22 +13,9 @@
 #include "shop.cpp"
 #undef main
 
-#include <nlohmann/json.hpp>
-
-#include <functional>
-#include <iostream>
-#include <string>
-
-using Json = nlohmann::json;
+#include "../driver.h"
 
 namespace {
-
-/// What a call answers: the HTTP status and body the deployment must send.
-struct Reply {
-  int Status = 0;
-  Json Body;
-};
-using Call = std::function<Reply()>;
 
 Json optionalText(const std::optional<std::string> &S) {
   return S ? Json(*S) : Json(nullptr);
@@ -117,32 +104,4 @@ Call decodeCall(const std::string &Route, const Json &Args) {
 
 } // namespace
 
-int main() {
-  std::string Line;
-  unsigned LineNo = 0;
-  while (std::getline(std::cin, Line)) {
-    ++LineNo;
-    if (Line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    Call C;
-    try {
-      Json J = Json::parse(Line);
-      C = decodeCall(J.at("method").get<std::string>() + " " +
-                         J.at("path").get<std::string>(),
-                     J.value("args", Json::object()));
-    } catch (const std::exception &E) {
-      std::cerr << "scenario line " << LineNo << ": " << E.what() << "\n";
-      return 2;
-    }
-    Reply R;
-    try {
-      R = C();
-    } catch (...) {
-      R = {500, nullptr}; // What escapes user code is a 500 in a deployment.
-    }
-    // Flushed per call, so that the driver can also be used interactively.
-    std::cout << Json{{"status", R.Status}, {"body", R.Body}}.dump()
-              << std::endl;
-  }
-  return 0;
-}
+int main() { return runScenario(decodeCall); }

@@ -33,7 +33,6 @@ StateAccess bindingAccess(QualType T) {
   return StateAccess::Read;
 }
 
-
 /// A non-const member function picked only because the object is not const:
 /// it has a const twin, and returns a reference, so what the caller does with
 /// that reference decides the access (`m.at(k)` read, `m.at(k) = 1` write).
@@ -107,8 +106,9 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
           return StateAccess::ReadWrite;
         // Follow the call's result instead.
         auto CallParents = Ctx.getParents(*ME);
-        const auto *Call =
-            CallParents.empty() ? nullptr : CallParents[0].get<CXXMemberCallExpr>();
+        const auto *Call = CallParents.empty()
+                               ? nullptr
+                               : CallParents[0].get<CXXMemberCallExpr>();
         if (!Call)
           return StateAccess::ReadWrite;
         Cur = Call;

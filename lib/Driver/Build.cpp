@@ -180,7 +180,8 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
     bool Joined = false;
     for (llvm::StringRef P : {"-I", "-isystem", "-iquote", "-idirafter"})
       if (A.starts_with(P) && A.size() > P.size()) {
-        Out.push_back(P.str() + absoluteIn(Cmd.Directory, A.drop_front(P.size())));
+        Out.push_back(P.str() +
+                      absoluteIn(Cmd.Directory, A.drop_front(P.size())));
         Joined = true;
         break;
       }
@@ -256,8 +257,7 @@ int runBuild(const tooling::CompilationDatabase &DB,
   llvm::SmallString<256> Cwd;
   llvm::sys::fs::current_path(Cwd);
   if (auto Err = writeDeployment(P, Out, std::string(Cwd))) {
-    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err))
-                 << "\n";
+    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }
   if (Opts.Verbose) {
@@ -266,14 +266,13 @@ int runBuild(const tooling::CompilationDatabase &DB,
       Entries += F->IsEntry;
     llvm::errs() << "cleave: wrote " << Opts.OutDir << "/manifest.yaml ("
                  << Entries << (Entries == 1 ? " entry" : " entries") << ", "
-                 << P.Units.size()
-                 << (P.Units.size() == 1 ? " unit" : " units") << ")\n";
+                 << P.Units.size() << (P.Units.size() == 1 ? " unit" : " units")
+                 << ")\n";
   }
   if (!Opts.RunBuild)
     return 0;
   if (auto Err = buildDeployment(Out, Opts.Verbose)) {
-    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err))
-                 << "\n";
+    llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }
   return 0;

@@ -22,8 +22,9 @@ PrintingPolicy codePolicy(const ASTContext &Ctx) {
   return P;
 }
 
-/// A C++ string literal holding \p S.
-std::string quoted(llvm::StringRef S) {
+} // namespace
+
+std::string cppStringLiteral(llvm::StringRef S) {
   std::string Out = "\"";
   for (char C : S) {
     if (C == '"' || C == '\\')
@@ -32,8 +33,6 @@ std::string quoted(llvm::StringRef S) {
   }
   return Out + "\"";
 }
-
-} // namespace
 
 std::string codeTypeName(QualType T, const ASTContext &Ctx) {
   return TypeName::getFullyQualifiedName(T, Ctx, codePolicy(Ctx),
@@ -72,7 +71,7 @@ std::string generateGlue(ASTContext &Ctx,
       OS << "inline void Codec<" << T << ">::encode(Json &J, const " << T
          << " &V) {\n  J = Json::object();\n";
       for (const FieldDecl *F : Fields)
-        OS << "  encodeMember(J, " << quoted(F->getName()) << ", V."
+        OS << "  encodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
            << F->getName() << ");\n";
       OS << "}\n";
       OS << "inline void Codec<" << T << ">::decode(const Json &J, " << T
@@ -82,7 +81,7 @@ std::string generateGlue(ASTContext &Ctx,
          << displayTypeName(Ctx.getRecordType(RD), Ctx)
          << "', got \") + kindOf(J));\n";
       for (const FieldDecl *F : Fields)
-        OS << "  decodeMember(J, " << quoted(F->getName()) << ", V."
+        OS << "  decodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
            << F->getName() << ", P);\n";
       OS << "}\n";
     }
@@ -93,13 +92,13 @@ std::string generateGlue(ASTContext &Ctx,
     const FunctionNode &F = *E.Node;
     OS << "\nint " << F.HandlerSymbol
        << "(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) noexcept {\n"
-       << "  ::cleave::rt::Invocation Inv(Call, Reply, " << quoted(F.Name)
-       << ");\n"
+       << "  ::cleave::rt::Invocation Inv(Call, Reply, "
+       << cppStringLiteral(F.Name) << ");\n"
        << "  if (!Inv.parseArgs())\n    return Inv.finish();\n";
     for (size_t I = 0; I < F.Params.size(); ++I)
       OS << "  " << F.Params[I].CodeType << " A" << I << "{};\n"
-         << "  if (!Inv.arg(" << quoted(F.Params[I].Name) << ", A" << I
-         << "))\n    return Inv.finish();\n";
+         << "  if (!Inv.arg(" << cppStringLiteral(F.Params[I].Name) << ", A"
+         << I << "))\n    return Inv.finish();\n";
     OS << "  Inv.run([&]() -> decltype(auto) { return " << E.Callee << "(";
     for (size_t I = 0; I < F.Params.size(); ++I)
       OS << (I ? ", " : "") << "std::move(A" << I << ")";
@@ -110,7 +109,7 @@ std::string generateGlue(ASTContext &Ctx,
     OS << "\nextern const ::cleave::rt::StateOps " << S.Var->OpsSymbol << ";\n"
        << "const ::cleave::rt::StateOps " << S.Var->OpsSymbol
        << " =\n    ::cleave::rt::makeStateOps<" << S.CodeType << ">("
-       << quoted(S.Var->Name) << ");\n";
+       << cppStringLiteral(S.Var->Name) << ");\n";
   return Text;
 }
 

@@ -42,8 +42,7 @@ std::variant<Trigger, AnnotationError> parseTrigger(std::string_view Text) {
                           : C == '\t' ? std::string("tab")
                                       : "'" + std::string(1, C) + "'";
       return AnnotationError{"malformed trigger '" + std::string(Text) +
-                                 "': invalid character " + Shown +
-                                 " in path",
+                                 "': invalid character " + Shown + " in path",
                              PathOffset + I};
     }
     if (C == '/' && I + 1 < Path.size() && Path[I + 1] == '/')
@@ -96,8 +95,8 @@ std::vector<Option> splitOptions(std::string_view Text) {
     }
     // A trailing comma or an empty string yields an empty item: skip it
     // only when it is the whole text, so "memory=1,,gpu=1" is still caught.
-    if (!(Item.empty() && Text.find_first_not_of(" \t") ==
-                              std::string_view::npos))
+    if (!(Item.empty() &&
+          Text.find_first_not_of(" \t") == std::string_view::npos))
       Out.push_back(O);
     if (End == Text.size())
       break;
@@ -108,10 +107,10 @@ std::vector<Option> splitOptions(std::string_view Text) {
 
 /// Applies each option through \p Apply, rejecting empty items, unknown keys
 /// (Apply returns false) and keys given twice.
-std::optional<AnnotationError>
-forEachOption(std::string_view Text, const char *Macro, const char *KeyList,
-              const std::function<std::optional<AnnotationError>(
-                  const Option &, bool &Known)> &Apply) {
+std::optional<AnnotationError> forEachOption(
+    std::string_view Text, const char *Macro, const char *KeyList,
+    const std::function<std::optional<AnnotationError>(const Option &,
+                                                       bool &Known)> &Apply) {
   std::vector<std::string_view> Seen;
   for (const Option &O : splitOptions(Text)) {
     if (O.Key.empty())
@@ -119,16 +118,15 @@ forEachOption(std::string_view Text, const char *Macro, const char *KeyList,
                              O.KeyOffset};
     for (std::string_view S : Seen)
       if (S == O.Key)
-        return AnnotationError{"option '" + std::string(O.Key) +
-                                   "' is given twice",
-                               O.KeyOffset};
+        return AnnotationError{
+            "option '" + std::string(O.Key) + "' is given twice", O.KeyOffset};
     Seen.push_back(O.Key);
     bool Known = true;
     if (auto Err = Apply(O, Known))
       return Err;
     if (!Known)
-      return AnnotationError{"unknown option '" + std::string(O.Key) +
-                                 "' in " + Macro + "; expected " + KeyList,
+      return AnnotationError{"unknown option '" + std::string(O.Key) + "' in " +
+                                 Macro + "; expected " + KeyList,
                              O.KeyOffset};
   }
   return std::nullopt;
@@ -136,11 +134,11 @@ forEachOption(std::string_view Text, const char *Macro, const char *KeyList,
 
 std::optional<AnnotationError> parseCount(const Option &O, unsigned &Out,
                                           bool AllowZero) {
-  const char *What = AllowZero ? "a non-negative integer" : "a positive integer";
+  const char *What =
+      AllowZero ? "a non-negative integer" : "a positive integer";
   if (!O.HasValue || O.Value.empty())
-    return AnnotationError{"option '" + std::string(O.Key) + "' expects " +
-                               What,
-                           O.KeyOffset};
+    return AnnotationError{
+        "option '" + std::string(O.Key) + "' expects " + What, O.KeyOffset};
   unsigned V = 0;
   const char *End = O.Value.data() + O.Value.size();
   auto [Ptr, Ec] = std::from_chars(O.Value.data(), End, V);

@@ -249,8 +249,8 @@ private:
 class UnitAnalysis {
 public:
   UnitAnalysis(CompilerInstance &CI, ASTContext &Ctx, TranslationUnit &Unit)
-      : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()), Report(CI.getDiagnostics()),
-        Types(Ctx), Unit(Unit) {}
+      : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()),
+        Report(CI.getDiagnostics()), Types(Ctx), Unit(Unit) {}
 
   void run() {
     UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
@@ -520,7 +520,8 @@ public:
     std::string USR = usrOf(VD->getCanonicalDecl());
     if (USR.empty() || !PlainGlobalsSeen.insert(USR).second)
       return;
-    Unit.PlainGlobals.push_back({USR, qualifiedName(VD), posOf(E->getExprLoc())});
+    Unit.PlainGlobals.push_back(
+        {USR, qualifiedName(VD), posOf(E->getExprLoc())});
   }
 
   void addStateUse(const Expr *E, const VarDecl *SV) {
@@ -555,8 +556,8 @@ public:
                          "use into one of them");
         continue;
       }
-      R.ReplaceText(Range, "::cleave::rt::stateRef(::" + Name + ", \"" +
-                               Name + "\")");
+      R.ReplaceText(Range,
+                    "::cleave::rt::stateRef(::" + Name + ", \"" + Name + "\")");
     }
     // The monolith's main is not part of the deployment. Blank it line for
     // line so that everything after it keeps its line numbers.
@@ -572,8 +573,8 @@ public:
         continue;
       std::string Old = R.getRewrittenText(Range);
       std::string Blank(std::count(Old.begin(), Old.end(), '\n'), '\n');
-      R.ReplaceText(Range, "/* main() is left out of the deployment */" +
-                               Blank);
+      R.ReplaceText(Range,
+                    "/* main() is left out of the deployment */" + Blank);
     }
 
     std::string Text;
@@ -584,14 +585,8 @@ public:
     if (!Text.empty() && Text.back() != '\n')
       Text += '\n';
     std::string File = posOf(SM.getLocForStartOfFile(Main)).File;
-    std::string Escaped;
-    for (char C : File) {
-      if (C == '"' || C == '\\')
-        Escaped += '\\';
-      Escaped += C;
-    }
-    Unit.Rewritten = "#include <cleave/handler.h>\n#line 1 \"" + Escaped +
-                     "\"\n" + Text;
+    Unit.Rewritten = "#include <cleave/handler.h>\n#line 1 " +
+                     cppStringLiteral(File) + "\n" + Text;
   }
 
   // --- Step 4: glue ---------------------------------------------------------
@@ -607,8 +602,8 @@ public:
     std::vector<GlueState> States;
     for (size_t I = 0; I < Unit.States.size(); ++I)
       States.push_back({&Unit.States[I], StateTypes[I]});
-    Unit.Glue = generateGlue(Ctx, Types.records().getArrayRef(), Entries,
-                             States);
+    Unit.Glue =
+        generateGlue(Ctx, Types.records().getArrayRef(), Entries, States);
   }
 
   CompilerInstance &CI;

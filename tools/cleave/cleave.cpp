@@ -60,8 +60,8 @@ int runBuildCommand(int Argc, const char **Argv) {
   // compiler flags for a fixed compile database.
   std::string ErrMsg;
   std::unique_ptr<clang::tooling::CompilationDatabase> DB =
-      clang::tooling::FixedCompilationDatabase::loadFromCommandLine(
-          Argc, Argv, ErrMsg);
+      clang::tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv,
+                                                                    ErrMsg);
   if (!ErrMsg.empty())
     return usageError(ErrMsg);
 
@@ -114,8 +114,8 @@ int runBuildCommand(int Argc, const char **Argv) {
       return 1;
     }
     // Like every clang tool, search BuildPath and its parents.
-    DB = clang::tooling::CompilationDatabase::autoDetectFromDirectory(
-        BuildPath, ErrMsg);
+    DB = clang::tooling::CompilationDatabase::autoDetectFromDirectory(BuildPath,
+                                                                      ErrMsg);
     if (!DB) {
       llvm::errs() << "cleave: error: cannot load a compile database from '"
                    << BuildPath << "': " << ErrMsg << "\n";

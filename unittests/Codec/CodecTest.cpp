@@ -13,7 +13,8 @@ namespace {
 
 /// Decodes \p Text into a T and returns the error's field and message, or
 /// empty strings when decoding succeeded.
-template <class T> std::pair<std::string, std::string> decodeError(const char *Text) {
+template <class T>
+std::pair<std::string, std::string> decodeError(const char *Text) {
   T V{};
   Path P{nullptr, "x"};
   try {
@@ -44,7 +45,8 @@ TEST(CodecTest, IntegersCheckTypeAndRange) {
   EXPECT_EQ(decodeError<std::int8_t>("128").second,
             "integer 128 is out of range");
   EXPECT_EQ(decodeError<std::uint64_t>("18446744073709551615").second, "");
-  EXPECT_EQ(decodeError<bool>("1").second, "expected a boolean, got an integer");
+  EXPECT_EQ(decodeError<bool>("1").second,
+            "expected a boolean, got an integer");
   EXPECT_EQ(decodeError<double>("null").second, "expected a number, got null");
   EXPECT_EQ(decodeError<std::string>("7").second,
             "expected a string, got an integer");

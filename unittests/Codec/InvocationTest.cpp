@@ -50,8 +50,8 @@ struct Reply {
 };
 
 /// Calls a handler shaped like generated code: one long parameter "n".
-template <class Fn> Reply call(Host &H, const std::string &Args, Fn &&F,
-                               int ArgsAreStrings = 0) {
+template <class Fn>
+Reply call(Host &H, const std::string &Args, Fn &&F, int ArgsAreStrings = 0) {
   cleave_call_v1 Call{Args.data(), Args.size(), ArgsAreStrings, &H.Table};
   cleave_reply_v1 R;
   {
@@ -107,7 +107,8 @@ TEST(InvocationTest, BadArgumentsAre400NamingTheField) {
 
 TEST(InvocationTest, QueryArgumentsAreText) {
   Host H;
-  Reply R = call(H, R"({"n": "21"})", [](long N) { return N * 2; }, 1);
+  Reply R = call(
+      H, R"({"n": "21"})", [](long N) { return N * 2; }, 1);
   EXPECT_EQ(R.Status, 200);
   EXPECT_EQ(R.Body, "42");
 }
@@ -143,9 +144,8 @@ TEST(InvocationTest, StateStartsFromInitializerAndIsWrittenBack) {
 TEST(InvocationTest, StoredValueWinsAndUnchangedStateIsNotWritten) {
   Host H;
   H.Store["totals"] = R"({"a":10,"b":2})";
-  Reply R = call(H, R"({"n": 0})", [](long) {
-    return totals("a") + totals("b");
-  });
+  Reply R =
+      call(H, R"({"n": 0})", [](long) { return totals("a") + totals("b"); });
   EXPECT_EQ(R.Body, "12");
   EXPECT_EQ(H.Gets, 1) << "one load per invocation";
   EXPECT_TRUE(H.Writes.empty());

@@ -93,10 +93,11 @@ TEST(FunctionOptionsTest, UnknownKeyNamesTheKeyAndTheChoices) {
 }
 
 TEST(FunctionOptionsTest, BadValues) {
-  for (const char *S : {"memory=lots", "memory=0", "memory=", "timeout=-1",
-                        "gpu=1.5", "isolate=maybe", "memory=1,,gpu=1",
-                        "memory=1,memory=2"})
-    EXPECT_TRUE(std::holds_alternative<AnnotationError>(parseFunctionOptions(S)))
+  for (const char *S :
+       {"memory=lots", "memory=0", "memory=", "timeout=-1", "gpu=1.5",
+        "isolate=maybe", "memory=1,,gpu=1", "memory=1,memory=2"})
+    EXPECT_TRUE(
+        std::holds_alternative<AnnotationError>(parseFunctionOptions(S)))
         << S;
   EXPECT_TRUE(std::holds_alternative<Resources>(parseFunctionOptions("gpu=0")));
 }

@@ -44,8 +44,9 @@ public:
   }
 
   /// The data members a codec encodes, bases' members first.
-  static void collectFields(const clang::CXXRecordDecl *RD,
-                            llvm::SmallVectorImpl<const clang::FieldDecl *> &Out);
+  static void
+  collectFields(const clang::CXXRecordDecl *RD,
+                llvm::SmallVectorImpl<const clang::FieldDecl *> &Out);
 
 private:
   std::optional<SerializeProblem> checkRecord(const clang::CXXRecordDecl *RD,

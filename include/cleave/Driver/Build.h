@@ -18,18 +18,17 @@ namespace cleave {
 
 struct BuildOptions {
   std::string OutDir = "cleave-out";
-  std::string Name;               ///< deployment name; default: first source
-  bool RunBuild = true;           ///< build OUT/build after writing OUT
-  bool Verbose = true;            ///< progress lines on stderr
-  std::string RuntimeIncludeDir;  ///< defaults to the configured one
-  std::string ResourceDir;        ///< defaults to the configured one
+  std::string Name;              ///< deployment name; default: first source
+  bool RunBuild = true;          ///< build OUT/build after writing OUT
+  bool Verbose = true;           ///< progress lines on stderr
+  std::string RuntimeIncludeDir; ///< defaults to the configured one
+  std::string ResourceDir;       ///< defaults to the configured one
 };
 
 /// Runs `cleave build`. Returns the process exit code: 0 on success, 1 when
 /// any diagnostic error was reported or a step failed.
 int runBuild(const clang::tooling::CompilationDatabase &DB,
-             const std::vector<std::string> &Sources,
-             const BuildOptions &Opts);
+             const std::vector<std::string> &Sources, const BuildOptions &Opts);
 
 /// The flags to compile the rewritten copy of a unit: the compile command
 /// without the compiler, the input, the output and dependency-file options,

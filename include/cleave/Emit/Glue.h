@@ -1,4 +1,5 @@
-//===- Glue.h - Generated code appended to each translation unit -*- C++ -*-===//
+//===- Glue.h - Generated code appended to each translation unit -*- C++
+//-*-===//
 //
 // The glue that turns a rewritten translation unit into part of a handler
 // library: a JSON codec for every user struct that crosses the HTTP boundary
@@ -36,6 +37,9 @@ std::string generateGlue(clang::ASTContext &Ctx,
                          llvm::ArrayRef<const clang::CXXRecordDecl *> Records,
                          llvm::ArrayRef<GlueEntry> Entries,
                          llvm::ArrayRef<GlueState> States);
+
+/// A C++ string literal (or #line file name) holding \p S.
+std::string cppStringLiteral(llvm::StringRef S);
 
 /// A type's name as generated code spells it: fully qualified from the
 /// global namespace, anonymous namespaces left out.

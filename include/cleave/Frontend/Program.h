@@ -71,7 +71,7 @@ struct FunctionNode {
   std::string USR;
   std::string Name; ///< qualified, without anonymous namespaces
   SourcePos Pos;
-  std::vector<std::string> Callees; ///< USRs, in order of first call
+  std::vector<std::string> Callees;         ///< USRs, in order of first call
   std::map<std::string, StateAccess> State; ///< direct uses, by state name
   /// Makes a call the analysis cannot follow (a function pointer, a virtual
   /// function, std::function): it may reach any state.
@@ -109,13 +109,13 @@ struct GlobalUse {
 
 /// Everything one translation unit contributes.
 struct TranslationUnit {
-  std::string Source;            ///< absolute path of the main file
-  std::string OutputName;        ///< file name under OUT/src
+  std::string Source;             ///< absolute path of the main file
+  std::string OutputName;         ///< file name under OUT/src
   std::vector<std::string> Flags; ///< compile flags to build the rewritten copy
-  std::string Rewritten; ///< the rewritten source, without glue
-  std::string Glue;      ///< generated code appended to it
+  std::string Rewritten;          ///< the rewritten source, without glue
+  std::string Glue;               ///< generated code appended to it
   std::vector<FunctionNode> Functions;
-  std::vector<StateVar> States; ///< defined in this unit
+  std::vector<StateVar> States;        ///< defined in this unit
   std::vector<GlobalUse> PlainGlobals; ///< first use of each, in this unit
 };
 

@@ -109,8 +109,8 @@ template <> struct Codec<bool> {
 };
 
 template <class T>
-struct Codec<T, std::enable_if_t<std::is_integral_v<T> &&
-                                 !std::is_same_v<T, bool>>> {
+struct Codec<
+    T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
   static void encode(Json &J, T V) {
     if constexpr (std::is_signed_v<T>)
       J = static_cast<std::int64_t>(V);
@@ -128,17 +128,17 @@ struct Codec<T, std::enable_if_t<std::is_integral_v<T> &&
     if (J.is_number_integer()) {
       auto I = J.get<std::int64_t>();
       if (I < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          (I > 0 && static_cast<std::uint64_t>(I) >
-                        static_cast<std::uint64_t>(
-                            std::numeric_limits<T>::max())))
+          (I > 0 &&
+           static_cast<std::uint64_t>(I) >
+               static_cast<std::uint64_t>(std::numeric_limits<T>::max())))
         fail(P, "integer " + std::to_string(I) + " is out of range");
       V = static_cast<T>(I);
       return;
     }
     if (J.is_number_float()) {
       double D = J.get<double>();
-      if (std::trunc(D) == D && D >= static_cast<double>(
-                                          std::numeric_limits<T>::min()) &&
+      if (std::trunc(D) == D &&
+          D >= static_cast<double>(std::numeric_limits<T>::min()) &&
           D <= static_cast<double>(std::numeric_limits<T>::max())) {
         V = static_cast<T>(D);
         return;
@@ -279,9 +279,10 @@ template <class T> struct IsOptional<std::optional<T>> : std::true_type {};
 
 template <class T, class = void> struct HasDecodeText : std::false_type {};
 template <class T>
-struct HasDecodeText<T, std::void_t<decltype(Codec<T>::decodeText(
-                            std::declval<const std::string &>(),
-                            std::declval<T &>(), std::declval<const Path &>()))>>
+struct HasDecodeText<T,
+                     std::void_t<decltype(Codec<T>::decodeText(
+                         std::declval<const std::string &>(),
+                         std::declval<T &>(), std::declval<const Path &>()))>>
     : std::true_type {};
 
 template <class T> void encode(Json &J, const T &V) { Codec<T>::encode(J, V); }
@@ -307,15 +308,13 @@ void decodeMember(const Json &J, const char *Key, T &V, const Path &P) {
   Codec<T>::decode(*It, V, Sub);
 }
 
-template <class T>
-void encodeMember(Json &J, const char *Key, const T &V) {
+template <class T> void encodeMember(Json &J, const char *Key, const T &V) {
   Codec<T>::encode(J[Key], V);
 }
 
 /// Decodes a value given as text (a query-string parameter): scalars and
 /// strings are parsed by their type, anything else as JSON text.
-template <class T>
-void decodeText(const std::string &S, T &V, const Path &P) {
+template <class T> void decodeText(const std::string &S, T &V, const Path &P) {
   if constexpr (IsOptional<T>::value) {
     typename T::value_type Item{};
     decodeText(S, Item, P);

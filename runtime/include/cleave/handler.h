@@ -171,14 +171,12 @@ public:
       }
     } catch (const StateError &E) {
       // The store could not be read: nothing the function did is trusted.
-      replyError(500,
-                 std::string("state error in ") + Function + ": " + E.what(),
-                 "");
+      replyError(
+          500, std::string("state error in ") + Function + ": " + E.what(), "");
     } catch (const std::exception &E) {
       if (commit())
-        replyError(500,
-                   std::string("exception in ") + Function + ": " + E.what(),
-                   "");
+        replyError(
+            500, std::string("exception in ") + Function + ": " + E.what(), "");
     } catch (...) {
       if (commit())
         replyError(500, std::string("unknown exception in ") + Function, "");
@@ -231,8 +229,7 @@ private:
         continue;
       if (Call->host->state_put(Call->host->ctx, S.Name, Text.data(),
                                 Text.size()) != 0) {
-        replyError(500, std::string("cannot write state '") + S.Name + "'",
-                   "");
+        replyError(500, std::string("cannot write state '") + S.Name + "'", "");
         return false;
       }
     }
