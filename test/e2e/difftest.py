@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -260,12 +261,11 @@ class Runtime:
                 f"cleave-run exited ({self.proc.returncode}) before serving\n"
                 + self.log()
             )
-        prefix = "cleave-run: serving "
-        marker = " entries on "
         line = line.rstrip("\n")
-        if not line.startswith(prefix) or marker not in line:
+        m = re.fullmatch(r"cleave-run: serving \d+ (?:entry|entries) on (\S+)", line)
+        if not m:
             raise Failure(f"unexpected first line from cleave-run: {line!r}")
-        base = line.split(marker, 1)[1]
+        base = m.group(1)
         port = base.rsplit(":", 1)[-1]
         if not base.startswith("http://") or not port.isdigit() or int(port) == 0:
             raise Failure(f"no usable address in {line!r}")

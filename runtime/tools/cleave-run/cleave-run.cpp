@@ -171,9 +171,10 @@ int main(int Argc, char **Argv) {
 
   const std::string &Host = O.Server.Host;
   bool Bracket = Host.find(':') != std::string::npos; // An IPv6 literal.
-  fmt::print("cleave-run: serving {} entries on http://{}{}{}:{}\n",
-             (*S)->entryCount(), Bracket ? "[" : "", Host, Bracket ? "]" : "",
-             *Port);
+  size_t Entries = (*S)->entryCount();
+  fmt::print("cleave-run: serving {} {} on http://{}{}{}:{}\n", Entries,
+             Entries == 1 ? "entry" : "entries", Bracket ? "[" : "", Host,
+             Bracket ? "]" : "", *Port);
   std::fflush(stdout);
 
   int Signal = 0;
