@@ -2,6 +2,7 @@
 
 #include "cleave/Driver/Build.h"
 
+#include "cleave/Analysis/Placement.h"
 #include "cleave/Config.h"
 #include "cleave/Emit/Output.h"
 #include "cleave/Frontend/Diagnostics.h"
@@ -161,7 +162,7 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
     llvm::StringRef A = Args[I];
     if (A == "-c" || A == "-S" || A == "-E" || A == "-MD" || A == "-MMD" ||
         A == "-MP" || A == "--" || A == "-fsyntax-only" ||
-        A.starts_with("--driver-mode="))
+        A.starts_with("--driver-mode=") || A == "-Rcleave")
       continue;
     if (isOptionWithValue(A)) {
       ++I;
@@ -250,6 +251,12 @@ int runBuild(const tooling::CompilationDatabase &DB,
 
   if (!checkProgram(P))
     return 1;
+  if (Opts.Remarks) {
+    ProgramDiagnostics D;
+    for (const Placement &Pl : placeCalls(P))
+      D.report().remark(D.locate(Pl.Site->Pos),
+                        describePlacement(Pl) + " [-Rcleave]");
+  }
 
   OutputOptions Out;
   Out.OutDir = Opts.OutDir;

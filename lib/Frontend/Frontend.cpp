@@ -32,6 +32,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <functional>
 #include <variant>
 
 using namespace clang;
@@ -184,7 +185,9 @@ private:
 /// template instantiations it calls into.
 class BodyVisitor : public RecursiveASTVisitor<BodyVisitor> {
 public:
-  BodyVisitor(ASTContext &Ctx, FunctionNode &Node) : Ctx(Ctx), Node(Node) {}
+  BodyVisitor(ASTContext &Ctx, FunctionNode &Node,
+              std::function<SourcePos(SourceLocation)> PosOf)
+      : Ctx(Ctx), Node(Node), PosOf(std::move(PosOf)) {}
   bool shouldVisitTemplateInstantiations() const { return true; }
 
   bool VisitCallExpr(CallExpr *E) {
@@ -206,6 +209,7 @@ public:
           MD->getParent()->isInStdNamespace())
         Node.CallsUnknown = true;
     addCallee(F);
+    addCallSite(E, F);
     return true;
   }
   bool VisitCXXConstructExpr(CXXConstructExpr *E) {
@@ -226,6 +230,29 @@ public:
   }
 
 private:
+  void addCallSite(const CallExpr *E, const FunctionDecl *F) {
+    if (E->getBeginLoc().isInvalid())
+      return;
+    // cleave::parallel_map(items, fn): a fan-out over fn.
+    if (F->getName() == "parallel_map" && E->getNumArgs() == 2 &&
+        F->getDeclContext()->isNamespace() &&
+        cast<NamespaceDecl>(F->getDeclContext())->getName() == "cleave") {
+      const Expr *Fn = E->getArg(1)->IgnoreParenImpCasts();
+      if (const auto *U = dyn_cast<UnaryOperator>(Fn))
+        Fn = U->getSubExpr()->IgnoreParenImpCasts();
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(Fn))
+        if (const auto *Target = dyn_cast<FunctionDecl>(Ref->getDecl())) {
+          std::string U = usrOf(Target->getCanonicalDecl());
+          if (!U.empty())
+            Node.Calls.push_back({U, PosOf(E->getBeginLoc()), true});
+        }
+      return;
+    }
+    std::string U = usrOf(F->getCanonicalDecl());
+    if (!U.empty() && U != Node.USR)
+      Node.Calls.push_back({U, PosOf(E->getBeginLoc()), false});
+  }
+
   void addCallee(const FunctionDecl *F) {
     std::string U = usrOf(F->getCanonicalDecl());
     if (U.empty() || U == Node.USR || !Seen.insert(U).second)
@@ -243,6 +270,7 @@ private:
 
   ASTContext &Ctx;
   FunctionNode &Node;
+  std::function<SourcePos(SourceLocation)> PosOf;
   llvm::StringSet<> Seen;
 };
 
@@ -391,7 +419,9 @@ public:
       return;
     Node.Name = qualifiedName(FD);
     Node.Pos = posOf(FD->getLocation());
-    BodyVisitor(Ctx, Node).TraverseStmt(FD->getBody());
+    BodyVisitor(Ctx, Node, [this](SourceLocation L) {
+      return posOf(L);
+    }).TraverseStmt(FD->getBody());
 
     auto Entries = cleaveAttrs(FD, AnnotationKind::Entry);
     auto Functions = cleaveAttrs(FD, AnnotationKind::Function);

@@ -40,7 +40,9 @@ const char *Usage =
     "  --name NAME     the deployment's name (default: the first source's "
     "stem)\n"
     "  --no-build      write OUT but do not build its handler library\n"
-    "  -q, --quiet     no progress lines\n\n"
+    "  -q, --quiet     no progress lines\n"
+    "  -Rcleave        a remark for every placement decision (which calls\n"
+    "                  stay local, which become boundaries, and why)\n\n"
     "  Without -p and without '--', the compile database is searched for\n"
     "  from the first source's directory upwards. With -p and no sources,\n"
     "  every file of the database is compiled.\n\n"
@@ -87,7 +89,9 @@ int runBuildCommand(int Argc, const char **Argv) {
       }
       return false;
     };
-    if (A == "--no-build") {
+    if (A == "-Rcleave") {
+      Opts.Remarks = true;
+    } else if (A == "--no-build") {
       Opts.RunBuild = false;
     } else if (A == "-q" || A == "--quiet") {
       Opts.Verbose = false;

@@ -21,6 +21,7 @@ struct BuildOptions {
   std::string Name;              ///< deployment name; default: first source
   bool RunBuild = true;          ///< build OUT/build after writing OUT
   bool Verbose = true;           ///< progress lines on stderr
+  bool Remarks = false;          ///< -Rcleave: explain every decision
   std::string RuntimeIncludeDir; ///< defaults to the configured one
   std::string ResourceDir;       ///< defaults to the configured one
 };

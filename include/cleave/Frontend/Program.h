@@ -65,13 +65,22 @@ struct Param {
   std::string CodeType; ///< fully qualified value type, for generated code
 };
 
+/// One call written in a function's body: the callee, and whether it is a
+/// cleave::parallel_map fan-out over the callee.
+struct CallSite {
+  std::string Callee; ///< USR
+  SourcePos Pos;
+  bool FanOut = false;
+};
+
 /// A function definition seen in some translation unit: annotated or a
 /// plain helper, so that calls can be followed through helpers.
 struct FunctionNode {
   std::string USR;
   std::string Name; ///< qualified, without anonymous namespaces
   SourcePos Pos;
-  std::vector<std::string> Callees;         ///< USRs, in order of first call
+  std::vector<std::string> Callees; ///< USRs, in order of first call
+  std::vector<CallSite> Calls;      ///< every direct call, in source order
   std::map<std::string, StateAccess> State; ///< direct uses, by state name
   /// Makes a call the analysis cannot follow (a function pointer, a virtual
   /// function, std::function): it may reach any state.
