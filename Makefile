@@ -1,10 +1,13 @@
 # The two commands the README gives: `make demo` and `make check`. Both
 # install what is missing (scripts/install-deps.sh), configure and build.
+# `make bench` builds and runs the benchmarks (BENCH_ARGS go to each one);
+# `make check` never runs them.
 
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
+BENCH_ARGS ?=
 
-.PHONY: all deps configure build check demo clean
+.PHONY: all deps configure build check bench demo clean
 
 all: build
 
@@ -20,6 +23,9 @@ build: configure
 
 check: build
 	@scripts/check.sh $(BUILD_DIR)
+
+bench: build
+	@scripts/bench.sh $(BUILD_DIR) $(BENCH_ARGS)
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)

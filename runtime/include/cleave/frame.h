@@ -1,0 +1,747 @@
+//===- frame.h - Binary continuation frames for generated steps -*- C++ -*-===//
+//
+// When the compiler cuts a function at a boundary, the variables live after
+// the call travel to the next step as a *frame*. A frame is written and read
+// by the same build of the handler library, so its layout is fixed and needs
+// no field names or type tags; but a frame that comes back from the state
+// store or the network may be truncated or corrupt, so every decoder here is
+// bounds-checked and reports an error instead of reading past the end,
+// allocating what the bytes cannot hold, or crashing.
+//
+// Format (host byte order; a frame never leaves the build that wrote it):
+//
+//   frame    := header payload
+//   header   := 'C' 'L' 'F' version:u8 payload-length:u64        (12 bytes)
+//   payload  := value*                    (the carried variables, in order)
+//   scalar   := its object bytes          (integers, floating point, enums)
+//   bool     := u8 0 or 1
+//   string   := length:varint byte*
+//   vector   := count:varint element*     (one block for scalar elements)
+//   map      := count:varint (key value)*
+//   optional := u8 0 | u8 1 value
+//   pair, tuple, array, struct := their members, in order
+//
+// varint is unsigned LEB128. A count is checked against the bytes that are
+// left before anything is allocated: each element takes at least
+// FrameCodec<T>::MinSize bytes, so a count that cannot fit is an error.
+//
+// The compiler writes one FrameCodec<T> specialization per user struct, one
+// line per member, like the JSON codecs in codec.h:
+//
+// \code
+//   template <> struct FrameCodec<Order> {
+//     static void encode(FrameWriter &W, const Order &V) {
+//       frameMember(W, V.item);
+//       frameMember(W, V.qty);
+//     }
+//     static bool decode(FrameReader &R, Order &V) {
+//       frameMember(R, V.item);
+//       frameMember(R, V.qty);
+//       return R.ok();
+//     }
+//   };
+// \endcode
+//
+// The reader's error is sticky (the first one is kept and every later read
+// fails at once), so decode need not stop at the first false; chaining the
+// members with && works as well.
+//
+// or, for a struct that can be copied as bytes (see FrameTrivialCodec),
+//   template <> struct FrameCodec<Point> : FrameTrivialCodec<Point> {};
+//
+// Decoding never throws for bad input (only std::bad_alloc can escape, for
+// sizes the frame really holds). Included by generated code, in C++17 or
+// later; no dependency beyond the standard library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_FRAME_H
+#define CLEAVE_FRAME_H
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace cleave {
+namespace frame {
+
+inline constexpr char FrameMagic[3] = {'C', 'L', 'F'};
+inline constexpr std::uint8_t FrameVersion = 1;
+/// Magic (3 bytes), version (1), payload length (8).
+inline constexpr std::size_t FrameHeaderSize = 12;
+
+/// The outcome of decoding a frame: success, or what was wrong and at which
+/// byte offset of the frame.
+class [[nodiscard]] FrameStatus {
+public:
+  FrameStatus() = default;
+  FrameStatus(std::string Message, std::size_t Offset)
+      : Failed(true), Message(std::move(Message)), Offset(Offset) {}
+
+  static FrameStatus success() { return FrameStatus(); }
+
+  explicit operator bool() const { return !Failed; }
+
+  /// Empty on success.
+  const std::string &message() const { return Message; }
+  /// The offset in the frame where the offending item starts.
+  std::size_t offset() const { return Offset; }
+  /// "at byte 17: string length 9999 exceeds the 3 bytes left", or "ok".
+  std::string str() const {
+    if (!Failed)
+      return "ok";
+    return "at byte " + std::to_string(Offset) + ": " + Message;
+  }
+
+private:
+  bool Failed = false;
+  std::string Message;
+  std::size_t Offset = 0;
+};
+
+/// Appends bytes to a std::string or std::vector<char>.
+///
+/// The writer grows the container ahead of what it writes and trims it back
+/// when it is finished (by finish() or its destructor), so the container must
+/// not be read or changed while the writer is alive.
+class FrameWriter {
+public:
+  explicit FrameWriter(std::string &Out)
+      : Buffer(&Out), Resize(&resizeBuffer<std::string>), Base(Out.size()) {
+    attach(Out.data(), Base, Base);
+  }
+  explicit FrameWriter(std::vector<char> &Out)
+      : Buffer(&Out), Resize(&resizeBuffer<std::vector<char>>),
+        Base(Out.size()) {
+    attach(Out.data(), Base, Base);
+  }
+  FrameWriter(const FrameWriter &) = delete;
+  FrameWriter &operator=(const FrameWriter &) = delete;
+  ~FrameWriter() { finish(); }
+
+  void write(const void *Src, std::size_t N) {
+    if (N > static_cast<std::size_t>(Limit - Cur))
+      grow(N);
+    if (N) // Src may be null when N is 0 (an empty vector's data()).
+      std::memcpy(Cur, Src, N);
+    Cur += N;
+  }
+
+  /// Writes the object representation of \p V.
+  template <class T> void writeRaw(const T &V) {
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "only trivially copyable values can be written as bytes");
+    write(&V, sizeof(T));
+  }
+
+  void writeByte(std::uint8_t B) { write(&B, 1); }
+
+  /// Writes \p N as an unsigned LEB128 varint (one byte below 128).
+  void writeLength(std::uint64_t N) {
+    if (N < 0x80) {
+      writeByte(static_cast<std::uint8_t>(N));
+      return;
+    }
+    std::uint8_t Bytes[10];
+    std::size_t Len = 0;
+    do {
+      auto B = static_cast<std::uint8_t>(N & 0x7f);
+      N >>= 7;
+      Bytes[Len++] = static_cast<std::uint8_t>(B | (N ? 0x80 : 0));
+    } while (N);
+    write(Bytes, Len);
+  }
+
+  /// The number of bytes written through this writer.
+  std::size_t size() const { return static_cast<std::size_t>(Cur - Start); }
+
+  /// Replaces bytes already written; \p Offset is counted like size().
+  void overwrite(std::size_t Offset, const void *Src, std::size_t N) {
+    assert(Offset <= size() && N <= size() - Offset &&
+           "overwriting bytes that were not written");
+    if (N)
+      std::memcpy(Start + Offset, Src, N);
+  }
+
+  /// Trims the container to the bytes written. The writer stays usable.
+  void finish() {
+    std::size_t Used = static_cast<std::size_t>(Cur - Data);
+    if (Data + Used == Limit)
+      return;
+    std::size_t Size = Used;
+    char *NewData = Resize(Buffer, Size, /*Exact=*/true);
+    attach(NewData, Used, Size);
+  }
+
+private:
+  /// Resizes the container to \p Size, or to at least \p Size (amortized
+  /// doubling) unless \p Exact; stores the new size in \p Size.
+  template <class C>
+  static char *resizeBuffer(void *B, std::size_t &Size, bool Exact) {
+    C &Out = *static_cast<C *>(B);
+    // 256 bytes at least: most frames then take one allocation.
+    if (!Exact)
+      Size = std::max({Size, Out.capacity(), 2 * Out.size(), std::size_t(256)});
+    Out.resize(Size);
+    return Out.data();
+  }
+
+  void attach(char *NewData, std::size_t Used, std::size_t Size) {
+    Data = NewData;
+    Start = Data + Base;
+    Cur = Data + Used;
+    Limit = Data + Size;
+  }
+
+  void grow(std::size_t N) {
+    std::size_t Used = static_cast<std::size_t>(Cur - Data);
+    std::size_t Size = Used + N;
+    char *NewData = Resize(Buffer, Size, /*Exact=*/false);
+    attach(NewData, Used, Size);
+  }
+
+  void *Buffer;
+  char *(*Resize)(void *Buffer, std::size_t &Size, bool Exact);
+  std::size_t Base; // the container's size before this writer
+  char *Data = nullptr;
+  char *Start = nullptr;
+  char *Cur = nullptr;
+  char *Limit = nullptr;
+};
+
+/// A bounds-checked cursor over the bytes of a frame.
+///
+/// Errors are sticky: the first one is kept (message and offset), the cursor
+/// moves to the end so that every later read fails too, and status() reports
+/// it. Codecs therefore may stop at the first false or carry on; the frame's
+/// status is right either way.
+class FrameReader {
+public:
+  FrameReader(const char *Data, std::size_t Size)
+      : Begin(Data), Cur(Data), End(Data + Size) {}
+  explicit FrameReader(std::string_view Bytes)
+      : FrameReader(Bytes.data(), Bytes.size()) {}
+
+  bool ok() const { return !Failed; }
+  std::size_t offset() const { return static_cast<std::size_t>(Cur - Begin); }
+  std::size_t remaining() const { return static_cast<std::size_t>(End - Cur); }
+  bool atEnd() const { return Cur == End; }
+
+  FrameStatus status() const {
+    if (!Failed)
+      return FrameStatus::success();
+    return FrameStatus(Message, ErrorOffset);
+  }
+
+  /// Records an error at the current offset; always returns false.
+  bool fail(std::string Why) { return failAt(offset(), std::move(Why)); }
+
+  /// Records an error at \p Offset unless one is recorded already; always
+  /// returns false.
+  bool failAt(std::size_t Offset, std::string Why) {
+    if (!Failed) {
+      Failed = true;
+      Message = std::move(Why);
+      ErrorOffset = Offset;
+    }
+    Cur = End;
+    return false;
+  }
+
+  /// Points \p P at the next \p N bytes and moves past them.
+  bool take(std::size_t N, const char *&P) {
+    if (N > remaining())
+      return failTruncated(N);
+    P = Cur;
+    Cur += N;
+    return true;
+  }
+
+  bool read(void *Dst, std::size_t N) {
+    if (N > remaining())
+      return failTruncated(N);
+    if (N)
+      std::memcpy(Dst, Cur, N);
+    Cur += N;
+    return true;
+  }
+
+  /// Reads the object representation of \p V.
+  template <class T> bool readRaw(T &V) {
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "only trivially copyable values can be read as bytes");
+    return read(&V, sizeof(T));
+  }
+
+  bool readByte(std::uint8_t &B) { return read(&B, 1); }
+
+  /// Reads an unsigned LEB128 varint of at most 64 bits.
+  bool readLength(std::uint64_t &N) {
+    if (Cur != End && static_cast<std::uint8_t>(*Cur) < 0x80) {
+      N = static_cast<std::uint8_t>(*Cur++);
+      return true;
+    }
+    const char *P = Cur;
+    std::uint64_t Value = 0;
+    for (unsigned Shift = 0; Shift < 64; Shift += 7) {
+      if (P == End)
+        return fail("truncated length");
+      auto B = static_cast<std::uint8_t>(*P++);
+      // The tenth byte holds bit 63 only.
+      if (Shift == 63 && B > 1)
+        return fail("length does not fit in 64 bits");
+      Value |= static_cast<std::uint64_t>(B & 0x7f) << Shift;
+      if (!(B & 0x80)) {
+        Cur = P;
+        N = Value;
+        return true;
+      }
+    }
+    return fail("length does not fit in 64 bits"); // not reached
+  }
+
+  /// Reads the element count of a container whose elements take at least
+  /// \p MinElementSize bytes each, and fails, before anything is allocated,
+  /// when the bytes left cannot hold that many. \p What names the container
+  /// in the message.
+  bool readCount(std::size_t &N, std::size_t MinElementSize, const char *What) {
+    assert(MinElementSize > 0 && "every element must take at least one byte");
+    std::size_t At = offset();
+    std::uint64_t Count = 0;
+    if (!readLength(Count))
+      return false;
+    if (Count > remaining() / MinElementSize)
+      return failAt(At, std::string(What) + " length " + std::to_string(Count) +
+                            " exceeds the " + std::to_string(remaining()) +
+                            " bytes left");
+    N = static_cast<std::size_t>(Count);
+    return true;
+  }
+
+private:
+  bool failTruncated(std::size_t N) {
+    return fail("truncated frame: " + std::to_string(N) + " bytes needed, " +
+                std::to_string(remaining()) + " left");
+  }
+
+  const char *Begin;
+  const char *Cur;
+  const char *End;
+  bool Failed = false;
+  std::string Message;
+  std::size_t ErrorOffset = 0;
+};
+
+/// How to encode and decode a T:
+///   static void encode(FrameWriter &W, const T &V);
+///   static bool decode(FrameReader &R, T &V);  // false on error, see status
+/// and optionally
+///   static constexpr std::size_t MinSize;      // least bytes per value (1)
+///   static constexpr bool Blittable;           // value == its bytes (false)
+/// The primary template is left undefined: a type without a codec is a
+/// compile error in the generated code, never a silent fallback.
+template <class T, class Enable = void> struct FrameCodec;
+
+namespace detail {
+template <class T, class = void>
+struct MinSizeOf : std::integral_constant<std::size_t, 1> {};
+template <class T>
+struct MinSizeOf<T, std::void_t<decltype(FrameCodec<T>::MinSize)>>
+    : std::integral_constant<std::size_t, FrameCodec<T>::MinSize> {};
+
+template <class T, class = void> struct IsBlittable : std::false_type {};
+template <class T>
+struct IsBlittable<T, std::void_t<decltype(FrameCodec<T>::Blittable)>>
+    : std::bool_constant<FrameCodec<T>::Blittable> {};
+
+template <class C, class = void> struct HasReserve : std::false_type {};
+template <class C>
+struct HasReserve<C, std::void_t<decltype(std::declval<C &>().reserve(0))>>
+    : std::true_type {};
+
+template <class T> struct IsScalar {
+  static constexpr bool value =
+      (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) ||
+      std::is_enum_v<T>;
+};
+} // namespace detail
+
+/// The fewest bytes a T is encoded in. Containers divide the bytes left by it
+/// to bound a count, so it must not be 0.
+template <class T> constexpr std::size_t frameMinSize() {
+  constexpr std::size_t N = detail::MinSizeOf<T>::value;
+  static_assert(N > 0, "a frame codec must encode each value in at least one "
+                       "byte, or a count could not be bounded");
+  return N;
+}
+
+/// Whether a T's encoding is its object representation, so that an array of
+/// them is copied as one block.
+template <class T> constexpr bool frameBlittable() {
+  return detail::IsBlittable<T>::value;
+}
+
+/// Encodes one member of a struct; what generated codecs call per member.
+template <class T> void frameMember(FrameWriter &W, const T &V) {
+#ifndef NDEBUG
+  std::size_t Before = W.size();
+#endif
+  FrameCodec<T>::encode(W, V);
+  assert(W.size() - Before >= frameMinSize<T>() &&
+         "a frame codec wrote fewer bytes than its MinSize");
+}
+
+/// Decodes one member of a struct; false (with the reader's error set) when
+/// the bytes are truncated or invalid.
+template <class T> bool frameMember(FrameReader &R, T &V) {
+  return FrameCodec<T>::decode(R, V);
+}
+
+/// Integers, characters, floating point and enums: their bytes as they are.
+template <class T>
+struct FrameCodec<T, std::enable_if_t<detail::IsScalar<T>::value>> {
+  static constexpr bool Blittable = true;
+  static constexpr std::size_t MinSize = sizeof(T);
+  static void encode(FrameWriter &W, const T &V) { W.writeRaw(V); }
+  static bool decode(FrameReader &R, T &V) { return R.readRaw(V); }
+};
+
+/// One byte, 0 or 1; anything else is corrupt (and would be undefined
+/// behaviour if copied into a bool).
+template <> struct FrameCodec<bool> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, bool V) { W.writeByte(V ? 1 : 0); }
+  static bool decode(FrameReader &R, bool &V) {
+    std::size_t At = R.offset();
+    std::uint8_t B = 0;
+    if (!R.readByte(B))
+      return false;
+    if (B > 1)
+      return R.failAt(At, "invalid bool byte " + std::to_string(B));
+    V = B == 1;
+    return true;
+  }
+};
+
+/// A struct copied as its bytes. Generated code selects it explicitly:
+///   template <> struct FrameCodec<Point> : FrameTrivialCodec<Point> {};
+/// Only for structs whose every member is a scalar or such a struct: no
+/// bool (a corrupt byte would be an invalid bool), no pointer, and
+/// preferably no padding (padding bytes would travel in the frame too).
+template <class T> struct FrameTrivialCodec {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "FrameTrivialCodec needs a trivially copyable type");
+  static constexpr bool Blittable = true;
+  static constexpr std::size_t MinSize = sizeof(T);
+  static void encode(FrameWriter &W, const T &V) { W.writeRaw(V); }
+  static bool decode(FrameReader &R, T &V) { return R.readRaw(V); }
+};
+
+template <> struct FrameCodec<std::string> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const std::string &V) {
+    W.writeLength(V.size());
+    W.write(V.data(), V.size());
+  }
+  static bool decode(FrameReader &R, std::string &V) {
+    std::size_t N = 0;
+    const char *P = nullptr;
+    if (!R.readCount(N, 1, "string") || !R.take(N, P))
+      return false;
+    if (N)
+      V.assign(P, N);
+    else
+      V.clear();
+    return true;
+  }
+};
+
+/// A count, then the elements: one block when they are blittable.
+template <class T, class A> struct FrameCodec<std::vector<T, A>> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const std::vector<T, A> &V) {
+    W.writeLength(V.size());
+    if constexpr (frameBlittable<T>()) {
+      W.write(V.data(), V.size() * sizeof(T));
+    } else {
+      for (const T &E : V)
+        frameMember(W, E);
+    }
+  }
+  static bool decode(FrameReader &R, std::vector<T, A> &V) {
+    std::size_t N = 0;
+    if (!R.readCount(N, frameMinSize<T>(), "vector"))
+      return false;
+    if constexpr (frameBlittable<T>()) {
+      V.resize(N);
+      return R.read(V.data(), N * sizeof(T));
+    } else {
+      V.clear();
+      V.reserve(N);
+      for (std::size_t I = 0; I < N; ++I) {
+        V.emplace_back();
+        if (!FrameCodec<T>::decode(R, V.back()))
+          return false;
+      }
+      return true;
+    }
+  }
+};
+
+/// std::vector<bool> has no data(): one validated byte per element.
+template <class A> struct FrameCodec<std::vector<bool, A>> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const std::vector<bool, A> &V) {
+    W.writeLength(V.size());
+    for (bool B : V)
+      W.writeByte(B ? 1 : 0);
+  }
+  static bool decode(FrameReader &R, std::vector<bool, A> &V) {
+    std::size_t N = 0;
+    if (!R.readCount(N, 1, "vector"))
+      return false;
+    V.assign(N, false);
+    for (std::size_t I = 0; I < N; ++I) {
+      bool B = false;
+      if (!FrameCodec<bool>::decode(R, B))
+        return false;
+      V[I] = B;
+    }
+    return true;
+  }
+};
+
+/// Fixed-size arrays: the elements only, as one block when blittable.
+template <class T, std::size_t N> struct FrameArrayCodec {
+  static_assert(N > 0, "a frame cannot carry an empty array");
+  static constexpr bool Blittable = frameBlittable<T>();
+  static constexpr std::size_t MinSize = N * frameMinSize<T>();
+  static void encode(FrameWriter &W, const T *V) {
+    if constexpr (Blittable) {
+      W.write(V, N * sizeof(T));
+    } else {
+      for (std::size_t I = 0; I < N; ++I)
+        frameMember(W, V[I]);
+    }
+  }
+  static bool decode(FrameReader &R, T *V) {
+    if constexpr (Blittable) {
+      return R.read(V, N * sizeof(T));
+    } else {
+      for (std::size_t I = 0; I < N; ++I)
+        if (!FrameCodec<T>::decode(R, V[I]))
+          return false;
+      return true;
+    }
+  }
+};
+
+template <class T, std::size_t N> struct FrameCodec<std::array<T, N>> {
+  using Elements = FrameArrayCodec<T, N>;
+  static constexpr bool Blittable =
+      Elements::Blittable && sizeof(std::array<T, N>) == N * sizeof(T);
+  static constexpr std::size_t MinSize = Elements::MinSize;
+  static void encode(FrameWriter &W, const std::array<T, N> &V) {
+    Elements::encode(W, V.data());
+  }
+  static bool decode(FrameReader &R, std::array<T, N> &V) {
+    return Elements::decode(R, V.data());
+  }
+};
+
+template <class T, std::size_t N> struct FrameCodec<T[N]> {
+  using Elements = FrameArrayCodec<T, N>;
+  static constexpr bool Blittable = Elements::Blittable;
+  static constexpr std::size_t MinSize = Elements::MinSize;
+  static void encode(FrameWriter &W, const T (&V)[N]) {
+    Elements::encode(W, V);
+  }
+  static bool decode(FrameReader &R, T (&V)[N]) {
+    return Elements::decode(R, V);
+  }
+};
+
+/// std::map and std::unordered_map (any key with a codec): a count, then
+/// key and value pairs. A repeated key is corrupt.
+template <class M> struct FrameMapCodec {
+  using K = typename M::key_type;
+  using T = typename M::mapped_type;
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const M &V) {
+    W.writeLength(V.size());
+    for (const auto &KV : V) {
+      frameMember(W, KV.first);
+      frameMember(W, KV.second);
+    }
+  }
+  static bool decode(FrameReader &R, M &V) {
+    std::size_t N = 0;
+    if (!R.readCount(N, frameMinSize<K>() + frameMinSize<T>(), "map"))
+      return false;
+    V.clear();
+    if constexpr (detail::HasReserve<M>::value)
+      V.reserve(N);
+    for (std::size_t I = 0; I < N; ++I) {
+      std::size_t At = R.offset();
+      K Key{};
+      T Value{};
+      if (!FrameCodec<K>::decode(R, Key) || !FrameCodec<T>::decode(R, Value))
+        return false;
+      std::size_t Before = V.size();
+      // The encoder wrote a std::map in order, so the end is the right hint.
+      V.emplace_hint(V.end(), std::move(Key), std::move(Value));
+      if (V.size() == Before)
+        return R.failAt(At, "duplicate map key");
+    }
+    return true;
+  }
+};
+template <class K, class T, class C, class A>
+struct FrameCodec<std::map<K, T, C, A>> : FrameMapCodec<std::map<K, T, C, A>> {
+};
+template <class K, class T, class H, class E, class A>
+struct FrameCodec<std::unordered_map<K, T, H, E, A>>
+    : FrameMapCodec<std::unordered_map<K, T, H, E, A>> {};
+
+/// A tag byte, 0 (empty) or 1 (then the value); any other tag is corrupt.
+template <class T> struct FrameCodec<std::optional<T>> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const std::optional<T> &V) {
+    W.writeByte(V ? 1 : 0);
+    if (V)
+      frameMember(W, *V);
+  }
+  static bool decode(FrameReader &R, std::optional<T> &V) {
+    std::size_t At = R.offset();
+    std::uint8_t Tag = 0;
+    if (!R.readByte(Tag))
+      return false;
+    if (Tag == 0) {
+      V.reset();
+      return true;
+    }
+    if (Tag != 1)
+      return R.failAt(At, "invalid optional tag " + std::to_string(Tag));
+    if (!V)
+      V.emplace();
+    return FrameCodec<T>::decode(R, *V);
+  }
+};
+
+template <class A, class B> struct FrameCodec<std::pair<A, B>> {
+  static constexpr std::size_t MinSize = frameMinSize<A>() + frameMinSize<B>();
+  static void encode(FrameWriter &W, const std::pair<A, B> &V) {
+    frameMember(W, V.first);
+    frameMember(W, V.second);
+  }
+  static bool decode(FrameReader &R, std::pair<A, B> &V) {
+    return FrameCodec<A>::decode(R, V.first) &&
+           FrameCodec<B>::decode(R, V.second);
+  }
+};
+
+/// The elements one after another, with nothing around them: a tuple is
+/// encoded exactly like its elements passed to encodeFrame one by one.
+template <class... Ts> struct FrameCodec<std::tuple<Ts...>> {
+  static constexpr std::size_t MinSize =
+      (std::size_t(0) + ... + detail::MinSizeOf<Ts>::value);
+  static void encode(FrameWriter &W, const std::tuple<Ts...> &V) {
+    std::apply([&W](const Ts &...E) { (frameMember(W, E), ...); }, V);
+  }
+  static bool decode(FrameReader &R, std::tuple<Ts...> &V) {
+    return std::apply(
+        [&R](Ts &...E) {
+          return (true && ... && FrameCodec<Ts>::decode(R, E));
+        },
+        V);
+  }
+};
+
+/// Appends a frame holding \p Values (header, then each value in order).
+template <class... Ts> void encodeFrame(FrameWriter &W, const Ts &...Values) {
+  std::size_t HeaderAt = W.size();
+  char Header[FrameHeaderSize] = {FrameMagic[0], FrameMagic[1], FrameMagic[2],
+                                  static_cast<char>(FrameVersion)};
+  W.write(Header, FrameHeaderSize);
+  (frameMember(W, Values), ...);
+  std::uint64_t Payload = W.size() - HeaderAt - FrameHeaderSize;
+  W.overwrite(HeaderAt + 4, &Payload, sizeof(Payload));
+}
+
+/// Appends a frame holding \p Values to \p Out.
+template <class... Ts> void encodeFrame(std::string &Out, const Ts &...Values) {
+  FrameWriter W(Out);
+  encodeFrame(W, Values...);
+}
+template <class... Ts>
+void encodeFrame(std::vector<char> &Out, const Ts &...Values) {
+  FrameWriter W(Out);
+  encodeFrame(W, Values...);
+}
+
+/// Checks the header of the frame \p R is at: the magic, the version, and
+/// that the payload length is exactly the rest of the bytes.
+inline bool readFrameHeader(FrameReader &R) {
+  std::size_t At = R.offset();
+  std::size_t Size = R.remaining();
+  const char *H = nullptr;
+  if (Size < FrameHeaderSize)
+    return R.fail("truncated frame header: " + std::to_string(Size) + " of " +
+                  std::to_string(FrameHeaderSize) + " bytes");
+  if (!R.take(FrameHeaderSize, H))
+    return false;
+  if (std::memcmp(H, FrameMagic, sizeof(FrameMagic)) != 0)
+    return R.failAt(At, "not a frame: bad magic");
+  auto Version = static_cast<std::uint8_t>(H[3]);
+  if (Version != FrameVersion)
+    return R.failAt(At + 3, "unsupported frame version " +
+                                std::to_string(Version) + " (expected " +
+                                std::to_string(FrameVersion) + ")");
+  std::uint64_t Payload = 0;
+  std::memcpy(&Payload, H + 4, sizeof(Payload));
+  if (Payload > R.remaining())
+    return R.failAt(At + 4, "truncated frame: payload of " +
+                                std::to_string(Payload) + " bytes, " +
+                                std::to_string(R.remaining()) + " present");
+  if (Payload < R.remaining())
+    return R.failAt(At + FrameHeaderSize + static_cast<std::size_t>(Payload),
+                    std::to_string(R.remaining() - Payload) +
+                        " trailing bytes after the frame");
+  return true;
+}
+
+/// Decodes the frame \p Bytes into \p Values, which must be the types it
+/// was encoded from, in the same order. Fails on a bad header, on truncated
+/// or invalid bytes, and when bytes are left over after the last value. On
+/// failure the values hold whatever was decoded before the error.
+template <class... Ts>
+FrameStatus decodeFrame(std::string_view Bytes, Ts &...Values) {
+  FrameReader R(Bytes);
+  if (!readFrameHeader(R))
+    return R.status();
+  bool Decoded = (true && ... && frameMember(R, Values));
+  // A codec that returns false must have said why; if it did not, still fail.
+  if (!Decoded && R.ok())
+    R.fail("invalid value");
+  if (R.ok() && !R.atEnd())
+    R.fail(std::to_string(R.remaining()) +
+           " trailing bytes after the last value");
+  return R.status();
+}
+
+} // namespace frame
+} // namespace cleave
+
+#endif // CLEAVE_FRAME_H
