@@ -70,6 +70,8 @@ std::string generateGlue(ASTContext &Ctx,
       SerializableChecker::collectFields(RD, Fields);
       OS << "inline void Codec<" << T << ">::encode(Json &J, const " << T
          << " &V) {\n  J = Json::object();\n";
+      if (Fields.empty())
+        OS << "  (void)V;\n";
       for (const FieldDecl *F : Fields)
         OS << "  encodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
            << F->getName() << ");\n";
@@ -80,12 +82,50 @@ std::string generateGlue(ASTContext &Ctx,
          << "    fail(P, std::string(\"expected an object for '"
          << displayTypeName(Ctx.getRecordType(RD), Ctx)
          << "', got \") + kindOf(J));\n";
+      if (Fields.empty())
+        OS << "  (void)V;\n";
       for (const FieldDecl *F : Fields)
         OS << "  decodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
            << F->getName() << ", P);\n";
       OS << "}\n";
     }
     OS << "} // namespace codec\n} // namespace cleave\n";
+
+    // The binary frame codecs that continuation frames use, member by
+    // member in the same order. A struct without members is its one byte.
+    OS << "namespace cleave {\nnamespace frame {\n";
+    for (const CXXRecordDecl *RD : Records) {
+      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
+      llvm::SmallVector<const FieldDecl *, 8> Fields;
+      SerializableChecker::collectFields(RD, Fields);
+      if (Fields.empty()) {
+        OS << "template <> struct FrameCodec<" << T << "> : FrameTrivialCodec<"
+           << T << "> {};\n";
+        continue;
+      }
+      OS << "template <> struct FrameCodec<" << T << "> {\n"
+         << "  static void encode(FrameWriter &W, const " << T << " &V);\n"
+         << "  static bool decode(FrameReader &R, " << T << " &V);\n"
+         << "};\n";
+    }
+    for (const CXXRecordDecl *RD : Records) {
+      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
+      llvm::SmallVector<const FieldDecl *, 8> Fields;
+      SerializableChecker::collectFields(RD, Fields);
+      if (Fields.empty())
+        continue;
+      OS << "inline void FrameCodec<" << T << ">::encode(FrameWriter &W, const "
+         << T << " &V) {\n";
+      for (const FieldDecl *F : Fields)
+        OS << "  frameMember(W, V." << F->getName() << ");\n";
+      OS << "}\n"
+         << "inline bool FrameCodec<" << T << ">::decode(FrameReader &R, " << T
+         << " &V) {\n";
+      for (const FieldDecl *F : Fields)
+        OS << "  frameMember(R, V." << F->getName() << ");\n";
+      OS << "  return R.ok();\n}\n";
+    }
+    OS << "} // namespace frame\n} // namespace cleave\n";
   }
 
   for (const GlueEntry &E : Entries) {

@@ -21,6 +21,7 @@
 
 #include "cleave/abi.h"
 #include "cleave/codec.h"
+#include "cleave/frame.h"
 
 #include <cstdlib>
 #include <cstring>
