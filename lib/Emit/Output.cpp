@@ -2,6 +2,7 @@
 
 #include "cleave/Emit/Output.h"
 
+#include "cleave/Analysis/Placement.h"
 #include "cleave/Emit/Glue.h"
 #include "cleave/Manifest.h"
 
@@ -81,6 +82,21 @@ std::string renderManifest(const Program &P, const std::string &SourceBase) {
       if (static_cast<int>(Access) & static_cast<int>(StateAccess::Write))
         Writers[Name].insert(F->Name);
     }
+  }
+  // M.Functions is in the order of P.annotated().
+  std::map<const FunctionNode *, size_t> Index;
+  std::vector<const FunctionNode *> Annotated = P.annotated();
+  for (size_t I = 0; I < Annotated.size(); ++I)
+    Index[Annotated[I]] = I;
+  for (const Placement &Pl : placeCalls(P)) {
+    auto It = Index.find(Pl.Owner);
+    if (It == Index.end())
+      continue;
+    rt::CallSpec &C = M.Functions[It->second].Calls.emplace_back();
+    C.Callee = Pl.Callee->Name;
+    C.Placement = Pl.FanOut ? "fanout" : Pl.Boundary ? "boundary" : "local";
+    C.Reason = Pl.Reason;
+    C.Source = Pl.Site->Pos.str(SourceBase);
   }
   for (const auto &U : P.Units)
     for (const StateVar &V : U.States) {

@@ -256,6 +256,20 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
       F.State.push_back(std::move(Use));
     }
   }
+  if (std::optional<YAML::Node> Calls = find(N, "calls")) {
+    expectList(*Calls, "'calls'");
+    for (const YAML::Node &C : *Calls) {
+      expectMap(C, "a call");
+      CallSpec Call;
+      Call.Callee = requireText(C, "callee", " in call");
+      Call.Placement = oneOf(require(C, "placement", " in call"), "placement",
+                             {"local", "boundary", "fanout"});
+      if (std::optional<YAML::Node> R = find(C, "reason"))
+        Call.Reason = text(*R, "reason");
+      Call.Source = requireText(C, "source", " in call");
+      F.Calls.push_back(std::move(Call));
+    }
+  }
   return F;
 }
 
@@ -430,6 +444,16 @@ void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
       Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
           << U.Name << YAML::Key << "access" << YAML::Value << U.Access
           << YAML::EndMap;
+    Out << YAML::EndSeq;
+  }
+  if (!F.Calls.empty()) {
+    Out << YAML::Key << "calls" << YAML::Value << YAML::BeginSeq;
+    for (const CallSpec &C : F.Calls)
+      Out << YAML::Flow << YAML::BeginMap << YAML::Key << "callee"
+          << YAML::Value << C.Callee << YAML::Key << "placement"
+          << YAML::Value << C.Placement << YAML::Key << "reason"
+          << YAML::Value << C.Reason << YAML::Key << "source" << YAML::Value
+          << C.Source << YAML::EndMap;
     Out << YAML::EndSeq;
   }
   Out << YAML::EndMap;

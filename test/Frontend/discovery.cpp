@@ -65,6 +65,8 @@ int main() { return stock_of("x"); }
 // CHECK:          state:
 // CHECK-NEXT:       - {name: audit, access: readwrite}
 // CHECK-NEXT:       - {name: inv::stock, access: readwrite}
+// CHECK-NEXT:     calls:
+// CHECK-NEXT:       - {callee: weigh, placement: boundary, reason: "memory 1024 MiB vs 256 MiB, timeout 5 s vs 30 s", source: {{.*}}discovery.cpp:30:23}
 // CHECK-NEXT: state:
 // CHECK-NEXT:   - name: inv::stock
 // CHECK-NEXT:     type: std::map<std::string, int>

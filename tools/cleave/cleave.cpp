@@ -32,7 +32,7 @@ const char *Usage =
     "deployment\n\n"
     "USAGE:\n"
     "  cleave build [options] SOURCES... [-- COMPILER FLAGS]\n"
-    "  cleave inspect OUT\n\n"
+    "  cleave inspect [--format=table|json|dot] OUT\n\n"
     "BUILD OPTIONS:\n"
     "  -p DIR          read compile_commands.json from DIR (as every clang "
     "tool)\n"
@@ -47,7 +47,10 @@ const char *Usage =
     "  from the first source's directory upwards. With -p and no sources,\n"
     "  every file of the database is compiled.\n\n"
     "INSPECT:\n"
-    "  cleave inspect OUT    print OUT/manifest.yaml as tables\n\n"
+    "  cleave inspect OUT                 OUT/manifest.yaml as tables\n"
+    "  cleave inspect --format=json OUT   ... as JSON, for scripts\n"
+    "  cleave inspect --format=dot OUT    ... as a Graphviz graph "
+    "(| dot -Tsvg)\n\n"
     "OTHER:\n"
     "  --help, --version\n";
 
@@ -152,9 +155,26 @@ int runBuildCommand(int Argc, const char **Argv) {
 }
 
 int runInspectCommand(int Argc, const char **Argv) {
-  if (Argc != 3)
+  std::string Path, Format = "table";
+  for (int I = 2; I < Argc; ++I) {
+    llvm::StringRef A = Argv[I];
+    if (A.consume_front("--format=")) {
+      Format = A.str();
+    } else if (A == "--format" && I + 1 < Argc) {
+      Format = Argv[++I];
+    } else if (A.starts_with("-")) {
+      return usageError("unknown option '" + A.str() + "'");
+    } else if (Path.empty()) {
+      Path = A.str();
+    } else {
+      return usageError("inspect takes one argument: the output directory");
+    }
+  }
+  if (Path.empty())
     return usageError("inspect takes one argument: the output directory");
-  std::string Path = Argv[2];
+  if (Format != "table" && Format != "json" && Format != "dot")
+    return usageError("unknown format '" + Format +
+                      "' (expected table, json or dot)");
   if (llvm::sys::fs::is_directory(Path)) {
     llvm::SmallString<256> P(Path);
     llvm::sys::path::append(P, "manifest.yaml");
@@ -167,7 +187,12 @@ int runInspectCommand(int Argc, const char **Argv) {
     llvm::errs() << M.error().message() << "\n";
     return 1;
   }
-  llvm::outs() << rt::renderTable(*M);
+  if (Format == "json")
+    llvm::outs() << rt::renderJson(*M);
+  else if (Format == "dot")
+    llvm::outs() << rt::renderDot(*M);
+  else
+    llvm::outs() << rt::renderTable(*M);
   return 0;
 }
 

@@ -404,3 +404,46 @@ TEST(ManifestTest, RenderTable) {
 }
 
 } // namespace
+
+TEST(ManifestTest, CallsRoundTripAndAreChecked) {
+  std::string Text =
+      Header + EntryF +
+      "    calls:\n"
+      "      - {callee: quote, placement: boundary, reason: memory 2048 MiB "
+      "vs 256 MiB, source: a.cpp:3:5}\n"
+      "      - {callee: sq, placement: fanout, source: a.cpp:4:5}\n";
+  Result<Manifest> M = parseManifest(Text, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  ASSERT_EQ(M->Functions[0].Calls.size(), 2u);
+  EXPECT_EQ(M->Functions[0].Calls[0].Placement, "boundary");
+  EXPECT_EQ(M->Functions[0].Calls[0].Reason, "memory 2048 MiB vs 256 MiB");
+  EXPECT_EQ(M->Functions[0].Calls[1].Reason, "");
+  Result<Manifest> Again = parseManifest(writeManifest(*M), "w.yaml");
+  ASSERT_TRUE(Again) << Again.error().message();
+  EXPECT_EQ(*Again, *M);
+
+  std::string Bad = Text;
+  Bad.replace(Bad.find("placement: fanout"), 17, "placement: remote");
+  EXPECT_EQ(errorOf(Bad), "m.yaml:16:33: error: invalid placement 'remote'; "
+                          "expected local, boundary or fanout");
+}
+
+TEST(ManifestTest, RenderJsonAndDot) {
+  Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  M->Functions[0].Calls.push_back(
+      {"quote", "boundary", "memory 2048 MiB vs 256 MiB", "shop.cpp:9:3"});
+  std::string Json = renderJson(*M);
+  EXPECT_NE(Json.find("\"placement\": \"boundary\""), std::string::npos);
+  EXPECT_NE(Json.find("\"readers\": [\n        \"place_order\""),
+            std::string::npos)
+      << Json;
+  std::string Dot = renderDot(*M);
+  EXPECT_EQ(Dot.rfind("digraph \"shop\" {", 0), 0u);
+  EXPECT_NE(Dot.find("\"fn:place_order\" -> \"fn:quote\" [style=bold, "
+                     "color=red, label=\"memory 2048 MiB vs 256 MiB\"]"),
+            std::string::npos)
+      << Dot;
+  EXPECT_NE(Dot.find("\"state:stock\" [shape=cylinder"), std::string::npos);
+  EXPECT_EQ(Dot.back(), '\n');
+}

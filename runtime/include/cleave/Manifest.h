@@ -49,6 +49,17 @@ struct StateUse {
   bool operator==(const StateUse &) const = default;
 };
 
+/// One element of `functions[].calls`: a call to another annotated function
+/// and where the compiler placed it.
+struct CallSpec {
+  std::string Callee;    ///< A function name of this manifest.
+  std::string Placement; ///< "local", "boundary" or "fanout".
+  std::string Reason;    ///< "memory 2048 MiB vs 256 MiB", ...
+  std::string Source;    ///< file:line:col of the call.
+
+  bool operator==(const CallSpec &) const = default;
+};
+
 /// One element of `functions`.
 struct FunctionSpec {
   std::string Name;    ///< Qualified C++ name, unique among functions.
@@ -62,6 +73,7 @@ struct FunctionSpec {
   bool Isolate = false;
   std::string Source; ///< file:line:col of the definition.
   std::vector<StateUse> State;
+  std::vector<CallSpec> Calls; ///< Calls made by this function's unit.
 
   bool isEntry() const { return Kind == "entry"; }
   bool operator==(const FunctionSpec &) const = default;
@@ -113,6 +125,15 @@ std::string writeManifest(const Manifest &M);
 /// Renders \p M as two human-readable tables, functions then state, for
 /// `cleave inspect`.
 std::string renderTable(const Manifest &M);
+
+/// Renders \p M as JSON (for scripts): the manifest's own structure, keys
+/// as in the YAML file.
+std::string renderJson(const Manifest &M);
+
+/// Renders \p M as a Graphviz digraph: entries (boxes, with their routes),
+/// functions, state (cylinders); calls drawn by placement (local: thin,
+/// boundary: bold, fan-out: dashed), state uses dotted.
+std::string renderDot(const Manifest &M);
 
 } // namespace cleave::rt
 
