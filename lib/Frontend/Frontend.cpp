@@ -162,6 +162,38 @@ std::string usrOf(const Decl *D) {
   return std::string(Buf);
 }
 
+/// A free function or static member function, not a template or lambda:
+/// the kind of declaration CLEAVE_ENTRY / CLEAVE_FUNCTION may sit on.
+bool isFreeFunction(const FunctionDecl *FD) {
+  const auto *MD = dyn_cast<CXXMethodDecl>(FD);
+  return !(MD && (!MD->isStatic() || MD->getParent()->isLambda())) &&
+         FD->getTemplatedKind() == FunctionDecl::TK_NonTemplate &&
+         !FD->getDescribedFunctionTemplate();
+}
+
+/// Whether CLEAVE_ENTRY / CLEAVE_FUNCTION may annotate \p FD: a free
+/// function other than `main`, and not variadic.
+bool isAnnotatableFunction(const FunctionDecl *FD) {
+  return isFreeFunction(FD) && !FD->isMain() && !FD->isVariadic();
+}
+
+/// Whether CLEAVE_STATE may sit on \p VD: a variable at namespace scope or
+/// a static data member, not thread_local, constexpr or a template.
+bool isStateCandidate(const VarDecl *VD) {
+  return !isa<ParmVarDecl>(VD) && VD->hasGlobalStorage() &&
+         !VD->isStaticLocal() && VD->getTLSKind() == VarDecl::TLS_None &&
+         !VD->isConstexpr() && !VD->getDescribedVarTemplate() &&
+         !isa<VarTemplateSpecializationDecl>(VD);
+}
+
+/// \p Path made absolute against the working directory, without dots.
+std::string absolutePath(llvm::StringRef Path) {
+  llvm::SmallString<256> Abs(Path);
+  llvm::sys::fs::make_absolute(Abs);
+  llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+  return std::string(Abs);
+}
+
 class UnitAnalysis;
 
 /// Visits the whole unit once, collecting what the later steps need.
@@ -300,12 +332,7 @@ public:
     }
     if (K == AnnotationKind::Entry || K == AnnotationKind::Function) {
       const auto *FD = dyn_cast<FunctionDecl>(D);
-      const auto *MD = dyn_cast_or_null<CXXMethodDecl>(FD);
-      bool Ok = FD && !(MD && !MD->isStatic()) &&
-                !(MD && MD->getParent()->isLambda()) &&
-                FD->getTemplatedKind() == FunctionDecl::TK_NonTemplate &&
-                !FD->getDescribedFunctionTemplate();
-      if (!Ok) {
+      if (!FD || !isFreeFunction(FD)) {
         Report.error(Loc, std::string(macroName(K)) +
                               " applies to free functions, not to " +
                               describeDecl(D));
@@ -324,11 +351,7 @@ public:
       }
     } else {
       const auto *VD = dyn_cast<VarDecl>(D);
-      bool Ok = VD && !isa<ParmVarDecl>(VD) && VD->hasGlobalStorage() &&
-                !VD->isStaticLocal() && VD->getTLSKind() == VarDecl::TLS_None &&
-                !VD->isConstexpr() && !VD->getDescribedVarTemplate() &&
-                !isa<VarTemplateSpecializationDecl>(VD);
-      if (!Ok) {
+      if (!VD || !isStateCandidate(VD)) {
         Report.error(Loc, std::string("CLEAVE_STATE applies to variables at "
                                       "namespace scope and static data "
                                       "members, not to ") +
@@ -379,10 +402,7 @@ public:
     PresumedLoc PL = SM.getPresumedLoc(SM.getFileLoc(Loc));
     if (PL.isInvalid())
       return P;
-    llvm::SmallString<256> Abs(PL.getFilename());
-    llvm::sys::fs::make_absolute(Abs);
-    llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
-    P.File = std::string(Abs);
+    P.File = absolutePath(PL.getFilename());
     P.Line = PL.getLine();
     P.Column = PL.getColumn();
     return P;
@@ -427,10 +447,7 @@ public:
     auto Functions = cleaveAttrs(FD, AnnotationKind::Function);
     if (!Entries.empty() || !Functions.empty()) {
       // Placement errors were reported where the annotation is written.
-      const auto *MD = dyn_cast<CXXMethodDecl>(FD);
-      if ((MD && !MD->isStatic()) ||
-          FD->getTemplatedKind() != FunctionDecl::TK_NonTemplate ||
-          FD->isVariadic())
+      if (!isAnnotatableFunction(FD))
         return;
       if (!Functions.empty()) {
         Node.IsFunction = true;
@@ -517,10 +534,7 @@ public:
         VD->isThisDeclarationADefinition() != VarDecl::Definition)
       return;
     auto Attrs = cleaveAttrs(VD, AnnotationKind::State);
-    if (Attrs.empty() || !VD->hasGlobalStorage() || VD->isStaticLocal() ||
-        VD->getTLSKind() != VarDecl::TLS_None || VD->isConstexpr() ||
-        isa<ParmVarDecl>(VD) || VD->getDescribedVarTemplate() ||
-        isa<VarTemplateSpecializationDecl>(VD))
+    if (Attrs.empty() || !isStateCandidate(VD))
       return;
     StateVar S;
     S.USR = usrOf(VD->getCanonicalDecl());
@@ -699,12 +713,8 @@ public:
     }
     TranslationUnit Unit;
     const SourceManager &SM = Ctx.getSourceManager();
-    if (auto FE = SM.getFileEntryRefForID(SM.getMainFileID())) {
-      llvm::SmallString<256> Abs(FE->getName());
-      llvm::sys::fs::make_absolute(Abs);
-      llvm::sys::path::remove_dots(Abs, true);
-      Unit.Source = std::string(Abs);
-    }
+    if (auto FE = SM.getFileEntryRefForID(SM.getMainFileID()))
+      Unit.Source = absolutePath(FE->getName());
     if (!Ctx.getLangOpts().CPlusPlus17) {
       Reporter(Diags).error(SM.getLocForStartOfFile(SM.getMainFileID()),
                             "cleave needs C++17 or later; this translation "

@@ -27,24 +27,29 @@ public:
 
   clang::DiagnosticBuilder error(clang::SourceLocation Loc,
                                  llvm::StringRef Message) {
-    return Diags.Report(Loc, ErrorID) << Message;
+    return report(ErrorID, Loc, Message);
   }
   clang::DiagnosticBuilder warning(clang::SourceLocation Loc,
                                    llvm::StringRef Message) {
-    return Diags.Report(Loc, WarningID) << Message;
+    return report(WarningID, Loc, Message);
   }
   clang::DiagnosticBuilder note(clang::SourceLocation Loc,
                                 llvm::StringRef Message) {
-    return Diags.Report(Loc, NoteID) << Message;
+    return report(NoteID, Loc, Message);
   }
   clang::DiagnosticBuilder remark(clang::SourceLocation Loc,
                                   llvm::StringRef Message) {
-    return Diags.Report(Loc, RemarkID) << Message;
+    return report(RemarkID, Loc, Message);
   }
 
   clang::DiagnosticsEngine &engine() { return Diags; }
 
 private:
+  clang::DiagnosticBuilder report(unsigned ID, clang::SourceLocation Loc,
+                                  llvm::StringRef Message) {
+    return Diags.Report(Loc, ID) << Message;
+  }
+
   clang::DiagnosticsEngine &Diags;
   unsigned ErrorID, WarningID, NoteID, RemarkID;
 };
