@@ -162,7 +162,7 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
     llvm::StringRef A = Args[I];
     if (A == "-c" || A == "-S" || A == "-E" || A == "-MD" || A == "-MMD" ||
         A == "-MP" || A == "--" || A == "-fsyntax-only" ||
-        A.starts_with("--driver-mode=") || A == "-Rcleave")
+        A.starts_with("--driver-mode="))
       continue;
     if (isOptionWithValue(A)) {
       ++I;

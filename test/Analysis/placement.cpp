@@ -1,6 +1,8 @@
 // Placement: every call from an entry or CLEAVE_FUNCTION to an annotated
 // function stays local or becomes a boundary, explained by -Rcleave.
 // RUN: cleave build -Rcleave -q --no-build -o %t %s %S/Inputs/placement-helpers.cpp -- -std=c++17 2>&1 | FileCheck %s --implicit-check-not=remark:
+// -Rcleave is cleave's own flag even among the compiler flags after --.
+// RUN: cleave build -q --no-build -o %t %s %S/Inputs/placement-helpers.cpp -- -std=c++17 -Rcleave 2>&1 | FileCheck %s --implicit-check-not=remark: --implicit-check-not=warning:
 // Without -Rcleave, nothing is said.
 // RUN: cleave build -q --no-build -o %t %s %S/Inputs/placement-helpers.cpp -- -std=c++17 2>&1 | not grep remark:
 
@@ -33,7 +35,7 @@ CLEAVE_ENTRY("POST /order") double order(int qty) {
   // CHECK: placement.cpp:[[@LINE-1]]:25: remark: 'square' fans out: one invocation per element, then a join that restores input order [-Rcleave]
   p += total(qty);
   // CHECK: placement.cpp:[[@LINE-1]]:8: remark: 'total' stays local in 'order': same resource profile [-Rcleave]
-  // CHECK: placement.cpp:18:54: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB (reached from 'order' through 'total') [-Rcleave]
+  // CHECK: placement.cpp:20:54: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB (reached from 'order' through 'total') [-Rcleave]
   p += via_other_unit(qty);
   // CHECK: placement-helpers.cpp:8:15: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB (reached from 'order' through 'via_other_unit') [-Rcleave]
   return p + sq.size();

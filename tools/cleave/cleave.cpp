@@ -62,7 +62,17 @@ int usageError(const std::string &Message) {
 
 int runBuildCommand(int Argc, const char **Argv) {
   // Argv[0] is the program, Argv[1] "build". Everything after "--" is
-  // compiler flags for a fixed compile database.
+  // compiler flags for a fixed compile database. -Rcleave is cleave's own
+  // remark flag wherever it is written: take it out before Clang sees it.
+  BuildOptions Opts;
+  int Kept = 0;
+  for (int I = 0; I < Argc; ++I) {
+    if (llvm::StringRef(Argv[I]) == "-Rcleave")
+      Opts.Remarks = true;
+    else
+      Argv[Kept++] = Argv[I];
+  }
+  Argc = Kept;
   std::string ErrMsg;
   std::unique_ptr<clang::tooling::CompilationDatabase> DB =
       clang::tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv,
@@ -70,7 +80,6 @@ int runBuildCommand(int Argc, const char **Argv) {
   if (!ErrMsg.empty())
     return usageError(ErrMsg);
 
-  BuildOptions Opts;
   std::string BuildPath;
   std::vector<std::string> Sources;
   for (int I = 2; I < Argc; ++I) {
@@ -92,9 +101,7 @@ int runBuildCommand(int Argc, const char **Argv) {
       }
       return false;
     };
-    if (A == "-Rcleave") {
-      Opts.Remarks = true;
-    } else if (A == "--no-build") {
+    if (A == "--no-build") {
       Opts.RunBuild = false;
     } else if (A == "-q" || A == "--quiet") {
       Opts.Verbose = false;
