@@ -14,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <string>
 
@@ -25,6 +27,28 @@ struct Reply {
   int Status = 0;
   Json Body;
 };
+/// An integer parameter of a GET, as the deployment reads the query value:
+/// a JSON integer is sent as its decimal text, a string as it is, and the
+/// text must be a decimal integer in T's range. Anything else (or a missing
+/// parameter, null) is refused.
+template <class T> std::optional<T> queryInt(const Json *J) {
+  std::string Text;
+  if (!J)
+    return std::nullopt;
+  if (J->is_number_integer())
+    Text = J->dump();
+  else if (J->is_string())
+    Text = J->get<std::string>();
+  else
+    return std::nullopt;
+  T V = 0;
+  const char *End = Text.data() + Text.size();
+  auto [Ptr, Ec] = std::from_chars(Text.data(), End, V);
+  if (Text.empty() || Ec != std::errc() || Ptr != End)
+    return std::nullopt;
+  return V;
+}
+
 using Call = std::function<Reply()>;
 
 /// Decodes one line's arguments for "METHOD /path" and returns the call.

@@ -2,6 +2,7 @@
 
 #include "cleave/Driver/Build.h"
 
+#include "cleave/Analysis/Lowering.h"
 #include "cleave/Analysis/Placement.h"
 #include "cleave/Config.h"
 #include "cleave/Emit/Output.h"
@@ -131,6 +132,19 @@ bool checkProgram(const Program &P) {
   return !D.failed();
 }
 
+/// "2 values cross the boundary at shop.cpp:14:16: o (Order), qty (int)"
+std::string describeCarried(const StepEdge &E, llvm::StringRef Base) {
+  size_t N = E.Carried.size();
+  std::string Out = N == 0   ? std::string("no value crosses")
+                    : N == 1 ? std::string("1 value crosses")
+                             : std::to_string(N) + " values cross";
+  Out += E.Placement == "local" ? " the hop into '" + E.Callee + "'" : " the boundary";
+  Out += " at " + E.Pos.str(Base.str());
+  for (size_t I = 0; I < N; ++I)
+    Out += (I ? ", " : ": ") + E.Carried[I].Name + " (" + E.Carried[I].Type + ")";
+  return Out;
+}
+
 bool isOptionWithValue(llvm::StringRef A) {
   return A == "-o" || A == "-MF" || A == "-MT" || A == "-MQ" ||
          A == "-Xclang" || A == "-x";
@@ -223,7 +237,23 @@ int runBuild(const tooling::CompilationDatabase &DB,
         return Out;
       });
 
+  // Where a function stops depends on every unit (a callee's profile, a
+  // helper in another unit): with several units, a first pass builds the
+  // program model for the plan, and the second cuts the functions.
+  LoweringPlan Plan;
   FrontendResult Result;
+  if (Sources.size() > 1) {
+    FrontendResult Scan;
+    Scan.ScanOnly = true;
+    IgnoringDiagConsumer Quiet;
+    Tool.setDiagnosticConsumer(&Quiet);
+    Tool.run(newFrontendActionFactory(Scan).get());
+    Tool.setDiagnosticConsumer(nullptr);
+    Program Model;
+    Model.Units = std::move(Scan.Units);
+    Plan = planLowering(Model, placeCalls(Model));
+    Result.Plan = &Plan;
+  }
   int RC = Tool.run(newFrontendActionFactory(Result).get());
   if (Result.VerifiedUnits)
     return RC == 0 ? 0 : 1;
@@ -251,18 +281,23 @@ int runBuild(const tooling::CompilationDatabase &DB,
 
   if (!checkProgram(P))
     return 1;
+  llvm::SmallString<256> Cwd;
+  llvm::sys::fs::current_path(Cwd);
   if (Opts.Remarks) {
     ProgramDiagnostics D;
     for (const Placement &Pl : placeCalls(P))
       D.report().remark(D.locate(Pl.Site->Pos),
                         describePlacement(Pl) + " [-Rcleave]");
+    for (const auto &U : P.Units)
+      for (const FunctionNode &F : U.Functions)
+        for (const StepEdge &E : F.Edges)
+          D.report().remark(D.locate(E.Pos), describeCarried(E, Cwd) +
+                                                 " [-Rcleave]");
   }
 
   OutputOptions Out;
   Out.OutDir = Opts.OutDir;
   Out.RuntimeIncludeDir = RuntimeInclude;
-  llvm::SmallString<256> Cwd;
-  llvm::sys::fs::current_path(Cwd);
   if (auto Err = writeDeployment(P, Out, std::string(Cwd))) {
     llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;

@@ -45,6 +45,11 @@ llvm::Error writeFile(const std::string &Path, llvm::StringRef Text) {
   return llvm::Error::success();
 }
 
+/// An entry machine's value-to-JSON adapter, generated beside ArgsSymbol.
+std::string valueSymbol(const FunctionNode &F) {
+  return "cleave_value_" + F.ArgsSymbol.substr(std::string("cleave_args_").size());
+}
+
 } // namespace
 
 std::string renderManifest(const Program &P, const std::string &SourceBase) {
@@ -98,6 +103,42 @@ std::string renderManifest(const Program &P, const std::string &SourceBase) {
     C.Reason = Pl.Reason;
     C.Source = Pl.Site->Pos.str(SourceBase);
   }
+  // Functions that run as steps: annotated ones carry their steps, plain
+  // helpers that run as steps are listed as kind "helper".
+  auto AddSteps = [&](const FunctionNode &F, rt::FunctionSpec &S) {
+    S.Machine = F.MachineName;
+    if (F.Edges.empty())
+      return;
+    for (size_t I = 0; I < F.Steps.size(); ++I)
+      S.Steps.push_back({static_cast<int64_t>(I), F.Steps[I].str(SourceBase)});
+    for (const StepEdge &E : F.Edges) {
+      rt::EdgeSpec &ES = S.Edges.emplace_back();
+      ES.From.assign(E.From.begin(), E.From.end());
+      ES.Callee = E.Callee;
+      ES.Placement = E.Placement;
+      ES.Resume = E.Resume;
+      ES.Source = E.Pos.str(SourceBase);
+      for (const CarriedVar &C : E.Carried)
+        ES.Carried.push_back({C.Name, C.Type, C.Bytes});
+    }
+  };
+  for (size_t I = 0; I < Annotated.size(); ++I)
+    AddSteps(*Annotated[I], M.Functions[I]);
+  for (const auto &U : P.Units)
+    for (const FunctionNode &F : U.Functions) {
+      if (F.IsEntry || F.IsFunction || F.MachineName.empty())
+        continue;
+      rt::FunctionSpec &S = M.Functions.emplace_back();
+      S.Name = F.MachineName;
+      S.Kind = "helper";
+      S.Source = F.Pos.str(SourceBase);
+      for (const auto &[Name, Access] : P.stateUsedBy(F)) {
+        auto &Use = S.State.emplace_back();
+        Use.Name = Name;
+        Use.Access = accessName(Access);
+      }
+      AddSteps(F, S);
+    }
   for (const auto &U : P.Units)
     for (const StateVar &V : U.States) {
       rt::StateSpec &S = M.State.emplace_back();
@@ -134,6 +175,20 @@ std::string renderModuleSource(const Program &P) {
        << "(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) noexcept;\n";
   for (const StateVar *V : States)
     OS << "extern const ::cleave::rt::StateOps " << V->OpsSymbol << ";\n";
+  std::vector<const FunctionNode *> Machines;
+  for (const auto &U : P.Units)
+    for (const FunctionNode &F : U.Functions)
+      if (!F.MachineName.empty())
+        Machines.push_back(&F);
+  for (const FunctionNode *F : Machines) {
+    OS << "int " << F->MachineSymbol
+       << "(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply);\n";
+    if (!F->ArgsSymbol.empty())
+      OS << "int " << F->ArgsSymbol
+         << "(const cleave_call_v1 *Call, cleave_reply_v1 *Reply);\n"
+         << "int " << valueSymbol(*F)
+         << "(const char *Value, size_t Len, cleave_reply_v1 *Reply);\n";
+  }
 
   OS << "\nnamespace {\n\n";
   if (!Entries.empty()) {
@@ -149,10 +204,23 @@ std::string renderModuleSource(const Program &P) {
       OS << "    &" << V->OpsSymbol << ",\n";
     OS << "};\n";
   }
+  if (!Machines.empty()) {
+    OS << "const cleave_machine_v1 Machines[] = {\n";
+    for (const FunctionNode *F : Machines) {
+      OS << "    {" << cppStringLiteral(F->MachineName) << ", "
+         << (F->Edges.size() + 1) << "u, &" << F->MachineSymbol << ", ";
+      if (F->ArgsSymbol.empty())
+        OS << "nullptr, nullptr},\n";
+      else
+        OS << "&" << F->ArgsSymbol << ", &" << valueSymbol(*F) << "},\n";
+    }
+    OS << "};\n";
+  }
   OS << "\nvoid release(char *Body) { std::free(Body); }\n\n"
      << "const cleave_module_v1_t Module = {CLEAVE_ABI_VERSION, "
      << Entries.size() << "u, " << (Entries.empty() ? "nullptr" : "Handlers")
-     << ", &release};\n\n"
+     << ", &release, " << Machines.size() << "u, "
+     << (Machines.empty() ? "nullptr" : "Machines") << "};\n\n"
      << "} // namespace\n\n"
      << "const ::cleave::rt::StateOps *\n"
      << "cleave::rt::findStateOps(const char *Name) {\n";

@@ -13,9 +13,12 @@
 
 #include "cleave/Frontend/Frontend.h"
 
+#include "cleave/Analysis/Lowering.h"
+#include "cleave/Analysis/Placement.h"
 #include "cleave/Analysis/Serializable.h"
 #include "cleave/Analysis/StateUse.h"
 #include "cleave/Emit/Glue.h"
+#include "cleave/Emit/StateMachine.h"
 #include "cleave/Frontend/Annotations.h"
 #include "cleave/Frontend/Diagnostics.h"
 
@@ -65,6 +68,10 @@ std::string handlerSymbol(const std::string &QualifiedName) {
 
 std::string stateSymbol(const std::string &QualifiedName) {
   return "cleave_state_" + identifierSpelling(QualifiedName);
+}
+
+std::string machineSymbol(const std::string &MachineName) {
+  return "cleave_step_" + identifierSpelling(MachineName);
 }
 
 namespace {
@@ -308,16 +315,51 @@ private:
 
 class UnitAnalysis {
 public:
-  UnitAnalysis(CompilerInstance &CI, ASTContext &Ctx, TranslationUnit &Unit)
+  UnitAnalysis(CompilerInstance &CI, ASTContext &Ctx, TranslationUnit &Unit,
+               const FrontendResult &Options)
       : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()),
-        Report(CI.getDiagnostics()), Types(Ctx), Unit(Unit) {}
+        Report(CI.getDiagnostics()), Types(Ctx), Unit(Unit),
+        Options(Options) {}
 
   void run() {
     UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
+    if (CI.getDiagnostics().hasErrorOccurred() || Options.ScanOnly)
+      return;
+    std::string Machines = lower();
     if (CI.getDiagnostics().hasErrorOccurred())
       return;
     rewrite();
     emitGlue();
+    if (!Machines.empty())
+      Unit.Glue += "// ===== Steps: functions cut at their boundaries. =====\n" +
+                   Machines;
+  }
+
+  // --- Lowering: functions that run as steps ---------------------------------
+
+  std::string lower() {
+    LoweringPlan Local;
+    const LoweringPlan *Plan = Options.Plan;
+    if (!Plan) {
+      // Only this unit: the whole program is here.
+      Program P;
+      P.Units.push_back(Unit);
+      Local = planLowering(P, placeCalls(P));
+      Plan = &Local;
+    }
+    MachineContext MC{Ctx,
+                      Report,
+                      Types,
+                      *Plan,
+                      [this](SourceLocation L) { return posOf(L); },
+                      [this](Rewriter &R) { applyStateRewrites(R, false); }};
+    std::string Out;
+    for (auto &[Index, FD] : Definitions) {
+      FunctionNode &N = Unit.Functions[Index];
+      if (Plan->isMachine(N.USR))
+        emitMachine(MC, FD, N, Out);
+    }
+    return Out;
   }
 
   // --- Step 1: annotations where they are written ---------------------------
@@ -460,6 +502,7 @@ public:
       if (!Entries.empty())
         addEntry(FD, Entries.front(), Node);
     }
+    Definitions.push_back({Unit.Functions.size(), FD});
     Unit.Functions.push_back(std::move(Node));
   }
 
@@ -578,8 +621,8 @@ public:
 
   // --- Step 3: rewriting ----------------------------------------------------
 
-  void rewrite() {
-    Rewriter R(SM, Ctx.getLangOpts());
+  /// Rewrites every use of state in the main file into \p R.
+  void applyStateRewrites(Rewriter &R, bool ReportErrors) {
     FileID Main = SM.getMainFileID();
     for (const auto &[E, SV] : StateUses) {
       CharSourceRange Range = Lexer::makeFileCharRange(
@@ -587,12 +630,14 @@ public:
           Ctx.getLangOpts());
       std::string Name = qualifiedName(SV);
       if (Range.isInvalid()) {
+        if (ReportErrors)
         Report.error(E->getExprLoc(),
                      "cannot rewrite this use of state variable '" + Name +
                          "': it is spelled inside a macro");
         continue;
       }
       if (SM.getFileID(Range.getBegin()) != Main) {
+        if (ReportErrors)
         Report.error(E->getExprLoc(),
                      "state variable '" + Name +
                          "' is used in an included file; cleave rewrites "
@@ -603,6 +648,12 @@ public:
       R.ReplaceText(Range,
                     "::cleave::rt::stateRef(::" + Name + ", \"" + Name + "\")");
     }
+  }
+
+  void rewrite() {
+    Rewriter R(SM, Ctx.getLangOpts());
+    FileID Main = SM.getMainFileID();
+    applyStateRewrites(R, true);
     // The monolith's main is not part of the deployment. Blank it line for
     // line so that everything after it keeps its line numbers.
     for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
@@ -656,7 +707,9 @@ public:
   Reporter Report;
   SerializableChecker Types;
   TranslationUnit &Unit;
+  const FrontendResult &Options;
   std::vector<std::pair<size_t, const FunctionDecl *>> EntryDecls;
+  std::vector<std::pair<size_t, const FunctionDecl *>> Definitions;
   std::vector<std::string> StateTypes;
   std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
   llvm::DenseSet<unsigned> Seen;
@@ -707,7 +760,7 @@ public:
     bool Verify = CI.getDiagnosticOpts().VerifyDiagnostics;
     if (Verify)
       ++Result.VerifiedUnits;
-    if (Diags.hasErrorOccurred() && !Verify) {
+    if (Diags.hasErrorOccurred() && !Verify && !Result.ScanOnly) {
       ++Result.FailedUnits;
       return;
     }
@@ -722,13 +775,13 @@ public:
       ++Result.FailedUnits;
       return;
     }
-    UnitAnalysis(CI, Ctx, Unit).run();
-    if (Diags.hasErrorOccurred()) {
+    UnitAnalysis(CI, Ctx, Unit, Result).run();
+    if (Diags.hasErrorOccurred() && !Result.ScanOnly) {
       if (!Verify)
         ++Result.FailedUnits;
       return;
     }
-    if (!Verify)
+    if (!Verify || Result.ScanOnly)
       Result.Units.push_back(std::move(Unit));
   }
 

@@ -172,17 +172,35 @@ private:
   }
 
   FunctionSpec parseFunction(const YAML::Node &N);
+  void parseSteps(const YAML::Node &N, FunctionSpec &F, std::string_view Where);
   StateSpec parseState(const YAML::Node &N);
 
   std::string File;
+  /// Edge callees, checked once every function is known: an edge may call
+  /// a function listed after its caller.
+  struct CalleeUse {
+    std::string Edge; ///< "edge 2 of entry 'f'"
+    std::string Callee;
+    YAML::Mark At;
+  };
+  std::vector<CalleeUse> Callees;
 };
+
+/// The step ids a function has from \p First on, for messages: "1 to 3".
+std::string stepRange(int64_t First, size_t Count) {
+  int64_t Last = static_cast<int64_t>(Count) - 1;
+  if (First == Last)
+    return fmt::format("{}", First);
+  return fmt::format("{} to {}", First, Last);
+}
 
 FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
   expectMap(N, "a function");
   FunctionSpec F;
   F.Name = requireText(N, "name", " in function");
   std::string Where = fmt::format(" in function '{}'", F.Name);
-  F.Kind = oneOf(require(N, "kind", Where), "kind", {"entry", "function"});
+  F.Kind =
+      oneOf(require(N, "kind", Where), "kind", {"entry", "function", "helper"});
   if (F.isEntry())
     Where = fmt::format(" in entry '{}'", F.Name);
 
@@ -270,7 +288,87 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
       F.Calls.push_back(std::move(Call));
     }
   }
+  parseSteps(N, F, Where);
   return F;
+}
+
+void ManifestParser::parseSteps(const YAML::Node &N, FunctionSpec &F,
+                                std::string_view Where) {
+  F.Machine = optionalText(N, "machine");
+  // Steps are read before edges whatever the key order, since edges name
+  // steps by id.
+  if (std::optional<YAML::Node> Steps = find(N, "steps")) {
+    expectList(*Steps, "'steps'");
+    for (const YAML::Node &S : *Steps) {
+      expectMap(S, "a step");
+      StepSpec Step;
+      YAML::Node Id = require(S, "id", " in step");
+      Step.Id = count(Id, "id");
+      // Ids are positions: the library's machine numbers its steps so.
+      int64_t Expected = static_cast<int64_t>(F.Steps.size());
+      if (Step.Id != Expected)
+        fail(Id.Mark(), fmt::format("invalid step id {}{}; expected {} (steps "
+                                    "are numbered from 0, in order)",
+                                    Step.Id, Where, Expected));
+      Step.Source = requireText(S, "source", " in step");
+      F.Steps.push_back(std::move(Step));
+    }
+  }
+
+  std::optional<YAML::Node> Edges = find(N, "edges");
+  if (!Edges)
+    return;
+  expectList(*Edges, "'edges'");
+  const int64_t StepCount = static_cast<int64_t>(F.Steps.size());
+  for (const YAML::Node &E : *Edges) {
+    expectMap(E, "an edge");
+    // Names the edge in messages, by position: "edge 2 of entry 'f'".
+    std::string EdgeName =
+        fmt::format("edge {} of {} '{}'", F.Edges.size(),
+                    F.isEntry() ? "entry" : "function", F.Name);
+    EdgeSpec Edge;
+    YAML::Node From = require(E, "from", " in edge");
+    expectList(From, "'from'");
+    for (const YAML::Node &Id : From) {
+      int64_t Step = count(Id, "from");
+      if (Step >= StepCount)
+        fail(Id.Mark(),
+             fmt::format("invalid step {} in 'from' of {}; {}", Step, EdgeName,
+                         StepCount == 0
+                             ? std::string("the function has no steps")
+                             : "expected " + stepRange(0, F.Steps.size())));
+      Edge.From.push_back(Step);
+    }
+    YAML::Node Callee = require(E, "callee", " in edge");
+    Edge.Callee = text(Callee, "callee");
+    Callees.push_back({EdgeName, Edge.Callee, Callee.Mark()});
+    Edge.Placement = oneOf(require(E, "placement", " in edge"), "placement",
+                           {"boundary", "fanout", "local"});
+    YAML::Node Resume = require(E, "resume", " in edge");
+    Edge.Resume = count(Resume, "resume");
+    // Step 0 is where the body starts; no call returns into it.
+    if (Edge.Resume == 0 || Edge.Resume >= StepCount)
+      fail(Resume.Mark(),
+           fmt::format(
+               "invalid resume step {} in {}; {}", Edge.Resume, EdgeName,
+               StepCount == 0   ? std::string("the function has no steps")
+               : StepCount == 1 ? std::string("the function has no step "
+                                              "after step 0")
+                                : "expected " + stepRange(1, F.Steps.size())));
+    Edge.Source = requireText(E, "source", " in edge");
+    if (std::optional<YAML::Node> Carried = find(E, "carried")) {
+      expectList(*Carried, "'carried'");
+      for (const YAML::Node &C : *Carried) {
+        expectMap(C, "a carried variable");
+        CarriedSpec Var;
+        Var.Name = requireText(C, "name", " in carried variable");
+        Var.Type = requireText(C, "type", " in carried variable");
+        Var.Bytes = count(require(C, "bytes", " in carried variable"), "bytes");
+        Edge.Carried.push_back(std::move(Var));
+      }
+    }
+    F.Edges.push_back(std::move(Edge));
+  }
 }
 
 StateSpec ManifestParser::parseState(const YAML::Node &N) {
@@ -342,6 +440,10 @@ Manifest ManifestParser::parse(std::string_view Text) {
       M.Functions.push_back(std::move(F));
     }
   }
+  for (const CalleeUse &Use : Callees)
+    if (!FunctionAt.count(Use.Callee))
+      fail(Use.At,
+           fmt::format("{} calls unknown function '{}'", Use.Edge, Use.Callee));
 
   std::map<std::string, YAML::Mark> StateAt;
   if (std::optional<YAML::Node> Vars = find(Root, "state")) {
@@ -402,6 +504,28 @@ void emitNameList(YAML::Emitter &Out, const char *Key,
   Out << YAML::EndSeq;
 }
 
+void emitEdge(YAML::Emitter &Out, const EdgeSpec &E) {
+  Out << YAML::BeginMap;
+  Out << YAML::Key << "from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (int64_t Id : E.From)
+    Out << Id;
+  Out << YAML::EndSeq;
+  Out << YAML::Key << "callee" << YAML::Value << E.Callee;
+  Out << YAML::Key << "placement" << YAML::Value << E.Placement;
+  Out << YAML::Key << "resume" << YAML::Value << E.Resume;
+  Out << YAML::Key << "source" << YAML::Value << E.Source;
+  Out << YAML::Key << "carried" << YAML::Value;
+  if (E.Carried.empty())
+    Out << YAML::Flow;
+  Out << YAML::BeginSeq;
+  for (const CarriedSpec &C : E.Carried)
+    Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+        << C.Name << YAML::Key << "type" << YAML::Value << C.Type << YAML::Key
+        << "bytes" << YAML::Value << C.Bytes << YAML::EndMap;
+  Out << YAML::EndSeq;
+  Out << YAML::EndMap;
+}
+
 void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
   Out << YAML::BeginMap;
   Out << YAML::Key << "name" << YAML::Value << F.Name;
@@ -454,6 +578,22 @@ void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
           << YAML::Value << C.Placement << YAML::Key << "reason"
           << YAML::Value << C.Reason << YAML::Key << "source" << YAML::Value
           << C.Source << YAML::EndMap;
+    Out << YAML::EndSeq;
+  }
+  // Written only when present, so a manifest without steps reads as before.
+  if (!F.Machine.empty())
+    Out << YAML::Key << "machine" << YAML::Value << F.Machine;
+  if (!F.Steps.empty()) {
+    Out << YAML::Key << "steps" << YAML::Value << YAML::BeginSeq;
+    for (const StepSpec &S : F.Steps)
+      Out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << S.Id
+          << YAML::Key << "source" << YAML::Value << S.Source << YAML::EndMap;
+    Out << YAML::EndSeq;
+  }
+  if (!F.Edges.empty()) {
+    Out << YAML::Key << "edges" << YAML::Value << YAML::BeginSeq;
+    for (const EdgeSpec &E : F.Edges)
+      emitEdge(Out, E);
     Out << YAML::EndSeq;
   }
   Out << YAML::EndMap;
@@ -544,6 +684,34 @@ std::string describeResources(const FunctionSpec &F) {
   return Out;
 }
 
+/// What resumes at a step: "after quote (boundary), carries o (Order,
+/// 56 B), qty (int, 4 B)".
+std::string describeResume(const EdgeSpec &E) {
+  std::vector<std::string> Vars;
+  for (const CarriedSpec &C : E.Carried)
+    Vars.push_back(fmt::format("{} ({}, {} B)", C.Name, C.Type, C.Bytes));
+  return fmt::format("after {} ({}), carries {}", E.Callee, E.Placement,
+                     Vars.empty() ? std::string("nothing")
+                                  : fmt::format("{}", fmt::join(Vars, ", ")));
+}
+
+/// One section per function that runs as steps: each step, its source, and
+/// the call it resumes after.
+std::string describeSteps(const FunctionSpec &F) {
+  std::vector<std::vector<std::string>> Rows;
+  for (const StepSpec &S : F.Steps) {
+    std::vector<std::string> Row = {fmt::format("  step {}", S.Id), S.Source};
+    std::vector<std::string> Resumes;
+    for (const EdgeSpec &E : F.Edges)
+      if (E.Resume == S.Id)
+        Resumes.push_back(describeResume(E));
+    if (!Resumes.empty())
+      Row.push_back(fmt::format("{}", fmt::join(Resumes, "; ")));
+    Rows.push_back(std::move(Row));
+  }
+  return fmt::format("\nsteps of {}:\n", F.Name) + formatColumns(Rows);
+}
+
 } // namespace
 
 std::string renderTable(const Manifest &M) {
@@ -562,6 +730,9 @@ std::string renderTable(const Manifest &M) {
                     describeResources(F), joinOrDash(Uses)});
   }
   Out += formatColumns(Rows);
+  for (const FunctionSpec &F : M.Functions)
+    if (!F.Steps.empty())
+      Out += describeSteps(F);
 
   if (M.State.empty())
     return Out + "\n(no state)\n";

@@ -10,6 +10,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
+
 namespace cleave::rt {
 
 std::string renderJson(const Manifest &M) {
@@ -45,6 +51,24 @@ std::string renderJson(const Manifest &M) {
                             {"placement", C.Placement},
                             {"reason", C.Reason},
                             {"source", C.Source}});
+    if (!F.Machine.empty())
+      J["machine"] = F.Machine;
+    J["steps"] = Json::array();
+    for (const StepSpec &S : F.Steps)
+      J["steps"].push_back({{"id", S.Id}, {"source", S.Source}});
+    J["edges"] = Json::array();
+    for (const EdgeSpec &E : F.Edges) {
+      Json Carried = Json::array();
+      for (const CarriedSpec &C : E.Carried)
+        Carried.push_back(
+            {{"name", C.Name}, {"type", C.Type}, {"bytes", C.Bytes}});
+      J["edges"].push_back({{"from", E.From},
+                            {"callee", E.Callee},
+                            {"placement", E.Placement},
+                            {"resume", E.Resume},
+                            {"source", E.Source},
+                            {"carried", std::move(Carried)}});
+    }
     Root["functions"].push_back(std::move(J));
   }
   for (const StateSpec &S : M.State)
@@ -75,46 +99,160 @@ std::string dotQuoted(std::string_view S) {
   return Out + "\"";
 }
 
+const char *placementColor(std::string_view Placement) {
+  return Placement == "boundary" ? "red"
+         : Placement == "fanout" ? "blue"
+                                 : "gray40";
+}
+
+/// Boundaries bold, fan-outs dashed, local calls thin.
+std::string placementStyle(std::string_view Placement) {
+  const char *Style = Placement == "boundary" ? "style=bold, "
+                      : Placement == "fanout" ? "style=dashed, "
+                                              : "";
+  return fmt::format("{}color={}", Style, placementColor(Placement));
+}
+
+/// The text of a function's node, or of its cluster when it runs as steps.
+std::string functionLabel(const FunctionSpec &F) {
+  std::string Label = F.Name;
+  if (F.isEntry())
+    Label = F.Method + " " + F.Path + "\n" + F.Name;
+  Label +=
+      fmt::format("\n{} MiB, {} s", F.Resources.Memory, F.Resources.Timeout);
+  if (F.Resources.Gpu)
+    Label += fmt::format(", {} gpu", F.Resources.Gpu);
+  return Label;
+}
+
+/// "o: Order, qty: int (68 B)": what an edge's frame carries.
+std::string carriedLabel(const EdgeSpec &E) {
+  if (E.Carried.empty())
+    return "nothing carried";
+  std::string Out;
+  int64_t Bytes = 0;
+  for (const CarriedSpec &C : E.Carried) {
+    if (!Out.empty())
+      Out += ", ";
+    Out += C.Name + ": " + C.Type;
+    Bytes += C.Bytes;
+  }
+  return Out + fmt::format(" ({} B)", Bytes);
+}
+
+std::string stepNode(std::string_view Function, int64_t Id) {
+  return dotQuoted(fmt::format("step:{}:{}", Function, Id));
+}
+
+/// Node ids: "fn:NAME", "step:NAME:ID" and "state:NAME", always quoted, so
+/// that any C++ name is a valid id and the three kinds never collide. A
+/// function with steps has no node of its own: its cluster
+/// "cluster_NAME" stands for it, and arrows to or from the function are
+/// drawn to its first step, clipped at the cluster's border.
+class DotGraph {
+public:
+  explicit DotGraph(const Manifest &M) {
+    for (const FunctionSpec &F : M.Functions)
+      ByName.emplace(F.Name, &F);
+  }
+
+  bool hasSteps(std::string_view Name) const {
+    auto It = ByName.find(std::string(Name));
+    return It != ByName.end() && !It->second->Steps.empty();
+  }
+
+  /// The node standing for function \p Name, and the attribute \p Clip
+  /// ("lhead" or "ltail") that clips the arrow at its cluster, unless the
+  /// arrow's other end is function \p Other itself.
+  std::pair<std::string, std::string>
+  nodeFor(std::string_view Name, std::string_view Clip,
+          std::string_view Other = {}) const {
+    if (!hasSteps(Name))
+      return {dotQuoted(fmt::format("fn:{}", Name)), ""};
+    const FunctionSpec &F = *ByName.at(std::string(Name));
+    std::string Node = stepNode(F.Name, F.Steps.front().Id);
+    if (Name == Other)
+      return {Node, ""};
+    return {Node, fmt::format("{}={}, ", Clip,
+                              dotQuoted(fmt::format("cluster_{}", Name)))};
+  }
+
+private:
+  std::map<std::string, const FunctionSpec *> ByName;
+};
+
 } // namespace
 
 std::string renderDot(const Manifest &M) {
+  DotGraph G(M);
+  bool AnySteps =
+      std::any_of(M.Functions.begin(), M.Functions.end(),
+                  [](const FunctionSpec &F) { return !F.Steps.empty(); });
   std::string Out = fmt::format(
-      "digraph {} {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n"
+      "digraph {} {{\n  rankdir=LR;\n{}  node [fontname=\"Helvetica\"];\n"
       "  edge [fontname=\"Helvetica\", fontsize=10];\n",
-      dotQuoted(M.Name));
+      dotQuoted(M.Name), AnySteps ? "  compound=true;\n" : "");
   for (const FunctionSpec &F : M.Functions) {
-    std::string Label = F.Name;
-    if (F.isEntry())
-      Label = F.Method + " " + F.Path + "\n" + F.Name;
-    Label +=
-        fmt::format("\n{} MiB, {} s", F.Resources.Memory, F.Resources.Timeout);
-    if (F.Resources.Gpu)
-      Label += fmt::format(", {} gpu", F.Resources.Gpu);
-    Out += fmt::format(
-        "  {} [shape={}, label={}];\n", dotQuoted("fn:" + F.Name),
-        F.isEntry() ? "box, style=bold" : "ellipse", dotQuoted(Label));
+    if (F.Steps.empty()) {
+      Out +=
+          fmt::format("  {} [shape={}, label={}];\n", dotQuoted("fn:" + F.Name),
+                      F.isEntry() ? "box, style=bold" : "ellipse",
+                      dotQuoted(functionLabel(F)));
+      continue;
+    }
+    Out +=
+        fmt::format("  subgraph {} {{\n    label={};\n    style={};\n"
+                    "    fontname=\"Helvetica\";\n",
+                    dotQuoted("cluster_" + F.Name), dotQuoted(functionLabel(F)),
+                    F.isEntry() ? "bold" : "rounded");
+    for (const StepSpec &S : F.Steps)
+      Out += fmt::format("    {} [shape=box, style=rounded, label={}];\n",
+                         stepNode(F.Name, S.Id),
+                         dotQuoted(fmt::format("step {}\n{}", S.Id, S.Source)));
+    Out += "  }\n";
   }
   for (const StateSpec &S : M.State)
     Out += fmt::format("  {} [shape=cylinder, label={}];\n",
                        dotQuoted("state:" + S.Name),
                        dotQuoted(S.Name + "\n" + S.Consistency));
+
+  // A call that is also an edge is drawn once, as the edge, which says more.
+  std::set<std::pair<std::string, std::string>> EdgeCalls;
+  for (const FunctionSpec &F : M.Functions)
+    for (const EdgeSpec &E : F.Edges)
+      EdgeCalls.emplace(E.Callee, E.Source);
   for (const FunctionSpec &F : M.Functions) {
     for (const CallSpec &C : F.Calls) {
-      const char *Style = C.Placement == "boundary" ? "style=bold, color=red"
-                          : C.Placement == "fanout" ? "style=dashed, color=blue"
-                                                    : "color=gray40";
+      if (EdgeCalls.count({C.Callee, C.Source}))
+        continue;
       std::string Label = C.Placement == "local" ? "local" : C.Reason;
       if (C.Placement == "fanout")
         Label = "fan-out";
+      auto [Tail, TailClip] = G.nodeFor(F.Name, "ltail", C.Callee);
+      auto [Head, HeadClip] = G.nodeFor(C.Callee, "lhead", F.Name);
       Out +=
-          fmt::format("  {} -> {} [{}, label={}];\n", dotQuoted("fn:" + F.Name),
-                      dotQuoted("fn:" + C.Callee), Style, dotQuoted(Label));
+          fmt::format("  {} -> {} [{}{}{}, label={}];\n", Tail, Head, TailClip,
+                      HeadClip, placementStyle(C.Placement), dotQuoted(Label));
     }
-    for (const StateUse &U : F.State)
+    for (const EdgeSpec &E : F.Edges) {
+      auto [Head, HeadClip] = G.nodeFor(E.Callee, "lhead", F.Name);
+      for (int64_t From : E.From)
+        Out += fmt::format(
+            "  {} -> {} [{}{}, label={}];\n", stepNode(F.Name, From), Head,
+            HeadClip, placementStyle(E.Placement), dotQuoted(carriedLabel(E)));
+      auto [Tail, TailClip] = G.nodeFor(E.Callee, "ltail", F.Name);
+      Out += fmt::format("  {} -> {} [{}style=dashed, color={}, "
+                         "label=\"value\"];\n",
+                         Tail, stepNode(F.Name, E.Resume), TailClip,
+                         placementColor(E.Placement));
+    }
+    for (const StateUse &U : F.State) {
+      auto [Tail, TailClip] = G.nodeFor(F.Name, "ltail");
       Out += fmt::format(
-          "  {} -> {} [style=dotted, arrowhead={}, label={}];\n",
-          dotQuoted("fn:" + F.Name), dotQuoted("state:" + U.Name),
+          "  {} -> {} [{}style=dotted, arrowhead={}, label={}];\n", Tail,
+          dotQuoted("state:" + U.Name), TailClip,
           U.Access == "read" ? "none" : "normal", dotQuoted(U.Access));
+    }
   }
   return Out + "}\n";
 }

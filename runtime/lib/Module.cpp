@@ -33,6 +33,21 @@ indexTable(const cleave_module_v1_t *Table, const std::string &Origin) {
     return Error(fmt::format("{}: handler table claims {} handlers but has "
                              "none",
                              Origin, Table->handler_count));
+  if (Table->machine_count != 0 && !Table->machines)
+    return Error(fmt::format("{}: handler table claims {} machines but has "
+                             "none",
+                             Origin, Table->machine_count));
+  for (uint32_t I = 0; I < Table->machine_count; ++I) {
+    const cleave_machine_v1 &M = Table->machines[I];
+    if (!M.name || !M.step || M.steps == 0)
+      return Error(fmt::format("{}: machine #{} has no name, no step function "
+                               "or no steps",
+                               Origin, I));
+    if ((M.args_from_json == nullptr) != (M.value_to_json == nullptr))
+      return Error(fmt::format("{}: machine '{}' has only one of its two JSON "
+                               "adapters",
+                               Origin, M.name));
+  }
   std::map<std::string, cleave_handler_fn_v1, std::less<>> Handlers;
   for (uint32_t I = 0; I < Table->handler_count; ++I) {
     const cleave_handler_v1 &H = Table->handlers[I];
@@ -125,12 +140,35 @@ cleave_handler_fn_v1 Module::find(std::string_view Name) const {
   return It == Handlers.end() ? nullptr : It->second;
 }
 
+const cleave_machine_v1 *Module::findMachine(std::string_view Name) const {
+  for (uint32_t I = 0; I < Table->machine_count; ++I)
+    if (Name == Table->machines[I].name)
+      return &Table->machines[I];
+  return nullptr;
+}
+
 Result<void> Module::verify(const Manifest &M) const {
-  for (const FunctionSpec &F : M.Functions)
+  for (const FunctionSpec &F : M.Functions) {
     if (F.isEntry() && !find(F.Handler))
       return Error(fmt::format("handler library '{}' has no handler '{}' "
                                "for entry '{}'",
                                Origin, F.Handler, F.Name));
+    if (F.Machine.empty())
+      continue;
+    const cleave_machine_v1 *Mach = findMachine(F.Machine);
+    if (!Mach)
+      return Error(fmt::format("handler library '{}' has no machine '{}' for "
+                               "function '{}'",
+                               Origin, F.Machine, F.Name));
+    if (!F.Steps.empty() && Mach->steps != F.Steps.size())
+      return Error(fmt::format("machine '{}' in '{}' has {} steps, but the "
+                               "manifest lists {}; rebuild the deployment",
+                               F.Machine, Origin, Mach->steps, F.Steps.size()));
+    if (F.isEntry() && !Mach->args_from_json)
+      return Error(fmt::format("machine '{}' in '{}' serves entry '{}' but has "
+                               "no JSON adapters",
+                               F.Machine, Origin, F.Name));
+  }
   return Result<void>::success();
 }
 

@@ -20,6 +20,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "cleave/Server.h"
+
+#include "cleave/Executor.h"
 #include "cleave/Router.h"
 
 #include <fmt/format.h>
@@ -252,6 +254,14 @@ struct Server::Impl {
   /// it may use, sorted, which is the set and order of locks it takes.
   std::vector<cleave_handler_fn_v1> Handlers;
   std::vector<std::vector<std::string>> StateOf;
+  /// Per function index: its machine in Steps when it is an entry that runs
+  /// as steps, otherwise -1.
+  std::vector<int> EntryMachine;
+  std::unique_ptr<Executor> Steps;
+
+  void invokeSteps(size_t Index, const httplib::Request &Req,
+                   const std::string &Args, bool ArgsAreStrings,
+                   httplib::Response &Res);
 
   httplib::Server Http;
   std::thread Listener;
@@ -432,10 +442,79 @@ void Server::Impl::logFailure(const httplib::Request &Req,
              Req.path, Function, What);
 }
 
+namespace {
+
+/// The host of code that must not touch state (argument decoding).
+const cleave_host_v1 &statelessHost() {
+  static const cleave_host_v1 Host = {
+      nullptr,
+      [](void *, const char *, const char **, size_t *) { return -1; },
+      [](void *, const char *, const char *, size_t) { return -1; }};
+  return Host;
+}
+
+/// Calls a JSON adapter of a machine and copies its reply out.
+std::pair<int, std::string> adapterReply(const Module &Mod,
+                                         cleave_reply_v1 &Reply) {
+  std::pair<int, std::string> Out{Reply.status, std::string()};
+  if (Reply.body)
+    Out.second.assign(Reply.body, Reply.body_len);
+  Mod.release(Reply.body);
+  return Out;
+}
+
+} // namespace
+
+void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
+                               const std::string &Args, bool ArgsAreStrings,
+                               httplib::Response &Res) {
+  const FunctionSpec &F = M.Functions[Index];
+  int Machine = EntryMachine[Index];
+  const cleave_machine_v1 *Mach = Mod.findMachine(F.Machine);
+  cleave_call_v1 Call{Args.c_str(), Args.size(), ArgsAreStrings ? 1 : 0,
+                      &statelessHost()};
+  cleave_reply_v1 Reply{500, nullptr, 0};
+  auto [Status, Frame] =
+      (Mach->args_from_json(&Call, &Reply), adapterReply(Mod, Reply));
+  if (Status != 200) {
+    if (Frame.empty() || (Status != 400 && Status != 500))
+      return replyError(Res, 500,
+                        fmt::format("cannot decode the arguments of '{}'",
+                                    F.Name));
+    Res.status = Status;
+    return Res.set_content(Frame, JsonType);
+  }
+  // The whole chain runs before the entry answers.
+  Executor::Outcome O = Steps->run(Machine, std::move(Frame));
+  if (O.Status != CLEAVE_STEP_DONE) {
+    if (O.Status != CLEAVE_STEP_BAD_REQUEST)
+      logFailure(Req, F.Name, O.Body);
+    Res.status = O.Status == CLEAVE_STEP_BAD_REQUEST ? 400 : 500;
+    return Res.set_content(O.Body, JsonType);
+  }
+  cleave_reply_v1 Value{500, nullptr, 0};
+  auto [VStatus, Text] =
+      (Mach->value_to_json(O.Body.data(), O.Body.size(), &Value),
+       adapterReply(Mod, Value));
+  Res.status = VStatus;
+  if (VStatus == 204)
+    return;
+  if (VStatus != 200 || Text.empty()) {
+    logFailure(Req, F.Name, "cannot encode the value as JSON");
+    return replyError(Res, 500,
+                      fmt::format("'{}' returned a value that cannot be "
+                                  "encoded",
+                                  F.Name));
+  }
+  Res.set_content(Text, JsonType);
+}
+
 void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
                           const std::string &Args, bool ArgsAreStrings,
                           httplib::Response &Res) {
   const FunctionSpec &F = M.Functions[Index];
+  if (EntryMachine[Index] >= 0)
+    return invokeSteps(Index, Req, Args, ArgsAreStrings, Res);
   // The locks are held from before the handler reads any state until its
   // writes are applied, which makes each invocation atomic and isolated.
   auto Txn = StateTransaction::begin(Store, Locks, StateOf[Index]);
@@ -547,10 +626,40 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
     Handlers.push_back(F.isEntry() ? Mod.find(F.Handler) : nullptr);
   }
 
+  // Functions that run as steps go to the executor.
+  std::vector<Executor::MachineInfo> Machines;
+  std::vector<int> EntryMachine;
+  for (size_t Fn = 0; Fn < M.Functions.size(); ++Fn) {
+    const FunctionSpec &F = M.Functions[Fn];
+    EntryMachine.push_back(-1);
+    if (F.Machine.empty())
+      continue;
+    if (F.isEntry())
+      EntryMachine.back() = static_cast<int>(Machines.size());
+    Machines.push_back({F.Machine, Mod.findMachine(F.Machine), StateOf[Fn]});
+  }
+  for (const FunctionSpec &F : M.Functions)
+    for (const EdgeSpec &E : F.Edges) {
+      bool Known = false;
+      for (const Executor::MachineInfo &Mi : Machines)
+        Known |= Mi.Name == E.Callee;
+      if (!Known)
+        return Error(fmt::format("function '{}' calls '{}' across a boundary, "
+                                 "but '{}' has no machine in the manifest",
+                                 F.Name, E.Callee, E.Callee));
+    }
+  unsigned Workers = Options.StepWorkers
+                         ? Options.StepWorkers
+                         : std::max(2u, std::thread::hardware_concurrency());
+
   auto I = std::make_unique<Impl>(std::move(M), Mod, Store, std::move(Options),
                                   Routes.take(), AllState);
   I->StateOf = std::move(StateOf);
   I->Handlers = std::move(Handlers);
+  I->EntryMachine = std::move(EntryMachine);
+  if (!Machines.empty())
+    I->Steps = std::make_unique<Executor>(Mod, Store, I->Locks,
+                                          std::move(Machines), Workers);
   I->install();
   return std::unique_ptr<Server>(new Server(std::move(I)));
 }

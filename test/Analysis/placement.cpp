@@ -48,3 +48,16 @@ CLEAVE_FUNCTION("memory=2048") int big(int n) { return tax(n); }
 CLEAVE_ENTRY("GET /big") int call_big(int n) { return big(n); }
 // CHECK: placement.cpp:[[@LINE-1]]:55: remark: 'big' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
 // CHECK: placement.cpp:[[@LINE-3]]:56: remark: 'tax' runs as its own function: memory 256 MiB vs 2048 MiB [-Rcleave]
+
+// Each function cut at its calls reports what its frames carry, after the
+// placement remarks: exactly the values used after each call.
+// CHECK: placement.cpp:20:54: remark: 1 value crosses the boundary at {{.*}}placement.cpp:20:54: n (int) [-Rcleave]
+// CHECK: placement.cpp:25:14: remark: 1 value crosses the boundary at {{.*}}placement.cpp:25:14: qty (int) [-Rcleave]
+// CHECK: placement.cpp:29:3: remark: 2 values cross the boundary at {{.*}}placement.cpp:29:3: qty (int), p (double) [-Rcleave]
+// CHECK: placement.cpp:31:8: remark: 2 values cross the boundary at {{.*}}placement.cpp:31:8: qty (int), p (double) [-Rcleave]
+// CHECK: placement.cpp:34:25: remark: 2 values cross the boundary at {{.*}}placement.cpp:34:25: qty (int), p (double) [-Rcleave]
+// CHECK: placement.cpp:36:8: remark: 3 values cross the hop into 'total' at {{.*}}placement.cpp:36:8: qty (int), sq (std::vector<int>), p (double) [-Rcleave]
+// CHECK: placement.cpp:39:8: remark: 2 values cross the hop into 'via_other_unit' at {{.*}}placement.cpp:39:8: sq (std::vector<int>), p (double) [-Rcleave]
+// CHECK: placement.cpp:47:56: remark: no value crosses the boundary at {{.*}}placement.cpp:47:56 [-Rcleave]
+// CHECK: placement.cpp:48:55: remark: no value crosses the boundary at {{.*}}placement.cpp:48:55 [-Rcleave]
+// CHECK: placement-helpers.cpp:8:15: remark: no value crosses the boundary at {{.*}}placement-helpers.cpp:8:15 [-Rcleave]

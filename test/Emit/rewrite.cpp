@@ -53,6 +53,6 @@ int main() {
 // MODULE:      const cleave_handler_v1 Handlers[] = {
 // MODULE-NEXT:     {"add", &cleave_handler_add},
 // MODULE-NEXT: };
-// MODULE:      const cleave_module_v1_t Module = {CLEAVE_ABI_VERSION, 1u, Handlers, &release};
+// MODULE:      const cleave_module_v1_t Module = {CLEAVE_ABI_VERSION, 1u, Handlers, &release, 0u, nullptr};
 // MODULE:      extern "C" __attribute__((visibility("default"))) const cleave_module_v1_t *
 // MODULE-NEXT: cleave_module_v1(void) {

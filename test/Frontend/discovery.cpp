@@ -42,6 +42,7 @@ int main() { return stock_of("x"); }
 // CHECK-NEXT:     resources: {memory: 1024, timeout: 5, gpu: 0, concurrency: 0}
 // CHECK-NEXT:     isolate: false
 // CHECK-NEXT:     source: {{.*}}discovery.cpp:22:46
+// CHECK-NEXT:     machine: weigh
 // CHECK-NEXT:   - name: stock_of
 // CHECK-NEXT:     kind: entry
 // CHECK-NEXT:     handler: stock_of
@@ -67,6 +68,21 @@ int main() { return stock_of("x"); }
 // CHECK-NEXT:       - {name: inv::stock, access: readwrite}
 // CHECK-NEXT:     calls:
 // CHECK-NEXT:       - {callee: weigh, placement: boundary, reason: "memory 1024 MiB vs 256 MiB, timeout 5 s vs 30 s", source: {{.*}}discovery.cpp:30:23}
+// The boundary cuts restock in two; `item` is read again after the call.
+// CHECK-NEXT:     machine: restock
+// CHECK-NEXT:     steps:
+// CHECK-NEXT:       - id: 0
+// CHECK-NEXT:         source: {{.*}}discovery.cpp:29:69
+// CHECK-NEXT:       - id: 1
+// CHECK-NEXT:         source: {{.*}}discovery.cpp:30:23
+// CHECK-NEXT:     edges:
+// CHECK-NEXT:       - from: [0]
+// CHECK-NEXT:         callee: weigh
+// CHECK-NEXT:         placement: boundary
+// CHECK-NEXT:         resume: 1
+// CHECK-NEXT:         source: {{.*}}discovery.cpp:30:23
+// CHECK-NEXT:         carried:
+// CHECK-NEXT:           - {name: item, type: std::string, bytes: 24}
 // CHECK-NEXT: state:
 // CHECK-NEXT:   - name: inv::stock
 // CHECK-NEXT:     type: std::map<std::string, int>

@@ -3,6 +3,7 @@
 #include "cleave/Manifest.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -312,7 +313,7 @@ TEST(ManifestTest, InvalidEnumeratedValues) {
   Text = Header + EntryF;
   Text.replace(Text.find("kind: entry"), 11, "kind: step");
   EXPECT_EQ(errorOf(Text), "m.yaml:7:11: error: invalid kind 'step'; "
-                           "expected entry or function");
+                           "expected entry, function or helper");
   Text = Header + EntryF;
   Text.replace(Text.find("path: /f"), 8, "path: f");
   EXPECT_EQ(errorOf(Text),
@@ -447,3 +448,373 @@ TEST(ManifestTest, RenderJsonAndDot) {
   EXPECT_NE(Dot.find("\"state:stock\" [shape=cylinder"), std::string::npos);
   EXPECT_EQ(Dot.back(), '\n');
 }
+
+namespace {
+
+/// The steps example of docs/manifest.md: an entry that stops at a boundary
+/// to `quote`, and a helper that runs as steps.
+const std::string StepsManifest = Header +
+                                  "functions:\n"
+                                  "  - name: quote\n"
+                                  "    kind: function\n"
+                                  "    resources: {memory: 2048}\n"
+                                  "    source: shop.cpp:60:1\n"
+                                  "  - name: place_order\n"
+                                  "    kind: entry\n"
+                                  "    handler: place_order\n"
+                                  "    trigger: {method: POST, path: /orders}\n"
+                                  "    params: [{name: o, type: Order}]\n"
+                                  "    returns: Confirmation\n"
+                                  "    resources: {}\n"
+                                  "    source: shop.cpp:79:1\n"
+                                  "    machine: place_order\n"
+                                  "    steps:\n"
+                                  "      - id: 0\n"
+                                  "        source: shop.cpp:80:3\n"
+                                  "      - id: 1\n"
+                                  "        source: shop.cpp:81:18\n"
+                                  "    edges:\n"
+                                  "      - from: [0]\n"
+                                  "        callee: quote\n"
+                                  "        placement: boundary\n"
+                                  "        resume: 1\n"
+                                  "        source: shop.cpp:81:18\n"
+                                  "        carried:\n"
+                                  "          - {name: o, type: Order, bytes: "
+                                  "64}\n"
+                                  "          - {name: qty, type: int, bytes: "
+                                  "4}\n"
+                                  "  - name: sum\n"
+                                  "    kind: helper\n"
+                                  "    resources: {}\n"
+                                  "    source: shop.cpp:70:1\n"
+                                  "    steps:\n"
+                                  "      - {id: 0, source: shop.cpp:70:20}\n"
+                                  "      - {id: 1, source: shop.cpp:71:5}\n"
+                                  "      - {id: 2, source: shop.cpp:72:5}\n"
+                                  "    edges:\n"
+                                  "      - {from: [0], callee: quote, "
+                                  "placement: fanout, resume: 1, source: "
+                                  "shop.cpp:71:5}\n"
+                                  "      - {from: [0, 1], callee: sum, "
+                                  "placement: local, resume: 2, source: "
+                                  "shop.cpp:72:5, carried: []}\n";
+
+/// StepsManifest with the first occurrence of \p From replaced by \p To.
+std::string stepsWith(const std::string &From, const std::string &To) {
+  std::string Text = StepsManifest;
+  size_t At = Text.find(From);
+  EXPECT_NE(At, std::string::npos) << From;
+  if (At != std::string::npos)
+    Text.replace(At, From.size(), To);
+  return Text;
+}
+
+TEST(ManifestStepsTest, ParsesStepsAndEdges) {
+  Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  ASSERT_EQ(M->Functions.size(), 3u);
+  EXPECT_TRUE(M->Functions[0].Steps.empty());
+  EXPECT_TRUE(M->Functions[0].Edges.empty());
+  EXPECT_TRUE(M->Functions[0].Machine.empty());
+
+  const FunctionSpec &E = M->Functions[1];
+  EXPECT_EQ(E.Machine, "place_order");
+  EXPECT_EQ(E.Steps, (std::vector<StepSpec>{{0, "shop.cpp:80:3"},
+                                            {1, "shop.cpp:81:18"}}));
+  EXPECT_EQ(E.Edges,
+            (std::vector<EdgeSpec>{{{0},
+                                    "quote",
+                                    "boundary",
+                                    1,
+                                    "shop.cpp:81:18",
+                                    {{"o", "Order", 64}, {"qty", "int", 4}}}}));
+
+  // A helper needs no trigger, and `carried` may be left out.
+  const FunctionSpec &H = M->Functions[2];
+  EXPECT_EQ(H.Kind, "helper");
+  EXPECT_FALSE(H.isEntry());
+  EXPECT_TRUE(H.Machine.empty());
+  ASSERT_EQ(H.Edges.size(), 2u);
+  EXPECT_EQ(H.Edges[0].Placement, "fanout");
+  EXPECT_TRUE(H.Edges[0].Carried.empty());
+  EXPECT_EQ(H.Edges[1].From, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(H.Edges[1].Callee, "sum"); // Recursion.
+  EXPECT_EQ(H.Edges[1].Resume, 2);
+}
+
+TEST(ManifestStepsTest, RoundTrips) {
+  Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  std::string Text = writeManifest(*M);
+  Result<Manifest> Again = parseManifest(Text, "w.yaml");
+  ASSERT_TRUE(Again) << Again.error().message() << "\n" << Text;
+  EXPECT_EQ(*Again, *M) << Text;
+  EXPECT_EQ(writeManifest(*Again), Text);
+  // The layout docs/manifest.md shows.
+  EXPECT_NE(Text.find("    machine: place_order\n"
+                      "    steps:\n"
+                      "      - id: 0\n"
+                      "        source: shop.cpp:80:3\n"
+                      "      - id: 1\n"
+                      "        source: shop.cpp:81:18\n"
+                      "    edges:\n"
+                      "      - from: [0]\n"
+                      "        callee: quote\n"
+                      "        placement: boundary\n"
+                      "        resume: 1\n"
+                      "        source: shop.cpp:81:18\n"
+                      "        carried:\n"
+                      "          - {name: o, type: Order, bytes: 64}\n"
+                      "          - {name: qty, type: int, bytes: 4}\n"
+                      "  - name: sum\n"),
+            std::string::npos)
+      << Text;
+  EXPECT_NE(Text.find("        carried: []\n"), std::string::npos) << Text;
+
+  // A machine without steps is kept too.
+  M->Functions[0].Machine = "quote";
+  Again = parseManifest(writeManifest(*M), "w.yaml");
+  ASSERT_TRUE(Again) << Again.error().message();
+  EXPECT_EQ(*Again, *M);
+}
+
+TEST(ManifestStepsTest, NoStepsWritesNoStepKeys) {
+  // Manifests of programs without boundaries stay as they were.
+  Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  std::string Text = writeManifest(*M);
+  EXPECT_EQ(Text.find("machine"), std::string::npos) << Text;
+  EXPECT_EQ(Text.find("steps"), std::string::npos) << Text;
+  EXPECT_EQ(Text.find("edges"), std::string::npos) << Text;
+  EXPECT_EQ(Text.substr(Text.find("  - name: quote")),
+            "  - name: quote\n"
+            "    kind: function\n"
+            "    resources: {memory: 2048, timeout: 30, gpu: 0, concurrency: "
+            "0}\n"
+            "    isolate: true\n"
+            "    source: shop.cpp:20:1\n"
+            "state:\n"
+            "  - name: stock\n"
+            "    type: std::map<std::string, int>\n"
+            "    consistency: linearizable\n"
+            "    granularity: whole\n"
+            "    source: shop.cpp:12:42\n"
+            "    readers: [place_order, stock_of]\n"
+            "    writers: [place_order]\n");
+}
+
+TEST(ManifestStepsTest, StepIdsAreInOrder) {
+  EXPECT_EQ(errorOf(stepsWith("      - id: 1\n", "      - id: 2\n")),
+            "m.yaml:22:13: error: invalid step id 2 in entry 'place_order'; "
+            "expected 1 (steps are numbered from 0, in order)");
+  EXPECT_EQ(errorOf(stepsWith("{id: 0, source: shop.cpp:70:20}",
+                              "{id: 1, source: shop.cpp:70:20}")),
+            "m.yaml:38:14: error: invalid step id 1 in function 'sum'; "
+            "expected 0 (steps are numbered from 0, in order)");
+  EXPECT_EQ(errorOf(stepsWith("      - id: 1\n", "      - id: x\n")),
+            "m.yaml:22:13: error: 'id' must be a non-negative integer, not "
+            "'x'");
+  EXPECT_EQ(errorOf(stepsWith("      - id: 1\n        source: shop.cpp:81:18\n",
+                              "      - id: 1\n")),
+            "m.yaml:22:9: error: missing required key 'source' in step");
+}
+
+TEST(ManifestStepsTest, ResumeIsALaterStep) {
+  EXPECT_EQ(errorOf(stepsWith("resume: 1\n", "resume: 0\n")),
+            "m.yaml:28:17: error: invalid resume step 0 in edge 0 of entry "
+            "'place_order'; expected 1");
+  EXPECT_EQ(errorOf(stepsWith("resume: 1\n", "resume: 2\n")),
+            "m.yaml:28:17: error: invalid resume step 2 in edge 0 of entry "
+            "'place_order'; expected 1");
+  EXPECT_EQ(errorOf(stepsWith("resume: 2,", "resume: 3,")),
+            "m.yaml:43:63: error: invalid resume step 3 in edge 1 of function "
+            "'sum'; expected 1 to 2");
+  // Edges without steps.
+  std::string Text = StepsManifest;
+  Text.erase(Text.find("    steps:\n      - id: 0"),
+             Text.find("    edges:\n      - from: [0]\n") -
+                 Text.find("    steps:\n      - id: 0"));
+  EXPECT_EQ(errorOf(Text), "m.yaml:20:16: error: invalid step 0 in 'from' of "
+                           "edge 0 of entry 'place_order'; the function has "
+                           "no steps");
+  Text = stepsWith("      - id: 1\n        source: shop.cpp:81:18\n", "");
+  EXPECT_EQ(errorOf(Text), "m.yaml:26:17: error: invalid resume step 1 in "
+                           "edge 0 of entry 'place_order'; the function has "
+                           "no step after step 0");
+}
+
+TEST(ManifestStepsTest, FromNamesSteps) {
+  EXPECT_EQ(errorOf(stepsWith("from: [0, 1]", "from: [0, 3]")),
+            "m.yaml:43:20: error: invalid step 3 in 'from' of edge 1 of "
+            "function 'sum'; expected 0 to 2");
+  EXPECT_EQ(errorOf(stepsWith("from: [0]\n", "from: [1, 2]\n")),
+            "m.yaml:25:19: error: invalid step 2 in 'from' of edge 0 of "
+            "entry 'place_order'; expected 0 to 1");
+  EXPECT_EQ(errorOf(stepsWith("from: [0]\n", "from: 0\n")),
+            "m.yaml:25:15: error: 'from' must be a list");
+  EXPECT_EQ(errorOf(stepsWith("from: [0]\n", "from: [-1]\n")),
+            "m.yaml:25:16: error: 'from' must be a non-negative integer, not "
+            "'-1'");
+}
+
+TEST(ManifestStepsTest, CalleeIsAFunction) {
+  EXPECT_EQ(errorOf(stepsWith("callee: quote\n", "callee: quoet\n")),
+            "m.yaml:26:17: error: edge 0 of entry 'place_order' calls unknown "
+            "function 'quoet'");
+  // A callee defined after its caller is fine.
+  std::string Text = StepsManifest;
+  Text.replace(
+      Text.find("  - name: quote"),
+      Text.find("  - name: place_order") - Text.find("  - name: quote"), "");
+  Text += "  - name: quote\n    kind: function\n    resources: {}\n"
+          "    source: shop.cpp:60:1\n";
+  EXPECT_EQ(errorOf(Text), "<no error>");
+}
+
+TEST(ManifestStepsTest, EdgeFieldsAreChecked) {
+  EXPECT_EQ(errorOf(stepsWith("placement: boundary\n", "placement: remote\n")),
+            "m.yaml:27:20: error: invalid placement 'remote'; expected "
+            "boundary, fanout or local");
+  EXPECT_EQ(errorOf(stepsWith("        resume: 1\n", "")),
+            "m.yaml:25:9: error: missing required key 'resume' in edge");
+  EXPECT_EQ(errorOf(stepsWith("bytes: 4}", "bytes: four}")),
+            "m.yaml:32:43: error: 'bytes' must be a non-negative integer, not "
+            "'four'");
+  EXPECT_EQ(errorOf(stepsWith("{name: qty, type: int, bytes: 4}",
+                              "{name: qty, bytes: 4}")),
+            "m.yaml:32:13: error: missing required key 'type' in carried "
+            "variable");
+  EXPECT_EQ(errorOf(stepsWith("    steps:\n      - id: 0", "    steps: 0\n"
+                                                           "    x:\n"
+                                                           "      - id: 0")),
+            "m.yaml:19:12: error: 'steps' must be a list");
+  EXPECT_EQ(errorOf(stepsWith("machine: place_order", "machine: [a]")),
+            "m.yaml:18:14: error: 'machine' must be a string");
+}
+
+TEST(ManifestStepsTest, RenderJson) {
+  Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  nlohmann::json J = nlohmann::json::parse(renderJson(*M));
+  const nlohmann::json &Quote = J["functions"][0];
+  EXPECT_FALSE(Quote.contains("machine"));
+  EXPECT_EQ(Quote["steps"], nlohmann::json::array());
+  EXPECT_EQ(Quote["edges"], nlohmann::json::array());
+
+  const nlohmann::json &E = J["functions"][1];
+  EXPECT_EQ(E["machine"], "place_order");
+  EXPECT_EQ(E["steps"], nlohmann::json::parse(R"([
+      {"id": 0, "source": "shop.cpp:80:3"},
+      {"id": 1, "source": "shop.cpp:81:18"}])"));
+  EXPECT_EQ(E["edges"], nlohmann::json::parse(R"([
+      {"from": [0], "callee": "quote", "placement": "boundary", "resume": 1,
+       "source": "shop.cpp:81:18",
+       "carried": [{"name": "o", "type": "Order", "bytes": 64},
+                   {"name": "qty", "type": "int", "bytes": 4}]}])"));
+  EXPECT_EQ(J["functions"][2]["kind"], "helper");
+  EXPECT_EQ(J["functions"][2]["edges"][1]["from"],
+            nlohmann::json::parse("[0, 1]"));
+}
+
+TEST(ManifestStepsTest, RenderDot) {
+  Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  M->Functions[1].State = {{"stock", "read"}};
+  // The boundary is listed as a call too; it must be drawn once.
+  M->Functions[1].Calls = {
+      {"quote", "boundary", "memory 2048 MiB vs 256 MiB", "shop.cpp:81:18"}};
+  std::string Dot = renderDot(*M);
+  auto Has = [&](const std::string &S) {
+    return Dot.find(S) != std::string::npos;
+  };
+  EXPECT_TRUE(Has("  compound=true;\n")) << Dot;
+  // Functions without steps are nodes, as before.
+  EXPECT_TRUE(Has("  \"fn:quote\" [shape=ellipse, label=\"quote\\n2048 MiB, "
+                  "30 s\"];\n"))
+      << Dot;
+  // Functions with steps are clusters of steps.
+  EXPECT_TRUE(Has("  subgraph \"cluster_place_order\" {\n"
+                  "    label=\"POST /orders\\nplace_order\\n256 MiB, 30 s\";\n"
+                  "    style=bold;\n"
+                  "    fontname=\"Helvetica\";\n"
+                  "    \"step:place_order:0\" [shape=box, style=rounded, "
+                  "label=\"step 0\\nshop.cpp:80:3\"];\n"
+                  "    \"step:place_order:1\" [shape=box, style=rounded, "
+                  "label=\"step 1\\nshop.cpp:81:18\"];\n"
+                  "  }\n"))
+      << Dot;
+  EXPECT_FALSE(Has("\"fn:place_order\"")) << Dot;
+  EXPECT_FALSE(Has("\"fn:sum\"")) << Dot;
+  // The call, with what its frame carries, and the value coming back.
+  EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"fn:quote\" [style=bold, "
+                  "color=red, label=\"o: Order, qty: int (68 B)\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("  \"fn:quote\" -> \"step:place_order:1\" [style=dashed, "
+                  "color=red, label=\"value\"];\n"))
+      << Dot;
+  EXPECT_FALSE(Has("memory 2048 MiB")) << Dot;
+  EXPECT_TRUE(Has("  \"step:sum:0\" -> \"fn:quote\" [style=dashed, "
+                  "color=blue, label=\"nothing carried\"];\n"))
+      << Dot;
+  // A call to a function with steps goes to its first step; within the
+  // same cluster the arrow is not clipped.
+  EXPECT_TRUE(Has("  \"step:sum:1\" -> \"step:sum:0\" [color=gray40, "
+                  "label=\"nothing carried\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("  \"step:sum:0\" -> \"step:sum:2\" [style=dashed, "
+                  "color=gray40, label=\"value\"];\n"))
+      << Dot;
+  // State uses leave from the cluster's border.
+  EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"state:stock\" "
+                  "[ltail=\"cluster_place_order\", style=dotted, "
+                  "arrowhead=none, label=\"read\"];\n"))
+      << Dot;
+
+  // Across clusters, arrows are clipped at the callee's border.
+  M->Functions[1].Edges[0].Callee = "sum";
+  Dot = renderDot(*M);
+  EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"step:sum:0\" "
+                  "[lhead=\"cluster_sum\", style=bold, color=red, "
+                  "label=\"o: Order, qty: int (68 B)\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("  \"step:sum:0\" -> \"step:place_order:1\" "
+                  "[ltail=\"cluster_sum\", style=dashed, color=red, "
+                  "label=\"value\"];\n"))
+      << Dot;
+
+  // Without steps, no clusters and no compound edges.
+  M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  Dot = renderDot(*M);
+  EXPECT_FALSE(Has("compound")) << Dot;
+  EXPECT_FALSE(Has("subgraph")) << Dot;
+}
+
+TEST(ManifestStepsTest, RenderTable) {
+  Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  EXPECT_EQ(renderTable(*M),
+            "deployment shop (cleave/v1)\n"
+            "artifact: lib.so\n"
+            "\n"
+            "FUNCTION     KIND      TRIGGER       RESOURCES                "
+            "STATE\n"
+            "quote        function  -             mem=2048MiB timeout=30s  -\n"
+            "place_order  entry     POST /orders  mem=256MiB timeout=30s   -\n"
+            "sum          helper    -             mem=256MiB timeout=30s   -\n"
+            "\n"
+            "steps of place_order:\n"
+            "  step 0  shop.cpp:80:3\n"
+            "  step 1  shop.cpp:81:18  after quote (boundary), carries o "
+            "(Order, 64 B), qty (int, 4 B)\n"
+            "\n"
+            "steps of sum:\n"
+            "  step 0  shop.cpp:70:20\n"
+            "  step 1  shop.cpp:71:5   after quote (fanout), carries nothing\n"
+            "  step 2  shop.cpp:72:5   after sum (local), carries nothing\n"
+            "\n"
+            "(no state)\n");
+}
+
+} // namespace

@@ -74,13 +74,13 @@ TEST(ModuleTest, InProcessTable) {
 }
 
 TEST(ModuleTest, AbiVersionMismatch) {
-  cleave_module_v1_t Table = {CLEAVE_ABI_VERSION + 1, 2, TwoHandlers,
-                              countingRelease};
+  // A library built for the first ABI, before steps.
+  cleave_module_v1_t Table = {1, 2, TwoHandlers, countingRelease, 0, nullptr};
   auto M = Module::fromTable(&Table, "old.so");
   ASSERT_FALSE(M);
   EXPECT_EQ(M.error().message(),
-            "old.so: handler library uses ABI version 2, but this runtime "
-            "speaks version 1; rebuild it with a matching cleave");
+            "old.so: handler library uses ABI version 1, but this runtime "
+            "speaks version 2; rebuild it with a matching cleave");
 }
 
 TEST(ModuleTest, MalformedTables) {
@@ -90,7 +90,7 @@ TEST(ModuleTest, MalformedTables) {
   EXPECT_EQ(Module::fromTable(&NoRelease, "x").error().message(),
             "x: handler table has no release function");
   const cleave_handler_v1 Twice[] = {{"a", answer}, {"a", answer}};
-  cleave_module_v1_t Dup = {CLEAVE_ABI_VERSION, 2, Twice, countingRelease};
+  cleave_module_v1_t Dup = {CLEAVE_ABI_VERSION, 2, Twice, countingRelease, 0, nullptr};
   EXPECT_EQ(Module::fromTable(&Dup, "x").error().message(),
             "x: handler 'a' appears twice");
   const cleave_handler_v1 Nameless[] = {{nullptr, answer}};

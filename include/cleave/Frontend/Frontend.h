@@ -20,7 +20,17 @@
 
 namespace cleave {
 
+struct LoweringPlan;
+
 struct FrontendResult {
+  /// Input: where functions stop, for the whole program. Without one, each
+  /// unit plans from what it sees itself (enough for a one-unit program).
+  const LoweringPlan *Plan = nullptr;
+  /// Input: only build the program model (a first pass over every unit, for
+  /// the whole-program plan); nothing is rewritten or generated, and units
+  /// are kept even when their diagnostics failed.
+  bool ScanOnly = false;
+
   std::vector<TranslationUnit> Units;
   /// Units whose own diagnostics (syntax or Cleave errors) failed.
   unsigned FailedUnits = 0;

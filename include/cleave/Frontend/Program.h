@@ -73,6 +73,24 @@ struct CallSite {
   bool FanOut = false;
 };
 
+/// A variable carried in a continuation frame across a suspension.
+struct CarriedVar {
+  std::string Name;
+  std::string Type;   ///< as written, for people
+  unsigned Bytes = 0; ///< estimated encoded size
+};
+
+/// One suspension of a function that runs as steps: the step that reaches
+/// it, the callee, and the step that resumes with the callee's value.
+struct StepEdge {
+  std::vector<unsigned> From; ///< steps that can reach the call
+  std::string Callee;         ///< the callee's machine name
+  std::string Placement;      ///< "boundary", "fanout" or "local"
+  unsigned Resume = 0;
+  SourcePos Pos;
+  std::vector<CarriedVar> Carried;
+};
+
 /// A function definition seen in some translation unit: annotated or a
 /// plain helper, so that calls can be followed through helpers.
 struct FunctionNode {
@@ -96,6 +114,14 @@ struct FunctionNode {
   std::string Returns;     ///< as written
   std::string ReturnsCode; ///< fully qualified, "void" for none
   std::string HandlerSymbol;
+
+  // Functions that run as steps (see Analysis/Lowering.h).
+  std::string MachineName;   ///< empty unless it runs as steps
+  std::string MachineSymbol; ///< the step function in generated glue
+  std::string ArgsSymbol;    ///< entries: JSON arguments to a frame
+  std::string ValueCode;     ///< the value's type for value_to_json
+  std::vector<SourcePos> Steps; ///< where each step starts; [0] is the body
+  std::vector<StepEdge> Edges;
 };
 
 struct StateVar {

@@ -61,9 +61,40 @@ struct CallSpec {
 };
 
 /// One element of `functions`.
+/// A variable carried in a continuation frame.
+struct CarriedSpec {
+  std::string Name;
+  std::string Type;  ///< The C++ type, as written for people.
+  int64_t Bytes = 0; ///< Estimated encoded size.
+
+  bool operator==(const CarriedSpec &) const = default;
+};
+
+/// One step of a function that runs as steps. Step 0 starts at the body;
+/// step k > 0 resumes after the call of edge k.
+struct StepSpec {
+  int64_t Id = 0;
+  std::string Source; ///< file:line:col where the step starts.
+
+  bool operator==(const StepSpec &) const = default;
+};
+
+/// caller step -> callee function -> resume step.
+struct EdgeSpec {
+  std::vector<int64_t> From; ///< Steps that reach the call.
+  std::string Callee;        ///< A function name of this manifest.
+  std::string Placement;     ///< "boundary", "fanout" or "local".
+  int64_t Resume = 0;        ///< The step that resumes with the value.
+  std::string Source;        ///< file:line:col of the call.
+  std::vector<CarriedSpec> Carried;
+
+  bool operator==(const EdgeSpec &) const = default;
+};
+
 struct FunctionSpec {
   std::string Name;    ///< Qualified C++ name, unique among functions.
-  std::string Kind;    ///< "entry" or "function".
+  std::string Kind;    ///< "entry", "function" or "helper" (a plain
+                       ///< function that runs as steps).
   std::string Handler; ///< Key into the library's handler table (entries).
   std::string Method;  ///< trigger.method: GET, POST, PUT, PATCH, DELETE.
   std::string Path;    ///< trigger.path, starting with '/'.
@@ -74,6 +105,10 @@ struct FunctionSpec {
   std::string Source; ///< file:line:col of the definition.
   std::vector<StateUse> State;
   std::vector<CallSpec> Calls; ///< Calls made by this function's unit.
+  /// Functions that run as steps: the library's machine of this name.
+  std::string Machine;
+  std::vector<StepSpec> Steps; ///< Empty unless it stops at boundaries.
+  std::vector<EdgeSpec> Edges;
 
   bool isEntry() const { return Kind == "entry"; }
   bool operator==(const FunctionSpec &) const = default;
@@ -112,9 +147,12 @@ Result<Manifest> loadManifest(const std::string &Path);
 /// Parses manifest text. \p DisplayName is the file name used in error
 /// messages. Reports YAML syntax errors, an unknown apiVersion or kind, a
 /// missing required key, a value of the wrong type, an invalid enumerated
-/// value (method, kind, access, consistency, granularity), duplicate
-/// function or state names, and two entries on the same route. Unknown keys
-/// are ignored, so that a newer compiler's manifest still loads.
+/// value (method, kind, access, consistency, granularity, placement),
+/// duplicate function or state names, two entries on the same route, step
+/// ids not numbered 0, 1, ... in order, an edge whose `from` or `resume`
+/// names a step its function lacks (or resumes at step 0), and an edge
+/// whose callee is no function of the manifest. Unknown keys are ignored,
+/// so that a newer compiler's manifest still loads.
 Result<Manifest> parseManifest(std::string_view Text,
                                std::string_view DisplayName);
 
@@ -122,8 +160,8 @@ Result<Manifest> parseManifest(std::string_view Text,
 /// for every manifest that parses.
 std::string writeManifest(const Manifest &M);
 
-/// Renders \p M as two human-readable tables, functions then state, for
-/// `cleave inspect`.
+/// Renders \p M as human-readable tables for `cleave inspect`: functions,
+/// the steps of each function that has steps, then state.
 std::string renderTable(const Manifest &M);
 
 /// Renders \p M as JSON (for scripts): the manifest's own structure, keys
@@ -132,7 +170,10 @@ std::string renderJson(const Manifest &M);
 
 /// Renders \p M as a Graphviz digraph: entries (boxes, with their routes),
 /// functions, state (cylinders); calls drawn by placement (local: thin,
-/// boundary: bold, fan-out: dashed), state uses dotted.
+/// boundary: bold, fan-out: dashed), state uses dotted. A function with
+/// steps is a cluster of its steps, with an arrow from each step that
+/// reaches a call to the callee (labelled with what the frame carries) and
+/// a dashed one back to the step that resumes.
 std::string renderDot(const Manifest &M);
 
 } // namespace cleave::rt

@@ -48,6 +48,9 @@ public:
   /// The handler named \p Name, or null.
   cleave_handler_fn_v1 find(std::string_view Name) const;
 
+  /// The machine (a function that runs as steps) called \p Name, or null.
+  const cleave_machine_v1 *findMachine(std::string_view Name) const;
+
   /// Checks that every entry of \p M has its handler in this module.
   Result<void> verify(const Manifest &M) const;
 

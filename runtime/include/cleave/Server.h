@@ -31,6 +31,9 @@ struct ServerOptions {
   size_t MaxBodyBytes = 6291456; // 6 MiB, AWS Lambda's synchronous limit.
   /// Worker threads; 0 uses cpp-httplib's default (at least 8).
   unsigned Threads = 0;
+  /// Workers that run the steps of functions cut at boundaries; 0 uses one
+  /// per hardware thread, at least 2.
+  unsigned StepWorkers = 0;
 };
 
 class Server {

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define CLEAVE_ABI_VERSION 1u
+#define CLEAVE_ABI_VERSION 2u
 
 /* Callbacks the runtime provides to a running handler. */
 typedef struct cleave_host_v1 {
@@ -69,11 +69,81 @@ typedef struct cleave_handler_v1 {
   cleave_handler_fn_v1 invoke;
 } cleave_handler_v1;
 
+/* --- Steps (ABI version 2) -------------------------------------------------
+ *
+ * A function that the compiler cut at boundaries runs as a chain of steps:
+ * each step runs until the function returns or reaches the next boundary,
+ * and then hands the runtime what to do next. Everything that crosses is a
+ * binary frame (frame.h): the arguments, the continuation frame carrying the
+ * variables live after the boundary, and the callee's value. */
+
+/* One run of one step. */
+typedef struct cleave_step_call_v1 {
+  uint32_t step; /* 0: start; otherwise the resume point */
+  /* Step 0: the arguments frame. Otherwise the continuation frame saved by
+   * the step that reached the boundary. */
+  const char *frame;
+  size_t frame_len;
+  /* Resume points only: the callee's value frame (empty for void); after a
+   * fan-out, the results of every element in input order, each a
+   * little-endian uint32 length followed by that many bytes. */
+  const char *input;
+  size_t input_len;
+  const cleave_host_v1 *host;
+} cleave_step_call_v1;
+
+enum {
+  CLEAVE_STEP_DONE = 0,    /* returned: `value` holds the value frame */
+  CLEAVE_STEP_CALL = 1,    /* call `callee` with `args`, then run `resume` */
+  CLEAVE_STEP_FAN_OUT = 2, /* call `callee` once per element of `args` */
+  CLEAVE_STEP_BAD_REQUEST = 400, /* `value` holds a JSON error */
+  CLEAVE_STEP_ERROR = 500        /* `value` holds a JSON error */
+};
+
+/* What a step answers. Buffers are allocated by the handler library and
+ * released through cleave_module_v1::release. State writes are recorded
+ * through the host, as for handlers, and applied when the step returns. */
+typedef struct cleave_step_reply_v1 {
+  int status; /* CLEAVE_STEP_* */
+  char *value;
+  size_t value_len;
+  const char *callee; /* static storage: the callee machine's name */
+  uint32_t resume;
+  char *frame; /* continuation frame, for CALL and FAN_OUT */
+  size_t frame_len;
+  /* CALL: the callee's arguments frame. FAN_OUT: `count` argument frames,
+   * each a little-endian uint32 length followed by that many bytes. */
+  char *args;
+  size_t args_len;
+  uint32_t count;
+} cleave_step_reply_v1;
+
+typedef int (*cleave_step_fn_v1)(const cleave_step_call_v1 *call,
+                                 cleave_step_reply_v1 *reply);
+
+/* A function that runs as steps: an entry or CLEAVE_FUNCTION cut at its
+ * boundaries, a CLEAVE_FUNCTION reached through a boundary, or a plain
+ * helper on the way to one. */
+typedef struct cleave_machine_v1 {
+  const char *name; /* the function's name in the manifest */
+  uint32_t steps;   /* resume points are 1 .. steps-1 */
+  cleave_step_fn_v1 step;
+  /* Entries only (NULL otherwise): the HTTP arguments (as for a handler) to
+   * an arguments frame, answered as a 200 whose body is the frame, or a 400;
+   * and a value frame to the JSON reply (200, or 204 for void). */
+  cleave_handler_fn_v1 args_from_json;
+  int (*value_to_json)(const char *value, size_t value_len,
+                       cleave_reply_v1 *reply);
+} cleave_machine_v1;
+
 typedef struct cleave_module_v1_t {
   uint32_t abi_version; /* CLEAVE_ABI_VERSION */
   uint32_t handler_count;
   const cleave_handler_v1 *handlers;
   void (*release)(char *body);
+  /* ABI version 2. An entry with a machine is served through its steps. */
+  uint32_t machine_count;
+  const cleave_machine_v1 *machines;
 } cleave_module_v1_t;
 
 /* The library's one exported symbol. */

@@ -25,7 +25,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string_view>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -85,28 +88,110 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-class Invocation;
-inline Invocation *&currentInvocation() {
-  static thread_local Invocation *Current = nullptr;
+/// The state one handler or step reads and writes: each variable is loaded
+/// from the runtime's store on first use and handed back, if it changed,
+/// by commit().
+class StateScope {
+public:
+  explicit StateScope(const cleave_host_v1 *Host) : Host(Host) {}
+  ~StateScope() {
+    for (auto &S : Slots)
+      S.Ops->Destroy(S.Obj);
+  }
+  StateScope(const StateScope &) = delete;
+  StateScope &operator=(const StateScope &) = delete;
+
+  /// This invocation's copy of state variable \p Name, loaded on first use.
+  void *stateSlot(const char *Name, const void *Initial) {
+    for (auto &S : Slots)
+      if (S.Name == Name || std::strcmp(S.Name, Name) == 0)
+        return S.Obj;
+    const StateOps *Ops = findStateOps(Name);
+    if (!Ops)
+      throw StateError(std::string("unknown state variable '") + Name + "'");
+    const char *Data = nullptr;
+    size_t Len = 0;
+    int Got = Host->state_get(Host->ctx, Name, &Data, &Len);
+    if (Got < 0)
+      throw StateError(std::string("cannot read state '") + Name + "'");
+    Slot S{Name, Ops, Ops->Copy(Initial), std::string(), Got == 1};
+    if (Got == 1) {
+      S.Original.assign(Data, Len);
+      std::string Err = Ops->Decode(Data, Len, S.Obj);
+      if (!Err.empty()) {
+        Ops->Destroy(S.Obj);
+        throw StateError("state '" + std::string(Name) + "': " + Err);
+      }
+    }
+    Slots.push_back(std::move(S));
+    return Slots.back().Obj;
+  }
+
+  /// Hands every changed state value to the runtime and forgets the copies,
+  /// so that the next use loads again. Values equal to what was read are not
+  /// written, so a read-only call writes nothing. Returns the name of a
+  /// variable the runtime refused, or nullptr.
+  const char *commit() {
+    const char *Failed = nullptr;
+    for (auto &S : Slots) {
+      std::string Text = S.Ops->Encode(S.Obj);
+      if (!Failed && !(S.Stored && Text == S.Original) &&
+          Host->state_put(Host->ctx, S.Name, Text.data(), Text.size()) != 0)
+        Failed = S.Name;
+      S.Ops->Destroy(S.Obj);
+    }
+    Slots.clear();
+    return Failed;
+  }
+
+private:
+  struct Slot {
+    const char *Name;
+    const StateOps *Ops;
+    void *Obj;
+    std::string Original;
+    bool Stored;
+  };
+
+  const cleave_host_v1 *Host;
+  std::vector<Slot> Slots;
+};
+
+inline StateScope *&currentInvocation() {
+  static thread_local StateScope *Current = nullptr;
   return Current;
 }
 
+/// Makes \p S the scope of state uses while alive.
+class ScopeGuard {
+public:
+  explicit ScopeGuard(StateScope *S) { currentInvocation() = S; }
+  ~ScopeGuard() { currentInvocation() = nullptr; }
+  ScopeGuard(const ScopeGuard &) = delete;
+  ScopeGuard &operator=(const ScopeGuard &) = delete;
+};
+
+/// Allocates a copy of \p Bytes with malloc, for the runtime to release.
+inline char *mallocCopy(const std::string &Bytes) {
+  if (Bytes.empty())
+    return nullptr;
+  char *P = static_cast<char *>(std::malloc(Bytes.size()));
+  if (!P)
+    throw std::bad_alloc();
+  std::memcpy(P, Bytes.data(), Bytes.size());
+  return P;
+}
+
 /// One call of one handler.
-class Invocation {
+class Invocation : public StateScope {
 public:
   Invocation(const cleave_call_v1 *Call, cleave_reply_v1 *Reply,
              const char *Function)
-      : Call(Call), Reply(Reply), Function(Function) {
+      : StateScope(Call->host), Call(Call), Reply(Reply), Function(Function) {
     Reply->status = 500;
     Reply->body = nullptr;
     Reply->body_len = 0;
   }
-  ~Invocation() {
-    for (auto &S : Slots)
-      S.Ops->Destroy(S.Obj);
-  }
-  Invocation(const Invocation &) = delete;
-  Invocation &operator=(const Invocation &) = delete;
 
   /// Parses the argument object; on failure the reply is a 400.
   bool parseArgs() {
@@ -151,10 +236,7 @@ public:
   /// whether it returns or throws: in the plain program a change made before
   /// a throw persists too, and the deployment behaves as the program does.
   template <class Fn> void run(Fn &&F) {
-    currentInvocation() = this;
-    struct Reset {
-      ~Reset() { currentInvocation() = nullptr; }
-    } R;
+    ScopeGuard Guard(this);
     try {
       using Result = decltype(F());
       if constexpr (std::is_void_v<Result>) {
@@ -186,57 +268,7 @@ public:
 
   int finish() { return Reply->status; }
 
-  /// This invocation's copy of state variable \p Name, loaded on first use.
-  void *stateSlot(const char *Name, const void *Initial) {
-    for (auto &S : Slots)
-      if (S.Name == Name || std::strcmp(S.Name, Name) == 0)
-        return S.Obj;
-    const StateOps *Ops = findStateOps(Name);
-    if (!Ops)
-      throw StateError(std::string("unknown state variable '") + Name + "'");
-    const char *Data = nullptr;
-    size_t Len = 0;
-    int Got = Call->host->state_get(Call->host->ctx, Name, &Data, &Len);
-    if (Got < 0)
-      throw StateError(std::string("cannot read state '") + Name + "'");
-    Slot S{Name, Ops, Ops->Copy(Initial), std::string(), Got == 1};
-    if (Got == 1) {
-      S.Original.assign(Data, Len);
-      std::string Err = Ops->Decode(Data, Len, S.Obj);
-      if (!Err.empty()) {
-        Ops->Destroy(S.Obj);
-        throw StateError("state '" + std::string(Name) + "': " + Err);
-      }
-    }
-    Slots.push_back(std::move(S));
-    return Slots.back().Obj;
-  }
-
-private:
-  struct Slot {
-    const char *Name;
-    const StateOps *Ops;
-    void *Obj;
-    std::string Original;
-    bool Stored;
-  };
-
-  /// Hands every changed state value to the runtime. Values equal to what
-  /// was read are not written, so a read-only call writes nothing.
-  bool commit() {
-    for (auto &S : Slots) {
-      std::string Text = S.Ops->Encode(S.Obj);
-      if (S.Stored && Text == S.Original)
-        continue;
-      if (Call->host->state_put(Call->host->ctx, S.Name, Text.data(),
-                                Text.size()) != 0) {
-        replyError(500, std::string("cannot write state '") + S.Name + "'", "");
-        return false;
-      }
-    }
-    return true;
-  }
-
+  /// Replies \p Status with \p Body (JSON text, or a frame).
   void reply(int Status, const std::string &Body) {
     std::free(Reply->body);
     Reply->status = Status;
@@ -253,6 +285,17 @@ private:
     }
   }
 
+private:
+  /// Hands every changed state value to the runtime; on failure the reply
+  /// is a 500.
+  bool commit() {
+    if (const char *Name = StateScope::commit()) {
+      replyError(500, std::string("cannot write state '") + Name + "'", "");
+      return false;
+    }
+    return true;
+  }
+
   void replyError(int Status, const std::string &Message,
                   const std::string &Field) {
     Json J = {{"error", Message}};
@@ -265,13 +308,285 @@ private:
   cleave_reply_v1 *Reply;
   const char *Function;
   Json Args;
-  std::vector<Slot> Slots;
 };
+
+/// A frame that cannot be decoded where a step needs it: a continuation, a
+/// callee's value, or a fan-out's results. Turned into a 500.
+class FrameError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Appends \p Frame to \p Out as one element of a list: a little-endian
+/// uint32 length, then the bytes.
+inline void appendListElement(std::string &Out, const std::string &Frame) {
+  std::uint32_t N = static_cast<std::uint32_t>(Frame.size());
+  unsigned char Len[4] = {static_cast<unsigned char>(N),
+                          static_cast<unsigned char>(N >> 8),
+                          static_cast<unsigned char>(N >> 16),
+                          static_cast<unsigned char>(N >> 24)};
+  Out.append(reinterpret_cast<const char *>(Len), 4);
+  Out += Frame;
+}
+
+/// Splits a list made by appendListElement; false when it is malformed.
+inline bool splitList(const char *Data, size_t Len,
+                      std::vector<std::string_view> &Out) {
+  size_t At = 0;
+  while (At < Len) {
+    if (Len - At < 4)
+      return false;
+    const auto *P = reinterpret_cast<const unsigned char *>(Data + At);
+    size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
+               (static_cast<size_t>(P[3]) << 24);
+    At += 4;
+    if (N > Len - At)
+      return false;
+    Out.emplace_back(Data + At, N);
+    At += N;
+  }
+  return true;
+}
+
+/// One run of one step of a function cut at its boundaries. The generated
+/// state machine of the function takes a Step and either finishes (the
+/// function returned) or stops at a boundary after recording the call and
+/// saving its continuation frame.
+class Step : public StateScope {
+public:
+  Step(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply,
+       const char *Function)
+      : StateScope(Call->host), Call(Call), Reply(Reply), Function(Function) {
+    std::memset(Reply, 0, sizeof(*Reply));
+    Reply->status = CLEAVE_STEP_DONE;
+  }
+
+  std::uint32_t resumePoint() const { return Call->step; }
+
+  /// Decodes the arguments frame of step 0.
+  template <class... Ts> bool args(Ts &...V) {
+    auto St = frame::decodeFrame(
+        std::string_view(Call->frame, Call->frame_len), V...);
+    if (St)
+      return true;
+    fail(CLEAVE_STEP_BAD_REQUEST,
+         std::string("bad arguments frame for ") + Function + ": " + St.str());
+    return false;
+  }
+
+  /// Decodes the continuation frame of a resume point.
+  template <class... Ts> bool restore(Ts &...V) {
+    auto St = frame::decodeFrame(
+        std::string_view(Call->frame, Call->frame_len), V...);
+    if (St)
+      return true;
+    fail(CLEAVE_STEP_ERROR, std::string("bad continuation frame for ") +
+                                Function + " at step " +
+                                std::to_string(Call->step) + ": " + St.str());
+    return false;
+  }
+
+  /// Answers a resume point the machine does not have.
+  void badStep() {
+    fail(CLEAVE_STEP_ERROR, std::string(Function) + " has no step " +
+                                std::to_string(Call->step));
+  }
+
+  /// Appends one argument, as the callee's parameter type \p P, to the call
+  /// being prepared.
+  template <class P> void arg(const P &V) {
+    if (Args.empty())
+      Args.assign(frame::FrameHeaderSize, '\0');
+    frame::FrameWriter W(Args);
+    frame::frameMember(W, V);
+  }
+
+  /// Ends the step at a boundary: call \p Callee with the arguments given
+  /// by arg(), then resume at \p Resume with \p Live restored.
+  template <class... Ts>
+  void call(const char *Callee, std::uint32_t Resume, const Ts &...Live) {
+    if (Args.empty())
+      Args.assign(frame::FrameHeaderSize, '\0');
+    std::memcpy(&Args[0], frame::FrameMagic, sizeof(frame::FrameMagic));
+    Args[3] = static_cast<char>(frame::FrameVersion);
+    std::uint64_t Payload = Args.size() - frame::FrameHeaderSize;
+    std::memcpy(&Args[4], &Payload, sizeof(Payload));
+    Reply->args = mallocCopy(Args);
+    Reply->args_len = Args.size();
+    Args.clear();
+    suspend(CLEAVE_STEP_CALL, Callee, Resume, Live...);
+  }
+
+  /// Ends the step at a cleave::parallel_map: call \p Callee once per
+  /// element of \p Items, each passed as parameter type \p P, then resume
+  /// at \p Resume with the results in input order.
+  template <class P, class C, class... Ts>
+  void fanOut(const char *Callee, std::uint32_t Resume, const C &Items,
+              const Ts &...Live) {
+    std::string List, One;
+    std::uint32_t Count = 0;
+    for (const auto &Item : Items) {
+      One.clear();
+      frame::encodeFrame(One, static_cast<const P &>(Item));
+      appendListElement(List, One);
+      ++Count;
+    }
+    Reply->args = mallocCopy(List);
+    Reply->args_len = List.size();
+    Reply->count = Count;
+    suspend(CLEAVE_STEP_FAN_OUT, Callee, Resume, Live...);
+  }
+
+  /// The value of the call the step resumes after.
+  template <class R> R result() {
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      R V{};
+      auto St = frame::decodeFrame(
+          std::string_view(Call->input, Call->input_len), V);
+      if (!St)
+        throw FrameError("bad value frame: " + St.str());
+      return V;
+    }
+  }
+
+  /// The results of the fan-out the step resumes after, in input order.
+  template <class R> std::vector<R> joined() {
+    std::vector<std::string_view> Parts;
+    if (!splitList(Call->input, Call->input_len, Parts))
+      throw FrameError("bad fan-out result list");
+    std::vector<R> Out(Parts.size());
+    for (size_t I = 0; I < Parts.size(); ++I) {
+      auto St = frame::decodeFrame(Parts[I], Out[I]);
+      if (!St)
+        throw FrameError("bad value frame of element " + std::to_string(I) +
+                         ": " + St.str());
+    }
+    return Out;
+  }
+
+  /// The function returns \p V.
+  template <class R> void finish(const R &V) {
+    std::string Bytes;
+    frame::encodeFrame(Bytes, V);
+    std::free(Reply->value);
+    Reply->value = mallocCopy(Bytes);
+    Reply->value_len = Bytes.size();
+    Reply->status = CLEAVE_STEP_DONE;
+  }
+
+  /// Runs the machine once: makes this step the scope of state uses, turns
+  /// an escaping exception into a 500, and hands the state writes to the
+  /// runtime whether the machine finished, stopped at a boundary or threw
+  /// (as a handler does).
+  template <class Fn> int run(Fn &&Machine) {
+    ScopeGuard Guard(this);
+    try {
+      Machine();
+    } catch (const StateError &E) {
+      return fail(CLEAVE_STEP_ERROR, std::string("state error in ") +
+                                         Function + ": " + E.what());
+    } catch (const FrameError &E) {
+      return fail(CLEAVE_STEP_ERROR,
+                  std::string("in ") + Function + ": " + E.what());
+    } catch (const std::exception &E) {
+      if (commitOrFail())
+        fail(CLEAVE_STEP_ERROR,
+             std::string("exception in ") + Function + ": " + E.what());
+      return Reply->status;
+    } catch (...) {
+      if (commitOrFail())
+        fail(CLEAVE_STEP_ERROR,
+             std::string("unknown exception in ") + Function);
+      return Reply->status;
+    }
+    if (Reply->status == CLEAVE_STEP_DONE ||
+        Reply->status == CLEAVE_STEP_CALL ||
+        Reply->status == CLEAVE_STEP_FAN_OUT)
+      commitOrFail();
+    return Reply->status;
+  }
+
+private:
+  template <class... Ts>
+  void suspend(int Status, const char *Callee, std::uint32_t Resume,
+               const Ts &...Live) {
+    std::string Frame;
+    frame::encodeFrame(Frame, Live...);
+    Reply->frame = mallocCopy(Frame);
+    Reply->frame_len = Frame.size();
+    Reply->callee = Callee;
+    Reply->resume = Resume;
+    Reply->status = Status;
+  }
+
+  bool commitOrFail() {
+    if (const char *Name = StateScope::commit()) {
+      fail(CLEAVE_STEP_ERROR, std::string("cannot write state '") + Name + "'");
+      return false;
+    }
+    return true;
+  }
+
+  int fail(int Status, const std::string &Message) {
+    std::free(Reply->value);
+    std::free(Reply->frame);
+    std::free(Reply->args);
+    std::memset(Reply, 0, sizeof(*Reply));
+    Json J = {{"error", Message}};
+    std::string Body = J.dump(-1, ' ', false, Json::error_handler_t::replace);
+    Reply->value = mallocCopy(Body);
+    Reply->value_len = Body.size();
+    Reply->status = Status;
+    return Status;
+  }
+
+  const cleave_step_call_v1 *Call;
+  cleave_step_reply_v1 *Reply;
+  const char *Function;
+  std::string Args;
+};
+
+/// The JSON reply for the value frame of an entry run as steps.
+template <class R>
+int valueToJson(const char *Value, size_t Len, cleave_reply_v1 *Reply) {
+  Reply->status = 500;
+  Reply->body = nullptr;
+  Reply->body_len = 0;
+  auto Set = [&](int Status, const std::string &Body) {
+    Reply->status = Status;
+    Reply->body = mallocCopy(Body);
+    Reply->body_len = Body.size();
+  };
+  try {
+    if constexpr (std::is_void_v<R>) {
+      Set(204, std::string());
+    } else {
+      R V{};
+      auto St = frame::decodeFrame(std::string_view(Value, Len), V);
+      if (!St) {
+        Json E = {{"error", "bad value frame: " + St.str()}};
+        Set(500, E.dump());
+      } else {
+        Json J;
+        codec::encode<R>(J, V);
+        Set(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
+      }
+    }
+  } catch (const std::exception &E) {
+    std::free(Reply->body);
+    Reply->body = nullptr;
+    Reply->body_len = 0;
+    Reply->status = 500;
+  }
+  return Reply->status;
+}
 
 /// The current invocation's copy of a state variable. Outside any invocation
 /// (static initialization of the handler library) it is the variable itself.
 template <class T> T &stateRef(const T &Variable, const char *Name) {
-  Invocation *Inv = currentInvocation();
+  StateScope *Inv = currentInvocation();
   if (!Inv)
     return const_cast<T &>(Variable);
   return *static_cast<T *>(Inv->stateSlot(Name, &Variable));
