@@ -40,6 +40,7 @@ struct Site {
   std::string ElemCode;                 ///< fan-out: one element's value
   std::string TempName;                 ///< holds the value after resuming
   std::string Prologue;
+  std::string Layout;                   ///< "0x1234abcdu"
 };
 
 /// A range-for around a suspension, rewritten to walk its range by index.
@@ -66,6 +67,16 @@ struct Carried {
   QualType Type;
   std::string TypeName; ///< for people, when not from Type
 };
+
+/// FNV-1a over \p Text: the layout fingerprint of a continuation frame.
+uint32_t fingerprint(llvm::StringRef Text) {
+  uint32_t H = 2166136261u;
+  for (unsigned char C : Text) {
+    H ^= C;
+    H *= 16777619u;
+  }
+  return H;
+}
 
 class BodyScan : public RecursiveASTVisitor<BodyScan> {
 public:
@@ -941,7 +952,7 @@ bool MachineBuilder::rewriteBody() {
       }
       std::string P = typeCode(Callee->getParamDecl(0)->getType());
       S.Prologue = "cleave_s.fanOut<" + P + ">(" + Quoted + ", " +
-                   std::to_string(S.Index) + "u, " +
+                   std::to_string(S.Index) + "u, " + "%LAYOUT%" + ", " +
                    text(S.Call->getArg(0)->getSourceRange());
       if (!RT->isVoidType()) {
         S.ElemCode = S.ResultCode;
@@ -988,7 +999,7 @@ bool MachineBuilder::rewriteBody() {
                 text(A->getSourceRange()) + "); ";
       }
       S.Prologue = Args + "cleave_s.call(" + Quoted + ", " +
-                   std::to_string(S.Index) + "u";
+                   std::to_string(S.Index) + "u, %LAYOUT%";
     }
     if (S.ResultCode != "void") {
       S.TempName = "cleave_t" + std::to_string(S.Index);
@@ -1121,7 +1132,17 @@ bool MachineBuilder::rewriteBody() {
     std::string Save;
     for (const Carried &C : Live[I])
       Save += ", " + C.Code;
-    std::string Text = "{ " + S.Prologue + Save + "); return; } cleave_resume" +
+    // The frame's layout: the function, the resume point, the types.
+    std::string Shape = Node.MachineName + "#" + std::to_string(S.Index);
+    for (const Carried &C : Live[I])
+      Shape += ";" + (C.Type.isNull() ? S.ResultCode : typeCode(C.Type));
+    char Hex[16];
+    snprintf(Hex, sizeof(Hex), "0x%08xu", fingerprint(Shape));
+    S.Layout = Hex;
+    std::string Pro = S.Prologue;
+    Pro.replace(Pro.rfind("%LAYOUT%"), 8, S.Layout);
+    std::string Text = "{ " + Pro + Save +
+                       "); return; } cleave_resume" +
                        std::to_string(S.Index) + ":; ";
     if (!S.TempName.empty())
       Text += S.TempName + " = cleave_s." +
@@ -1209,9 +1230,9 @@ std::string MachineBuilder::assemble() {
      << "    break;\n";
   for (size_t I = 0; I < Sites.size(); ++I) {
     const Site &St = Sites[I];
-    std::string Restore;
+    std::string Restore = St.Layout;
     for (const Carried &C : Live[I])
-      Restore += (Restore.empty() ? "" : ", ") + C.Code;
+      Restore += ", " + C.Code;
     OS << "  case " << St.Index << ":\n    if (!cleave_s.restore(" << Restore
        << "))\n      return;\n";
     for (const IndexedLoop &L : Loops) {

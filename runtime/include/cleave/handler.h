@@ -23,6 +23,7 @@
 #include "cleave/codec.h"
 #include "cleave/frame.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
@@ -374,15 +375,27 @@ public:
     return false;
   }
 
-  /// Decodes the continuation frame of a resume point.
-  template <class... Ts> bool restore(Ts &...V) {
+  /// Decodes the continuation frame of a resume point. \p Layout is the
+  /// fingerprint of the frame's layout at this resume point (the function,
+  /// the step and the carried types); a frame saved by a build with another
+  /// layout is refused rather than misread.
+  template <class... Ts> bool restore(std::uint32_t Layout, Ts &...V) {
+    std::uint32_t Saved = 0;
     auto St = frame::decodeFrame(
-        std::string_view(Call->frame, Call->frame_len), V...);
-    if (St)
+        std::string_view(Call->frame, Call->frame_len), Saved, V...);
+    if (St && Saved == Layout)
       return true;
-    fail(CLEAVE_STEP_ERROR, std::string("bad continuation frame for ") +
-                                Function + " at step " +
-                                std::to_string(Call->step) + ": " + St.str());
+    std::string Why = St.str();
+    if (Saved != Layout) {
+      char Buf[64];
+      std::snprintf(Buf, sizeof(Buf), "layout %08x, this build has %08x",
+                    static_cast<unsigned>(Saved), static_cast<unsigned>(Layout));
+      Why = std::string("it was saved by another build of the function (") +
+            Buf + ")";
+    }
+    fail(CLEAVE_STEP_ERROR, std::string("cannot resume ") + Function +
+                                " at step " + std::to_string(Call->step) +
+                                ": " + Why);
     return false;
   }
 
@@ -404,7 +417,8 @@ public:
   /// Ends the step at a boundary: call \p Callee with the arguments given
   /// by arg(), then resume at \p Resume with \p Live restored.
   template <class... Ts>
-  void call(const char *Callee, std::uint32_t Resume, const Ts &...Live) {
+  void call(const char *Callee, std::uint32_t Resume, std::uint32_t Layout,
+            const Ts &...Live) {
     if (Args.empty())
       Args.assign(frame::FrameHeaderSize, '\0');
     std::memcpy(&Args[0], frame::FrameMagic, sizeof(frame::FrameMagic));
@@ -414,15 +428,15 @@ public:
     Reply->args = mallocCopy(Args);
     Reply->args_len = Args.size();
     Args.clear();
-    suspend(CLEAVE_STEP_CALL, Callee, Resume, Live...);
+    suspend(CLEAVE_STEP_CALL, Callee, Resume, Layout, Live...);
   }
 
   /// Ends the step at a cleave::parallel_map: call \p Callee once per
   /// element of \p Items, each passed as parameter type \p P, then resume
   /// at \p Resume with the results in input order.
   template <class P, class C, class... Ts>
-  void fanOut(const char *Callee, std::uint32_t Resume, const C &Items,
-              const Ts &...Live) {
+  void fanOut(const char *Callee, std::uint32_t Resume, std::uint32_t Layout,
+              const C &Items, const Ts &...Live) {
     std::string List, One;
     std::uint32_t Count = 0;
     for (const auto &Item : Items) {
@@ -434,7 +448,7 @@ public:
     Reply->args = mallocCopy(List);
     Reply->args_len = List.size();
     Reply->count = Count;
-    suspend(CLEAVE_STEP_FAN_OUT, Callee, Resume, Live...);
+    suspend(CLEAVE_STEP_FAN_OUT, Callee, Resume, Layout, Live...);
   }
 
   /// The value of the call the step resumes after.
@@ -511,9 +525,9 @@ public:
 private:
   template <class... Ts>
   void suspend(int Status, const char *Callee, std::uint32_t Resume,
-               const Ts &...Live) {
+               std::uint32_t Layout, const Ts &...Live) {
     std::string Frame;
-    frame::encodeFrame(Frame, Live...);
+    frame::encodeFrame(Frame, Layout, Live...);
     Reply->frame = mallocCopy(Frame);
     Reply->frame_len = Frame.size();
     Reply->callee = Callee;
