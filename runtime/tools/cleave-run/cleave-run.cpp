@@ -28,7 +28,7 @@ namespace {
 
 constexpr const char *Usage =
     "usage: cleave-run OUT [--port N] [--host H] [--max-body BYTES] "
-    "[--threads N]\n"
+    "[--threads N] [--step-workers N]\n"
     "\n"
     "Serves the entries of a compiled Cleave deployment over HTTP until\n"
     "SIGTERM or SIGINT.\n"
@@ -38,7 +38,10 @@ constexpr const char *Usage =
     "  --port N         TCP port (default 8080; 0 picks a free port)\n"
     "  --host H         interface to listen on (default 127.0.0.1)\n"
     "  --max-body BYTES largest request body accepted (default 6291456)\n"
-    "  --threads N      worker threads (default: cpp-httplib's, at least 8)\n"
+    "  --threads N      HTTP threads (default: cpp-httplib's, at least 8)\n"
+    "  --step-workers N workers that run the steps of functions cut at\n"
+    "                   boundaries (default: one per hardware thread, at\n"
+    "                   least 2)\n"
     "  --help           show this message\n";
 
 struct Options {
@@ -90,7 +93,7 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
       Inline = true;
     }
     if (Name != "--port" && Name != "--host" && Name != "--max-body" &&
-        Name != "--threads")
+        Name != "--threads" && Name != "--step-workers")
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
       if (I + 1 >= Argc)
@@ -114,8 +117,10 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
     } else {
       auto Threads = parseNumber<unsigned>(Value);
       if (!Threads || *Threads == 0)
-        return usageError(fmt::format("invalid thread count '{}'", Value));
-      O.Server.Threads = *Threads;
+        return usageError(fmt::format("invalid {} count '{}'",
+                                      Name == "--threads" ? "thread" : "worker",
+                                      Value));
+      (Name == "--threads" ? O.Server.Threads : O.Server.StepWorkers) = *Threads;
     }
   }
   if (!HaveOut)
