@@ -241,6 +241,18 @@ bool MachineBuilder::findSites() {
   for (const auto &[Call, Lambda] : Scan.Calls) {
     if (Call->getBeginLoc().isInvalid())
       continue;
+    // A function that stops at boundaries cannot call itself: the inner call
+    // would have to stop too, inside a step of the outer one.
+    if (const FunctionDecl *Direct = Call->getDirectCallee();
+        Direct && Direct->getCanonicalDecl() == FD->getCanonicalDecl()) {
+      MC.Report.error(Call->getBeginLoc(),
+                      "recursion through a boundary: '" + Node.Name +
+                          "' calls itself, and a chain of steps cannot call "
+                          "itself");
+      MC.Report.note(FD->getLocation(), "'" + Node.Name + "' is defined here");
+      OK = false;
+      continue;
+    }
     const Suspension *Sp = MC.Plan.find(Node.USR, MC.PosOf(Call->getBeginLoc()));
     if (!Sp)
       continue;
