@@ -205,6 +205,7 @@ private:
   bool computeLiveness();
   bool checkCarried(const Site &S, std::vector<Carried> &Set);
   std::vector<const VarDecl *> headReads(const Site &S);
+  QualType carriedElementType(QualType T) const;
   void computeEdges(CFG &G);
   bool checkLoops();
   bool rewriteBody();
@@ -316,6 +317,12 @@ bool MachineBuilder::placeSite(Site &S) {
   if (inMacro(S.Call))
     return Fail("a boundary call cannot be cut inside a macro expansion", {},
                 "");
+  // Nothing above the call may be a try block or a handler, at any depth.
+  for (const Stmt *P = parentOf(S.Call); P; P = parentOf(P))
+    if (isa<CXXTryStmt>(P) || isa<CXXCatchStmt>(P))
+      return Fail("a boundary inside a try block cannot be resumed: the "
+                  "handler would not be there when the callee throws",
+                  P->getBeginLoc(), "the try block is here");
   for (const Stmt *P = parentOf(Child); P; Child = P, P = parentOf(P)) {
     if (isa<CompoundStmt>(P)) {
       S.Anchor = Child;
@@ -333,6 +340,11 @@ bool MachineBuilder::placeSite(Site &S) {
         S.Wrap = true;
         return true;
       }
+      if (If->getInit() && Child != If->getInit())
+        return Fail("a boundary in the condition of an if statement with an "
+                    "init-statement cannot be cut; declare the variable "
+                    "before the if",
+                    If->getInit()->getBeginLoc(), "the init-statement is here");
       continue;
     }
     auto LoopBody = [&](const Stmt *LoopBodyStmt) {
@@ -373,12 +385,13 @@ bool MachineBuilder::placeSite(Site &S) {
         S.Anchor = Child;
         return true;
       }
+      if (Sw->getInit() && Child != Sw->getInit())
+        return Fail("a boundary in the condition of a switch statement with "
+                    "an init-statement cannot be cut; declare the variable "
+                    "before the switch",
+                    Sw->getInit()->getBeginLoc(), "the init-statement is here");
       continue;
     }
-    if (isa<CXXTryStmt>(P) || isa<CXXCatchStmt>(P))
-      return Fail("a boundary inside a try block cannot be resumed: the "
-                  "handler would not be there when the callee throws",
-                  P->getBeginLoc(), "the try block is here");
     if (const auto *C = dyn_cast<AbstractConditionalOperator>(P)) {
       if (Child != C->getCond())
         return Fail("a boundary in an operand of ?: cannot be cut; use an "
@@ -387,7 +400,7 @@ bool MachineBuilder::placeSite(Site &S) {
       continue;
     }
     if (const auto *B = dyn_cast<BinaryOperator>(P)) {
-      if (B->isLogicalOp() && Child == B->getRHS())
+      if ((B->isLogicalOp() || B->isCommaOp()) && Child == B->getRHS())
         return Fail("a boundary in the right operand of " +
                         B->getOpcodeStr().str() +
                         " cannot be cut; use an if statement",
@@ -741,6 +754,28 @@ std::vector<const VarDecl *> MachineBuilder::headReads(const Site &S) {
   return Out;
 }
 
+/// Frames (unlike JSON) hold fixed-size arrays: the type to check for a
+/// carried std::array or C array is its element's.
+QualType MachineBuilder::carriedElementType(QualType T) const {
+  for (unsigned Depth = 0; Depth < 8; ++Depth) {
+    QualType C = T.getCanonicalType();
+    if (const auto *A = Ctx.getAsConstantArrayType(C)) {
+      T = A->getElementType().getUnqualifiedType();
+      continue;
+    }
+    const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+        C->getAsCXXRecordDecl());
+    if (Spec && Spec->isInStdNamespace() && Spec->getName() == "array" &&
+        Spec->getTemplateArgs().size() > 0 &&
+        Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type) {
+      T = Spec->getTemplateArgs()[0].getAsType().getUnqualifiedType();
+      continue;
+    }
+    break;
+  }
+  return T;
+}
+
 bool MachineBuilder::checkCarried(const Site &S, std::vector<Carried> &Set) {
   bool OK = true;
   for (const Carried &C : Set) {
@@ -763,7 +798,7 @@ bool MachineBuilder::checkCarried(const Site &S, std::vector<Carried> &Set) {
                RD && RD->isLambda()) {
       Why = "it is a lambda";
     } else if (auto P = MC.Types.check(
-                   T.getNonReferenceType().getUnqualifiedType())) {
+                   carriedElementType(T.getNonReferenceType().getUnqualifiedType()))) {
       Why = P->Reason;
       NoteAt = P->NoteLoc;
       Note = P->Note;
@@ -860,7 +895,7 @@ bool MachineBuilder::checkLoops() {
     if (const auto *RD = RT->getAsCXXRecordDecl())
       Indexable |= RD->isInStdNamespace() &&
                    (RD->getName() == "vector" || RD->getName() == "array" ||
-                    RD->getName() == "deque" || RD->getName() == "basic_string");
+                    RD->getName() == "basic_string");
     if (!V) {
       MC.Report.error(L.Loop->getRangeInit()->getBeginLoc(),
                       "a range-for around a boundary must walk a named "
@@ -872,8 +907,8 @@ bool MachineBuilder::checkLoops() {
     if (!Indexable) {
       MC.Report.error(L.Loop->getRangeInit()->getBeginLoc(),
                       "a range-for around a boundary resumes by position, so "
-                      "it must walk a std::vector, std::array, std::deque, "
-                      "std::string or an array, not '" +
+                      "it must walk a std::vector, std::array, std::string "
+                      "or an array, not '" +
                           typeDisplay(RT) + "'");
       OK = false;
       continue;
@@ -1039,8 +1074,10 @@ bool MachineBuilder::rewriteBody() {
       continue;
     if (isa<DecompositionDecl>(V) || V->getType()->isArrayType()) {
       MC.Report.error(V->getLocation(),
-                      "'" + V->getNameAsString() +
-                          "' is declared before a boundary in the same scope, "
+                      (isa<DecompositionDecl>(V)
+                           ? std::string("this structured binding")
+                           : "'" + V->getNameAsString() + "'") +
+                          " is declared before a boundary in the same scope, "
                           "where a resumed step cannot declare it again; " +
                           (V->getType()->isArrayType()
                                ? "use a std::array"
