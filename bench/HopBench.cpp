@@ -9,8 +9,8 @@
 // A hop is the caller stopping at the call (arguments and continuation
 // frames), the callee's step 0 and its value frame, and the caller's resume
 // (frames decoded), each step in its own state transaction. Executor::run()
-// adds a queue hand-off to the worker and a wake-up of the waiting thread,
-// so the hop itself is measured inside one chain: a caller calling f K times
+// runs the chain on the calling thread but adds its own set-up (the root
+// continuation, a promise), so the hop itself is measured inside one chain: a caller calling f K times
 // in a loop, both as a mean, (t(K) - t(0)) / K, and hop by hop, from
 // timestamps the caller's loop takes each iteration, for p50 and p99.
 //
@@ -336,9 +336,9 @@ void BM_DirectCall(benchmark::State &State) {
 BENCHMARK(BM_DirectCall);
 
 // Benchmark 2: Executor::run of a caller with one hop, as a request meets
-// it: the hand-off to the worker, the caller's step 0 (stops at the call,
-// carrying s and n), f's step 0, the caller's step 1, and the wake-up of
-// this thread. Each run is timed, for percentiles of the whole run().
+// it: the caller's step 0 (stops at the call, carrying s and n), f's step 0
+// and the caller's step 1, all on this thread, and the promise that hands
+// back the outcome. Each run is timed, for percentiles of the whole run().
 void BM_RunOneHop(benchmark::State &State) {
   std::string Args;
   encodeFrame(Args, makeSmall(), 1);
@@ -609,8 +609,8 @@ void printSummary(const RecordingReporter &Rep) {
               P50 <= 2000 ? " p50 met" : " p50 ABOVE TARGET",
               P99 <= 20000 ? ", p99 met" : ", p99 ABOVE TARGET");
   const std::string Run = "BM_RunOneHop/manual_time";
-  std::printf("Executor::run of a one-hop caller (hand-off to the worker and "
-              "back included): p50 %s, p99 %s\n",
+  std::printf("Executor::run of a one-hop caller (a whole request's chain): "
+              "p50 %s, p99 %s\n",
               perOp(Rep.counter(Run, "p50_ns")).c_str(),
               perOp(Rep.counter(Run, "p99_ns")).c_str());
   const double Callee = Rep.median("BM_Part_CalleeStep") * 1e9;

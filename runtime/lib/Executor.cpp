@@ -108,9 +108,20 @@ void Executor::start(int Machine, std::string Args,
 }
 
 Executor::Outcome Executor::run(int Machine, std::string Args) {
+  // The caller would only wait: it runs the chain itself, as a worker would,
+  // so a request without a fan-out costs no thread wake-up at all. A
+  // fan-out's other elements go to the pool, and the join may end the chain
+  // on another worker; then the caller waits for it.
   std::promise<Outcome> P;
   std::future<Outcome> F = P.get_future();
-  start(Machine, std::move(Args), [&P](Outcome O) { P.set_value(std::move(O)); });
+  auto K = std::make_shared<Cont>();
+  K->K = Cont::Root;
+  K->Done = [&P](Outcome O) { P.set_value(std::move(O)); };
+  Task T;
+  T.Machine = Machine;
+  T.Frame = std::move(Args);
+  T.Then = std::move(K);
+  runChain(std::move(T));
   return F.get();
 }
 

@@ -68,7 +68,8 @@ public:
   /// called exactly once, on a worker, when the chain ends.
   void start(int Machine, std::string Args, std::function<void(Outcome)> Done);
 
-  /// start() and wait for the outcome.
+  /// Runs the chain on the calling thread (its fan-outs on the workers too)
+  /// and returns its outcome.
   Outcome run(int Machine, std::string Args);
 
   unsigned workers() const { return static_cast<unsigned>(Threads.size()); }
