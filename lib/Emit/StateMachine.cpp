@@ -9,6 +9,7 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Index/USRGeneration.h"
 #include "clang/Analysis/Analyses/LiveVariables.h"
 #include "clang/Analysis/AnalysisDeclContext.h"
 #include "clang/Analysis/CFG.h"
@@ -67,6 +68,13 @@ struct Carried {
   QualType Type;
   std::string TypeName; ///< for people, when not from Type
 };
+
+std::string usrOf(const Decl *D) {
+  llvm::SmallString<128> Buf;
+  if (index::generateUSRForDecl(D->getCanonicalDecl(), Buf))
+    return {};
+  return std::string(Buf);
+}
 
 /// FNV-1a over \p Text: the layout fingerprint of a continuation frame.
 uint32_t fingerprint(llvm::StringRef Text) {
@@ -165,6 +173,16 @@ private:
     return Rw.getRewrittenText(CharSourceRange::getCharRange(
         SM.getFileLoc(R.getBegin()), endOfToken(R.getEnd())));
   }
+  /// Whether \p Inner lies within the source range of \p Outer.
+  bool encloses(const Stmt *Outer, const Stmt *Inner) const {
+    if (!Outer || !Inner)
+      return false;
+    SourceLocation B = SM.getFileLoc(Outer->getBeginLoc());
+    SourceLocation E = SM.getFileLoc(Outer->getEndLoc());
+    SourceLocation At = SM.getFileLoc(Inner->getBeginLoc());
+    return !SM.isBeforeInTranslationUnit(At, B) &&
+           !SM.isBeforeInTranslationUnit(E, At);
+  }
   bool inMacro(const Stmt *S) const {
     return S->getBeginLoc().isMacroID() || S->getEndLoc().isMacroID();
   }
@@ -206,6 +224,7 @@ private:
   bool checkCarried(const Site &S, std::vector<Carried> &Set);
   std::vector<const VarDecl *> headReads(const Site &S);
   QualType carriedElementType(QualType T) const;
+  bool emptyThenAssignable(QualType T) const;
   void computeEdges(CFG &G);
   bool checkLoops();
   bool rewriteBody();
@@ -256,6 +275,15 @@ bool MachineBuilder::findSites() {
     }
     const Suspension *Sp = MC.Plan.find(Node.USR, MC.PosOf(Call->getBeginLoc()));
     if (!Sp)
+      continue;
+    // Several calls may start at one position (`f(x) + s`, `f(x).size()`):
+    // the suspension is the one that calls its callee.
+    const FunctionDecl *Direct = Call->getDirectCallee();
+    if (!Direct)
+      continue;
+    if (Sp->Kind == SuspensionKind::FanOut
+            ? Direct->getName() != "parallel_map"
+            : usrOf(Direct) != Sp->Callee)
       continue;
     if (Lambda) {
       MC.Report.error(Call->getBeginLoc(),
@@ -461,7 +489,9 @@ void MachineBuilder::hoist(const VarDecl *V) {
   } else {
     H.Name = V->getNameAsString();
   }
-  H.CodeType = typeCode(T);
+  // A pointer keeps the constness of what it points to.
+  H.CodeType = H.ByPointer ? codeTypeName(T.getNonReferenceType(), Ctx)
+                           : typeCode(T);
   Hoist[V] = H;
   HoistOrder.push_back(V);
 }
@@ -732,6 +762,24 @@ std::vector<const VarDecl *> MachineBuilder::headReads(const Site &S) {
   for (const Site &O : Sites)
     if (O.Anchor == S.Anchor && O.Index <= S.Index)
       Skip.insert(O.Call);
+  // Variables the head declares itself are defined after the resume.
+  llvm::SmallPtrSet<const VarDecl *, 4> Own;
+  std::function<void(const Stmt *)> Declared = [&](const Stmt *X) {
+    if (!X || isa<LambdaExpr>(X))
+      return;
+    if (const auto *DS = dyn_cast<DeclStmt>(X))
+      for (const Decl *D : DS->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D))
+          Own.insert(V);
+    for (const Stmt *C : X->children())
+      Declared(C);
+  };
+  for (const Stmt *H : Heads)
+    Declared(H);
+  if (const auto *If = dyn_cast<IfStmt>(A); If && If->getConditionVariable())
+    Own.insert(If->getConditionVariable());
+  if (const auto *Sw = dyn_cast<SwitchStmt>(A); Sw && Sw->getConditionVariable())
+    Own.insert(Sw->getConditionVariable());
   std::vector<const VarDecl *> Out;
   std::function<void(const Stmt *)> Walk = [&](const Stmt *X) {
     if (!X || Skip.count(X) || isa<LambdaExpr>(X))
@@ -744,7 +792,7 @@ std::vector<const VarDecl *> MachineBuilder::headReads(const Site &S) {
     }
     if (const auto *R = dyn_cast<DeclRefExpr>(X))
       if (const auto *V = dyn_cast<VarDecl>(R->getDecl()))
-        if (std::find(Out.begin(), Out.end(), V) == Out.end())
+        if (!Own.count(V) && std::find(Out.begin(), Out.end(), V) == Out.end())
           Out.push_back(V);
     for (const Stmt *C : X->children())
       Walk(C);
@@ -752,6 +800,28 @@ std::vector<const VarDecl *> MachineBuilder::headReads(const Site &S) {
   for (const Stmt *H : Heads)
     Walk(H);
   return Out;
+}
+
+/// Whether a hoisted local of type \p T can be declared empty (`T v{};`) at
+/// the top of the machine and assigned where it was declared.
+bool MachineBuilder::emptyThenAssignable(QualType T) const {
+  T = T.getNonReferenceType().getCanonicalType();
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return !T->isArrayType();
+  RD = RD->getDefinition();
+  if (RD->isAggregate() && !RD->isLambda())
+    return true;
+  // Implicit members are taken to exist; declared ones must not be deleted.
+  bool Default = RD->needsImplicitDefaultConstructor();
+  for (const CXXConstructorDecl *C : RD->ctors())
+    Default |= C->isDefaultConstructor() && !C->isDeleted();
+  bool Assign = RD->needsImplicitCopyAssignment() ||
+                RD->needsImplicitMoveAssignment();
+  for (const CXXMethodDecl *M : RD->methods())
+    Assign |= (M->isCopyAssignmentOperator() || M->isMoveAssignmentOperator()) &&
+              !M->isDeleted();
+  return Default && Assign;
 }
 
 /// Frames (unlike JSON) hold fixed-size arrays: the type to check for a
@@ -782,6 +852,8 @@ bool MachineBuilder::checkCarried(const Site &S, std::vector<Carried> &Set) {
     if (!C.Var)
       continue;
     const VarDecl *V = C.Var;
+    if (isa<DecompositionDecl>(V))
+      continue; // reported where it is declared, since it cannot be hoisted
     std::string Why;
     SourceLocation NoteAt;
     std::string Note;
@@ -813,6 +885,19 @@ bool MachineBuilder::checkCarried(const Site &S, std::vector<Carried> &Set) {
           SM.isBeforeInTranslationUnit(After, SM.getFileLoc(R->getBeginLoc()))) {
         UseAt = R->getBeginLoc();
         break;
+      }
+    // Next read on the following turn of a loop around the call.
+    if (UseAt.isInvalid())
+      for (const Stmt *P = parentOf(S.Call); P && UseAt.isInvalid();
+           P = parentOf(P)) {
+        if (!isa<ForStmt>(P) && !isa<WhileStmt>(P) && !isa<DoStmt>(P) &&
+            !isa<CXXForRangeStmt>(P))
+          continue;
+        for (const DeclRefExpr *R : Scan.Refs)
+          if (R->getDecl() == V && encloses(P, R)) {
+            UseAt = R->getBeginLoc();
+            break;
+          }
       }
     if (UseAt.isInvalid())
       UseAt = S.Call->getBeginLoc();
@@ -1050,10 +1135,14 @@ bool MachineBuilder::rewriteBody() {
     }
     if (S.ResultCode != "void") {
       S.TempName = "cleave_t" + std::to_string(S.Index);
+      // A value the statement discards stays discarded without a warning.
       Rw.ReplaceText(CharSourceRange::getTokenRange(
                          SM.getFileLoc(C->getBeginLoc()),
                          SM.getFileLoc(C->getEndLoc())),
-                     "::std::move(" + S.TempName + ")");
+                     isa<Expr>(S.Anchor) &&
+                             cast<Expr>(S.Anchor)->IgnoreImplicit() == C
+                         ? "(void)" + S.TempName
+                                   : "::std::move(" + S.TempName + ")");
     } else {
       Rw.ReplaceText(CharSourceRange::getTokenRange(
                          SM.getFileLoc(C->getBeginLoc()),
@@ -1092,6 +1181,18 @@ bool MachineBuilder::rewriteBody() {
                       "lambda '" + V->getNameAsString() +
                           "' is declared before a boundary in the same scope; "
                           "a resumed step cannot declare it again");
+      MC.Report.note(Sites.front().Call->getBeginLoc(), "the boundary is here");
+      OK = false;
+      continue;
+    }
+    if (!H.ByPointer && !emptyThenAssignable(V->getType())) {
+      MC.Report.error(V->getLocation(),
+                      "'" + V->getNameAsString() + "' (" +
+                          typeDisplay(V->getType()) +
+                          ") is declared before a boundary in the same scope, "
+                          "where a resumed step cannot declare it again, and "
+                          "its type cannot be made empty and assigned later; "
+                          "end its scope before the boundary");
       MC.Report.note(Sites.front().Call->getBeginLoc(), "the boundary is here");
       OK = false;
       continue;
@@ -1193,6 +1294,12 @@ bool MachineBuilder::rewriteBody() {
     std::string Text = "{ " + Pro + Save +
                        "); return; } cleave_resume" +
                        std::to_string(S.Index) + ":; ";
+    // A range-for's reference is bound again to the element it walks.
+    for (const IndexedLoop &L : Loops) {
+      const Hoisted &H = Hoist[L.Loop->getLoopVariable()];
+      if (H.ByPointer && encloses(L.Loop->getBody(), S.Call))
+        Text += H.Name + " = &" + L.RangeText + "[" + L.Index + "]; ";
+    }
     if (!S.TempName.empty())
       Text += S.TempName + " = cleave_s." +
               (S.Plan->Kind == SuspensionKind::FanOut
@@ -1284,17 +1391,6 @@ std::string MachineBuilder::assemble() {
       Restore += ", " + C.Code;
     OS << "  case " << St.Index << ":\n    if (!cleave_s.restore(" << Restore
        << "))\n      return;\n";
-    for (const IndexedLoop &L : Loops) {
-      const Hoisted &H = Hoist[L.Loop->getLoopVariable()];
-      if (!H.ByPointer)
-        continue;
-      SourceRange BR = L.Loop->getBody()->getSourceRange();
-      SourceLocation At = SM.getFileLoc(St.Call->getBeginLoc());
-      if (SM.isBeforeInTranslationUnit(SM.getFileLoc(BR.getBegin()), At) &&
-          SM.isBeforeInTranslationUnit(At, SM.getFileLoc(BR.getEnd())))
-        OS << "    " << H.Name << " = &" << L.RangeText << "[" << L.Index
-           << "];\n";
-    }
     OS << "    goto cleave_resume" << St.Index << ";\n";
   }
   OS << "  default:\n    cleave_s.badStep();\n    return;\n  }\n";
