@@ -266,7 +266,7 @@ struct Runtime {
     for (const cleave_machine_v1 &Mach : Machines)
       Infos.push_back({Mach.name, &Mach, {}});
     Exec = std::make_unique<Executor>(*Mod, Store, Locks, std::move(Infos),
-                                      /*Workers=*/1);
+                                      Executor::Options{1});
     Hop = Exec->find("hop");
     Loop = Exec->find("loop");
     TimedLoop = Exec->find("timedLoop");

@@ -12,7 +12,7 @@ PACKAGES=(
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   libsqlite3-dev libhiredis-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev redis-server
+  libgtest-dev libgmock-dev libbenchmark-dev redis-server redis-tools sqlite3
   python3 curl
 )
 

@@ -23,6 +23,7 @@
 
 #include "cleave/Executor.h"
 #include "cleave/Router.h"
+#include "cleave/frame.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -259,6 +260,26 @@ struct Server::Impl {
   std::vector<int> EntryMachine;
   std::unique_ptr<Executor> Steps;
 
+  /// The request's Idempotency-Key, scoped to the entry, or "".
+  std::string idempotencyKey(const httplib::Request &Req,
+                             const FunctionSpec &F) const {
+    std::string K = Req.get_header_value("Idempotency-Key");
+    return K.empty() ? K : F.Name + "/" + K;
+  }
+  /// The answer committed for an idempotency key by a handler.
+  Result<std::optional<std::pair<int, std::string>>>
+  storedResponse(const std::string &Key) {
+    Result<std::optional<std::string>> M = Store.meta("idem/" + Key);
+    if (!M)
+      return M.error();
+    if (!*M)
+      return std::optional<std::pair<int, std::string>>();
+    int32_t Status = 0;
+    std::string Body;
+    if (!frame::decodeFrame(**M, Status, Body))
+      return Error("the stored response for an idempotency key is damaged");
+    return std::optional<std::pair<int, std::string>>({Status, Body});
+  }
   void invokeSteps(size_t Index, const httplib::Request &Req,
                    const std::string &Args, bool ArgsAreStrings,
                    httplib::Response &Res);
@@ -444,6 +465,9 @@ void Server::Impl::logFailure(const httplib::Request &Req,
 
 namespace {
 
+/// How many times a call or step runs when its commit keeps conflicting.
+constexpr unsigned MaxAttempts = 8;
+
 /// The host of code that must not touch state (argument decoding).
 const cleave_host_v1 &statelessHost() {
   static const cleave_host_v1 Host = {
@@ -484,8 +508,38 @@ void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
     Res.status = Status;
     return Res.set_content(Frame, JsonType);
   }
-  // The whole chain runs before the entry answers.
-  Executor::Outcome O = Steps->run(Machine, std::move(Frame));
+  // The whole chain runs before the entry answers. With an idempotency key
+  // a repeated request gets the outcome of the first, which ran once.
+  std::string Key = idempotencyKey(Req, F);
+  Executor::Outcome O;
+  std::optional<Executor::Outcome> Kept;
+  if (!Key.empty()) {
+    auto Stored = Steps->response(Key);
+    if (!Stored)
+      return replyError(Res, 500, Stored.error().message());
+    Kept = std::move(*Stored);
+  }
+  if (Kept) {
+    O = std::move(*Kept);
+  } else {
+    O = Steps->run(Machine, std::move(Frame), Key);
+    if (O.Status == Executor::CLEAVE_STEP_DUPLICATE) {
+      // The first request with this key is still running: wait for it.
+      for (int Wait = 0; Wait < 3000; ++Wait) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        auto Stored = Steps->response(Key);
+        if (Stored && *Stored) {
+          O = std::move(**Stored);
+          break;
+        }
+      }
+    }
+  }
+  if (O.Status == Executor::CLEAVE_STEP_DUPLICATE ||
+      O.Status == Executor::CLEAVE_STEP_UNAVAILABLE) {
+    Res.status = O.Status;
+    return Res.set_content(O.Body, JsonType);
+  }
   if (O.Status != CLEAVE_STEP_DONE) {
     if (O.Status != CLEAVE_STEP_BAD_REQUEST)
       logFailure(Req, F.Name, O.Body);
@@ -517,6 +571,22 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
     return invokeSteps(Index, Req, Args, ArgsAreStrings, Res);
   // The locks are held from before the handler reads any state until its
   // writes are applied, which makes each invocation atomic and isolated.
+  // A repeated request with an idempotency key gets the first answer.
+  std::string Key = idempotencyKey(Req, F);
+  if (!Key.empty()) {
+    auto Stored = storedResponse(Key);
+    if (!Stored)
+      return replyError(Res, 500, Stored.error().message());
+    if (*Stored) {
+      Res.status = (*Stored)->first;
+      if (Res.status != 204)
+        Res.set_content((*Stored)->second, JsonType);
+      return;
+    }
+  }
+  // A conflict (another process changed what the call read) runs the call
+  // again, a bounded number of times.
+  for (unsigned Attempt = 1;; ++Attempt) {
   auto Txn = StateTransaction::begin(Store, Locks, StateOf[Index]);
   if (!Txn) {
     logFailure(Req, F.Name, Txn.error().message());
@@ -574,9 +644,41 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
   // handler records only what must persist, which after an exception in
   // user code is what the function changed before it threw, as in the plain
   // program.
-  if (Result<void> Committed = (*Txn)->commit(); !Committed)
+  CommitRequest Record;
+  if (!Key.empty()) {
+    std::string Rec;
+    frame::encodeFrame(Rec, int32_t(Reply.status), Text);
+    Record.Done.push_back("idem/" + Key);
+    Record.Meta.emplace_back("idem/" + Key, std::move(Rec));
+  }
+  Result<CommitStatus> Committed = (*Txn)->commit(std::move(Record));
+  if (!Committed)
     return Fail(fmt::format("cannot save the state written by '{}': {}", F.Name,
                             Committed.error().message()));
+  if (*Committed == CommitStatus::Duplicate) {
+    // Another request with this key committed first: answer as it did.
+    Txn->reset();
+    for (int Wait = 0; Wait < 3000; ++Wait) {
+      if (auto Stored = storedResponse(Key); Stored && *Stored) {
+        Res.status = (*Stored)->first;
+        if (Res.status != 204)
+          Res.set_content((*Stored)->second, JsonType);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return replyError(Res, 409, "a request with this Idempotency-Key is in "
+                                "progress");
+  }
+  if (*Committed != CommitStatus::Committed) {
+    if (Attempt < MaxAttempts)
+      continue;
+    logFailure(Req, F.Name, "state kept changing under it; gave up");
+    return replyError(Res, 503,
+                      fmt::format("'{}' could not commit: its state kept "
+                                  "changing ({} attempts)",
+                                  F.Name, MaxAttempts));
+  }
 
   if (Reply.status == 500) {
     std::string Why = Text.empty() ? "no details" : Text;
@@ -590,7 +692,8 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
   if (Text.empty())
     return replyError(Res, Reply.status,
                       fmt::format("'{}' failed without a message", F.Name));
-  Res.set_content(Text, JsonType);
+  return Res.set_content(Text, JsonType);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -657,9 +760,24 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
   I->StateOf = std::move(StateOf);
   I->Handlers = std::move(Handlers);
   I->EntryMachine = std::move(EntryMachine);
-  if (!Machines.empty())
+  if (!Machines.empty()) {
+    Executor::Options EO;
+    EO.Workers = Workers;
+    EO.Durable = I->Options.DurableState;
+    EO.MaxAttempts = MaxAttempts;
     I->Steps = std::make_unique<Executor>(Mod, Store, I->Locks,
-                                          std::move(Machines), Workers);
+                                          std::move(Machines), EO);
+    // Chains a crash interrupted go on before new requests are taken.
+    if (EO.Durable) {
+      Result<size_t> Resumed = I->Steps->recover();
+      if (!Resumed)
+        return Error(fmt::format("cannot read the queued steps: {}",
+                                 Resumed.error().message()));
+      if (*Resumed)
+        fmt::print(stderr, "cleave-run: resuming {} interrupted step{}\n",
+                   *Resumed, *Resumed == 1 ? "" : "s");
+    }
+  }
   I->install();
   return std::unique_ptr<Server>(new Server(std::move(I)));
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace cleave::rt {
 
@@ -14,21 +15,85 @@ StateStore::~StateStore() = default;
 // MemoryStateStore
 //===----------------------------------------------------------------------===//
 
-Result<std::optional<std::string>>
-MemoryStateStore::get(std::string_view Name) {
+Result<std::optional<std::string>> StateStore::get(std::string_view Key) {
+  Result<Versioned> V = read(Key);
+  if (!V)
+    return V.error();
+  return std::move(V->Value);
+}
+
+Result<void> StateStore::applyWrites(
+    const std::vector<std::pair<std::string, std::string>> &Writes) {
+  CommitRequest C;
+  C.Writes = Writes;
+  Result<CommitStatus> S = commit(C);
+  if (!S)
+    return S.error();
+  return Result<void>::success();
+}
+
+Result<Versioned> MemoryStateStore::read(std::string_view Key) {
   std::lock_guard<std::mutex> Lock(Mutex);
-  auto It = Values.find(std::string(Name));
+  auto It = Values.find(Key);
   if (It == Values.end())
+    return Versioned{};
+  return It->second;
+}
+
+Result<CommitStatus> MemoryStateStore::commit(const CommitRequest &C) {
+  std::lock_guard<std::mutex> Lock(Mutex);
+  for (const auto &[Key, Version] : C.Expect) {
+    auto It = Values.find(Key);
+    if ((It == Values.end() ? 0 : It->second.Version) != Version)
+      return CommitStatus::Conflict;
+  }
+  for (const std::string &Id : C.Done)
+    if (Done.count(Id))
+      return CommitStatus::Duplicate;
+  Done.insert(C.Done.begin(), C.Done.end());
+  for (const auto &[Key, Value] : C.Writes) {
+    Versioned &V = Values[Key];
+    V.Value = Value;
+    ++V.Version;
+  }
+  for (const std::string &Id : C.Dequeue)
+    Queue.erase(std::remove_if(Queue.begin(), Queue.end(),
+                               [&](const Message &M) { return M.Id == Id; }),
+                Queue.end());
+  Queue.insert(Queue.end(), C.Enqueue.begin(), C.Enqueue.end());
+  for (const auto &[Key, Value] : C.Meta) {
+    if (Value.empty())
+      Meta.erase(Key);
+    else
+      Meta[Key] = Value;
+  }
+  return CommitStatus::Committed;
+}
+
+Result<std::vector<Message>> MemoryStateStore::pending() {
+  std::lock_guard<std::mutex> Lock(Mutex);
+  return Queue;
+}
+
+Result<std::optional<std::string>>
+MemoryStateStore::meta(std::string_view Key) {
+  std::lock_guard<std::mutex> Lock(Mutex);
+  auto It = Meta.find(Key);
+  if (It == Meta.end())
     return std::optional<std::string>();
   return std::optional<std::string>(It->second);
 }
 
-Result<void> MemoryStateStore::applyWrites(
-    const std::vector<std::pair<std::string, std::string>> &Writes) {
+Result<std::vector<std::pair<std::string, std::string>>>
+MemoryStateStore::list(std::string_view Prefix) {
   std::lock_guard<std::mutex> Lock(Mutex);
-  for (const auto &[Name, Value] : Writes)
-    Values[Name] = Value;
-  return Result<void>::success();
+  std::vector<std::pair<std::string, std::string>> Out;
+  for (auto It = Values.lower_bound(Prefix);
+       It != Values.end() && std::string_view(It->first).substr(0, Prefix.size()) == Prefix;
+       ++It)
+    if (It->second.Value)
+      Out.emplace_back(It->first, *It->second.Value);
+  return Out;
 }
 
 //===----------------------------------------------------------------------===//
@@ -130,15 +195,17 @@ int StateTransaction::get(std::string_view Name, const char **Data,
   if (Found == Writes.end()) {
     Found = ReadCache.find(Name);
     if (Found == ReadCache.end()) {
-      Result<std::optional<std::string>> Value = Store.get(Name);
+      Result<Versioned> Value = Store.read(Name);
       if (!Value) {
         LastError = fmt::format("cannot read state '{}': {}", Name,
                                 Value.error().message());
         return -1;
       }
-      if (!*Value)
+      // The commit checks that nothing changed what this step read.
+      Seen.insert_or_assign(std::string(Name), Value->Version);
+      if (!Value->Value)
         return 0;
-      Texts.push_back(std::move(**Value));
+      Texts.push_back(std::move(*Value->Value));
       Found = ReadCache.emplace(std::string(Name), &Texts.back()).first;
     }
   }
@@ -155,17 +222,57 @@ int StateTransaction::put(std::string_view Name, std::string_view Value) {
   return 0;
 }
 
-Result<void> StateTransaction::commit() {
-  if (Writes.empty())
-    return Result<void>::success();
-  std::vector<std::pair<std::string, std::string>> Batch;
-  Batch.reserve(Writes.size());
+Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
+  // Only what was written is checked: a step that only read commits nothing
+  // of its own, and what it read was current when it read it.
+  if (!Writes.empty())
+    for (const auto &[Name, Version] : Seen)
+      With.Expect.emplace_back(Name, Version);
+  With.Writes.reserve(With.Writes.size() + Writes.size());
   for (const auto &[Name, Value] : Writes)
-    Batch.emplace_back(Name, *Value);
-  Result<void> Applied = Store.applyWrites(Batch);
-  if (Applied)
+    With.Writes.emplace_back(Name, *Value);
+  if (With.Writes.empty() && With.Done.empty() && With.Dequeue.empty() &&
+      With.Enqueue.empty() && With.Meta.empty())
+    return CommitStatus::Committed;
+  Result<CommitStatus> Applied = Store.commit(With);
+  if (Applied && *Applied == CommitStatus::Committed)
     Writes.clear();
   return Applied;
+}
+
+//===----------------------------------------------------------------------===//
+// Choosing a backend
+//===----------------------------------------------------------------------===//
+
+Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec) {
+  std::string_view S = Spec;
+  if (S == "memory")
+    return std::unique_ptr<StateStore>(new MemoryStateStore());
+  if (S.substr(0, 8) == "redis://") {
+    std::string_view HostPort = S.substr(8);
+    while (!HostPort.empty() && HostPort.back() == '/')
+      HostPort.remove_suffix(1);
+    size_t Colon = HostPort.rfind(':');
+    std::string Host(HostPort.substr(0, Colon));
+    int Port = 6379;
+    if (Colon != std::string_view::npos) {
+      std::string_view P = HostPort.substr(Colon + 1);
+      auto [End, Ec] = std::from_chars(P.data(), P.data() + P.size(), Port);
+      if (Ec != std::errc() || End != P.data() + P.size() || Port <= 0 ||
+          Port > 65535)
+        return Error(fmt::format("invalid port in '{}'", Spec));
+    }
+    if (Host.empty())
+      return Error(fmt::format("no host in '{}'", Spec));
+    return openRedisStore(Host, Port);
+  }
+  if (S.substr(0, 7) == "sqlite:")
+    return openSqliteStore(std::string(S.substr(7)));
+  if (S.size() > 3 && S.substr(S.size() - 3) == ".db")
+    return openSqliteStore(Spec);
+  return Error(fmt::format("unknown state store '{}'; expected memory, "
+                           "sqlite:PATH or redis://HOST:PORT",
+                           Spec));
 }
 
 } // namespace cleave::rt

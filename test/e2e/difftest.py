@@ -203,14 +203,14 @@ class Runtime:
     """A cleave-run process serving OUT on a free port. Use as a context
     manager: the process is killed on the way out unless it was stopped."""
 
-    def __init__(self, cleave_run, out, work):
+    def __init__(self, cleave_run, out, work, extra=()):
         self.stderr_path = os.path.join(work, "cleave-run.stderr")
         self.stderr = open(self.stderr_path, "w")
         self.proc = None
         self.lines = queue.Queue()
         try:
             self.proc = subprocess.Popen(
-                [cleave_run, out, "--port", "0"],
+                [cleave_run, out, "--port", "0", *extra],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self.stderr,

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <future>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -161,7 +162,8 @@ protected:
     std::vector<Executor::MachineInfo> Infos;
     for (const cleave_machine_v1 &Mach : Machines)
       Infos.push_back({Mach.name, &Mach, {}});
-    Exec = std::make_unique<Executor>(*Mod, Store, Locks, Infos, GetParam());
+    Exec = std::make_unique<Executor>(*Mod, Store, Locks, Infos,
+                                      Executor::Options{GetParam()});
     Joins = 0;
     Doubled = 0;
   }
@@ -248,6 +250,112 @@ TEST_P(ExecutorTest, BadArgumentsAndUnknownMachines) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ExecutorTest, ::testing::Values(1u, 4u));
+
+/// A store that goes down after a number of commits, as a crash would cut a
+/// chain short: what was committed stays.
+class CrashingStore final : public StateStore {
+public:
+  explicit CrashingStore(MemoryStateStore &Real) : Real(Real) {}
+  std::atomic<int> CommitsLeft{1 << 30};
+
+  Result<Versioned> read(std::string_view K) override { return Real.read(K); }
+  Result<CommitStatus> commit(const CommitRequest &C) override {
+    if (CommitsLeft.fetch_sub(1) <= 0)
+      return Error("the store is gone");
+    return Real.commit(C);
+  }
+  Result<std::vector<Message>> pending() override { return Real.pending(); }
+  Result<std::optional<std::string>> meta(std::string_view K) override {
+    return Real.meta(K);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>>
+  list(std::string_view P) override {
+    return Real.list(P);
+  }
+
+private:
+  MemoryStateStore &Real;
+};
+
+class DurableExecutorTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto M = Module::fromTable(&Table, "test");
+    ASSERT_TRUE(M) << M.error().message();
+    Mod = M.take();
+    Joins = 0;
+    Doubled = 0;
+  }
+  std::unique_ptr<Executor> make(StateStore &S, unsigned Workers = 2) {
+    std::vector<Executor::MachineInfo> Infos;
+    for (const cleave_machine_v1 &Mach : Machines)
+      Infos.push_back({Mach.name, &Mach, {}});
+    Executor::Options O;
+    O.Workers = Workers;
+    O.Durable = true;
+    return std::make_unique<Executor>(*Mod, S, Locks, Infos, O);
+  }
+
+  std::unique_ptr<Module> Mod;
+  MemoryStateStore Store;
+  StateLockTable Locks{{}};
+};
+
+TEST_F(DurableExecutorTest, ChainsLeaveNothingQueued) {
+  auto Exec = make(Store);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("outer"),
+                                   argsFrame(std::vector<int>{1, 2, 3}))),
+            113);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("chain"), argsFrame(5))), 32);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("sum"),
+                                   argsFrame(std::vector<int>{}, 4))),
+            4);
+  Exec.reset();
+  EXPECT_TRUE(Store.pending()->empty());
+  EXPECT_EQ(Joins, 2);
+}
+
+TEST_F(DurableExecutorTest, AnIdempotencyKeyKeepsTheOutcome) {
+  auto Exec = make(Store);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("chain"), argsFrame(5), "k1")),
+            32);
+  auto Kept = Exec->response("k1");
+  ASSERT_TRUE(Kept && *Kept);
+  EXPECT_EQ(valueOf<int>(**Kept), 32);
+  // The same key again is not run a second time.
+  Executor::Outcome Again = Exec->run(Exec->find("chain"), argsFrame(7), "k1");
+  EXPECT_EQ(Again.Status, Executor::CLEAVE_STEP_DUPLICATE);
+  EXPECT_EQ(Doubled, 2);
+  EXPECT_FALSE(*Exec->response("k2"));
+}
+
+TEST_F(DurableExecutorTest, RecoveryFinishesEveryInterruptedChain) {
+  // Cut the chain after each possible number of commits, then let a new
+  // executor recover it: the outcome is the same, every step ran once.
+  for (int Cut = 1; Cut <= 12; ++Cut) {
+    MemoryStateStore Real;
+    CrashingStore Crashing(Real);
+    Crashing.CommitsLeft = Cut;
+    std::string Key = "cut" + std::to_string(Cut);
+    {
+      auto Exec = make(Crashing, 1);
+      Exec->run(Exec->find("outer"), argsFrame(std::vector<int>{1, 2, 3, 4}),
+                Key);
+    }
+    Joins = 0;
+    auto Exec = make(Real, 2);
+    Result<size_t> Resumed = Exec->recover();
+    ASSERT_TRUE(Resumed) << Resumed.error().message();
+    for (int Wait = 0; Wait < 500 && !*Exec->response(Key); ++Wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto Kept = Exec->response(Key);
+    ASSERT_TRUE(Kept && *Kept) << "cut after " << Cut << " commits";
+    EXPECT_EQ(valueOf<int>(**Kept), 100 + 2 * 10 + 1) << Cut;
+    Exec.reset();
+    EXPECT_TRUE(Real.pending()->empty()) << Cut;
+    EXPECT_LE(Joins, 1) << Cut;
+  }
+}
 
 TEST(StepTest, AFrameOfAnotherLayoutIsRefused) {
   // A continuation saved with layout 0x2 resumed by a build expecting 0x3.

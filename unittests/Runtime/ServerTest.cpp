@@ -147,7 +147,7 @@ const cleave_handler_v1 Handlers[] = {
 };
 const cleave_module_v1_t Table = {CLEAVE_ABI_VERSION,
                                   sizeof(Handlers) / sizeof(Handlers[0]),
-                                  Handlers, releaseBody};
+                                  Handlers, releaseBody, 0, nullptr};
 
 //===----------------------------------------------------------------------===//
 // The deployment
@@ -734,7 +734,7 @@ TEST(ServerCreateTest, RejectsAModuleWithoutAnEntrysHandler) {
   Result<Manifest> M = parseManifest(testManifest(), "test.yaml");
   ASSERT_TRUE(M);
   const cleave_handler_v1 OnlyEcho[] = {{"echo", echo}};
-  cleave_module_v1_t Small = {CLEAVE_ABI_VERSION, 1, OnlyEcho, releaseBody};
+  cleave_module_v1_t Small = {CLEAVE_ABI_VERSION, 1, OnlyEcho, releaseBody, 0, nullptr};
   auto Mod = Module::fromTable(&Small, "small");
   ASSERT_TRUE(Mod);
   MemoryStateStore Store;

@@ -133,12 +133,21 @@ TEST(StateStoreTest, UnknownLockNameFails) {
 /// A backend that is down.
 class BrokenStore final : public StateStore {
 public:
-  Result<std::optional<std::string>> get(std::string_view) override {
+  Result<Versioned> read(std::string_view) override {
     return Error("connection refused");
   }
-  Result<void> applyWrites(
-      const std::vector<std::pair<std::string, std::string>> &) override {
+  Result<CommitStatus> commit(const CommitRequest &) override {
     return Error("disk full");
+  }
+  Result<std::vector<Message>> pending() override {
+    return Error("connection refused");
+  }
+  Result<std::optional<std::string>> meta(std::string_view) override {
+    return Error("connection refused");
+  }
+  Result<std::vector<std::pair<std::string, std::string>>>
+  list(std::string_view) override {
+    return Error("connection refused");
   }
 };
 
@@ -152,7 +161,7 @@ TEST(StateStoreTest, StoreFailuresReachTheHandlerAndCommit) {
   EXPECT_EQ(Code, -1);
   EXPECT_EQ((*T)->lastError(), "cannot read state 'a': connection refused");
   EXPECT_EQ(hostPut((*T)->host(), "a", "1"), 0);
-  Result<void> C = (*T)->commit();
+  Result<CommitStatus> C = (*T)->commit();
   ASSERT_FALSE(C);
   EXPECT_EQ(C.error().message(), "disk full");
 }

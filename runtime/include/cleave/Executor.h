@@ -24,11 +24,14 @@
 
 #include "cleave/Module.h"
 #include "cleave/StateStore.h"
+#include "cleave/frame.h"
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,10 +55,20 @@ public:
     std::string Body;
   };
 
-  /// Starts \p Workers threads (at least one). \p Mod, \p Store and
-  /// \p Locks must outlive the executor.
+  struct Options {
+    unsigned Workers = 2; ///< at least one
+    /// Every step's next message, and a dedup record, are committed with
+    /// its state writes, so that recover() can finish the chains a crash
+    /// interrupted. Off for an in-memory store, where nothing survives.
+    bool Durable = false;
+    /// Runs of a step whose commit conflicts, before the chain fails (503).
+    unsigned MaxAttempts = 8;
+  };
+
+  /// Starts the workers. \p Mod, \p Store and \p Locks must outlive the
+  /// executor.
   Executor(const Module &Mod, StateStore &Store, StateLockTable &Locks,
-           std::vector<MachineInfo> Machines, unsigned Workers);
+           std::vector<MachineInfo> Machines, Options Opts);
   /// Finishes the chains in flight, then joins the workers.
   ~Executor();
   Executor(const Executor &) = delete;
@@ -69,8 +82,24 @@ public:
   void start(int Machine, std::string Args, std::function<void(Outcome)> Done);
 
   /// Runs the chain on the calling thread (its fan-outs on the workers too)
-  /// and returns its outcome.
-  Outcome run(int Machine, std::string Args);
+  /// and returns its outcome. With an idempotency key, the outcome is
+  /// committed with the chain's last step, for replies to a repeated
+  /// request (see response()), and a request whose key was taken by another
+  /// chain gets CLEAVE_STEP_DUPLICATE.
+  Outcome run(int Machine, std::string Args, std::string IdempotencyKey = {});
+
+  /// The outcome committed for \p IdempotencyKey, if that chain has ended.
+  Result<std::optional<Outcome>> response(const std::string &IdempotencyKey);
+
+  /// Resumes every chain whose next step is queued in the store (after a
+  /// crash), on the workers. Returns how many messages were resumed.
+  Result<size_t> recover();
+
+  /// An outcome status beside CLEAVE_STEP_*: the idempotency key belongs to
+  /// another chain, which has not ended yet.
+  static constexpr int CLEAVE_STEP_DUPLICATE = 409;
+  /// The commit kept conflicting.
+  static constexpr int CLEAVE_STEP_UNAVAILABLE = 503;
 
   unsigned workers() const { return static_cast<unsigned>(Threads.size()); }
 
@@ -82,21 +111,49 @@ public:
     std::string Frame;
     std::string Input;
     std::shared_ptr<Cont> Then;
+    // Durable chains: where the step is in its invocation.
+    std::string Invocation;
+    std::string Prefix; ///< "" for the entry's chain, "3.1:" for an element
+    uint32_t Seq = 0;
+    bool Queued = false; ///< its message is in the store's queue
+    std::string messageId() const {
+      return Invocation + "/" + Prefix + std::to_string(Seq);
+    }
   };
 
 private:
+  struct StepResult;
   void submit(Task T);
   void work();
   void runChain(Task T);
+  /// Runs one step as a transaction, again while its commit conflicts.
+  /// Returns false when the chain must not go on (a duplicate run).
+  bool runStep(Task &T, StepResult &R, Task &Next, std::vector<Task> &Spawn);
   /// Delivers a chain's value (or failure) to \p K; returns true and sets
   /// \p Next when this worker should go on with another step.
   bool deliver(const std::shared_ptr<Cont> &K, int Status, std::string Value,
                Task &Next);
+  std::string encodeMessage(const Task &T) const;
+  bool decodeMessage(const Message &M, Task &T);
+  std::string encodeStack(const std::shared_ptr<Cont> &K) const;
+  std::shared_ptr<Cont> decodeStack(const std::string &Bytes);
+  std::shared_ptr<Join> recoveredJoin(const std::string &Id);
+  /// The results of a join, from the store; false until all are in.
+  bool collectJoin(Join &J, std::string &List);
+  /// Commits the join's firing (once) and sets \p Next to its resume.
+  bool fireJoin(Join &J, std::string List, Task &Next);
+  std::string newInvocationId();
 
   const Module &Mod;
   StateStore &Store;
   StateLockTable &Locks;
   std::vector<MachineInfo> Machines;
+  Options Opts;
+  std::mutex IdMutex;
+  uint64_t IdSeed = 0, IdCount = 0;
+  /// Joins rebuilt by recover(), by id.
+  std::mutex JoinsMutex;
+  std::map<std::string, std::shared_ptr<Join>> Recovered;
 
   std::mutex QueueMutex;
   std::condition_variable QueueReady;

@@ -34,6 +34,10 @@ struct ServerOptions {
   /// Workers that run the steps of functions cut at boundaries; 0 uses one
   /// per hardware thread, at least 2.
   unsigned StepWorkers = 0;
+  /// The store survives a restart (SQLite, Redis): steps queue their next
+  /// message and a dedup record with their writes, and interrupted chains
+  /// are resumed when the server is created.
+  bool DurableState = false;
 };
 
 class Server {

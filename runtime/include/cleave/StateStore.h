@@ -17,11 +17,13 @@
 #include "cleave/Result.h"
 #include "cleave/abi.h"
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,34 +32,119 @@
 
 namespace cleave::rt {
 
-/// A store of named JSON values. Implementations are thread-safe.
+/// A value and the version it was read at. Version 0 means the store holds
+/// no value for the key; every committed write of a key increments it.
+struct Versioned {
+  std::optional<std::string> Value;
+  uint64_t Version = 0;
+};
+
+/// A queued step, kept in the store until the step that consumes it
+/// commits: what a restarted runtime resumes.
+///
+/// Ids are unique: enqueueing an id that is still queued is a caller error.
+/// The durable stores then keep only the later message, at the end of the
+/// queue; MemoryStateStore keeps both.
+struct Message {
+  std::string Id;   ///< unique: "<invocation>/<step number>"
+  std::string Body; ///< opaque to the store
+};
+
+/// Everything one step commits, applied atomically (all or nothing):
+///   - Expect: every key still has the version the step read (0: absent);
+///   - Done: none of these dedup ids is recorded yet; they are recorded;
+///   - Writes: new values, each key's version incremented;
+///   - Dequeue / Enqueue: the step's own message leaves the queue, the next
+///     steps' messages enter it;
+///   - Meta: bookkeeping records (idempotency responses, joins), written
+///     without version checks; an empty value erases the record.
+struct CommitRequest {
+  std::vector<std::pair<std::string, uint64_t>> Expect;
+  std::vector<std::string> Done;
+  std::vector<std::pair<std::string, std::string>> Writes;
+  std::vector<std::string> Dequeue;
+  std::vector<Message> Enqueue;
+  std::vector<std::pair<std::string, std::string>> Meta;
+};
+
+enum class CommitStatus {
+  Committed,
+  Conflict,  ///< an Expect version did not match: nothing was applied
+  Duplicate, ///< a Done id was already recorded: nothing was applied
+};
+
+/// A store of state values (JSON text, keyed by a variable's qualified name,
+/// or "name/<key>" for a map stored per key), with the queue of pending
+/// steps and the runtime's bookkeeping beside them, so that one atomic
+/// commit covers a step's state writes, its next message and its dedup
+/// record. Implementations are thread-safe.
 class StateStore {
 public:
   virtual ~StateStore();
 
-  /// The JSON text stored for \p Name, std::nullopt when the store holds no
-  /// value for it (the handler then starts from the variable's initializer),
-  /// or an Error when the backend fails.
-  virtual Result<std::optional<std::string>> get(std::string_view Name) = 0;
+  /// The value stored for \p Key with its version, or an Error when the
+  /// backend fails.
+  virtual Result<Versioned> read(std::string_view Key) = 0;
 
-  /// Stores every (name, JSON text) pair, all or none: no reader ever sees
-  /// some of the writes without the others.
-  virtual Result<void> applyWrites(
-      const std::vector<std::pair<std::string, std::string>> &Writes) = 0;
+  /// Applies \p C atomically, or reports why it did not.
+  virtual Result<CommitStatus> commit(const CommitRequest &C) = 0;
+
+  /// Every queued message, in the order they were enqueued.
+  virtual Result<std::vector<Message>> pending() = 0;
+
+  /// A bookkeeping record written through CommitRequest::Meta.
+  virtual Result<std::optional<std::string>> meta(std::string_view Key) = 0;
+
+  /// Every state value whose key starts with \p Prefix, sorted by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>>
+  list(std::string_view Prefix) = 0;
+
+  /// The value for \p Key, std::nullopt when there is none.
+  Result<std::optional<std::string>> get(std::string_view Key);
+
+  /// Stores every (key, JSON text) pair atomically, without version checks.
+  Result<void>
+  applyWrites(const std::vector<std::pair<std::string, std::string>> &Writes);
 };
 
 /// A StateStore in process memory, for tests and single-process runs;
 /// everything is lost when the process exits.
 class MemoryStateStore final : public StateStore {
 public:
-  Result<std::optional<std::string>> get(std::string_view Name) override;
-  Result<void> applyWrites(
-      const std::vector<std::pair<std::string, std::string>> &Writes) override;
+  Result<Versioned> read(std::string_view Key) override;
+  Result<CommitStatus> commit(const CommitRequest &C) override;
+  Result<std::vector<Message>> pending() override;
+  Result<std::optional<std::string>> meta(std::string_view Key) override;
+  Result<std::vector<std::pair<std::string, std::string>>>
+  list(std::string_view Prefix) override;
 
 private:
   std::mutex Mutex;
-  std::unordered_map<std::string, std::string> Values;
+  std::map<std::string, Versioned, std::less<>> Values;
+  std::set<std::string, std::less<>> Done;
+  std::vector<Message> Queue;
+  std::map<std::string, std::string, std::less<>> Meta;
 };
+
+/// The SQLite backend: one database file in WAL mode (tables `state`,
+/// `queue`, `done`, `meta`); each commit is one SQLite transaction. Creates
+/// the file and its parent directories if missing; refuses a file that is
+/// not a Cleave state database or has another schema version. A commit
+/// survives the process being killed; an OS crash may lose the last ones
+/// (synchronous=NORMAL).
+/// Created with openSqliteStore.
+Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path);
+
+/// The Redis backend, through hiredis: every key under "cleave:" (state
+/// values and versions in hashes "cleave:s:<key>", the queue in a hash,
+/// dedup ids in a set), each commit one Lua script (atomic on the server).
+/// Fails if the server cannot be reached.
+Result<std::unique_ptr<StateStore>> openRedisStore(const std::string &Host,
+                                                   int Port);
+
+/// Opens the store named by a `--state` option: "memory",
+/// "sqlite:PATH" (or a path ending in .db), or "redis://HOST:PORT".
+Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec);
 
 /// One mutex per state variable, created up front for every name the
 /// manifest mentions, so that taking a lock never has to modify the table
@@ -99,9 +186,12 @@ public:
   int get(std::string_view Name, const char **Data, size_t *Len);
   int put(std::string_view Name, std::string_view Value);
 
-  /// Applies the buffered writes atomically. An invocation that wrote
-  /// nothing commits without touching the store.
-  Result<void> commit();
+  /// Applies the buffered writes atomically, together with \p With (the
+  /// runtime's queue and dedup records), provided that no value this
+  /// transaction read has changed since (CommitStatus::Conflict: nothing is
+  /// applied, and the step runs again). A transaction with nothing to apply
+  /// commits without touching the store.
+  Result<CommitStatus> commit(CommitRequest With = {});
 
   /// Why the last get() or put() returned -1, for the server's log; empty
   /// if none did.
@@ -128,6 +218,8 @@ private:
   std::map<std::string, const std::string *, std::less<>> Writes;
   /// Values read from the store, each read at most once per transaction.
   std::map<std::string, const std::string *, std::less<>> ReadCache;
+  /// The version of every value read, absent ones included.
+  std::map<std::string, uint64_t, std::less<>> Seen;
   std::string LastError;
 };
 

@@ -29,6 +29,7 @@ namespace {
 constexpr const char *Usage =
     "usage: cleave-run OUT [--port N] [--host H] [--max-body BYTES] "
     "[--threads N] [--step-workers N]\n"
+    "                  [--state memory|sqlite:PATH|redis://HOST:PORT]\n"
     "\n"
     "Serves the entries of a compiled Cleave deployment over HTTP until\n"
     "SIGTERM or SIGINT.\n"
@@ -42,10 +43,15 @@ constexpr const char *Usage =
     "  --step-workers N workers that run the steps of functions cut at\n"
     "                   boundaries (default: one per hardware thread, at\n"
     "                   least 2)\n"
+    "  --state STORE    where program state lives: an SQLite file\n"
+    "                   (default OUT/.cleave/state.db; sqlite:PATH for\n"
+    "                   another), memory (lost on exit), or\n"
+    "                   redis://HOST:PORT\n"
     "  --help           show this message\n";
 
 struct Options {
   std::string Out;
+  std::string State;
   ServerOptions Server;
 };
 
@@ -93,14 +99,18 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
       Inline = true;
     }
     if (Name != "--port" && Name != "--host" && Name != "--max-body" &&
-        Name != "--threads" && Name != "--step-workers")
+        Name != "--threads" && Name != "--step-workers" && Name != "--state")
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
       if (I + 1 >= Argc)
         return usageError(fmt::format("option '{}' needs a value", Name));
       Value = Argv[++I];
     }
-    if (Name == "--host") {
+    if (Name == "--state") {
+      if (Value.empty())
+        return usageError("option '--state' needs a value");
+      O.State = Value;
+    } else if (Name == "--host") {
       if (Value.empty())
         return usageError("option '--host' needs a value");
       O.Server.Host = Value;
@@ -165,9 +175,20 @@ int main(int Argc, char **Argv) {
   sigaddset(&Stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &Stop, nullptr);
 
-  MemoryStateStore Store;
+  // State lives beside the deployment unless told otherwise.
+  std::string Spec = O.State;
+  if (Spec.empty())
+    Spec = "sqlite:" +
+           (std::filesystem::path(ManifestPath).parent_path() / ".cleave" /
+            "state.db")
+               .lexically_normal()
+               .string();
+  Result<std::unique_ptr<StateStore>> Store = openStateStore(Spec);
+  if (!Store)
+    return fail(Store.error());
+  O.Server.DurableState = Spec != "memory";
   Result<std::unique_ptr<Server>> S =
-      Server::create(M.take(), **Mod, Store, O.Server);
+      Server::create(M.take(), **Mod, **Store, O.Server);
   if (!S)
     return fail(S.error());
   Result<int> Port = (*S)->start();
