@@ -14,6 +14,7 @@ Prints one PASS line per check; exits 1 on the first failure.
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,20 @@ def counter(opts, cleave_run):
         expect("memory state", call(base, "GET", "/mine", {"who": "ann"}), (200, 0))
         rt.stop()
     print("PASS memory-state")
+    cleave = find_tool(opts.cleave, "cleave")
+    dump = subprocess.run([cleave, "state", out, "dump"], capture_output=True,
+                          text=True)
+    expect("cleave state dump", (dump.returncode, json.loads(dump.stdout or "null")),
+           (0, {"per_name": {"ann": 6, "bob": 1}, "total": 7}))
+    get = subprocess.run([cleave, "state", out, "get", "total"],
+                         capture_output=True, text=True)
+    expect("cleave state get", (get.returncode, get.stdout.strip()), (0, "7"))
+    missing = subprocess.run([cleave, "state", out, "get", "nope"],
+                             capture_output=True, text=True)
+    expect("cleave state get of nothing", missing.returncode, 1)
+    if "no state 'nope'" not in missing.stderr:
+        raise Failure(f"unclear error: {missing.stderr!r}")
+    print("PASS state-command")
 
 
 def pipeline(opts, cleave_run):

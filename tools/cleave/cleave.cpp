@@ -10,12 +10,15 @@
 #include "cleave/Config.h"
 #include "cleave/Driver/Build.h"
 #include "cleave/Manifest.h"
+#include "cleave/StateStore.h"
 
 #include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -32,7 +35,8 @@ const char *Usage =
     "deployment\n\n"
     "USAGE:\n"
     "  cleave build [options] SOURCES... [-- COMPILER FLAGS]\n"
-    "  cleave inspect [--format=table|json|dot] OUT\n\n"
+    "  cleave inspect [--format=table|json|dot] OUT\n"
+    "  cleave state OUT dump|get KEY [--state=STORE]\n\n"
     "BUILD OPTIONS:\n"
     "  -p DIR          read compile_commands.json from DIR (as every clang "
     "tool)\n"
@@ -51,6 +55,12 @@ const char *Usage =
     "  cleave inspect --format=json OUT   ... as JSON, for scripts\n"
     "  cleave inspect --format=dot OUT    ... as a Graphviz graph "
     "(| dot -Tsvg)\n\n"
+    "STATE:\n"
+    "  cleave state OUT dump             every stored state value, as JSON\n"
+    "  cleave state OUT get KEY          one value ('stock', 'stock/apple')\n"
+    "  --state=STORE                     another store than cleave-run's\n"
+    "                                    default OUT/.cleave/state.db:\n"
+    "                                    sqlite:PATH or redis://HOST:PORT\n\n"
     "OTHER:\n"
     "  --help, --version\n";
 
@@ -203,12 +213,88 @@ int runInspectCommand(int Argc, const char **Argv) {
   return 0;
 }
 
+/// A stored value as JSON, or the text as a string if it is not JSON.
+llvm::json::Value storedJson(const std::string &Text) {
+  auto V = llvm::json::parse(Text);
+  if (V)
+    return std::move(*V);
+  llvm::consumeError(V.takeError());
+  return Text;
+}
+
+int runStateCommand(int Argc, const char **Argv) {
+  std::vector<std::string> Args;
+  std::string Spec;
+  for (int I = 2; I < Argc; ++I) {
+    llvm::StringRef A = Argv[I];
+    if (A.consume_front("--state=")) {
+      Spec = A.str();
+    } else if (A == "--state" && I + 1 < Argc) {
+      Spec = Argv[++I];
+    } else if (A.starts_with("-") && A.size() > 1) {
+      return usageError("unknown option '" + A.str() + "'");
+    } else {
+      Args.push_back(A.str());
+    }
+  }
+  bool Dump = Args.size() == 2 && Args[1] == "dump";
+  bool Get = Args.size() == 3 && Args[1] == "get";
+  if (!Dump && !Get)
+    return usageError("expected 'cleave state OUT dump' or 'cleave state OUT "
+                      "get KEY'");
+  if (Spec.empty()) {
+    // cleave-run's default: the SQLite file beside the manifest.
+    llvm::SmallString<256> Db(Args[0]);
+    if (!llvm::sys::fs::is_directory(Args[0]))
+      llvm::sys::path::remove_filename(Db);
+    llvm::sys::path::append(Db, ".cleave", "state.db");
+    if (!llvm::sys::fs::exists(Db)) {
+      llvm::errs() << "cleave: error: no state yet: '" << Db
+                   << "' does not exist (cleave-run creates it on its first "
+                      "start)\n";
+      return 1;
+    }
+    Spec = "sqlite:" + std::string(Db);
+  }
+  auto Store = rt::openStateStore(Spec);
+  if (!Store) {
+    llvm::errs() << "cleave: error: " << Store.error().message() << "\n";
+    return 1;
+  }
+  if (Get) {
+    auto V = (*Store)->get(Args[2]);
+    if (!V) {
+      llvm::errs() << "cleave: error: " << V.error().message() << "\n";
+      return 1;
+    }
+    if (!*V) {
+      llvm::errs() << "cleave: error: no state '" << Args[2]
+                   << "' is stored (a variable never written keeps its "
+                      "initial value)\n";
+      return 1;
+    }
+    llvm::outs() << llvm::formatv("{0:2}", storedJson(**V)) << "\n";
+    return 0;
+  }
+  auto All = (*Store)->list("");
+  if (!All) {
+    llvm::errs() << "cleave: error: " << All.error().message() << "\n";
+    return 1;
+  }
+  llvm::json::Object O;
+  for (const auto &[Key, Text] : *All)
+    O[Key] = storedJson(Text);
+  llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(O)))
+               << "\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int Argc, const char **Argv) {
   llvm::InitLLVM X(Argc, Argv);
   if (Argc < 2)
-    return usageError("no command given (build, inspect)");
+    return usageError("no command given (build, inspect, state)");
   llvm::StringRef Cmd = Argv[1];
   if (Cmd == "--help" || Cmd == "-h" || Cmd == "help") {
     llvm::outs() << Usage;
@@ -222,5 +308,7 @@ int main(int Argc, const char **Argv) {
     return runBuildCommand(Argc, Argv);
   if (Cmd == "inspect")
     return runInspectCommand(Argc, Argv);
+  if (Cmd == "state")
+    return runStateCommand(Argc, Argv);
   return usageError("unknown command '" + Cmd.str() + "'");
 }
