@@ -121,6 +121,36 @@ StateLockTable::lockAll(const std::vector<std::string> &Names) {
   return Held;
 }
 
+namespace {
+/// How long a cached eventual value is served before the store is asked
+/// again: the staleness another process's writes may see.
+constexpr std::chrono::milliseconds CacheLifetime(1000);
+} // namespace
+
+void StateLockTable::markEventual(const std::vector<std::string> &Names) {
+  Eventual.insert(Names.begin(), Names.end());
+}
+
+bool StateLockTable::cached(std::string_view Name, std::string &Value,
+                            bool &Present) {
+  std::lock_guard<std::mutex> L(CacheMutex);
+  auto It = Cache.find(Name);
+  if (It == Cache.end() ||
+      std::chrono::steady_clock::now() - It->second.Loaded > CacheLifetime)
+    return false;
+  Present = It->second.Value.has_value();
+  if (Present)
+    Value = *It->second.Value;
+  return true;
+}
+
+void StateLockTable::cache(std::string_view Name,
+                           std::optional<std::string> Value) {
+  std::lock_guard<std::mutex> L(CacheMutex);
+  Cache.insert_or_assign(std::string(Name),
+                         Cached{std::move(Value), std::chrono::steady_clock::now()});
+}
+
 //===----------------------------------------------------------------------===//
 // StateTransaction
 //===----------------------------------------------------------------------===//
@@ -161,13 +191,14 @@ StateTransaction::begin(StateStore &Store, StateLockTable &Locks,
   if (!Held)
     return Held.error();
   return std::unique_ptr<StateTransaction>(
-      new StateTransaction(Store, std::move(Names), Held.take()));
+      new StateTransaction(Store, Locks, std::move(Names), Held.take()));
 }
 
 StateTransaction::StateTransaction(
-    StateStore &Store, std::vector<std::string> Names,
+    StateStore &Store, StateLockTable &Locks, std::vector<std::string> Names,
     std::vector<std::unique_lock<std::mutex>> Held)
-    : Store(Store), Names(std::move(Names)), Held(std::move(Held)) {
+    : Store(Store), Locks(Locks), Names(std::move(Names)),
+      Held(std::move(Held)) {
   Host.ctx = this;
   Host.state_get = hostStateGet;
   Host.state_put = hostStatePut;
@@ -195,6 +226,21 @@ int StateTransaction::get(std::string_view Name, const char **Data,
   if (Found == Writes.end()) {
     Found = ReadCache.find(Name);
     if (Found == ReadCache.end()) {
+      // Eventual state comes from the cache while it is fresh, and is
+      // written back without a version check.
+      if (Locks.isEventual(Name)) {
+        std::string Text;
+        bool Present = false;
+        if (Locks.cached(Name, Text, Present)) {
+          if (!Present)
+            return 0;
+          Texts.push_back(std::move(Text));
+          Found = ReadCache.emplace(std::string(Name), &Texts.back()).first;
+          *Data = Found->second->data();
+          *Len = Found->second->size();
+          return 1;
+        }
+      }
       Result<Versioned> Value = Store.read(Name);
       if (!Value) {
         LastError = fmt::format("cannot read state '{}': {}", Name,
@@ -202,7 +248,10 @@ int StateTransaction::get(std::string_view Name, const char **Data,
         return -1;
       }
       // The commit checks that nothing changed what this step read.
-      Seen.insert_or_assign(std::string(Name), Value->Version);
+      if (Locks.isEventual(Name))
+        Locks.cache(Name, Value->Value);
+      else
+        Seen.insert_or_assign(std::string(Name), Value->Version);
       if (!Value->Value)
         return 0;
       Texts.push_back(std::move(*Value->Value));
@@ -235,8 +284,12 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
       With.Enqueue.empty() && With.Meta.empty())
     return CommitStatus::Committed;
   Result<CommitStatus> Applied = Store.commit(With);
-  if (Applied && *Applied == CommitStatus::Committed)
+  if (Applied && *Applied == CommitStatus::Committed) {
+    for (const auto &[Name, Value] : Writes)
+      if (Locks.isEventual(Name))
+        Locks.cache(Name, *Value);
     Writes.clear();
+  }
   return Applied;
 }
 

@@ -212,4 +212,50 @@ TEST(StateStoreTest, OpposingLockOrdersDoNotDeadlock) {
   EXPECT_EQ(valueOf(S, "a"), "40000");
 }
 
+TEST(StateStoreTest, ALinearizableReadThatChangedConflicts) {
+  MemoryStateStore S;
+  StateLockTable Locks({"a"});
+  ASSERT_TRUE(S.applyWrites({{"a", "1"}}));
+  auto T = StateTransaction::begin(S, Locks, {"a"});
+  ASSERT_TRUE(T);
+  int Code = 0;
+  EXPECT_EQ(hostGet((*T)->host(), "a", &Code), "1");
+  // Another process writes "a" between the read and the commit.
+  ASSERT_TRUE(S.applyWrites({{"a", "5"}}));
+  EXPECT_EQ(hostPut((*T)->host(), "a", "2"), 0);
+  auto C = (*T)->commit();
+  ASSERT_TRUE(C);
+  EXPECT_EQ(*C, CommitStatus::Conflict);
+  EXPECT_EQ(valueOf(S, "a"), "5");
+}
+
+TEST(StateStoreTest, EventualStateIsCachedAndLastWriterWins) {
+  MemoryStateStore S;
+  StateLockTable Locks({"e"});
+  Locks.markEventual({"e"});
+  ASSERT_TRUE(S.applyWrites({{"e", "1"}}));
+  int Code = 0;
+  {
+    auto T = StateTransaction::begin(S, Locks, {"e"});
+    ASSERT_TRUE(T);
+    EXPECT_EQ(hostGet((*T)->host(), "e", &Code), "1");
+  }
+  // A write by another process is not seen while the cache is fresh...
+  ASSERT_TRUE(S.applyWrites({{"e", "7"}}));
+  auto T = StateTransaction::begin(S, Locks, {"e"});
+  ASSERT_TRUE(T);
+  EXPECT_EQ(hostGet((*T)->host(), "e", &Code), "1");
+  // ...and a write over it is applied without a version check.
+  EXPECT_EQ(hostPut((*T)->host(), "e", "2"), 0);
+  auto C = (*T)->commit();
+  ASSERT_TRUE(C);
+  EXPECT_EQ(*C, CommitStatus::Committed);
+  EXPECT_EQ(valueOf(S, "e"), "2");
+  T->reset();
+  // The cache holds the value this process wrote.
+  auto U = StateTransaction::begin(S, Locks, {"e"});
+  ASSERT_TRUE(U);
+  EXPECT_EQ(hostGet((*U)->host(), "e", &Code), "2");
+}
+
 } // namespace

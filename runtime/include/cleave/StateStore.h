@@ -17,6 +17,7 @@
 #include "cleave/Result.h"
 #include "cleave/abi.h"
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -159,8 +160,28 @@ public:
   Result<std::vector<std::unique_lock<std::mutex>>>
   lockAll(const std::vector<std::string> &Names);
 
+  /// Marks \p Names as `consistency=eventual`: their reads are served from
+  /// a cache beside the workers, refreshed from the store when older than
+  /// the cache's lifetime, and their writes are applied last-writer-wins
+  /// (no version check).
+  void markEventual(const std::vector<std::string> &Names);
+  bool isEventual(std::string_view Name) const {
+    return Eventual.count(Name) != 0;
+  }
+  /// The cached value of an eventual variable, if fresh; \p Present tells
+  /// whether the store held one.
+  bool cached(std::string_view Name, std::string &Value, bool &Present);
+  void cache(std::string_view Name, std::optional<std::string> Value);
+
 private:
   std::map<std::string, std::mutex, std::less<>> Mutexes;
+  std::set<std::string, std::less<>> Eventual;
+  struct Cached {
+    std::optional<std::string> Value;
+    std::chrono::steady_clock::time_point Loaded;
+  };
+  std::mutex CacheMutex;
+  std::map<std::string, Cached, std::less<>> Cache;
 };
 
 /// The state side of one invocation: holds the locks on the variables the
@@ -198,7 +219,8 @@ public:
   const std::string &lastError() const { return LastError; }
 
 private:
-  StateTransaction(StateStore &Store, std::vector<std::string> Names,
+  StateTransaction(StateStore &Store, StateLockTable &Locks,
+                   std::vector<std::string> Names,
                    std::vector<std::unique_lock<std::mutex>> Held);
 
   bool isLocked(std::string_view Name) const;
@@ -206,6 +228,7 @@ private:
   int refuseUnlisted(std::string_view Name);
 
   StateStore &Store;
+  StateLockTable &Locks;
   std::vector<std::string> Names; // Sorted; the variables locked.
   std::vector<std::unique_lock<std::mutex>> Held;
   cleave_host_v1 Host;
