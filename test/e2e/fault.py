@@ -360,8 +360,11 @@ def torture(opts, label, out, work, extra, store):
     problems += check(f"{label} (dump)", dumped.get("balances", {}),
                       dumped.get("audit_log", []), sent, answers, unanswered)
     if problems:
-        raise Failure("\n".join(problems) + "\n--- cleave state dump\n" +
-                      json.dumps(dumped, sort_keys=True) + "\n" + server.logs())
+        dump_path = os.path.join(work, "state-dump.json")
+        with open(dump_path, "w") as f:
+            json.dump(dumped, f, indent=1, sort_keys=True)
+        raise Failure("\n".join(problems) + f"\n(`cleave state dump` is in "
+                      f"{dump_path})\n" + server.logs())
     accepted = sum(1 for s, b in answers.values() if b["ok"])
     retries = sum(c.retries for c in clients)
     print(f"PASS bank-{label}: {kills} kills, {len(sent)} transfers, "
