@@ -567,6 +567,16 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
                           const std::string &Args, bool ArgsAreStrings,
                           httplib::Response &Res) {
   const FunctionSpec &F = M.Functions[Index];
+  if (Req.has_header("Idempotency-Key")) {
+    const std::string K = Req.get_header_value("Idempotency-Key");
+    bool Printable = !K.empty() && K.size() <= 255;
+    for (unsigned char C : K)
+      Printable &= C >= 0x21 && C <= 0x7e;
+    if (!Printable)
+      return replyError(Res, 400,
+                        "Idempotency-Key must be 1 to 255 visible ASCII "
+                        "characters");
+  }
   if (EntryMachine[Index] >= 0)
     return invokeSteps(Index, Req, Args, ArgsAreStrings, Res);
   // The locks are held from before the handler reads any state until its

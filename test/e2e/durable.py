@@ -46,6 +46,10 @@ def counter(opts, cleave_run):
         expect("another key", other, (200, {"total": 6, "mine": 6}))
         plain = call(base, "POST", "/increment", {"by": 1, "who": "bob"})
         expect("no key", plain, (200, {"total": 7, "mine": 1}))
+        bad = call(base, "POST", "/increment", {"by": 1, "who": "bob"}, "x" * 256)
+        expect("too long a key", bad[0], 400)
+        if "Idempotency-Key" not in bad[1].get("error", ""):
+            raise Failure(f"unclear error for a bad key: {bad!r}")
         rt.stop()
     print("PASS idempotent-handler")
     if not os.path.exists(os.path.join(out, ".cleave", "state.db")):
