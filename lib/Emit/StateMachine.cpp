@@ -375,10 +375,13 @@ bool MachineBuilder::placeSite(Site &S) {
                     If->getInit()->getBeginLoc(), "the init-statement is here");
       continue;
     }
+    // A statement that is a loop's whole body gets braces around it.
     auto LoopBody = [&](const Stmt *LoopBodyStmt) {
+      if (Child != LoopBodyStmt)
+        return false;
       S.Anchor = Child;
       S.Wrap = true;
-      return Child == LoopBodyStmt;
+      return true;
     };
     const Stmt *WhileBody = nullptr;
     if (const auto *W = dyn_cast<WhileStmt>(P))
@@ -395,7 +398,6 @@ bool MachineBuilder::placeSite(Site &S) {
     if (const auto *F = dyn_cast<ForStmt>(P)) {
       if (LoopBody(F->getBody()))
         return true;
-      S.Wrap = false;
       if (Child == F->getInit())
         continue;
       return Fail("a boundary in a loop condition or increment cannot be "
@@ -405,7 +407,6 @@ bool MachineBuilder::placeSite(Site &S) {
     if (const auto *R = dyn_cast<CXXForRangeStmt>(P)) {
       if (LoopBody(R->getBody()))
         return true;
-      S.Wrap = false;
       continue;
     }
     if (const auto *Sw = dyn_cast<SwitchStmt>(P)) {
@@ -654,6 +655,18 @@ bool MachineBuilder::computeLiveness() {
       }
     }
     std::vector<Carried> Set;
+    // Adds local \p V to the frame, once.
+    auto Carry = [&](const VarDecl *V) {
+      for (const Carried &X : Set)
+        if (X.Var == V)
+          return;
+      Carried C;
+      C.Var = V;
+      C.Code = Hoist.count(V) ? Hoist[V].Name : V->getNameAsString();
+      C.Display = V->getNameAsString();
+      C.Type = V->getType();
+      Set.push_back(C);
+    };
     if (Block) {
       for (const VarDecl *V : Vars) {
         bool IsLive = Next ? LV->isLive(Next, V) : LV->isLive(Block, V);
@@ -665,40 +678,19 @@ bool MachineBuilder::computeLiveness() {
         for (const IndexedLoop &L : Loops)
           Rebound |= L.Loop->getLoopVariable() == V && Hoist.count(V) &&
                      Hoist[V].ByPointer;
-        if (Rebound)
-          continue;
-        Carried C;
-        C.Var = V;
-        C.Code = Hoist.count(V) ? Hoist[V].Name : V->getNameAsString();
-        C.Display = V->getNameAsString();
-        C.Type = V->getType();
-        Set.push_back(C);
+        if (!Rebound)
+          Carry(V);
       }
     }
     // The rest of the statement runs after the resume: what it reads
     // travels even where the CFG evaluates it before the call (the
     // left-hand side of `acc += f(x)`).
-    for (const VarDecl *V : headReads(S)) {
-      bool Have = false;
-      for (const Carried &X : Set)
-        Have |= X.Var == V;
-      if (Have || !std::count(Vars.begin(), Vars.end(), V))
-        continue;
-      Carried C;
-      C.Var = V;
-      C.Code = Hoist.count(V) ? Hoist[V].Name : V->getNameAsString();
-      C.Display = V->getNameAsString();
-      C.Type = V->getType();
-      Set.push_back(C);
-    }
+    for (const VarDecl *V : headReads(S))
+      if (std::count(Vars.begin(), Vars.end(), V))
+        Carry(V);
     // Every range-for around the call goes on: its index and its range.
     for (const IndexedLoop &L : Loops) {
-      if (!L.Loop->getBody())
-        continue;
-      SourceRange BR = L.Loop->getBody()->getSourceRange();
-      SourceLocation At = SM.getFileLoc(S.Call->getBeginLoc());
-      if (!(SM.isBeforeInTranslationUnit(SM.getFileLoc(BR.getBegin()), At) &&
-            SM.isBeforeInTranslationUnit(At, SM.getFileLoc(BR.getEnd()))))
+      if (!encloses(L.Loop->getBody(), S.Call))
         continue;
       Carried C;
       C.Code = L.Index;
@@ -706,18 +698,8 @@ bool MachineBuilder::computeLiveness() {
       C.Type = Ctx.getSizeType();
       C.TypeName = "std::size_t";
       Set.push_back(C);
-      bool Have = false;
-      for (const Carried &X : Set)
-        Have |= X.Var == L.Root;
-      if (L.Root && !Have) {
-        Carried R;
-        R.Var = L.Root;
-        R.Code = Hoist.count(L.Root) ? Hoist[L.Root].Name
-                                     : L.Root->getNameAsString();
-        R.Display = L.Root->getNameAsString();
-        R.Type = L.Root->getType();
-        Set.push_back(R);
-      }
+      if (L.Root)
+        Carry(L.Root);
     }
     // Values of earlier calls in the same statement, not yet used.
     for (size_t J = 0; J < I; ++J) {

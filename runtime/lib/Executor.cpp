@@ -83,6 +83,13 @@ std::string errorJson(const std::string &Message) {
 
 using StackEntry = std::tuple<std::string, uint32_t, std::string>;
 
+/// The continuation past every caller of a chain: a join or its start.
+std::shared_ptr<Executor::Cont> chainEnd(std::shared_ptr<Executor::Cont> K) {
+  while (K && K->K == Executor::Cont::Resume)
+    K = K->Parent;
+  return K;
+}
+
 std::string arrivalId(const std::string &Join, size_t Slot) {
   return "arrive/" + Join + "/" + std::to_string(Slot);
 }
@@ -123,8 +130,13 @@ int Executor::find(std::string_view Name) const {
 }
 
 std::string Executor::newInvocationId() {
+  // 15 hex digits (60 bits): short enough for std::string's inline buffer,
+  // since every step's task carries a copy. The process's random seed, XORed
+  // with a bijection of a counter, never repeats within the process.
   std::lock_guard<std::mutex> L(IdMutex);
-  return fmt::format("{:016x}{:08x}", IdSeed, ++IdCount);
+  uint64_t Id = (IdSeed ^ (++IdCount * 0x9e3779b97f4a7c15ull)) &
+                0x0fffffffffffffffull;
+  return fmt::format("{:015x}", Id);
 }
 
 void Executor::submit(Task T) {
@@ -460,9 +472,7 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       if (T.Queued)
         C.Dequeue.push_back(T.messageId());
     }
-    const Cont *Root = T.Then.get();
-    while (Root && Root->K == Cont::Resume)
-      Root = Root->Parent.get();
+    const Cont *Root = chainEnd(T.Then).get();
     if (T.Seq == 0 && T.Prefix.empty() && !T.Queued && Root &&
         Root->K == Cont::Root && !Root->IdempotencyKey.empty())
       C.Done.push_back("idem/" + Root->IdempotencyKey);
@@ -563,10 +573,8 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       if (R.Status != CLEAVE_STEP_DONE && R.Value.empty())
         R.Value = errorJson(fmt::format("'{}' failed without a message", M.Name));
       // Where the value goes: a caller, a join, or the chain's end.
-      const Cont *To = T.Then.get();
-      if (R.Status != CLEAVE_STEP_DONE)
-        while (To && To->K == Cont::Resume)
-          To = To->Parent.get();
+      const Cont *To = R.Status == CLEAVE_STEP_DONE ? T.Then.get()
+                                                    : chainEnd(T.Then).get();
       if (To && To->K == Cont::Resume) {
         Next.Machine = To->Machine;
         Next.Step = To->Step;
@@ -644,9 +652,7 @@ void Executor::runChain(Task T) {
       // The step ran already (a recovered copy of it): this run stops, and
       // a caller waiting on it hears so.
       Task Ignored;
-      std::shared_ptr<Cont> Target = T.Then;
-      while (Target && Target->K == Cont::Resume)
-        Target = Target->Parent;
+      std::shared_ptr<Cont> Target = chainEnd(T.Then);
       if (Target && Target->K == Cont::Root)
         deliver(Target, CLEAVE_STEP_ERROR,
                 errorJson("this step was run by another worker"), Ignored);
@@ -654,26 +660,15 @@ void Executor::runChain(Task T) {
     }
     for (Task &S : Spawn)
       submit(std::move(S));
-    if (Next.Machine >= 0 &&
-        (R.Status == CLEAVE_STEP_CALL || R.Status == CLEAVE_STEP_FAN_OUT ||
-         R.Status == CLEAVE_STEP_DONE)) {
+    if (Next.Machine >= 0) {
       // A call, an element, an empty join, or a resume after a value.
-      if (R.Status == CLEAVE_STEP_DONE) {
-        // Past the Resume the value went to.
-        std::shared_ptr<Cont> K = T.Then;
-        (void)K;
-      }
       T = std::move(Next);
       continue;
     }
     // The chain ended here: the value goes to a join or the caller.
     Task After;
-    const Cont *To = T.Then.get();
-    std::shared_ptr<Cont> Target = T.Then;
-    if (R.Status != CLEAVE_STEP_DONE)
-      while (Target && Target->K == Cont::Resume)
-        Target = Target->Parent;
-    (void)To;
+    std::shared_ptr<Cont> Target =
+        R.Status == CLEAVE_STEP_DONE ? T.Then : chainEnd(T.Then);
     if (!Target)
       return;
     if (deliver(Target, R.Status, std::move(R.Value), After)) {
