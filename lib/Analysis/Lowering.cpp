@@ -32,6 +32,10 @@ const Suspension *LoweringPlan::find(const std::string &Caller,
 LoweringPlan planLowering(const Program &P,
                           const std::vector<Placement> &Placements) {
   LoweringPlan Plan;
+  for (const auto &U : P.Units)
+    for (const StateVar &V : U.States)
+      if (P.granularityOf(V).PerKey)
+        Plan.PerKey.insert(V.Name);
   std::map<std::string, const FunctionNode *> Nodes;
   for (const auto &U : P.Units)
     for (const FunctionNode &F : U.Functions)

@@ -4,8 +4,10 @@
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 
 using namespace clang;
@@ -221,6 +223,298 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
     return StateAccess::ReadWrite;
   }
   return StateAccess::ReadWrite;
+}
+
+QualType perKeyType(QualType T, std::string &WhyNot, bool *IsMap) {
+  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!Spec || !Spec->isInStdNamespace() ||
+      (Spec->getName() != "map" && Spec->getName() != "unordered_map")) {
+    WhyNot = "its type is not a std::map or std::unordered_map";
+    return QualType();
+  }
+  if (IsMap)
+    *IsMap = true;
+  QualType Key = Spec->getTemplateArgs()[0].getAsType().getCanonicalType();
+  if (Key->isIntegerType() && !Key->isBooleanType() &&
+      !Key->isEnumeralType())
+    return Spec->getTemplateArgs()[0].getAsType();
+  const auto *Str = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      Key->getAsCXXRecordDecl());
+  if (Str && Str->isInStdNamespace() && Str->getName() == "basic_string") {
+    QualType C = Str->getTemplateArgs()[0].getAsType().getCanonicalType();
+    if (C->isSpecificBuiltinType(BuiltinType::Char_S) ||
+        C->isSpecificBuiltinType(BuiltinType::Char_U))
+      return Spec->getTemplateArgs()[0].getAsType();
+  }
+  WhyNot = "its key type is neither std::string nor an integer type";
+  return QualType();
+}
+
+namespace {
+
+/// \p E without the implicit nodes around a class value: casts, parens,
+/// temporaries, and copies or moves of it.
+const Expr *stripValue(const Expr *E) {
+  for (;;) {
+    const Expr *Next = E->IgnoreParenImpCasts();
+    if (const auto *M = dyn_cast<MaterializeTemporaryExpr>(Next))
+      Next = M->getSubExpr();
+    else if (const auto *B = dyn_cast<CXXBindTemporaryExpr>(Next))
+      Next = B->getSubExpr();
+    else if (const auto *C = dyn_cast<ExprWithCleanups>(Next))
+      Next = C->getSubExpr();
+    else if (const auto *CE = dyn_cast<CXXConstructExpr>(Next);
+             CE && CE->getNumArgs() == 1 &&
+             CE->getConstructor()->isCopyOrMoveConstructor())
+      Next = CE->getArg(0);
+    if (Next == E)
+      return E;
+    E = Next;
+  }
+}
+
+/// The parent of \p E above the implicit nodes stripValue() skips.
+DynTypedNode valueParent(const Expr *E, ASTContext &Ctx, const Expr *&Child) {
+  Child = E;
+  for (unsigned Depth = 0; Depth < 16; ++Depth) {
+    auto Parents = Ctx.getParents(*Child);
+    if (Parents.empty())
+      return DynTypedNode();
+    const Expr *P = Parents[0].get<Expr>();
+    if (!P || stripValue(P) != stripValue(Child))
+      return Parents[0];
+    Child = P;
+  }
+  return DynTypedNode();
+}
+
+const VarDecl *stateVarOf(const Expr *E) {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *R = dyn_cast<DeclRefExpr>(E))
+    return asStateVar(R->getDecl());
+  if (const auto *M = dyn_cast<MemberExpr>(E))
+    return asStateVar(M->getMemberDecl());
+  return nullptr;
+}
+
+/// `SV.name(...)` for one of \p Names.
+bool isStateCall(const Expr *E, const VarDecl *SV,
+                 std::initializer_list<llvm::StringRef> Names) {
+  const auto *Call = dyn_cast<CXXMemberCallExpr>(stripValue(E));
+  if (!Call)
+    return false;
+  const auto *MD = Call->getMethodDecl();
+  if (!MD || !MD->getIdentifier() ||
+      llvm::find(Names, MD->getName()) == Names.end())
+    return false;
+  return stateVarOf(Call->getImplicitObjectArgument()) == SV;
+}
+
+/// Whether \p VD is a local `auto it = SV.find(k)`.
+bool isFindIterator(const VarDecl *VD, const VarDecl *SV) {
+  return VD && VD->isLocalVarDecl() && !VD->getType()->isReferenceType() &&
+         VD->getType()->getContainedAutoType() && VD->getInit() &&
+         isStateCall(VD->getInit(), SV, {"find"});
+}
+
+/// \p E names such a local.
+bool namesFindIterator(const Expr *E, const VarDecl *SV) {
+  const auto *R = dyn_cast<DeclRefExpr>(stripValue(E));
+  return R && isFindIterator(dyn_cast<VarDecl>(R->getDecl()), SV);
+}
+
+/// `a == b` or `a != b`, as an overloaded operator or a built-in one.
+bool comparison(const DynTypedNode &P, const Expr *&L, const Expr *&R) {
+  if (const auto *Op = P.get<CXXOperatorCallExpr>()) {
+    if ((Op->getOperator() != OO_EqualEqual &&
+         Op->getOperator() != OO_ExclaimEqual) ||
+        Op->getNumArgs() != 2)
+      return false;
+    L = Op->getArg(0);
+    R = Op->getArg(1);
+    return true;
+  }
+  if (const auto *BO = P.get<BinaryOperator>()) {
+    if (BO->getOpcode() != BO_EQ && BO->getOpcode() != BO_NE)
+      return false;
+    L = BO->getLHS();
+    R = BO->getRHS();
+    return true;
+  }
+  return false;
+}
+
+/// Whether \p E, an iterator from SV.find(), is compared with SV.end().
+bool comparedWithEnd(const Expr *E, const VarDecl *SV, ASTContext &Ctx) {
+  const Expr *Child;
+  DynTypedNode P = valueParent(E, Ctx, Child);
+  const Expr *L, *R;
+  if (!comparison(P, L, R))
+    return false;
+  const Expr *Other = stripValue(L) == stripValue(Child) ? R : L;
+  return isStateCall(Other, SV, {"end", "cend"});
+}
+
+/// Every use of \p It (from SV.find()) in its function: `it->`, `*it`, and
+/// comparisons with SV.end(), which a per-key map offers too.
+bool iteratorUsesAreKeyed(const VarDecl *It, const VarDecl *SV,
+                          ASTContext &Ctx) {
+  const DeclContext *DC = It->getParentFunctionOrMethod();
+  const auto *FD = dyn_cast_or_null<FunctionDecl>(DC);
+  if (!FD || !FD->getBody())
+    return false;
+  struct Uses : RecursiveASTVisitor<Uses> {
+    const VarDecl *Var;
+    std::vector<const DeclRefExpr *> Found;
+    bool VisitDeclRefExpr(DeclRefExpr *E) {
+      if (E->getDecl() == Var)
+        Found.push_back(E);
+      return true;
+    }
+  } U;
+  U.Var = It;
+  U.TraverseStmt(FD->getBody());
+  for (const DeclRefExpr *Use : U.Found) {
+    const Expr *Child;
+    DynTypedNode P = valueParent(Use, Ctx, Child);
+    if (const auto *Op = P.get<CXXOperatorCallExpr>())
+      if ((Op->getOperator() == OO_Arrow || Op->getOperator() == OO_Star) &&
+          Op->getNumArgs() == 1)
+        continue;
+    if (!comparedWithEnd(Use, SV, Ctx))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool isKeyedUse(const Expr *Ref, ASTContext &Ctx, std::string &What) {
+  const VarDecl *SV = stateVarOf(Ref);
+  const Expr *Cur = Ref;
+  for (unsigned Depth = 0; Depth < 8; ++Depth) {
+    auto Parents = Ctx.getParents(*Cur);
+    if (Parents.empty())
+      break;
+    const DynTypedNode &P = Parents[0];
+    if (const auto *PE = P.get<ParenExpr>()) {
+      Cur = PE;
+      continue;
+    }
+    if (const auto *ICE = P.get<ImplicitCastExpr>()) {
+      if (ICE->getCastKind() == CK_NoOp) {
+        Cur = ICE;
+        continue;
+      }
+      What = "reads it as a whole";
+      return false;
+    }
+    if (const auto *Op = P.get<CXXOperatorCallExpr>()) {
+      if (Op->getOperator() == OO_Subscript && Op->getNumArgs() == 2 &&
+          Op->getArg(0) == Cur)
+        return true;
+      What = std::string("applies 'operator") +
+             getOperatorSpelling(Op->getOperator()) + "' to it";
+      return false;
+    }
+    if (const auto *ME = P.get<MemberExpr>()) {
+      const auto *MD = dyn_cast<CXXMethodDecl>(ME->getMemberDecl());
+      if (!MD || !MD->getIdentifier()) {
+        What = "uses a member of it";
+        return false;
+      }
+      llvm::StringRef Name = MD->getName();
+      auto CallParents = Ctx.getParents(*ME);
+      const auto *Call = CallParents.empty()
+                             ? nullptr
+                             : CallParents[0].get<CXXMemberCallExpr>();
+      What = "calls '" + Name.str() + "'";
+      if (!Call)
+        return false;
+      unsigned Args = Call->getNumArgs();
+      if (Args == 1 && (Name == "at" || Name == "count" || Name == "contains"))
+        return true;
+      if (Args == 1 && Name == "erase" && MD->getNumParams() == 1) {
+        // erase(key), not erase(iterator).
+        const auto *Spec =
+            cast<ClassTemplateSpecializationDecl>(MD->getParent());
+        QualType Param = MD->getParamDecl(0)
+                             ->getType()
+                             .getNonReferenceType()
+                             .getUnqualifiedType()
+                             .getCanonicalType();
+        return Param ==
+               Spec->getTemplateArgs()[0].getAsType().getCanonicalType();
+      }
+      if (Args == 1 && Name == "find") {
+        // The iterator is compared with end() at once, or kept in an auto
+        // local that is only dereferenced and compared with end().
+        if (comparedWithEnd(Call, SV, Ctx))
+          return true;
+        const Expr *Child;
+        DynTypedNode VP = valueParent(Call, Ctx, Child);
+        const auto *It = VP.get<VarDecl>();
+        if (isFindIterator(It, SV) && iteratorUsesAreKeyed(It, SV, Ctx))
+          return true;
+        What = "calls 'find' and uses the iterator other than by '->', '*' "
+               "or a comparison with end()";
+        return false;
+      }
+      if (Args == 0 && (Name == "end" || Name == "cend")) {
+        const Expr *Child;
+        DynTypedNode CP = valueParent(Call, Ctx, Child);
+        const Expr *L, *R;
+        if (comparison(CP, L, R)) {
+          const Expr *Other = stripValue(L) == stripValue(Child) ? R : L;
+          if (isStateCall(Other, SV, {"find"}) ||
+              namesFindIterator(Other, SV))
+            return true;
+        }
+        What = "calls '" + Name.str() +
+               "' other than to compare an iterator from find() with it";
+        return false;
+      }
+      return false;
+    }
+    if (P.get<CXXForRangeStmt>() ||
+        (P.get<VarDecl>() && P.get<VarDecl>()->isImplicit())) {
+      What = "iterates over it";
+      return false;
+    }
+    if (const auto *VD = P.get<VarDecl>()) {
+      What = "binds it to '" + VD->getName().str() + "'";
+      return false;
+    }
+    if (const auto *Call = P.get<CallExpr>()) {
+      if (const FunctionDecl *FD = Call->getDirectCallee())
+        if (FD->getIdentifier()) {
+          What = "passes it to '" + FD->getName().str() + "'";
+          return false;
+        }
+      What = "passes it to a function";
+      return false;
+    }
+    if (P.get<CXXConstructExpr>()) {
+      What = "copies it";
+      return false;
+    }
+    if (P.get<BinaryOperator>()) {
+      What = "assigns or compares it whole";
+      return false;
+    }
+    if (P.get<UnaryOperator>()) {
+      What = "takes its address";
+      return false;
+    }
+    if (P.get<ReturnStmt>()) {
+      What = "returns it";
+      return false;
+    }
+    break;
+  }
+  What = "uses it as a whole";
+  return false;
 }
 
 } // namespace cleave

@@ -293,6 +293,20 @@ int runBuild(const tooling::CompilationDatabase &DB,
         for (const StepEdge &E : F.Edges)
           D.report().remark(D.locate(E.Pos), describeCarried(E, Cwd) +
                                                  " [-Rcleave]");
+    for (const auto &U : P.Units)
+      for (const StateVar &V : U.States) {
+        // Only a map has a choice to explain.
+        if (!V.IsMap)
+          continue;
+        Granularity G = P.granularityOf(V);
+        std::string Msg =
+            G.PerKey ? "state '" + V.Name + "' is stored per key, as '" +
+                           V.Name + "/<key>': " + G.Why
+                     : "state '" + V.Name + "' is stored as one value: " +
+                           G.Why;
+        D.report().remark(D.locate(G.Use ? G.Use->Pos : V.Pos),
+                          Msg + " [-Rcleave]");
+      }
   }
 
   OutputOptions Out;

@@ -145,7 +145,7 @@ std::string renderManifest(const Program &P, const std::string &SourceBase) {
       S.Name = V.Name;
       S.Type = V.Type;
       S.Consistency = consistencyName(V.Cons);
-      S.Granularity = "whole";
+      S.Granularity = P.granularityOf(V).PerKey ? "key" : "whole";
       S.Source = V.Pos.str(SourceBase);
       S.Readers.assign(Readers[V.Name].begin(), Readers[V.Name].end());
       S.Writers.assign(Writers[V.Name].begin(), Writers[V.Name].end());

@@ -323,8 +323,17 @@ public:
 
   void run() {
     UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
+    noteWholeUses();
     if (CI.getDiagnostics().hasErrorOccurred() || Options.ScanOnly)
       return;
+    Plan = Options.Plan;
+    if (!Plan) {
+      // Only this unit: the whole program is here.
+      Program P;
+      P.Units.push_back(Unit);
+      LocalPlan = planLowering(P, placeCalls(P));
+      Plan = &LocalPlan;
+    }
     std::string Machines = lower();
     if (CI.getDiagnostics().hasErrorOccurred())
       return;
@@ -338,15 +347,6 @@ public:
   // --- Lowering: functions that run as steps ---------------------------------
 
   std::string lower() {
-    LoweringPlan Local;
-    const LoweringPlan *Plan = Options.Plan;
-    if (!Plan) {
-      // Only this unit: the whole program is here.
-      Program P;
-      P.Units.push_back(Unit);
-      Local = planLowering(P, placeCalls(P));
-      Plan = &Local;
-    }
     MachineContext MC{Ctx,
                       Report,
                       Types,
@@ -594,6 +594,9 @@ public:
     if (!checkType(T, VD->getLocation(),
                    "state variable '" + S.Name + "' cannot be stored"))
       return;
+    QualType Key = perKeyType(T, S.WholeType, &S.IsMap);
+    if (!Key.isNull())
+      S.KeyType = displayTypeName(Key, Ctx);
     StateTypes.push_back(codeTypeName(T, Ctx));
     Unit.States.push_back(std::move(S));
   }
@@ -609,6 +612,30 @@ public:
       return;
     Unit.PlainGlobals.push_back(
         {USR, qualifiedName(VD), posOf(E->getExprLoc())});
+  }
+
+  /// Records, per map-typed state variable, the first use outside main()
+  /// that is not a keyed access: it keeps the map stored whole.
+  void noteWholeUses() {
+    std::vector<SourceRange> Mains;
+    for (const Decl *D : Ctx.getTranslationUnitDecl()->decls())
+      if (const auto *FD = dyn_cast<FunctionDecl>(D))
+        if (FD->isMain() && FD->doesThisDeclarationHaveABody())
+          Mains.push_back(FD->getSourceRange());
+    for (const auto &[E, SV] : StateUses) {
+      std::string WhyNot;
+      if (perKeyType(SV->getType().getUnqualifiedType(), WhyNot).isNull())
+        continue;
+      SourceLocation L = E->getExprLoc();
+      if (llvm::any_of(Mains, [&](SourceRange R) {
+            return SM.isPointWithin(L, R.getBegin(), R.getEnd());
+          }))
+        continue;
+      std::string What;
+      if (isKeyedUse(E, Ctx, What))
+        continue;
+      Unit.WholeUses.try_emplace(qualifiedName(SV), WholeUse{posOf(L), What});
+    }
   }
 
   void addStateUse(const Expr *E, const VarDecl *SV) {
@@ -645,8 +672,10 @@ public:
                          "use into one of them");
         continue;
       }
-      R.ReplaceText(Range,
-                    "::cleave::rt::stateRef(::" + Name + ", \"" + Name + "\")");
+      const char *Access =
+          Plan->PerKey.count(Name) ? "stateKeys" : "stateRef";
+      R.ReplaceText(Range, std::string("::cleave::rt::") + Access + "(::" +
+                               Name + ", \"" + Name + "\")");
     }
   }
 
@@ -712,6 +741,10 @@ public:
   std::vector<std::pair<size_t, const FunctionDecl *>> Definitions;
   std::vector<std::string> StateTypes;
   std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
+  /// Where functions stop and which maps are stored per key: the
+  /// whole-program plan, or LocalPlan for a program of one unit.
+  const LoweringPlan *Plan = nullptr;
+  LoweringPlan LocalPlan;
   llvm::DenseSet<unsigned> Seen;
   llvm::StringSet<> PlainGlobalsSeen;
   llvm::SmallPtrSet<const Decl *, 4> ReportedHeaderEntries;

@@ -75,4 +75,24 @@ Program::stateUsedBy(const FunctionNode &F) const {
   return Out;
 }
 
+Granularity Program::granularityOf(const StateVar &V) const {
+  Granularity G;
+  if (V.KeyType.empty()) {
+    G.Why = V.WholeType;
+    return G;
+  }
+  for (const auto &U : Units) {
+    auto It = U.WholeUses.find(V.Name);
+    if (It == U.WholeUses.end())
+      continue;
+    G.Use = It->second;
+    G.Why = "this use " + It->second.What + ", which is not a keyed access";
+    return G;
+  }
+  G.PerKey = true;
+  G.Why = "every use is a keyed access (m[k], m.at(k), m.count(k), "
+          "m.contains(k), m.erase(k), or m.find(k) compared with m.end())";
+  return G;
+}
+
 } // namespace cleave

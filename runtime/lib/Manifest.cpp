@@ -380,7 +380,7 @@ StateSpec ManifestParser::parseState(const YAML::Node &N) {
   S.Consistency = oneOf(require(N, "consistency", Where), "consistency",
                         {"linearizable", "eventual"});
   S.Granularity =
-      oneOf(require(N, "granularity", Where), "granularity", {"whole"});
+      oneOf(require(N, "granularity", Where), "granularity", {"whole", "key"});
   S.Source = optionalText(N, "source");
   S.Readers = names(N, "readers");
   S.Writers = names(N, "writers");

@@ -770,11 +770,15 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
   I->StateOf = std::move(StateOf);
   I->Handlers = std::move(Handlers);
   I->EntryMachine = std::move(EntryMachine);
-  std::vector<std::string> Eventual;
-  for (const StateSpec &St : I->M.State)
+  std::vector<std::string> Eventual, Keyed;
+  for (const StateSpec &St : I->M.State) {
     if (St.Consistency == "eventual")
       Eventual.push_back(St.Name);
+    if (St.Granularity == "key")
+      Keyed.push_back(St.Name);
+  }
   I->Locks.markEventual(Eventual);
+  I->Locks.markKeyed(Keyed);
   if (!Machines.empty()) {
     Executor::Options EO;
     EO.Workers = Workers;

@@ -116,6 +116,10 @@ StateLockTable::lockAll(const std::vector<std::string> &Names) {
   }
   std::vector<std::unique_lock<std::mutex>> Held;
   Held.reserve(Order.size());
+  for (size_t I = 0; I < Order.size(); ++I)
+    if (isKeyed(Names[I]))
+      Order[I] = nullptr;
+  Order.erase(std::remove(Order.begin(), Order.end(), nullptr), Order.end());
   for (std::mutex *M : Order)
     Held.emplace_back(*M);
   return Held;
@@ -129,6 +133,19 @@ constexpr std::chrono::milliseconds CacheLifetime(1000);
 
 void StateLockTable::markEventual(const std::vector<std::string> &Names) {
   Eventual.insert(Names.begin(), Names.end());
+}
+
+void StateLockTable::markKeyed(const std::vector<std::string> &Names) {
+  Keyed.insert(Names.begin(), Names.end());
+}
+
+std::string_view StateLockTable::variableOf(std::string_view Key) const {
+  if (Keyed.empty())
+    return Key;
+  size_t Slash = Key.find('/');
+  if (Slash != std::string_view::npos && isKeyed(Key.substr(0, Slash)))
+    return Key.substr(0, Slash);
+  return Key;
 }
 
 bool StateLockTable::cached(std::string_view Name, std::string &Value,
@@ -205,7 +222,11 @@ StateTransaction::StateTransaction(
 }
 
 bool StateTransaction::isLocked(std::string_view Name) const {
-  return std::binary_search(Names.begin(), Names.end(), Name);
+  // A map stored per key is used one key at a time, never whole.
+  std::string_view Var = Locks.variableOf(Name);
+  if ((Var.size() != Name.size()) != Locks.isKeyed(Var))
+    return false;
+  return std::binary_search(Names.begin(), Names.end(), Var);
 }
 
 int StateTransaction::refuseUnlisted(std::string_view Name) {
@@ -248,10 +269,15 @@ int StateTransaction::get(std::string_view Name, const char **Data,
         return -1;
       }
       // The commit checks that nothing changed what this step read.
-      if (Locks.isEventual(Name))
+      if (Locks.isEventual(Name)) {
         Locks.cache(Name, Value->Value);
-      else
+      } else {
         Seen.insert_or_assign(std::string(Name), Value->Version);
+        // No mutex guards a key: its read is checked even if the step
+        // writes nothing, so that what a step saw was one snapshot.
+        if (Name.size() != Locks.variableOf(Name).size())
+          CheckReads = true;
+      }
       if (!Value->Value)
         return 0;
       Texts.push_back(std::move(*Value->Value));
@@ -274,14 +300,14 @@ int StateTransaction::put(std::string_view Name, std::string_view Value) {
 Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
   // Only what was written is checked: a step that only read commits nothing
   // of its own, and what it read was current when it read it.
-  if (!Writes.empty())
+  if (!Writes.empty() || CheckReads)
     for (const auto &[Name, Version] : Seen)
       With.Expect.emplace_back(Name, Version);
   With.Writes.reserve(With.Writes.size() + Writes.size());
   for (const auto &[Name, Value] : Writes)
     With.Writes.emplace_back(Name, *Value);
-  if (With.Writes.empty() && With.Done.empty() && With.Dequeue.empty() &&
-      With.Enqueue.empty() && With.Meta.empty())
+  if (With.Writes.empty() && With.Expect.empty() && With.Done.empty() &&
+      With.Dequeue.empty() && With.Enqueue.empty() && With.Meta.empty())
     return CommitStatus::Committed;
   Result<CommitStatus> Applied = Store.commit(With);
   if (Applied && *Applied == CommitStatus::Committed) {

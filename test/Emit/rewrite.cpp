@@ -32,7 +32,7 @@ int main() {
 // CHECK:      CLEAVE_ENTRY("POST /add") long add(std::string k, long n) {
 // CHECK-NEXT:   ++::cleave::rt::stateRef(::calls, "calls");
 // CHECK-NEXT:   decltype(calls) copy = sizeof(calls);
-// CHECK-NEXT:   return ::cleave::rt::stateRef(::ns::totals, "ns::totals")[k] += n + copy;
+// CHECK-NEXT:   return ::cleave::rt::stateKeys(::ns::totals, "ns::totals")[k] += n + copy;
 // CHECK-NEXT: }
 // CHECK-EMPTY:
 // CHECK-NEXT: /* main() is left out of the deployment */

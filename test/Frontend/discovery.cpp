@@ -87,7 +87,7 @@ int main() { return stock_of("x"); }
 // CHECK-NEXT:   - name: inv::stock
 // CHECK-NEXT:     type: std::map<std::string, int>
 // CHECK-NEXT:     consistency: linearizable
-// CHECK-NEXT:     granularity: whole
+// CHECK-NEXT:     granularity: key
 // CHECK-NEXT:     source: {{.*}}discovery.cpp:13:43
 // CHECK-NEXT:     readers: [restock, stock_of]
 // CHECK-NEXT:     writers: [restock]

@@ -45,6 +45,8 @@ struct LoweringPlan {
   std::map<std::string, std::string> Machines;
   /// The suspensions of each function that has any, by caller USR.
   std::map<std::string, std::vector<Suspension>> Sites;
+  /// State variables stored per key, by name (Program::granularityOf).
+  std::set<std::string> PerKey;
 
   bool isMachine(const std::string &USR) const { return Machines.count(USR); }
   const Suspension *find(const std::string &Caller, const SourcePos &P) const;

@@ -24,6 +24,19 @@ StateAccess classifyStateUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 /// decltype, noexcept, typeid of a non-polymorphic type): no access at all.
 bool isUnevaluatedUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 
+/// The key type of a state variable of type \p T that may be stored per
+/// key: a std::map or std::unordered_map keyed by std::string or an integer
+/// type. A null type otherwise, with \p WhyNot saying why. \p IsMap, if
+/// given, is set when \p T is such a map, whatever its key.
+clang::QualType perKeyType(clang::QualType T, std::string &WhyNot,
+                           bool *IsMap = nullptr);
+
+/// True when \p Ref, a use of a map-typed state variable, is a keyed access:
+/// `m[k]`, `m.at(k)`, `m.count(k)`, `m.contains(k)` or `m.erase(k)`.
+/// Otherwise \p What describes the use ("calls 'size'").
+bool isKeyedUse(const clang::Expr *Ref, clang::ASTContext &Ctx,
+                std::string &What);
+
 /// The CLEAVE_STATE variable \p D declares, if it is one (the annotation may
 /// sit on any redeclaration).
 const clang::VarDecl *asStateVar(const clang::Decl *D);

@@ -131,6 +131,28 @@ struct StateVar {
   Consistency Cons = Consistency::Linearizable;
   SourcePos Pos;
   std::string OpsSymbol; ///< the StateOps object in generated glue
+  /// A std::map or std::unordered_map keyed by a string or an integer: its
+  /// key type, as written. Such a map is stored per key ("name/<key>") when
+  /// every use in the program is a keyed access (Program::granularityOf).
+  std::string KeyType;
+  /// Why the type cannot be stored per key, when KeyType is empty.
+  std::string WholeType;
+  bool IsMap = false; ///< a std::map or std::unordered_map, whatever its key
+};
+
+/// A use of a state variable that is not a keyed access (m[k], m.at(k),
+/// m.count(k), m.contains(k), m.erase(k)), which keeps the variable whole.
+struct WholeUse {
+  SourcePos Pos;
+  std::string What; ///< "calls 'size'", "iterates over it", ...
+};
+
+/// How a state variable is stored, and why.
+struct Granularity {
+  bool PerKey = false;
+  /// A use that keeps a map whole, if that is the reason.
+  std::optional<WholeUse> Use;
+  std::string Why; ///< the reason, for remarks and the manifest reader
 };
 
 /// A use of a global variable whose declarations in that unit carry no
@@ -152,6 +174,10 @@ struct TranslationUnit {
   std::vector<FunctionNode> Functions;
   std::vector<StateVar> States;        ///< defined in this unit
   std::vector<GlobalUse> PlainGlobals; ///< first use of each, in this unit
+  /// The first use of each map-typed state variable (by name) in this unit
+  /// that is not a keyed access; main() does not count, as it is not
+  /// deployed.
+  std::map<std::string, WholeUse> WholeUses;
 };
 
 /// The whole program, all translation units together.
@@ -165,6 +191,9 @@ struct Program {
   /// State used by \p F and everything it calls, through helpers in any unit.
   /// A call that cannot be followed makes it every state variable.
   std::map<std::string, StateAccess> stateUsedBy(const FunctionNode &F) const;
+  /// Per key when the variable's type allows it and no unit uses it other
+  /// than by key; otherwise one value.
+  Granularity granularityOf(const StateVar &V) const;
 };
 
 } // namespace cleave

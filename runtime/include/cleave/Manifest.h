@@ -119,7 +119,7 @@ struct StateSpec {
   std::string Name;        ///< Qualified name; the key in the state store.
   std::string Type;        ///< The C++ type.
   std::string Consistency; ///< "linearizable" or "eventual".
-  std::string Granularity; ///< "whole".
+  std::string Granularity; ///< "whole", or "key": stored as "name/<key>".
   std::string Source;
   std::vector<std::string> Readers; ///< Function names.
   std::vector<std::string> Writers; ///< Function names.

@@ -75,7 +75,8 @@ enum class CommitStatus {
 };
 
 /// A store of state values (JSON text, keyed by a variable's qualified name,
-/// or "name/<key>" for a map stored per key), with the queue of pending
+/// or "name/<key>" for a map stored per key, where an empty value records
+/// an erased entry), with the queue of pending
 /// steps and the runtime's bookkeeping beside them, so that one atomic
 /// commit covers a step's state writes, its next message and its dedup
 /// record. Implementations are thread-safe.
@@ -154,9 +155,9 @@ class StateLockTable {
 public:
   explicit StateLockTable(const std::vector<std::string> &Names);
 
-  /// Locks \p Names (sorted, without duplicates) in order. Every caller
-  /// locking in the same order is what rules out deadlock. Fails, locking
-  /// nothing, if a name is not in the table.
+  /// Locks \p Names (sorted, without duplicates) in order, except maps
+  /// stored per key. Every caller locking in the same order is what rules
+  /// out deadlock. Fails, locking nothing, if a name is not in the table.
   Result<std::vector<std::unique_lock<std::mutex>>>
   lockAll(const std::vector<std::string> &Names);
 
@@ -166,8 +167,18 @@ public:
   /// (no version check).
   void markEventual(const std::vector<std::string> &Names);
   bool isEventual(std::string_view Name) const {
-    return Eventual.count(Name) != 0;
+    return Eventual.count(variableOf(Name)) != 0;
   }
+
+  /// Marks \p Names as maps stored per key (granularity `key`): their
+  /// values live under "name/<key>", no mutex is taken for them, and a
+  /// step's reads of them are checked by version when it commits
+  /// (optimistic: a conflict runs the step again).
+  void markKeyed(const std::vector<std::string> &Names);
+  bool isKeyed(std::string_view Name) const { return Keyed.count(Name) != 0; }
+  /// The variable a store key belongs to: "stock" for "stock/apple" when
+  /// stock is stored per key, else the key itself.
+  std::string_view variableOf(std::string_view Key) const;
   /// The cached value of an eventual variable, if fresh; \p Present tells
   /// whether the store held one.
   bool cached(std::string_view Name, std::string &Value, bool &Present);
@@ -176,6 +187,7 @@ public:
 private:
   std::map<std::string, std::mutex, std::less<>> Mutexes;
   std::set<std::string, std::less<>> Eventual;
+  std::set<std::string, std::less<>> Keyed;
   struct Cached {
     std::optional<std::string> Value;
     std::chrono::steady_clock::time_point Loaded;
@@ -243,6 +255,8 @@ private:
   std::map<std::string, const std::string *, std::less<>> ReadCache;
   /// The version of every value read, absent ones included.
   std::map<std::string, uint64_t, std::less<>> Seen;
+  /// A key of a map stored per key was read: check Seen even without writes.
+  bool CheckReads = false;
   std::string LastError;
 };
 

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -89,15 +90,18 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-/// The state one handler or step reads and writes: each variable is loaded
-/// from the runtime's store on first use and handed back, if it changed,
-/// by commit().
+/// The state one handler or step reads and writes: each variable (or, for
+/// a map stored per key, each key) is loaded from the runtime's store on
+/// first use and handed back, if it changed, by commit().
 class StateScope {
 public:
   explicit StateScope(const cleave_host_v1 *Host) : Host(Host) {}
   ~StateScope() {
     for (auto &S : Slots)
       S.Ops->Destroy(S.Obj);
+    for (auto &[Key, S] : KeySlots)
+      if (S.Entry)
+        S.Destroy(S.Entry);
   }
   StateScope(const StateScope &) = delete;
   StateScope &operator=(const StateScope &) = delete;
@@ -128,10 +132,40 @@ public:
     return Slots.back().Obj;
   }
 
+  /// One key of a map stored per key ("name/<key>"): its entry, or none.
+  /// Filled by KeyedState, which knows the entry's type.
+  struct KeySlot {
+    void *Entry = nullptr; ///< the map's value_type; null: no entry
+    void (*Destroy)(void *Entry) = nullptr;
+    std::string (*Encode)(const void *Entry) = nullptr; ///< the mapped value
+    /// What the program saw before this scope: the entry's JSON text, if
+    /// HadEntry. commit() writes only what differs from it.
+    std::string Original;
+    bool HadEntry = false;
+  };
+
+  /// The slot of \p Key, if this scope loaded it already.
+  KeySlot *findKeySlot(const std::string &Key) {
+    auto It = KeySlots.find(Key);
+    return It == KeySlots.end() ? nullptr : &It->second;
+  }
+  KeySlot &addKeySlot(std::string Key, KeySlot S) {
+    return KeySlots.emplace(std::move(Key), std::move(S)).first->second;
+  }
+  /// The stored text of \p Key: 1 with \p Data and \p Len set, 0 when the
+  /// store has none. An empty text records an erased entry.
+  int readKey(const std::string &Key, const char *&Data, size_t &Len) {
+    int Got = Host->state_get(Host->ctx, Key.c_str(), &Data, &Len);
+    if (Got < 0)
+      throw StateError("cannot read state '" + Key + "'");
+    return Got;
+  }
+
   /// Hands every changed state value to the runtime and forgets the copies,
   /// so that the next use loads again. Values equal to what was read are not
-  /// written, so a read-only call writes nothing. Returns the name of a
-  /// variable the runtime refused, or nullptr.
+  /// written, so a read-only call writes nothing; an erased entry is written
+  /// as an empty value. Returns the name of a variable (or key) the runtime
+  /// refused, or nullptr.
   const char *commit() {
     const char *Failed = nullptr;
     for (auto &S : Slots) {
@@ -142,6 +176,19 @@ public:
       S.Ops->Destroy(S.Obj);
     }
     Slots.clear();
+    for (auto &[Key, S] : KeySlots) {
+      std::string Text = S.Entry ? S.Encode(S.Entry) : std::string();
+      bool Changed = S.Entry ? !S.HadEntry || Text != S.Original : S.HadEntry;
+      if (!Failed && Changed &&
+          Host->state_put(Host->ctx, Key.c_str(), Text.data(), Text.size()) !=
+              0) {
+        FailedKey = Key;
+        Failed = FailedKey.c_str();
+      }
+      if (S.Entry)
+        S.Destroy(S.Entry);
+    }
+    KeySlots.clear();
     return Failed;
   }
 
@@ -156,6 +203,8 @@ private:
 
   const cleave_host_v1 *Host;
   std::vector<Slot> Slots;
+  std::unordered_map<std::string, KeySlot> KeySlots;
+  std::string FailedKey;
 };
 
 inline StateScope *&currentInvocation() {
@@ -604,6 +653,150 @@ template <class T> T &stateRef(const T &Variable, const char *Name) {
   if (!Inv)
     return const_cast<T &>(Variable);
   return *static_cast<T *>(Inv->stateSlot(Name, &Variable));
+}
+
+/// The text of a map key in the store's "name/<key>": a string as it is,
+/// an integer in decimal.
+template <class K> std::string keyText(const K &Key) {
+  if constexpr (std::is_integral_v<K>)
+    return std::to_string(Key);
+  else
+    return std::string(Key);
+}
+
+/// A map stored per key, as the rewritten code sees it: the compiler stores
+/// a map this way only when every use is one of these keyed accesses, and
+/// rewrites `stock` into `cleave::rt::stateKeys(stock, "stock")`. Each key
+/// is loaded on first use, from "stock/<key>" or the initial value, and
+/// written back on its own. Outside an invocation (static initialization)
+/// it works on the variable itself.
+template <class M> class KeyedState {
+public:
+  using key_type = typename M::key_type;
+  using mapped_type = typename M::mapped_type;
+  using value_type = typename M::value_type;
+  using size_type = typename M::size_type;
+
+  /// What find() returns: the entry, or end(). It offers what the compiler
+  /// allows on it, `->`, `*` and comparison with end().
+  class iterator {
+  public:
+    iterator() = default;
+    value_type &operator*() const { return *Entry; }
+    value_type *operator->() const { return Entry; }
+    friend bool operator==(const iterator &A, const iterator &B) {
+      return A.Entry == B.Entry;
+    }
+    friend bool operator!=(const iterator &A, const iterator &B) {
+      return A.Entry != B.Entry;
+    }
+
+  private:
+    friend class KeyedState;
+    explicit iterator(value_type *Entry) : Entry(Entry) {}
+    value_type *Entry = nullptr;
+  };
+
+  KeyedState(const M &Variable, const char *Name)
+      : Variable(Variable), Name(Name), Scope(currentInvocation()) {}
+
+  mapped_type &operator[](const key_type &Key) {
+    if (!Scope)
+      return self()[Key];
+    StateScope::KeySlot &S = slot(Key);
+    if (!S.Entry)
+      S.Entry = new value_type(Key, mapped_type());
+    return entry(S).second;
+  }
+  mapped_type &at(const key_type &Key) {
+    if (!Scope)
+      return self().at(Key);
+    StateScope::KeySlot &S = slot(Key);
+    if (!S.Entry)
+      throw std::out_of_range("map::at");
+    return entry(S).second;
+  }
+  size_type count(const key_type &Key) {
+    if (!Scope)
+      return self().count(Key);
+    return slot(Key).Entry ? 1 : 0;
+  }
+  bool contains(const key_type &Key) { return count(Key) != 0; }
+  size_type erase(const key_type &Key) {
+    if (!Scope)
+      return self().erase(Key);
+    StateScope::KeySlot &S = slot(Key);
+    if (!S.Entry)
+      return 0;
+    S.Destroy(S.Entry);
+    S.Entry = nullptr;
+    return 1;
+  }
+  iterator find(const key_type &Key) {
+    if (!Scope) {
+      auto It = self().find(Key);
+      return iterator(It == self().end() ? nullptr : &*It);
+    }
+    return iterator(static_cast<value_type *>(slot(Key).Entry));
+  }
+  iterator end() const { return iterator(); }
+  iterator cend() const { return iterator(); }
+
+private:
+  M &self() { return const_cast<M &>(Variable); }
+  static value_type &entry(StateScope::KeySlot &S) {
+    return *static_cast<value_type *>(S.Entry);
+  }
+  static void destroy(void *Entry) { delete static_cast<value_type *>(Entry); }
+  static std::string encode(const void *Entry) {
+    Json J;
+    codec::Codec<mapped_type>::encode(
+        J, static_cast<const value_type *>(Entry)->second);
+    return J.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+
+  StateScope::KeySlot &slot(const key_type &Key) {
+    std::string Full = std::string(Name) + "/" + keyText(Key);
+    if (StateScope::KeySlot *Found = Scope->findKeySlot(Full))
+      return *Found;
+    StateScope::KeySlot S;
+    S.Destroy = &destroy;
+    S.Encode = &encode;
+    const char *Data = nullptr;
+    size_t Len = 0;
+    int Got = Scope->readKey(Full, Data, Len);
+    if (Got == 1 && Len > 0) {
+      Json J = Json::parse(Data, Data + Len, nullptr, false);
+      if (J.is_discarded())
+        throw StateError("state '" + Full + "': stored value is not valid JSON");
+      mapped_type V{};
+      try {
+        codec::Codec<mapped_type>::decode(J, V, codec::Path{});
+      } catch (const codec::DecodeError &E) {
+        throw StateError("state '" + Full + "': " + E.what());
+      }
+      S.Entry = new value_type(Key, std::move(V));
+      S.Original.assign(Data, Len);
+      S.HadEntry = true;
+    } else if (Got == 0) {
+      auto It = Variable.find(Key);
+      if (It != Variable.end()) {
+        S.Entry = new value_type(*It);
+        S.Original = encode(S.Entry);
+        S.HadEntry = true;
+      }
+    }
+    return Scope->addKeySlot(std::move(Full), std::move(S));
+  }
+
+  const M &Variable;
+  const char *Name;
+  StateScope *Scope;
+};
+
+/// The current invocation's view of a map stored per key.
+template <class M> KeyedState<M> stateKeys(const M &Variable, const char *Name) {
+  return KeyedState<M>(Variable, Name);
 }
 
 } // namespace rt
