@@ -225,7 +225,7 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
   return StateAccess::ReadWrite;
 }
 
-QualType perKeyType(QualType T, std::string &WhyNot, bool *IsMap) {
+QualType perKeyType(QualType T, std::string &WhyNot) {
   const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
       T->getAsCXXRecordDecl());
   if (!Spec || !Spec->isInStdNamespace() ||
@@ -233,28 +233,21 @@ QualType perKeyType(QualType T, std::string &WhyNot, bool *IsMap) {
     WhyNot = "its type is not a std::map or std::unordered_map";
     return QualType();
   }
-  if (IsMap)
-    *IsMap = true;
+  // Serializable maps are keyed by std::string (Serializable.h), and that
+  // is what "name/<key>" spells.
   QualType Key = Spec->getTemplateArgs()[0].getAsType().getCanonicalType();
-  if (Key->isIntegerType() && !Key->isBooleanType() &&
-      !Key->isEnumeralType())
-    return Spec->getTemplateArgs()[0].getAsType();
   const auto *Str = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
       Key->getAsCXXRecordDecl());
-  if (Str && Str->isInStdNamespace() && Str->getName() == "basic_string") {
-    QualType C = Str->getTemplateArgs()[0].getAsType().getCanonicalType();
-    if (C->isSpecificBuiltinType(BuiltinType::Char_S) ||
-        C->isSpecificBuiltinType(BuiltinType::Char_U))
-      return Spec->getTemplateArgs()[0].getAsType();
-  }
-  WhyNot = "its key type is neither std::string nor an integer type";
+  if (Str && Str->isInStdNamespace() && Str->getName() == "basic_string")
+    return Spec->getTemplateArgs()[0].getAsType();
+  WhyNot = "its key type is not std::string";
   return QualType();
 }
 
 namespace {
 
 /// \p E without the implicit nodes around a class value: casts, parens,
-/// temporaries, and copies or moves of it.
+/// temporaries, and implicit copies or conversions of it.
 const Expr *stripValue(const Expr *E) {
   for (;;) {
     const Expr *Next = E->IgnoreParenImpCasts();
@@ -265,9 +258,8 @@ const Expr *stripValue(const Expr *E) {
     else if (const auto *C = dyn_cast<ExprWithCleanups>(Next))
       Next = C->getSubExpr();
     else if (const auto *CE = dyn_cast<CXXConstructExpr>(Next);
-             CE && CE->getNumArgs() == 1 &&
-             CE->getConstructor()->isCopyOrMoveConstructor())
-      Next = CE->getArg(0);
+             CE && CE->getNumArgs() == 1 && !isa<CXXTemporaryObjectExpr>(CE))
+      Next = CE->getArg(0); // a copy, a move, or iterator to const_iterator
     if (Next == E)
       return E;
     E = Next;

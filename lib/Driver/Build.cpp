@@ -296,7 +296,7 @@ int runBuild(const tooling::CompilationDatabase &DB,
     for (const auto &U : P.Units)
       for (const StateVar &V : U.States) {
         // Only a map has a choice to explain.
-        if (!V.IsMap)
+        if (V.KeyType.empty())
           continue;
         Granularity G = P.granularityOf(V);
         std::string Msg =

@@ -594,7 +594,7 @@ public:
     if (!checkType(T, VD->getLocation(),
                    "state variable '" + S.Name + "' cannot be stored"))
       return;
-    QualType Key = perKeyType(T, S.WholeType, &S.IsMap);
+    QualType Key = perKeyType(T, S.WholeType);
     if (!Key.isNull())
       S.KeyType = displayTypeName(Key, Ctx);
     StateTypes.push_back(codeTypeName(T, Ctx));

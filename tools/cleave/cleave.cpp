@@ -57,7 +57,8 @@ const char *Usage =
     "(| dot -Tsvg)\n\n"
     "STATE:\n"
     "  cleave state OUT dump             every stored state value, as JSON\n"
-    "  cleave state OUT get KEY          one value ('stock', 'stock/apple')\n"
+    "  cleave state OUT get KEY          one value ('stock', 'stock/apple';\n"
+    "                                    a map stored per key: its entries)\n"
     "  --state=STORE                     another store than cleave-run's\n"
     "                                    default OUT/.cleave/state.db:\n"
     "                                    sqlite:PATH or redis://HOST:PORT\n\n"
@@ -268,6 +269,23 @@ int runStateCommand(int Argc, const char **Argv) {
       return 1;
     }
     if (!*V) {
+      // A map stored per key: its entries, under "name/<key>".
+      auto Keys = (*Store)->list(Args[2] + "/");
+      if (!Keys) {
+        llvm::errs() << "cleave: error: " << Keys.error().message() << "\n";
+        return 1;
+      }
+      llvm::json::Object O;
+      for (const auto &[Key, Text] : *Keys)
+        if (!Text.empty())
+          O[Key.substr(Args[2].size() + 1)] = storedJson(Text);
+      if (!Keys->empty()) {
+        llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(O)))
+                     << "\n";
+        return 0;
+      }
+    }
+    if (!*V || (*V)->empty()) {
       llvm::errs() << "cleave: error: no state '" << Args[2]
                    << "' is stored (a variable never written keeps its "
                       "initial value)\n";
@@ -283,7 +301,8 @@ int runStateCommand(int Argc, const char **Argv) {
   }
   llvm::json::Object O;
   for (const auto &[Key, Text] : *All)
-    O[Key] = storedJson(Text);
+    if (!Text.empty()) // an entry erased from a map stored per key
+      O[Key] = storedJson(Text);
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(O)))
                << "\n";
   return 0;

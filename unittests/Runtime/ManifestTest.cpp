@@ -164,6 +164,10 @@ TEST(ManifestTest, RoundTripsAwkwardStrings) {
   S.Granularity = "whole";
   S.Readers = {"ns::f", "- dash"};
   M.State.push_back(S);
+  S.Name = "stock";
+  S.Type = "std::map<std::string, int>";
+  S.Granularity = "key";
+  M.State.push_back(S);
 
   std::string Text = writeManifest(M);
   Result<Manifest> Again = parseManifest(Text, "written.yaml");
@@ -324,6 +328,10 @@ TEST(ManifestTest, InvalidEnumeratedValues) {
                              "    granularity: whole\n"),
             "m.yaml:7:18: error: invalid consistency 'strong'; expected "
             "linearizable or eventual");
+  EXPECT_EQ(errorOf(Header + "state:\n  - name: s\n    consistency: eventual\n"
+                             "    granularity: rows\n"),
+            "m.yaml:8:18: error: invalid granularity 'rows'; expected "
+            "whole or key");
 }
 
 TEST(ManifestTest, DuplicateStateName) {

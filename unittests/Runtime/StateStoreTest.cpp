@@ -258,4 +258,99 @@ TEST(StateStoreTest, EventualStateIsCachedAndLastWriterWins) {
   EXPECT_EQ(hostGet((*U)->host(), "e", &Code), "2");
 }
 
+TEST(StateStoreTest, AMapStoredPerKeyIsUsedOneKeyAtATime) {
+  MemoryStateStore S;
+  StateLockTable Locks({"m", "whole"});
+  Locks.markKeyed({"m"});
+  ASSERT_TRUE(S.applyWrites({{"m/a", "1"}}));
+  auto T = StateTransaction::begin(S, Locks, {"m", "whole"});
+  ASSERT_TRUE(T);
+  const cleave_host_v1 *Host = (*T)->host();
+  int Code = 0;
+  EXPECT_EQ(hostGet(Host, "m/a", &Code), "1");
+  EXPECT_EQ(hostGet(Host, "m/b", &Code), "<0>");
+  EXPECT_EQ(hostGet(Host, "m/x/y", &Code), "<0>"); // a key with a slash
+  // The map itself, and a key of a variable stored whole, are refused.
+  EXPECT_EQ(hostGet(Host, "m", &Code), "<-1>");
+  EXPECT_NE((*T)->lastError().find("'m' is not listed"), std::string::npos);
+  EXPECT_EQ(hostGet(Host, "whole/a", &Code), "<-1>");
+  EXPECT_EQ(hostPut(Host, "m/b", "2"), 0);
+  EXPECT_EQ(hostPut(Host, "m/a", ""), 0); // an erased entry
+  auto C = (*T)->commit();
+  ASSERT_TRUE(C);
+  EXPECT_EQ(*C, CommitStatus::Committed);
+  EXPECT_EQ(valueOf(S, "m/b"), "2");
+  EXPECT_EQ(valueOf(S, "m/a"), "");
+}
+
+TEST(StateStoreTest, KeysTakeNoLock) {
+  MemoryStateStore S;
+  StateLockTable Locks({"m", "whole"});
+  Locks.markKeyed({"m"});
+  // On one thread: a second transaction over the same whole variable would
+  // wait forever, over the same map stored per key it does not wait.
+  auto T = StateTransaction::begin(S, Locks, {"m"});
+  ASSERT_TRUE(T);
+  auto U = StateTransaction::begin(S, Locks, {"m"});
+  ASSERT_TRUE(U);
+  // Two steps write one key: the one that commits second read a version
+  // that changed, and runs again.
+  int Code = 0;
+  EXPECT_EQ(hostGet((*T)->host(), "m/k", &Code), "<0>");
+  EXPECT_EQ(hostGet((*U)->host(), "m/k", &Code), "<0>");
+  EXPECT_EQ(hostPut((*T)->host(), "m/k", "1"), 0);
+  EXPECT_EQ(hostPut((*U)->host(), "m/k", "2"), 0);
+  auto First = (*T)->commit();
+  ASSERT_TRUE(First);
+  EXPECT_EQ(*First, CommitStatus::Committed);
+  auto Second = (*U)->commit();
+  ASSERT_TRUE(Second);
+  EXPECT_EQ(*Second, CommitStatus::Conflict);
+  EXPECT_EQ(valueOf(S, "m/k"), "1");
+}
+
+TEST(StateStoreTest, AKeyReadWithoutWritesIsStillChecked) {
+  // A step that only reads two keys must have seen one snapshot: without
+  // a lock, its reads are checked when it commits.
+  MemoryStateStore S;
+  StateLockTable Locks({"m"});
+  Locks.markKeyed({"m"});
+  ASSERT_TRUE(S.applyWrites({{"m/a", "1"}, {"m/b", "1"}}));
+  auto T = StateTransaction::begin(S, Locks, {"m"});
+  ASSERT_TRUE(T);
+  int Code = 0;
+  EXPECT_EQ(hostGet((*T)->host(), "m/a", &Code), "1");
+  ASSERT_TRUE(S.applyWrites({{"m/a", "0"}, {"m/b", "2"}}));
+  EXPECT_EQ(hostGet((*T)->host(), "m/b", &Code), "2");
+  auto C = (*T)->commit();
+  ASSERT_TRUE(C);
+  EXPECT_EQ(*C, CommitStatus::Conflict);
+}
+
+TEST(StateStoreTest, EventualKeysAreCachedPerKey) {
+  MemoryStateStore S;
+  StateLockTable Locks({"e"});
+  Locks.markKeyed({"e"});
+  Locks.markEventual({"e"});
+  EXPECT_TRUE(Locks.isEventual("e/a"));
+  EXPECT_EQ(Locks.variableOf("e/a/b"), "e");
+  ASSERT_TRUE(S.applyWrites({{"e/a", "1"}}));
+  int Code = 0;
+  {
+    auto T = StateTransaction::begin(S, Locks, {"e"});
+    ASSERT_TRUE(T);
+    EXPECT_EQ(hostGet((*T)->host(), "e/a", &Code), "1");
+  }
+  ASSERT_TRUE(S.applyWrites({{"e/a", "7"}}));
+  auto T = StateTransaction::begin(S, Locks, {"e"});
+  ASSERT_TRUE(T);
+  EXPECT_EQ(hostGet((*T)->host(), "e/a", &Code), "1"); // from the cache
+  EXPECT_EQ(hostGet((*T)->host(), "e/b", &Code), "<0>");
+  EXPECT_EQ(hostPut((*T)->host(), "e/a", "2"), 0);
+  auto C = (*T)->commit();
+  ASSERT_TRUE(C);
+  EXPECT_EQ(*C, CommitStatus::Committed); // last writer wins
+  EXPECT_EQ(valueOf(S, "e/a"), "2");
+}
+
 } // namespace

@@ -25,11 +25,9 @@ StateAccess classifyStateUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 bool isUnevaluatedUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 
 /// The key type of a state variable of type \p T that may be stored per
-/// key: a std::map or std::unordered_map keyed by std::string or an integer
-/// type. A null type otherwise, with \p WhyNot saying why. \p IsMap, if
-/// given, is set when \p T is such a map, whatever its key.
-clang::QualType perKeyType(clang::QualType T, std::string &WhyNot,
-                           bool *IsMap = nullptr);
+/// key: a std::map or std::unordered_map (keyed by std::string, as every
+/// serializable map is). A null type otherwise, with \p WhyNot saying why.
+clang::QualType perKeyType(clang::QualType T, std::string &WhyNot);
 
 /// True when \p Ref, a use of a map-typed state variable, is a keyed access:
 /// `m[k]`, `m.at(k)`, `m.count(k)`, `m.contains(k)` or `m.erase(k)`.

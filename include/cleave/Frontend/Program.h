@@ -131,13 +131,11 @@ struct StateVar {
   Consistency Cons = Consistency::Linearizable;
   SourcePos Pos;
   std::string OpsSymbol; ///< the StateOps object in generated glue
-  /// A std::map or std::unordered_map keyed by a string or an integer: its
-  /// key type, as written. Such a map is stored per key ("name/<key>") when
+  /// A std::map or std::unordered_map: its key type, as written. Such a map is stored per key ("name/<key>") when
   /// every use in the program is a keyed access (Program::granularityOf).
   std::string KeyType;
   /// Why the type cannot be stored per key, when KeyType is empty.
   std::string WholeType;
-  bool IsMap = false; ///< a std::map or std::unordered_map, whatever its key
 };
 
 /// A use of a state variable that is not a keyed access (m[k], m.at(k),

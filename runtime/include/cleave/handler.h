@@ -655,15 +655,6 @@ template <class T> T &stateRef(const T &Variable, const char *Name) {
   return *static_cast<T *>(Inv->stateSlot(Name, &Variable));
 }
 
-/// The text of a map key in the store's "name/<key>": a string as it is,
-/// an integer in decimal.
-template <class K> std::string keyText(const K &Key) {
-  if constexpr (std::is_integral_v<K>)
-    return std::to_string(Key);
-  else
-    return std::string(Key);
-}
-
 /// A map stored per key, as the rewritten code sees it: the compiler stores
 /// a map this way only when every use is one of these keyed accesses, and
 /// rewrites `stock` into `cleave::rt::stateKeys(stock, "stock")`. Each key
@@ -756,7 +747,7 @@ private:
   }
 
   StateScope::KeySlot &slot(const key_type &Key) {
-    std::string Full = std::string(Name) + "/" + keyText(Key);
+    std::string Full = std::string(Name) + "/" + Key;
     if (StateScope::KeySlot *Found = Scope->findKeySlot(Full))
       return *Found;
     StateScope::KeySlot S;
