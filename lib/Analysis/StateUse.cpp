@@ -382,6 +382,16 @@ bool iteratorUsesAreKeyed(const VarDecl *It, const VarDecl *SV,
 
 } // namespace
 
+const VarDecl *findIteratorSource(const VarDecl *Local) {
+  if (!Local || !Local->getInit())
+    return nullptr;
+  const auto *Call = dyn_cast<CXXMemberCallExpr>(stripValue(Local->getInit()));
+  if (!Call)
+    return nullptr;
+  const VarDecl *SV = stateVarOf(Call->getImplicitObjectArgument());
+  return SV && isFindIterator(Local, SV) ? SV : nullptr;
+}
+
 bool isKeyedUse(const Expr *Ref, ASTContext &Ctx, std::string &What) {
   const VarDecl *SV = stateVarOf(Ref);
   const Expr *Cur = Ref;

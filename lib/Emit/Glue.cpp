@@ -4,6 +4,7 @@
 
 #include "cleave/Analysis/Serializable.h"
 
+#include "clang/AST/DeclTemplate.h"
 #include "clang/AST/QualTypeNames.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,8 +36,24 @@ std::string cppStringLiteral(llvm::StringRef S) {
 }
 
 std::string codeTypeName(QualType T, const ASTContext &Ctx) {
+  // A member typedef of a class template specialization, as `auto` often
+  // deduces (std::map<K, V>::iterator), loses its class on the way through
+  // TypeName; spell the type it names instead.
+  if (const auto *TT = T->getAs<TypedefType>())
+    if (isa<ClassTemplateSpecializationDecl>(
+            TT->getDecl()->getDeclContext()))
+      T = T.getCanonicalType();
   return TypeName::getFullyQualifiedName(T, Ctx, codePolicy(Ctx),
                                          /*WithGlobalNsPrefix=*/true);
+}
+
+std::string qualifiedName(const NamedDecl *D) {
+  PrintingPolicy P(D->getASTContext().getLangOpts());
+  P.SuppressUnwrittenScope = true;
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  D->printQualifiedName(OS, P);
+  return S;
 }
 
 std::string displayTypeName(QualType T, const ASTContext &Ctx) {

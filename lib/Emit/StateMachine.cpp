@@ -2,6 +2,7 @@
 
 #include "cleave/Emit/StateMachine.h"
 
+#include "cleave/Analysis/StateUse.h"
 #include "cleave/Emit/Glue.h"
 
 #include "clang/AST/ASTContext.h"
@@ -493,6 +494,13 @@ void MachineBuilder::hoist(const VarDecl *V) {
   // A pointer keeps the constness of what it points to.
   H.CodeType = H.ByPointer ? codeTypeName(T.getNonReferenceType(), Ctx)
                            : typeCode(T);
+  // An iterator from find() on a map stored per key is the per-key view's.
+  if (const VarDecl *SV = findIteratorSource(V)) {
+    std::string Name = qualifiedName(SV);
+    if (MC.Plan.PerKey.count(Name))
+      H.CodeType = "::cleave::rt::KeyedState<decltype(::" + Name +
+                   ")>::iterator";
+  }
   Hoist[V] = H;
   HoistOrder.push_back(V);
 }

@@ -153,15 +153,6 @@ std::string describeDecl(const Decl *D) {
   return "this declaration";
 }
 
-std::string qualifiedName(const NamedDecl *D) {
-  PrintingPolicy P(D->getASTContext().getLangOpts());
-  P.SuppressUnwrittenScope = true;
-  std::string S;
-  llvm::raw_string_ostream OS(S);
-  D->printQualifiedName(OS, P);
-  return S;
-}
-
 std::string usrOf(const Decl *D) {
   llvm::SmallString<128> Buf;
   if (index::generateUSRForDecl(D, Buf))

@@ -35,6 +35,10 @@ clang::QualType perKeyType(clang::QualType T, std::string &WhyNot);
 bool isKeyedUse(const clang::Expr *Ref, clang::ASTContext &Ctx,
                 std::string &What);
 
+/// The state variable whose find() initializes \p Local, a local
+/// `auto it = m.find(k)`; null for any other local.
+const clang::VarDecl *findIteratorSource(const clang::VarDecl *Local);
+
 /// The CLEAVE_STATE variable \p D declares, if it is one (the annotation may
 /// sit on any redeclaration).
 const clang::VarDecl *asStateVar(const clang::Decl *D);

@@ -45,6 +45,9 @@ std::string cppStringLiteral(llvm::StringRef S);
 /// global namespace, anonymous namespaces left out.
 std::string codeTypeName(clang::QualType T, const clang::ASTContext &Ctx);
 
+/// A declaration's qualified name without anonymous namespaces: "ns::stock".
+std::string qualifiedName(const clang::NamedDecl *D);
+
 /// A type's name as people read it: "std::map<std::string, int>".
 std::string displayTypeName(clang::QualType T, const clang::ASTContext &Ctx);
 

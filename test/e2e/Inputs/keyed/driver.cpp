@@ -36,6 +36,8 @@ Call decodeCall(const std::string &Route, const Json &Args) {
     return [N = Name()] { return Reply{200, has(N)}; };
   if (Route == "POST /restock")
     return [N = Name()] { return Reply{200, restock(N)}; };
+  if (Route == "POST /sell")
+    return [N = Name()] { return Reply{200, sell(N)}; };
   if (Route == "GET /views")
     return [N = Name()] { return Reply{200, views_of(N)}; };
   throw std::runtime_error("no such route in the keyed example: " + Route);

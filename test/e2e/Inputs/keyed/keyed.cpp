@@ -73,6 +73,19 @@ CLEAVE_ENTRY("POST /restock") int restock(std::string name) {
   return shelves.at(name).count;
 }
 
+// An iterator from find() before a boundary: hoisted over the resume.
+CLEAVE_ENTRY("POST /sell") int sell(std::string name) {
+  auto it = shelves.find(name);
+  if (it == shelves.end())
+    return -1;
+  it->second.count -= 1;
+  int extra = extra_for(name);
+  auto again = shelves.find(name);
+  if (again != shelves.end())
+    again->second.count -= extra;
+  return again == shelves.end() ? -2 : again->second.count;
+}
+
 CLEAVE_ENTRY("GET /views") long views_of(std::string name) {
   return views.find(name) != views.end() ? views.at(name) : 0;
 }
