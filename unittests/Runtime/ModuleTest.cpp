@@ -59,7 +59,7 @@ struct TempDir {
 
 TEST(ModuleTest, InProcessTable) {
   cleave_module_v1_t Table = {CLEAVE_ABI_VERSION, 2, TwoHandlers,
-                              countingRelease};
+                              countingRelease, 0, nullptr};
   auto M = Module::fromTable(&Table, "test table");
   ASSERT_TRUE(M) << M.error().message();
   EXPECT_EQ((*M)->find("a"), &answer);
@@ -86,7 +86,8 @@ TEST(ModuleTest, AbiVersionMismatch) {
 TEST(ModuleTest, MalformedTables) {
   EXPECT_EQ(Module::fromTable(nullptr, "x").error().message(),
             "x: the module entry point returned no table");
-  cleave_module_v1_t NoRelease = {CLEAVE_ABI_VERSION, 2, TwoHandlers, nullptr};
+  cleave_module_v1_t NoRelease = {CLEAVE_ABI_VERSION, 2, TwoHandlers, nullptr,
+                                  0, nullptr};
   EXPECT_EQ(Module::fromTable(&NoRelease, "x").error().message(),
             "x: handler table has no release function");
   const cleave_handler_v1 Twice[] = {{"a", answer}, {"a", answer}};
@@ -95,14 +96,14 @@ TEST(ModuleTest, MalformedTables) {
             "x: handler 'a' appears twice");
   const cleave_handler_v1 Nameless[] = {{nullptr, answer}};
   cleave_module_v1_t NoName = {CLEAVE_ABI_VERSION, 1, Nameless,
-                               countingRelease};
+                               countingRelease, 0, nullptr};
   EXPECT_EQ(Module::fromTable(&NoName, "x").error().message(),
             "x: handler #0 has no name or no function");
 }
 
 TEST(ModuleTest, VerifyFindsMissingHandler) {
   cleave_module_v1_t Table = {CLEAVE_ABI_VERSION, 2, TwoHandlers,
-                              countingRelease};
+                              countingRelease, 0, nullptr};
   auto M = Module::fromTable(&Table, "lib.so");
   ASSERT_TRUE(M);
   EXPECT_TRUE((*M)->verify(manifestWithEntry("a")));
