@@ -681,8 +681,11 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
                                 "progress");
   }
   if (*Committed != CommitStatus::Committed) {
-    if (Attempt < MaxAttempts)
+    if (Attempt < MaxAttempts) {
+      Txn->reset(); // release the locks while waiting
+      backOffAfterConflict(Attempt);
       continue;
+    }
     logFailure(Req, F.Name, "state kept changing under it; gave up");
     return replyError(Res, 503,
                       fmt::format("'{}' could not commit: its state kept "

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <random>
+#include <thread>
 
 namespace cleave::rt {
 
@@ -94,6 +96,13 @@ MemoryStateStore::list(std::string_view Prefix) {
     if (It->second.Value)
       Out.emplace_back(It->first, *It->second.Value);
   return Out;
+}
+
+void backOffAfterConflict(unsigned Attempt) {
+  thread_local std::minstd_rand Random(std::random_device{}());
+  unsigned Limit = 50u << std::min(Attempt, 10u);
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(Random() % (Limit + 1)));
 }
 
 //===----------------------------------------------------------------------===//

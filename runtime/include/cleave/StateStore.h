@@ -148,6 +148,11 @@ Result<std::unique_ptr<StateStore>> openRedisStore(const std::string &Host,
 /// "sqlite:PATH" (or a path ending in .db), or "redis://HOST:PORT".
 Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec);
 
+/// Waits before attempt \p Attempt + 1 of a step whose commit conflicted:
+/// a random time, up to 50 µs doubled per attempt, so that steps racing for
+/// one key do not collide again in lockstep.
+void backOffAfterConflict(unsigned Attempt);
+
 /// One mutex per state variable, created up front for every name the
 /// manifest mentions, so that taking a lock never has to modify the table
 /// (and needs no lock of its own).
