@@ -1,20 +1,34 @@
 //===- Executor.cpp - Run functions that were cut into steps -------------===//
 //
-// Durable chains. Each step commits, in one atomic store commit, its state
-// writes, a dedup record (its message id, "<invocation>/<position>"), the
-// removal of its own queued message, and what comes next:
+// Durable chains (Options::Durable). Each step commits, in one atomic store
+// commit, its state writes, the consumption of its own queued message, and
+// what comes next:
 //   - a call or a resume: the next step's message;
 //   - a fan-out: a join record ("join/<id>": how many elements, and the
 //     continuation to resume) and one message per element;
-//   - the last step of a fan-out element: its value ("join/<id>/<slot>")
-//     and an arrival message ("arrive/<id>/<slot>"); the join fires, once,
-//     in a commit of its own guarded by the dedup record "join/<id>", which
-//     also removes the arrivals and queues the resume;
+//   - the last step of a fan-out element, whatever its outcome: its status
+//     and value ("join/<id>/<slot>") and an arrival message
+//     ("arrive/<id>/<slot>");
 //   - the last step of a chain with an idempotency key: the outcome
 //     ("idem/<key>").
+// Consuming a message that is gone makes the commit a duplicate, so each
+// step commits once, a step recovered while another run of it was under
+// way included, and no dedup record outlives the message. When every
+// element of a fan-out is in, the join fires once, in a commit of its own
+// that consumes the arrivals and erases the join's records: it queues the
+// resume with every value, or, if an element failed, hands the first
+// failure by slot to where the fanning-out chain's failure goes (a join
+// further out, or the outcome). A finished invocation leaves nothing in the
+// store but the outcome kept for its idempotency key (see run()).
+//
 // A position is "<prefix><seq>": steps of one chain (calls included) count
 // up, and element i of a fan-out at position p starts a chain with prefix
-// "<prefix>p.i:". recover() rebuilds the tasks of every queued message.
+// "<prefix>p.i:". A message is "<invocation>/<position>". recover() rebuilds
+// the tasks of every queued message.
+//
+// Without durability none of this is built: a step commits its state
+// writes only, and a step of a function without state opens no
+// transaction, so a hop costs two step calls and their frames.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,9 +39,9 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cstdio>
+#include <cassert>
 #include <chrono>
-#include <future>
+#include <cstdio>
 #include <random>
 #include <set>
 #include <tuple>
@@ -41,7 +55,7 @@ struct Executor::Cont {
   // Resume
   int Machine = -1;
   uint32_t Step = 0;
-  std::string Frame;
+  Bytes Frame;
   std::shared_ptr<Cont> Parent;
   // Element
   std::shared_ptr<Join> J;
@@ -53,25 +67,42 @@ struct Executor::Cont {
 
 /// The join of a fan-out: fires once, when the last element is in.
 struct Executor::Join {
-  std::string Id;
   size_t Count = 0;
   std::atomic<size_t> Pending{0};
-  std::atomic<bool> Failed{false};
+  /// Each element's status and value, written by the element before it
+  /// counts Pending down, read by the last one.
+  std::vector<int> Statuses;
   std::vector<std::string> Results;
+  /// Durable: an element's end is not in the store (its commit failed), so
+  /// the join cannot fire before a restart runs the element again.
+  std::atomic<bool> Unrecorded{false};
+  /// Durable: an element's end is in the store but not at hand (another
+  /// run of its step committed it), so the results come from the store.
+  std::atomic<bool> InStore{false};
   std::shared_ptr<Cont> Then; ///< the fanning-out caller's resume
-  std::string ThenPrefix;     ///< the resume step's position
+  // Durable joins: where the join and its resume are.
+  std::string Id;
+  std::string ThenPrefix;
   uint32_t ThenSeq = 0;
   /// Rebuilt after a crash: the results are in the store, and every arrival
   /// checks them all.
   bool Recovered = false;
 };
 
-/// What a step did.
+/// Whether the end of a chain, its value or failure, is in the store, as a
+/// durable join must know before it fires. Always Recorded without
+/// durability.
+enum class Executor::Ending : uint8_t {
+  Recorded,   ///< committed with the chain's last step
+  Unrecorded, ///< its commit failed: a restart runs the step again
+  InStore,    ///< committed by another run of the step: not at hand
+};
+
+/// How a chain ended at a step (when it did).
 struct Executor::StepResult {
   int Status = CLEAVE_STEP_ERROR;
-  std::string Value, Frame, Args;
-  const char *Callee = nullptr;
-  uint32_t Resume = 0, Count = 0;
+  Bytes Value;
+  Ending End = Ending::Recorded;
 };
 
 namespace {
@@ -84,10 +115,11 @@ std::string errorJson(const std::string &Message) {
 using StackEntry = std::tuple<std::string, uint32_t, std::string>;
 
 /// The continuation past every caller of a chain: a join or its start.
-std::shared_ptr<Executor::Cont> chainEnd(std::shared_ptr<Executor::Cont> K) {
-  while (K && K->K == Executor::Cont::Resume)
-    K = K->Parent;
-  return K;
+const Executor::Cont &chainEnd(const Executor::Cont &K) {
+  const Executor::Cont *C = &K;
+  while (C->K == Executor::Cont::Resume)
+    C = C->Parent.get();
+  return *C;
 }
 
 std::string arrivalId(const std::string &Join, size_t Slot) {
@@ -96,6 +128,25 @@ std::string arrivalId(const std::string &Join, size_t Slot) {
 std::string slotKey(const std::string &Join, size_t Slot) {
   return "join/" + Join + "/" + std::to_string(Slot);
 }
+
+/// What whoever waits on a chain hears when its join cannot fire durably.
+std::string joinNotStored() {
+  return errorJson("the state store failed at a join; the request is resumed "
+                   "when the runtime restarts");
+}
+
+/// A chain's end as a join or an idempotency key keeps it.
+std::string outcomeRecord(int Status, std::string_view Value) {
+  std::string Rec;
+  frame::encodeFrame(Rec, int32_t(Status), std::string(Value));
+  return Rec;
+}
+
+/// The host callbacks of a step whose function uses no state: every access
+/// is refused, as a transaction over no variables refuses it.
+const cleave_host_v1 StatelessHost = {
+    nullptr, [](void *, const char *, const char **, size_t *) { return -1; },
+    [](void *, const char *, const char *, size_t) { return -1; }};
 
 } // namespace
 
@@ -147,6 +198,18 @@ void Executor::submit(Task T) {
   QueueReady.notify_one();
 }
 
+void Executor::submitAll(std::vector<Task> &Tasks) {
+  if (Tasks.empty())
+    return;
+  {
+    std::lock_guard<std::mutex> L(QueueMutex);
+    for (Task &T : Tasks)
+      Queue.push_back(std::move(T));
+  }
+  Tasks.clear();
+  QueueReady.notify_all();
+}
+
 void Executor::work() {
   for (;;) {
     Task T;
@@ -173,7 +236,8 @@ void Executor::start(int Machine, std::string Args,
   T.Machine = Machine;
   T.Frame = std::move(Args);
   T.Then = std::move(K);
-  T.Invocation = newInvocationId();
+  if (Opts.Durable)
+    T.Invocation = newInvocationId();
   submit(std::move(T));
 }
 
@@ -182,20 +246,34 @@ Executor::Outcome Executor::run(int Machine, std::string Args,
   // The caller would only wait: it runs the chain itself, as a worker would,
   // so a request without a fan-out costs no thread wake-up at all. A
   // fan-out's other elements go to the pool, and the join may end the chain
-  // on another worker; then the caller waits for it.
-  std::promise<Outcome> P;
-  std::future<Outcome> F = P.get_future();
+  // on another worker; then the caller waits for it. (A promise would cost
+  // a shared state on the heap.)
+  struct Waiter {
+    std::mutex Mutex;
+    std::condition_variable Ready;
+    std::optional<Outcome> O;
+  } W;
   auto K = std::make_shared<Cont>();
   K->K = Cont::Root;
-  K->Done = [&P](Outcome O) { P.set_value(std::move(O)); };
+  K->Done = [&W](Outcome O) {
+    // Notified under the lock: the caller cannot see the outcome, return
+    // and destroy W before this is done with it.
+    std::lock_guard<std::mutex> L(W.Mutex);
+    W.O = std::move(O);
+    W.Ready.notify_one();
+  };
   K->IdempotencyKey = std::move(IdempotencyKey);
   Task T;
   T.Machine = Machine;
   T.Frame = std::move(Args);
+  T.TakesKey = !K->IdempotencyKey.empty();
   T.Then = std::move(K);
-  T.Invocation = newInvocationId();
+  if (Opts.Durable)
+    T.Invocation = newInvocationId();
   runChain(std::move(T));
-  return F.get();
+  std::unique_lock<std::mutex> L(W.Mutex);
+  W.Ready.wait(L, [&] { return W.O.has_value(); });
+  return std::move(*W.O);
 }
 
 Result<std::optional<Executor::Outcome>>
@@ -218,18 +296,16 @@ Executor::response(const std::string &IdempotencyKey) {
 // Messages
 //===----------------------------------------------------------------------===//
 
-std::string Executor::encodeStack(const std::shared_ptr<Cont> &K) const {
+std::string Executor::encodeStack(const Cont *K) const {
   std::vector<StackEntry> Stack;
-  const Cont *C = K.get();
-  while (C && C->K == Cont::Resume) {
-    Stack.emplace_back(Machines[C->Machine].Name, C->Step, C->Frame);
-    C = C->Parent.get();
+  while (K->K == Cont::Resume) {
+    Stack.emplace_back(Machines[K->Machine].Name, K->Step,
+                       std::string(K->Frame.view()));
+    K = K->Parent.get();
   }
-  uint8_t Tag = C && C->K == Cont::Element ? 1 : 0;
-  std::string Name = !C ? std::string()
-                     : Tag ? C->J->Id
-                           : C->IdempotencyKey;
-  uint64_t Slot = Tag ? C->Slot : 0;
+  uint8_t Tag = K->K == Cont::Element ? 1 : 0;
+  const std::string &Name = Tag ? K->J->Id : K->IdempotencyKey;
+  uint64_t Slot = Tag ? K->Slot : 0;
   std::string Out;
   frame::encodeFrame(Out, Stack, Tag, Name, Slot);
   return Out;
@@ -238,9 +314,17 @@ std::string Executor::encodeStack(const std::shared_ptr<Cont> &K) const {
 std::string Executor::encodeMessage(const Task &T) const {
   std::string Out;
   frame::encodeFrame(Out, uint8_t(0), Machines[T.Machine].Name, T.Step,
-                     T.Frame, T.Input, T.Invocation, T.Prefix, T.Seq,
-                     encodeStack(T.Then));
+                     std::string(T.Frame.view()), std::string(T.Input.view()),
+                     T.Invocation, T.Prefix, T.Seq, encodeStack(T.Then.get()));
   return Out;
+}
+
+void Executor::queueAfter(const Task &T, Task &N, CommitRequest &C) const {
+  N.Invocation = T.Invocation;
+  N.Prefix = T.Prefix;
+  N.Seq = T.Seq + 1;
+  N.Queued = true;
+  C.Enqueue.push_back({N.messageId(), encodeMessage(N)});
 }
 
 std::shared_ptr<Executor::Cont>
@@ -256,7 +340,7 @@ Executor::decodeStack(const std::string &Bytes) {
     Tail->K = Cont::Element;
     Tail->J = recoveredJoin(Name);
     Tail->Slot = Slot;
-    if (!Tail->J)
+    if (!Tail->J || Slot >= Tail->J->Count)
       return nullptr;
   } else {
     // The code that started the chain is gone; the outcome is kept only
@@ -270,7 +354,7 @@ Executor::decodeStack(const std::string &Bytes) {
     C->K = Cont::Resume;
     C->Machine = find(std::get<0>(*It));
     C->Step = std::get<1>(*It);
-    C->Frame = std::get<2>(*It);
+    C->Frame = std::move(std::get<2>(*It));
     C->Parent = std::move(Tail);
     if (C->Machine < 0)
       return nullptr;
@@ -286,6 +370,7 @@ std::shared_ptr<Executor::Join> Executor::recoveredJoin(const std::string &Id) {
     if (It != Recovered.end())
       return It->second;
   }
+  // Absent once the join has fired: its records leave with the firing.
   Result<std::optional<std::string>> Rec = Store.meta("join/" + Id);
   if (!Rec || !*Rec)
     return nullptr;
@@ -305,7 +390,7 @@ std::shared_ptr<Executor::Join> Executor::recoveredJoin(const std::string &Id) {
   J->Then->K = Cont::Resume;
   J->Then->Machine = find(ThenMachine);
   J->Then->Step = ThenStep;
-  J->Then->Frame = ThenFrame;
+  J->Then->Frame = std::move(ThenFrame);
   // The join's own continuation may end in another join: decoded outside
   // the lock, which that lookup takes.
   J->Then->Parent = decodeStack(ThenStack);
@@ -317,252 +402,317 @@ std::shared_ptr<Executor::Join> Executor::recoveredJoin(const std::string &Id) {
 
 bool Executor::decodeMessage(const Message &M, Task &T) {
   uint8_t Kind = 0;
-  std::string Machine, Stack;
-  if (!frame::decodeFrame(M.Body, Kind, Machine, T.Step, T.Frame, T.Input,
+  std::string Machine, Frame, Input, Stack;
+  if (!frame::decodeFrame(M.Body, Kind, Machine, T.Step, Frame, Input,
                           T.Invocation, T.Prefix, T.Seq, Stack) ||
       Kind != 0)
     return false;
+  T.Frame = std::move(Frame);
+  T.Input = std::move(Input);
   T.Machine = find(Machine);
   T.Then = decodeStack(Stack);
   T.Queued = true;
   return T.Machine >= 0 && T.Then;
 }
 
-bool Executor::collectJoin(Join &J, std::string &List) {
-  List.clear();
-  for (size_t I = 0; I < J.Count; ++I) {
-    Result<std::optional<std::string>> V = Store.meta(slotKey(J.Id, I));
-    if (!V || !*V)
-      return false;
-    appendListElement(List, **V);
+//===----------------------------------------------------------------------===//
+// Joins
+//===----------------------------------------------------------------------===//
+
+void Executor::recordEnd(CommitRequest &C, const Cont &End, int Status,
+                         std::string_view Value) const {
+  if (End.K == Cont::Element && Opts.Durable) {
+    C.Meta.emplace_back(slotKey(End.J->Id, End.Slot),
+                        outcomeRecord(Status, Value));
+    C.Enqueue.push_back({arrivalId(End.J->Id, End.Slot), std::string()});
+  } else if (End.K == Cont::Root && !End.IdempotencyKey.empty()) {
+    C.Meta.emplace_back("idem/" + End.IdempotencyKey,
+                        outcomeRecord(Status, Value));
   }
+}
+
+bool Executor::collectJoin(const Join &J, int &Status, std::string &Value) {
+  Status = CLEAVE_STEP_DONE;
+  Value.clear();
+  std::string Failure;
+  for (size_t I = 0; I < J.Count; ++I) {
+    Result<std::optional<std::string>> Rec = Store.meta(slotKey(J.Id, I));
+    int32_t S = 0;
+    std::string V;
+    if (!Rec || !*Rec || !frame::decodeFrame(**Rec, S, V))
+      return false;
+    if (Status != CLEAVE_STEP_DONE)
+      continue;
+    if (S == CLEAVE_STEP_DONE) {
+      appendListElement(Value, V);
+    } else {
+      Status = S;
+      Failure = std::move(V);
+    }
+  }
+  if (Status != CLEAVE_STEP_DONE)
+    Value = std::move(Failure);
   return true;
 }
 
-bool Executor::fireJoin(Join &J, std::string List, Task &Next) {
+bool Executor::deliver(const Cont &End, int Status, std::string Value, Ending E,
+                       Task &Next) {
+  assert(End.K != Cont::Resume && "a chain ends at a join or at its start");
+  if (End.K == Cont::Root) {
+    End.Done(Outcome{Status, std::move(Value)});
+    return false;
+  }
+  Join &J = *End.J;
+  if (J.Recovered)
+    return endJoin(J, Next); // the store knows which elements are in
+  if (E == Ending::InStore) {
+    J.InStore = true;
+  } else {
+    J.Statuses[End.Slot] = Status;
+    J.Results[End.Slot] = std::move(Value);
+    if (E == Ending::Unrecorded)
+      J.Unrecorded = true;
+  }
+  // The last element to arrive runs the join. A failed element does not end
+  // the fan-out early: the join fires once, when every element is in, so
+  // that it fires the same way after a restart.
+  if (J.Pending.fetch_sub(1) != 1)
+    return false;
+  return endJoin(J, Next);
+}
+
+bool Executor::ranElsewhere(const Cont &End, Task &Next) {
+  if (End.K == Cont::Root) {
+    End.Done(Outcome{CLEAVE_STEP_ERROR,
+                     errorJson("this step was run by another worker")});
+    return false;
+  }
+  return deliver(End, CLEAVE_STEP_ERROR, std::string(), Ending::InStore, Next);
+}
+
+bool Executor::endJoin(Join &J, Task &Next) {
+  int Status = CLEAVE_STEP_DONE;
+  std::string Value;
+  bool Collected = true;
+  if (J.Recovered || J.InStore) {
+    Collected = collectJoin(J, Status, Value);
+  } else {
+    for (size_t I = 0; I < J.Count && Status == CLEAVE_STEP_DONE; ++I)
+      if (J.Statuses[I] != CLEAVE_STEP_DONE) {
+        Status = J.Statuses[I];
+        Value = std::move(J.Results[I]);
+      }
+    if (Status == CLEAVE_STEP_DONE)
+      for (const std::string &R : J.Results)
+        appendListElement(Value, R);
+  }
+  if (J.Recovered && !Collected)
+    return false; // not every element is in yet, or the join fired
+  if (!J.Recovered && (!Collected || (Opts.Durable && J.Unrecorded))) {
+    // An element's end is not in the store, so the join cannot fire: whoever
+    // waits hears so, and a restart runs the element again and fires it.
+    return deliver(chainEnd(*J.Then), CLEAVE_STEP_ERROR, joinNotStored(),
+                   Ending::Unrecorded, Next);
+  }
+  return fireJoin(J, Status, std::move(Value), Next);
+}
+
+bool Executor::fireJoin(Join &J, int Status, std::string Value, Task &Next) {
+  const bool Ok = Status == CLEAVE_STEP_DONE;
+  // Where a failure goes: past the fanning-out caller, to its chain's end.
+  const Cont &End = chainEnd(*J.Then);
   Next = Task();
-  Next.Machine = J.Then->Machine;
-  Next.Step = J.Then->Step;
-  Next.Frame = J.Then->Frame;
-  Next.Input = std::move(List);
-  Next.Then = J.Then->Parent;
-  Next.Prefix = J.ThenPrefix;
-  Next.Seq = J.ThenSeq;
-  Next.Invocation = J.Id.substr(0, J.Id.find('/'));
+  if (Ok) {
+    Next.Machine = J.Then->Machine;
+    Next.Step = J.Then->Step;
+    Next.Input = std::move(Value);
+    Next.Then = J.Then->Parent;
+    // Only a durable join may try to fire again (after a store failure).
+    Next.Frame = Opts.Durable ? J.Then->Frame : std::move(J.Then->Frame);
+  }
   if (!Opts.Durable)
-    return true;
-  // Fire once, durably: the resume is queued and the arrivals leave.
+    return Ok || deliver(End, Status, std::move(Value), Ending::Recorded, Next);
+
+  // Fire once, durably: the arrivals are consumed, the join's records
+  // erased, and the resume queued or the failure recorded where it goes.
   CommitRequest C;
-  C.Done.push_back("join/" + J.Id);
-  for (size_t I = 0; I < J.Count; ++I)
-    C.Dequeue.push_back(arrivalId(J.Id, I));
-  C.Enqueue.push_back({Next.messageId(), encodeMessage(Next)});
+  C.Consume.reserve(J.Count);
+  C.Meta.reserve(J.Count + 2);
+  for (size_t I = 0; I < J.Count; ++I) {
+    C.Consume.push_back(arrivalId(J.Id, I));
+    C.Meta.emplace_back(slotKey(J.Id, I), std::string());
+  }
+  C.Meta.emplace_back("join/" + J.Id, std::string());
+  if (Ok) {
+    Next.Invocation = J.Id.substr(0, J.Id.find('/'));
+    Next.Prefix = J.ThenPrefix;
+    Next.Seq = J.ThenSeq;
+    Next.Queued = true;
+    C.Enqueue.push_back({Next.messageId(), encodeMessage(Next)});
+  } else {
+    recordEnd(C, End, Status, Value);
+  }
   Result<CommitStatus> S = Store.commit(C);
-  if (!S || *S != CommitStatus::Committed)
-    return false; // fired already, or the store is down: recovery will
-  Next.Queued = true;
-  return true;
+  if (!S || *S != CommitStatus::Committed) {
+    Next = Task();
+    if (J.Recovered)
+      return false; // fired already, or a restart fires it
+    if (S)
+      return ranElsewhere(End, Next);
+    return deliver(End, CLEAVE_STEP_ERROR, joinNotStored(), Ending::Unrecorded,
+                   Next);
+  }
+  if (J.Recovered) {
+    std::lock_guard<std::mutex> L(JoinsMutex);
+    Recovered.erase(J.Id);
+  }
+  return Ok || deliver(End, Status, std::move(Value), Ending::Recorded, Next);
 }
 
 //===----------------------------------------------------------------------===//
 // Running chains
 //===----------------------------------------------------------------------===//
 
-bool Executor::deliver(const std::shared_ptr<Cont> &K, int Status,
-                       std::string Value, Task &Next) {
-  bool Ok = Status == CLEAVE_STEP_DONE;
-  switch (K->K) {
-  case Cont::Root:
-    K->Done(Outcome{Status, std::move(Value)});
-    return false;
-  case Cont::Resume:
-    if (!Ok)
-      return deliver(K->Parent, Status, std::move(Value), Next);
-    Next.Machine = K->Machine;
-    Next.Step = K->Step;
-    Next.Frame = K->Frame;
-    Next.Input = std::move(Value);
-    Next.Then = K->Parent;
-    return true;
-  case Cont::Element: {
-    Join &J = *K->J;
-    if (!Ok) {
-      // The first failure ends the caller's chain; the other elements
-      // still run to the end, and their results are dropped.
-      bool First = !J.Failed.exchange(true);
-      J.Pending.fetch_sub(1);
-      if (First)
-        return deliver(J.Then->Parent, Status, std::move(Value), Next);
-      return false;
-    }
-    std::string List;
-    if (J.Recovered) {
-      // Rebuilt after a crash: the store knows which elements are in.
-      if (!collectJoin(J, List))
-        return false;
-    } else {
-      J.Results[K->Slot] = std::move(Value);
-      if (J.Pending.fetch_sub(1) != 1 || J.Failed.load())
-        return false;
-      // The last element: this worker runs the join.
-      for (const std::string &R : J.Results)
-        appendListElement(List, R);
-    }
-    if (fireJoin(J, std::move(List), Next))
-      return true;
-    if (J.Recovered)
-      return false; // another arrival fired it
-    // The store failed: whoever waits hears so; recovery finishes the chain.
-    return deliver(J.Then->Parent, CLEAVE_STEP_ERROR,
-                   errorJson("the state store failed at a join; the request "
-                             "is resumed when the runtime restarts"),
-                   Next);
-  }
-  }
-  return false;
-}
-
 bool Executor::runStep(Task &T, StepResult &R, Task &Next,
                        std::vector<Task> &Spawn) {
   const MachineInfo &M = Machines[T.Machine];
+  const bool Durable = Opts.Durable;
   for (unsigned Attempt = 1;; ++Attempt) {
-    R = StepResult();
-    Next = Task();
-    Spawn.clear();
-    auto Txn = StateTransaction::begin(Store, Locks, M.State);
-    if (!Txn) {
-      R.Value = errorJson(fmt::format("cannot lock the state of '{}': {}",
-                                      M.Name, Txn.error().message()));
-      return true;
+    if (Attempt > 1) {
+      R = StepResult();
+      Next = Task();
+      Spawn.clear();
     }
-    cleave_step_call_v1 Call{T.Step,         T.Frame.data(), T.Frame.size(),
-                             T.Input.data(), T.Input.size(), (*Txn)->host()};
+    // A function without state has no locks to take and no writes to
+    // buffer: its steps run without a transaction.
+    std::unique_ptr<StateTransaction> Txn;
+    if (!M.State.empty()) {
+      auto Begun = StateTransaction::begin(Store, Locks, M.State);
+      if (Begun)
+        Txn = Begun.take();
+      else
+        R.Value = errorJson(fmt::format("cannot lock the state of '{}': {}",
+                                        M.Name, Begun.error().message()));
+    }
     cleave_step_reply_v1 Reply{};
     Reply.status = CLEAVE_STEP_ERROR;
-    bool Threw = false;
-    try {
-      M.Machine->step(&Call, &Reply);
-    } catch (...) {
-      Threw = true; // the ABI forbids it; survive a hand-written step
+    if (Txn || M.State.empty()) {
+      cleave_step_call_v1 Call{
+          T.Step,         T.Frame.data(), T.Frame.size(),
+          T.Input.data(), T.Input.size(), Txn ? Txn->host() : &StatelessHost};
+      bool Threw = false;
+      try {
+        M.Machine->step(&Call, &Reply);
+      } catch (...) {
+        Threw = true; // the ABI forbids it; survive a hand-written step
+      }
+      if (Threw) {
+        R.Value = errorJson(fmt::format(
+            "step {} of '{}' threw across the C ABI", T.Step, M.Name));
+        Txn.reset(); // nothing it recorded is trusted; its failure stands
+        Reply = cleave_step_reply_v1{};
+        Reply.status = CLEAVE_STEP_ERROR;
+      } else {
+        R.Status = Reply.status;
+        R.Value = Bytes(Reply.value, Reply.value_len, Mod);
+      }
     }
-    if (Threw) {
-      R.Value = errorJson(
-          fmt::format("step {} of '{}' threw across the C ABI", T.Step, M.Name));
-      return true; // nothing it recorded is trusted
-    }
-    R.Status = Reply.status;
-    if (Reply.value)
-      R.Value.assign(Reply.value, Reply.value_len);
-    if (Reply.frame)
-      R.Frame.assign(Reply.frame, Reply.frame_len);
-    if (Reply.args)
-      R.Args.assign(Reply.args, Reply.args_len);
-    R.Callee = Reply.callee;
-    R.Resume = Reply.resume;
-    R.Count = Reply.count;
-    Mod.release(Reply.value);
-    Mod.release(Reply.frame);
-    Mod.release(Reply.args);
+    // The step's buffers go on to the next steps as they are.
+    Bytes Frame(Reply.frame, Reply.frame_len, Mod);
+    Bytes Args(Reply.args, Reply.args_len, Mod);
+    const char *Callee = Reply.callee;
+    uint32_t Resume = Reply.resume, Count = Reply.count;
 
     // What comes next, committed with the step.
     CommitRequest C;
-    bool Durable = Opts.Durable;
-    if (Durable) {
-      C.Done.push_back(T.messageId());
-      if (T.Queued)
-        C.Dequeue.push_back(T.messageId());
-    }
-    const Cont *Root = chainEnd(T.Then).get();
-    if (T.Seq == 0 && T.Prefix.empty() && !T.Queued && Root &&
-        Root->K == Cont::Root && !Root->IdempotencyKey.empty())
-      C.Done.push_back("idem/" + Root->IdempotencyKey);
-    auto Queue = [&](const Task &N) {
-      if (Durable)
-        C.Enqueue.push_back({N.messageId(), encodeMessage(N)});
-    };
-    bool Finished = R.Status != CLEAVE_STEP_CALL &&
-                    R.Status != CLEAVE_STEP_FAN_OUT;
-    std::shared_ptr<Join> NewJoin;
+    if (T.Queued)
+      C.Consume.push_back(T.messageId());
+    if (T.TakesKey)
+      C.Done.push_back("idem/" + T.Then->IdempotencyKey);
+    int To = -1;
     std::vector<std::string_view> Parts;
     if (R.Status == CLEAVE_STEP_CALL || R.Status == CLEAVE_STEP_FAN_OUT) {
-      int To = R.Callee ? find(R.Callee) : -1;
+      To = Callee ? find(Callee) : -1;
       if (To < 0) {
         R.Status = CLEAVE_STEP_ERROR;
         R.Value = errorJson(fmt::format("'{}' calls '{}', which the handler "
                                         "library does not run as steps",
-                                        M.Name, R.Callee ? R.Callee : "?"));
-        Finished = true;
-      } else {
-        auto K = std::make_shared<Cont>();
-        K->K = Cont::Resume;
-        K->Machine = T.Machine;
-        K->Step = R.Resume;
-        K->Frame = R.Frame;
-        K->Parent = T.Then;
-        if (R.Status == CLEAVE_STEP_CALL) {
-          Next.Machine = To;
-          Next.Frame = R.Args;
-          Next.Then = K;
-          Next.Invocation = T.Invocation;
-          Next.Prefix = T.Prefix;
-          Next.Seq = T.Seq + 1;
-          Next.Queued = Durable;
-          Queue(Next);
-        } else if (!splitList(R.Args.data(), R.Args.size(), Parts) ||
-                   Parts.size() != R.Count) {
-          R.Status = CLEAVE_STEP_ERROR;
-          R.Value = errorJson(
-              fmt::format("'{}' made a malformed fan-out", M.Name));
-          Finished = true;
-        } else if (Parts.empty()) {
-          // Nothing to wait for: the join runs at once, with no results.
-          Next.Machine = T.Machine;
-          Next.Step = R.Resume;
-          Next.Frame = R.Frame;
-          Next.Then = T.Then;
-          Next.Invocation = T.Invocation;
-          Next.Prefix = T.Prefix;
-          Next.Seq = T.Seq + 1;
-          Next.Queued = Durable;
-          Queue(Next);
-        } else {
-          NewJoin = std::make_shared<Join>();
-          NewJoin->Id = T.messageId();
-          NewJoin->Count = Parts.size();
-          NewJoin->Pending = Parts.size();
-          NewJoin->Results.resize(Parts.size());
-          NewJoin->Then = K;
-          NewJoin->ThenPrefix = T.Prefix;
-          NewJoin->ThenSeq = T.Seq + 1;
-          if (Durable) {
-            std::string Rec;
-            frame::encodeFrame(Rec, uint64_t(Parts.size()), M.Name, R.Resume,
-                               R.Frame, T.Prefix, T.Seq + 1,
-                               encodeStack(T.Then));
-            C.Meta.emplace_back("join/" + NewJoin->Id, std::move(Rec));
-          }
-          for (size_t I = 0; I < Parts.size(); ++I) {
-            Task E;
-            E.Machine = To;
-            E.Frame.assign(Parts[I]);
-            E.Then = std::make_shared<Cont>();
-            E.Then->K = Cont::Element;
-            E.Then->J = NewJoin;
-            E.Then->Slot = I;
-            E.Invocation = T.Invocation;
-            E.Prefix = T.Prefix + std::to_string(T.Seq) + "." +
-                       std::to_string(I) + ":";
-            E.Queued = Durable;
-            Queue(E);
-            if (I == 0)
-              Next = std::move(E);
-            else
-              Spawn.push_back(std::move(E));
-          }
-        }
+                                        M.Name, Callee ? Callee : "?"));
+      } else if (R.Status == CLEAVE_STEP_FAN_OUT &&
+                 (!splitList(Args.data(), Args.size(), Parts) ||
+                  Parts.size() != Count)) {
+        R.Status = CLEAVE_STEP_ERROR;
+        R.Value =
+            errorJson(fmt::format("'{}' made a malformed fan-out", M.Name));
       }
     }
-    if (Finished) {
+    // Without durability, nothing is encoded before the commit, so T's
+    // continuation moves to the next task once the step has committed (a
+    // conflict runs the step again from it): a call's resume takes it as
+    // its parent, and a value going back to the caller takes the caller's
+    // frame and continuation.
+    Cont *Link = nullptr;
+    bool TakeCaller = false;
+    auto ResumeHere = [&] {
+      auto K = std::make_shared<Cont>();
+      K->K = Cont::Resume;
+      K->Machine = T.Machine;
+      K->Step = Resume;
+      K->Frame = std::move(Frame);
+      if (Durable)
+        K->Parent = T.Then;
+      else
+        Link = K.get();
+      return K;
+    };
+    if (R.Status == CLEAVE_STEP_CALL) {
+      Next.Machine = To;
+      Next.Frame = std::move(Args);
+      Next.Then = ResumeHere();
+      if (Durable)
+        queueAfter(T, Next, C);
+    } else if (R.Status == CLEAVE_STEP_FAN_OUT && Parts.empty()) {
+      // Nothing to wait for: the join runs at once, with no results.
+      Next.Machine = T.Machine;
+      Next.Step = Resume;
+      Next.Frame = std::move(Frame);
+      Next.Then = T.Then;
+      if (Durable)
+        queueAfter(T, Next, C);
+    } else if (R.Status == CLEAVE_STEP_FAN_OUT) {
+      auto J = std::make_shared<Join>();
+      J->Count = Parts.size();
+      J->Pending = J->Count;
+      J->Statuses.assign(J->Count, CLEAVE_STEP_DONE);
+      J->Results.resize(J->Count);
+      J->Then = ResumeHere();
+      if (Durable) {
+        J->Id = T.messageId();
+        J->ThenPrefix = T.Prefix;
+        J->ThenSeq = T.Seq + 1;
+        std::string Rec;
+        frame::encodeFrame(Rec, uint64_t(J->Count), M.Name, Resume,
+                           std::string(J->Then->Frame.view()), T.Prefix,
+                           T.Seq + 1, encodeStack(T.Then.get()));
+        C.Meta.emplace_back("join/" + J->Id, std::move(Rec));
+      }
+      Spawn.reserve(J->Count - 1);
+      for (size_t I = 0; I < J->Count; ++I) {
+        Task &E = I == 0 ? Next : Spawn.emplace_back();
+        E.Machine = To;
+        E.Frame = std::string(Parts[I]);
+        E.Then = std::make_shared<Cont>();
+        E.Then->K = Cont::Element;
+        E.Then->J = J;
+        E.Then->Slot = I;
+        if (Durable) {
+          E.Invocation = T.Invocation;
+          E.Prefix = fmt::format("{}{}.{}:", T.Prefix, T.Seq, I);
+          E.Queued = true;
+          C.Enqueue.push_back({E.messageId(), encodeMessage(E)});
+        }
+      }
+    } else {
       if (R.Status != CLEAVE_STEP_DONE && R.Status != CLEAVE_STEP_BAD_REQUEST &&
           R.Status != CLEAVE_STEP_ERROR) {
         R.Value = errorJson(fmt::format(
@@ -572,115 +722,106 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       }
       if (R.Status != CLEAVE_STEP_DONE && R.Value.empty())
         R.Value = errorJson(fmt::format("'{}' failed without a message", M.Name));
-      // Where the value goes: a caller, a join, or the chain's end.
-      const Cont *To = R.Status == CLEAVE_STEP_DONE ? T.Then.get()
-                                                    : chainEnd(T.Then).get();
-      if (To && To->K == Cont::Resume) {
-        Next.Machine = To->Machine;
-        Next.Step = To->Step;
-        Next.Frame = To->Frame;
-        Next.Input = R.Value;
-        Next.Then = To->Parent;
-        Next.Invocation = T.Invocation;
-        Next.Prefix = T.Prefix;
-        Next.Seq = T.Seq + 1;
-        Next.Queued = Durable;
-        Queue(Next);
-      } else if (To && To->K == Cont::Element) {
-        if (Durable && R.Status == CLEAVE_STEP_DONE) {
-          C.Meta.emplace_back(slotKey(To->J->Id, To->Slot), R.Value);
-          C.Enqueue.push_back({arrivalId(To->J->Id, To->Slot), std::string()});
+      // Where the value goes: a caller, a join, or the chain's start; a
+      // failure skips the callers.
+      const Cont &End =
+          R.Status == CLEAVE_STEP_DONE ? *T.Then : chainEnd(*T.Then);
+      if (End.K == Cont::Resume) {
+        Next.Machine = End.Machine;
+        Next.Step = End.Step;
+        Next.Input = std::move(R.Value);
+        if (Durable) {
+          Next.Frame = End.Frame;
+          Next.Then = End.Parent;
+          queueAfter(T, Next, C);
+        } else {
+          TakeCaller = true;
         }
-      } else if (To && To->K == Cont::Root && !To->IdempotencyKey.empty()) {
-        std::string Rec;
-        frame::encodeFrame(Rec, int32_t(R.Status), R.Value);
-        C.Meta.emplace_back("idem/" + To->IdempotencyKey, std::move(Rec));
+      } else {
+        recordEnd(C, End, R.Status, R.Value.view());
       }
     }
 
-    Result<CommitStatus> S = (*Txn)->commit(std::move(C));
-    if (!S) {
-      R.Status = CLEAVE_STEP_ERROR;
-      R.Value = errorJson(fmt::format("cannot save the state written by '{}': {}",
-                                      M.Name, S.error().message()));
+    Result<CommitStatus> S = CommitStatus::Committed;
+    if (Txn)
+      S = Txn->commit(std::move(C));
+    else if (!C.Consume.empty() || !C.Done.empty() || !C.Enqueue.empty() ||
+             !C.Meta.empty())
+      S = Store.commit(C);
+    auto Fail = [&](int Status, std::string Why) {
+      R.Status = Status;
+      R.Value = std::move(Why);
+      R.End = Ending::Unrecorded;
       Next = Task();
       Spawn.clear();
+      return true;
+    };
+    if (!S)
+      return Fail(CLEAVE_STEP_ERROR,
+                  errorJson(fmt::format("cannot save the state written by "
+                                        "'{}': {}",
+                                        M.Name, S.error().message())));
+    if (*S == CommitStatus::Committed) {
+      if (Link)
+        Link->Parent = std::move(T.Then);
+      if (TakeCaller) {
+        // Moved when no other task holds the continuation.
+        Cont &K = *T.Then;
+        if (T.Then.use_count() == 1) {
+          Next.Frame = std::move(K.Frame);
+          Next.Then = std::move(K.Parent);
+        } else {
+          Next.Frame = K.Frame;
+          Next.Then = K.Parent;
+        }
+      }
       return true;
     }
     if (*S == CommitStatus::Duplicate) {
-      if (T.Seq == 0 && T.Prefix.empty() && !T.Queued) {
-        // The idempotency key is another chain's.
-        R.Status = CLEAVE_STEP_DUPLICATE;
-        R.Value = errorJson("a request with this Idempotency-Key is in "
-                            "progress");
-        Next = Task();
-        Spawn.clear();
-        return true;
-      }
-      return false; // this step ran already
+      if (T.TakesKey) // the idempotency key is another chain's
+        return Fail(CLEAVE_STEP_DUPLICATE,
+                    errorJson("a request with this Idempotency-Key is in "
+                              "progress"));
+      return false; // this step ran already: its message is gone
     }
-    if (*S == CommitStatus::Committed)
-      return true;
-    if (Attempt >= Opts.MaxAttempts) {
-      R.Status = CLEAVE_STEP_UNAVAILABLE;
-      R.Value = errorJson(fmt::format("'{}' could not commit: its state kept "
-                                      "changing ({} attempts)",
-                                      M.Name, Opts.MaxAttempts));
-      Next = Task();
-      Spawn.clear();
-      return true;
-    }
-    // Conflict: run the step again, from the same frame.
+    if (Attempt >= Opts.MaxAttempts)
+      return Fail(CLEAVE_STEP_UNAVAILABLE,
+                  errorJson(fmt::format("'{}' could not commit: its state "
+                                        "kept changing ({} attempts)",
+                                        M.Name, Opts.MaxAttempts)));
+    // Conflict: run the step again, from the same frame, after a pause
+    // without the locks.
+    Txn.reset();
+    backOffAfterConflict(Attempt);
   }
 }
 
 void Executor::runChain(Task T) {
   for (;;) {
-    if (T.Machine < 0 || static_cast<size_t>(T.Machine) >= Machines.size()) {
-      Task Next;
-      if (deliver(T.Then, CLEAVE_STEP_ERROR,
-                  errorJson("call of an unknown function"), Next)) {
-        T = std::move(Next);
-        continue;
-      }
-      return;
-    }
+    // Fresh for each step, as runStep expects them.
     StepResult R;
     Task Next;
     std::vector<Task> Spawn;
-    if (!runStep(T, R, Next, Spawn)) {
-      // The step ran already (a recovered copy of it): this run stops, and
-      // a caller waiting on it hears so.
-      Task Ignored;
-      std::shared_ptr<Cont> Target = chainEnd(T.Then);
-      if (Target && Target->K == Cont::Root)
-        deliver(Target, CLEAVE_STEP_ERROR,
-                errorJson("this step was run by another worker"), Ignored);
+    bool GoOn;
+    if (T.Machine < 0 || static_cast<size_t>(T.Machine) >= Machines.size()) {
+      GoOn = deliver(chainEnd(*T.Then), CLEAVE_STEP_ERROR,
+                     errorJson("call of an unknown function"),
+                     Ending::Unrecorded, Next);
+    } else if (!runStep(T, R, Next, Spawn)) {
+      // Another run of the step (recovered while this one ran, or a commit
+      // resent after a broken connection) consumed its message first.
+      GoOn = ranElsewhere(chainEnd(*T.Then), Next);
+    } else {
+      submitAll(Spawn);
+      // A call, an element, an empty join, or a resume after a value; else
+      // the chain ended here, and its value goes to a join or the caller.
+      GoOn = Next.Machine >= 0 ||
+             deliver(R.Status == CLEAVE_STEP_DONE ? *T.Then : chainEnd(*T.Then),
+                     R.Status, R.Value.take(), R.End, Next);
+    }
+    if (!GoOn)
       return;
-    }
-    for (Task &S : Spawn)
-      submit(std::move(S));
-    if (Next.Machine >= 0) {
-      // A call, an element, an empty join, or a resume after a value.
-      T = std::move(Next);
-      continue;
-    }
-    // The chain ended here: the value goes to a join or the caller.
-    Task After;
-    std::shared_ptr<Cont> Target =
-        R.Status == CLEAVE_STEP_DONE ? T.Then : chainEnd(T.Then);
-    if (!Target)
-      return;
-    if (deliver(Target, R.Status, std::move(R.Value), After)) {
-      if (After.Invocation.empty()) {
-        After.Invocation = T.Invocation;
-        After.Prefix = T.Prefix;
-        After.Seq = T.Seq + 1;
-      }
-      T = std::move(After);
-      continue;
-    }
-    return;
+    T = std::move(Next);
   }
 }
 
@@ -709,9 +850,8 @@ Result<size_t> Executor::recover() {
   // fired yet.
   for (const std::string &Id : Arrived) {
     std::shared_ptr<Join> J = recoveredJoin(Id);
-    std::string List;
     Task Next;
-    if (J && collectJoin(*J, List) && fireJoin(*J, std::move(List), Next)) {
+    if (J && endJoin(*J, Next)) {
       ++Resumed;
       submit(std::move(Next));
     }

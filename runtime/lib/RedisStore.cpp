@@ -68,18 +68,27 @@ constexpr long CommandTimeoutSeconds = 10;
 
 // KEYS: 1 done, 2 queue, 3 seq, 4 keys, 5 meta, then the hash of every
 // Expect key, then the hash of every Writes key.
-// ARGV: the six counts (Expect, Done, Writes, Dequeue, Enqueue, Meta), then
-// the expected versions, the dedup ids, (key, value) per write, the ids to
-// dequeue, (id, body) per message, (key, value) per record.
+// ARGV: the seven counts (Expect, Done, Writes, Dequeue, Enqueue, Meta,
+// Consume), then the expected versions, the ids to consume, the dedup ids,
+// (key, value) per write, the ids to dequeue, (id, body) per message, (key,
+// value) per record.
 // Returns 0 committed, 1 conflict, 2 duplicate (CommitStatus's order).
 constexpr const char *CommitScript = R"lua(
 local nExpect, nDone, nWrites = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local nDequeue, nEnqueue, nMeta = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local a, k = 7, 6
+local nConsume = tonumber(ARGV[7])
+local a, k = 8, 6
 for i = 1, nExpect do
   if (redis.call('HGET', KEYS[k], 'n') or '0') ~= ARGV[a] then return 1 end
   a, k = a + 1, k + 1
 end
+-- A message to consume must still be queued; checked before anything is
+-- written, and taken out of the queue once the dedup ids pass too.
+local consume = a
+for i = 0, nConsume - 1 do
+  if redis.call('HEXISTS', KEYS[2], ARGV[consume + i]) == 0 then return 2 end
+end
+a = a + nConsume
 -- SADD both checks and records an id. On one that was there already, the
 -- ids this commit added are taken out again: the script is atomic, so no
 -- one saw them. An id listed twice in this commit is no duplicate.
@@ -96,6 +105,9 @@ for i = 0, nDone - 1 do
   end
 end
 a = a + nDone
+for i = 0, nConsume - 1 do
+  redis.call('HDEL', KEYS[2], ARGV[consume + i])
+end
 for i = 1, nWrites do
   redis.call('HSET', KEYS[k], 'v', ARGV[a + 1])
   if redis.call('HINCRBY', KEYS[k], 'n', 1) == 1 then
@@ -356,9 +368,10 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
   for (const auto &W : C.Writes)
     Hashes.push_back(std::string(StatePrefix) + W.first);
   std::vector<std::string> Numbers;
-  Numbers.reserve(6 + C.Expect.size());
-  for (size_t N : {C.Expect.size(), C.Done.size(), C.Writes.size(),
-                   C.Dequeue.size(), C.Enqueue.size(), C.Meta.size()})
+  Numbers.reserve(7 + C.Expect.size());
+  for (size_t N :
+       {C.Expect.size(), C.Done.size(), C.Writes.size(), C.Dequeue.size(),
+        C.Enqueue.size(), C.Meta.size(), C.Consume.size()})
     Numbers.push_back(std::to_string(N));
   for (const auto &E : C.Expect)
     Numbers.push_back(std::to_string(E.second));
@@ -368,6 +381,8 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
   Args.insert(Args.end(), Hashes.begin(), Hashes.end());
   size_t NumKeys = Args.size();
   Args.insert(Args.end(), Numbers.begin(), Numbers.end());
+  for (const std::string &Id : C.Consume)
+    Args.push_back(Id);
   for (const std::string &Id : C.Done)
     Args.push_back(Id);
   for (const auto &[Key, Value] : C.Writes) {
@@ -385,11 +400,13 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
     Args.push_back(Value);
   }
 
-  // Sent again after a broken connection only when it carries a dedup id:
-  // if the first attempt was applied, the second finds the id and reports
-  // Duplicate, which a caller already reads as "this step's effects are in
-  // the store". Without one, a resend could apply the writes twice.
-  Resend R = C.Done.empty() ? Resend::Unsafe : Resend::Safe;
+  // Sent again after a broken connection only when it carries a dedup id
+  // or a message to consume: if the first attempt was applied, the second
+  // finds the id recorded or the message gone and reports Duplicate, which
+  // a caller already reads as "this step's effects are in the store".
+  // Without one, a resend could apply the writes twice.
+  Resend R =
+      C.Done.empty() && C.Consume.empty() ? Resend::Unsafe : Resend::Safe;
   std::lock_guard<std::mutex> Lock(Mutex);
   Result<Reply> Rep = evalScript(Commit, std::move(Args), NumKeys, R);
   if (!Rep)

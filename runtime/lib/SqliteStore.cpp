@@ -411,6 +411,17 @@ Result<CommitStatus> SqliteStore::applyLocked(const CommitRequest &C) {
         std::find(C.Done.begin(), C.Done.begin() + I, Id) == C.Done.begin() + I)
       return CommitStatus::Duplicate;
   }
+  // Consuming is deleting: a message that deletes no row was gone already,
+  // unless this request listed it before.
+  for (size_t I = 0; I < C.Consume.size(); ++I) {
+    const std::string &Id = C.Consume[I];
+    if (!bindText(RemoveMessage.get(), 1, Id) || !run(RemoveMessage.get()))
+      return fail(fmt::format("cannot consume message '{}'", Id));
+    if (sqlite3_changes(Db) == 0 &&
+        std::find(C.Consume.begin(), C.Consume.begin() + I, Id) ==
+            C.Consume.begin() + I)
+      return CommitStatus::Duplicate;
+  }
   for (const auto &[Key, Value] : C.Writes)
     if (!bindText(WriteState.get(), 1, Key) ||
         !bindText(WriteState.get(), 2, Value) || !run(WriteState.get()))

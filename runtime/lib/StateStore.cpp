@@ -52,12 +52,20 @@ Result<CommitStatus> MemoryStateStore::commit(const CommitRequest &C) {
   for (const std::string &Id : C.Done)
     if (Done.count(Id))
       return CommitStatus::Duplicate;
+  for (const std::string &Id : C.Consume)
+    if (std::none_of(Queue.begin(), Queue.end(),
+                     [&](const Message &M) { return M.Id == Id; }))
+      return CommitStatus::Duplicate;
   Done.insert(C.Done.begin(), C.Done.end());
   for (const auto &[Key, Value] : C.Writes) {
     Versioned &V = Values[Key];
     V.Value = Value;
     ++V.Version;
   }
+  for (const std::string &Id : C.Consume)
+    Queue.erase(std::remove_if(Queue.begin(), Queue.end(),
+                               [&](const Message &M) { return M.Id == Id; }),
+                Queue.end());
   for (const std::string &Id : C.Dequeue)
     Queue.erase(std::remove_if(Queue.begin(), Queue.end(),
                                [&](const Message &M) { return M.Id == Id; }),
@@ -316,7 +324,8 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
   for (const auto &[Name, Value] : Writes)
     With.Writes.emplace_back(Name, *Value);
   if (With.Writes.empty() && With.Expect.empty() && With.Done.empty() &&
-      With.Dequeue.empty() && With.Enqueue.empty() && With.Meta.empty())
+      With.Consume.empty() && With.Dequeue.empty() && With.Enqueue.empty() &&
+      With.Meta.empty())
     return CommitStatus::Committed;
   Result<CommitStatus> Applied = Store.commit(With);
   if (Applied && *Applied == CommitStatus::Committed) {

@@ -3,21 +3,31 @@
 // Machines written by hand the way the compiler writes them (with
 // cleave::rt::Step), run by the Executor: calls and their resumes, fan-outs
 // and their single join (empty input included), failures that end a chain
-// once, and frames that are refused rather than misread.
+// once, and frames that are refused rather than misread. Durable chains run
+// on every store backend, cut short by a store that goes down and resumed
+// by a new executor on the store opened again: each ends once, and leaves
+// nothing behind but the outcome kept for an idempotency key.
 //
 //===----------------------------------------------------------------------===//
+
+#include "RedisServer.h"
 
 #include "cleave/Executor.h"
 #include "cleave/handler.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
-#include <thread>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 // Generated libraries define this in cleave_module.cpp; these machines use
@@ -30,6 +40,7 @@ namespace {
 
 using namespace cleave;
 using namespace cleave::rt;
+using cleave::test::RedisServer;
 
 std::atomic<int> Joins{0};
 std::atomic<int> Doubled{0};
@@ -251,11 +262,39 @@ TEST_P(ExecutorTest, BadArgumentsAndUnknownMachines) {
 
 INSTANTIATE_TEST_SUITE_P(Workers, ExecutorTest, ::testing::Values(1u, 4u));
 
+/// int peek(int n) { int a = twice(n); return a + hits; }, where hits is a
+/// state variable the step after the call only reads: its commit carries
+/// no write, only the consumption of its message.
+int peekStep(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {
+  Step S(Call, Reply, "peek");
+  return S.run([&] {
+    int N = 0;
+    if (S.resumePoint() == 0) {
+      if (!S.args(N))
+        return;
+      S.arg<int>(N);
+      S.call("twice", 1, 0x5u);
+      return;
+    }
+    if (!S.restore(0x5u))
+      return;
+    const char *Data = nullptr;
+    size_t Len = 0;
+    int Got = Call->host->state_get(Call->host->ctx, "hits", &Data, &Len);
+    if (Got < 0)
+      throw std::runtime_error("cannot read hits");
+    int Hits = Got == 1 ? std::stoi(std::string(Data, Len)) : 0;
+    S.finish<int>(S.result<int>() + Hits);
+  });
+}
+
+const cleave_machine_v1 Peek = {"peek", 2, &peekStep, nullptr, nullptr};
+
 /// A store that goes down after a number of commits, as a crash would cut a
 /// chain short: what was committed stays.
 class CrashingStore final : public StateStore {
 public:
-  explicit CrashingStore(MemoryStateStore &Real) : Real(Real) {}
+  explicit CrashingStore(StateStore &Real) : Real(Real) {}
   std::atomic<int> CommitsLeft{1 << 30};
 
   Result<Versioned> read(std::string_view K) override { return Real.read(K); }
@@ -274,35 +313,273 @@ public:
   }
 
 private:
-  MemoryStateStore &Real;
+  StateStore &Real;
 };
 
-class DurableExecutorTest : public ::testing::Test {
+/// Dedup ids, records and queued messages: what a store holds beside the
+/// state.
+struct Records {
+  std::set<std::string> Done, Meta, Queue;
+};
+
+/// A store that forwards to another and keeps, from the requests that
+/// committed, the records they left (for the in-memory store, which cannot
+/// list its dedup ids) and how many commits wrote each record.
+class LedgerStore final : public StateStore {
+public:
+  StateStore *Real = nullptr;
+
+  Result<Versioned> read(std::string_view K) override { return Real->read(K); }
+  Result<CommitStatus> commit(const CommitRequest &C) override {
+    // One commit at a time, so that the ledger applies them in the store's
+    // order.
+    std::lock_guard<std::mutex> L(Mutex);
+    Result<CommitStatus> S = Real->commit(C);
+    if (!S || *S != CommitStatus::Committed)
+      return S;
+    Left.Done.insert(C.Done.begin(), C.Done.end());
+    for (const auto *Ids : {&C.Consume, &C.Dequeue})
+      for (const std::string &Id : *Ids)
+        Left.Queue.erase(Id);
+    for (const Message &M : C.Enqueue)
+      Left.Queue.insert(M.Id);
+    for (const auto &[Key, Value] : C.Meta) {
+      if (Value.empty()) {
+        Left.Meta.erase(Key);
+      } else {
+        Left.Meta.insert(Key);
+        ++Writes[Key];
+      }
+    }
+    return S;
+  }
+  Result<std::vector<Message>> pending() override { return Real->pending(); }
+  Result<std::optional<std::string>> meta(std::string_view K) override {
+    return Real->meta(K);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>>
+  list(std::string_view P) override {
+    return Real->list(P);
+  }
+
+  Records left() {
+    std::lock_guard<std::mutex> L(Mutex);
+    return Left;
+  }
+  /// How many commits wrote record \p Key.
+  int writesOf(const std::string &Key) {
+    std::lock_guard<std::mutex> L(Mutex);
+    auto It = Writes.find(Key);
+    return It == Writes.end() ? 0 : It->second;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> L(Mutex);
+    Left = Records();
+    Writes.clear();
+  }
+
+private:
+  std::mutex Mutex;
+  Records Left;
+  std::map<std::string, int> Writes;
+};
+
+std::string joined(const std::set<std::string> &S) {
+  std::string Out;
+  for (const std::string &E : S)
+    Out += E + ";";
+  return Out;
+}
+
+/// The rows of a one-column query on the SQLite file at \p Path.
+std::set<std::string> sqliteColumn(const std::string &Path, const char *Sql) {
+  std::set<std::string> Out;
+  sqlite3 *Db = nullptr;
+  if (sqlite3_open_v2(Path.c_str(), &Db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << Path;
+    sqlite3_close_v2(Db);
+    return Out;
+  }
+  sqlite3_stmt *S = nullptr;
+  if (sqlite3_prepare_v2(Db, Sql, -1, &S, nullptr) == SQLITE_OK)
+    while (sqlite3_step(S) == SQLITE_ROW)
+      Out.insert(reinterpret_cast<const char *>(sqlite3_column_text(S, 0)));
+  else
+    ADD_FAILURE() << sqlite3_errmsg(Db);
+  sqlite3_finalize(S);
+  sqlite3_close_v2(Db);
+  return Out;
+}
+
+/// The members (SMEMBERS) or fields (HKEYS) of a Redis key.
+std::set<std::string> redisMembers(int Port, const char *Command,
+                                   const char *Key) {
+  std::set<std::string> Out;
+  timeval Tv{1, 0};
+  redisContext *C = redisConnectWithTimeout("127.0.0.1", Port, Tv);
+  if (!C || C->err) {
+    ADD_FAILURE() << "cannot reach redis-server on port " << Port;
+    if (C)
+      redisFree(C);
+    return Out;
+  }
+  auto *R = static_cast<redisReply *>(redisCommand(C, "%s %s", Command, Key));
+  if (R && R->type == REDIS_REPLY_ARRAY)
+    for (size_t I = 0; I < R->elements; ++I)
+      Out.insert(std::string(R->element[I]->str, R->element[I]->len));
+  else
+    ADD_FAILURE() << Command << " " << Key << " failed";
+  if (R)
+    freeReplyObject(R);
+  redisFree(C);
+  return Out;
+}
+
+enum class Backend { Memory, Sqlite, Redis };
+
+std::string nameOf(Backend B) {
+  switch (B) {
+  case Backend::Memory:
+    return "Memory";
+  case Backend::Sqlite:
+    return "Sqlite";
+  case Backend::Redis:
+    return "Redis";
+  }
+  return "Unknown";
+}
+
+// For GoogleTest's messages ("where GetParam() = Sqlite").
+void PrintTo(Backend B, std::ostream *OS) { *OS << nameOf(B); }
+
+std::string backendName(const ::testing::TestParamInfo<Backend> &Info) {
+  return nameOf(Info.param);
+}
+
+/// Durable chains on every backend, through a ledger of what they commit.
+/// A restart is a new executor on the store opened again (the in-memory
+/// store stays, as it would in the process that holds it).
+class DurableExecutorTest : public ::testing::TestWithParam<Backend> {
 protected:
+  static void TearDownTestSuite() { Redis.reset(); }
+
   void SetUp() override {
     auto M = Module::fromTable(&Table, "test");
     ASSERT_TRUE(M) << M.error().message();
     Mod = M.take();
     Joins = 0;
     Doubled = 0;
+    if (GetParam() == Backend::Sqlite) {
+      std::string Pattern =
+          (std::filesystem::temp_directory_path() / "cleave-exec-XXXXXX")
+              .string();
+      ASSERT_TRUE(mkdtemp(Pattern.data())) << "cannot create a temp directory";
+      Dir = Pattern;
+    }
+    if (GetParam() == Backend::Redis && !Redis) {
+      std::string Why;
+      Redis = RedisServer::start(Why);
+      ASSERT_TRUE(Redis) << "cannot start redis-server: " << Why;
+    }
+    fresh("state");
   }
+
+  void TearDown() override {
+    Real.reset();
+    std::error_code Ec;
+    if (!Dir.empty())
+      std::filesystem::remove_all(Dir, Ec);
+  }
+
+  /// Starts over with an empty store, \p Name telling SQLite files apart.
+  void fresh(const std::string &Name) {
+    Real.reset();
+    Ledger.clear();
+    switch (GetParam()) {
+    case Backend::Memory:
+      Spec = "memory";
+      break;
+    case Backend::Sqlite:
+      Spec = "sqlite:" + Dir + "/" + Name + ".db";
+      DbPath = Dir + "/" + Name + ".db";
+      break;
+    case Backend::Redis:
+      ASSERT_TRUE(Redis->flushAll()) << "redis-server does not answer";
+      Spec = "redis://127.0.0.1:" + std::to_string(Redis->port());
+      break;
+    }
+    reopen();
+  }
+
+  /// Opens the store again, as a restarted runtime does.
+  void reopen() {
+    if (GetParam() != Backend::Memory || !Real) {
+      Real.reset();
+      Result<std::unique_ptr<StateStore>> S = openStateStore(Spec);
+      ASSERT_TRUE(S) << S.error().message();
+      Real = S.take();
+    }
+    Ledger.Real = Real.get();
+  }
+
   std::unique_ptr<Executor> make(StateStore &S, unsigned Workers = 2) {
     std::vector<Executor::MachineInfo> Infos;
     for (const cleave_machine_v1 &Mach : Machines)
       Infos.push_back({Mach.name, &Mach, {}});
+    Infos.push_back({Peek.name, &Peek, {"hits"}});
     Executor::Options O;
     O.Workers = Workers;
     O.Durable = true;
     return std::make_unique<Executor>(*Mod, S, Locks, Infos, O);
   }
 
+  /// What the store holds beside the state, read from the store itself
+  /// where it can be listed.
+  Records records() {
+    switch (GetParam()) {
+    case Backend::Memory:
+      return Ledger.left();
+    case Backend::Sqlite:
+      return {sqliteColumn(DbPath, "SELECT id FROM done"),
+              sqliteColumn(DbPath, "SELECT key FROM meta"),
+              sqliteColumn(DbPath, "SELECT id FROM queue")};
+    case Backend::Redis:
+      return {redisMembers(Redis->port(), "SMEMBERS", "cleave:done"),
+              redisMembers(Redis->port(), "HKEYS", "cleave:meta"),
+              redisMembers(Redis->port(), "HKEYS", "cleave:queue")};
+    }
+    return {};
+  }
+
+  /// Waits for the outcome kept for \p Key, which a recovered chain commits.
+  std::optional<Executor::Outcome> awaitResponse(Executor &E,
+                                                 const std::string &Key) {
+    for (int Wait = 0; Wait < 1000; ++Wait) {
+      auto Kept = E.response(Key);
+      if (!Kept) {
+        ADD_FAILURE() << Kept.error().message();
+        return std::nullopt;
+      }
+      if (*Kept)
+        return **Kept;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return std::nullopt;
+  }
+
+  static std::unique_ptr<RedisServer> Redis;
   std::unique_ptr<Module> Mod;
-  MemoryStateStore Store;
-  StateLockTable Locks{{}};
+  std::string Dir, Spec, DbPath;
+  std::unique_ptr<StateStore> Real;
+  LedgerStore Ledger;
+  StateLockTable Locks{{"hits"}};
 };
 
-TEST_F(DurableExecutorTest, ChainsLeaveNothingQueued) {
-  auto Exec = make(Store);
+std::unique_ptr<RedisServer> DurableExecutorTest::Redis;
+
+TEST_P(DurableExecutorTest, ChainsLeaveNothingQueued) {
+  auto Exec = make(Ledger);
   EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("outer"),
                                    argsFrame(std::vector<int>{1, 2, 3}))),
             113);
@@ -311,12 +588,54 @@ TEST_F(DurableExecutorTest, ChainsLeaveNothingQueued) {
                                    argsFrame(std::vector<int>{}, 4))),
             4);
   Exec.reset();
-  EXPECT_TRUE(Store.pending()->empty());
+  EXPECT_TRUE(Ledger.pending()->empty());
   EXPECT_EQ(Joins, 2);
 }
 
-TEST_F(DurableExecutorTest, AnIdempotencyKeyKeepsTheOutcome) {
-  auto Exec = make(Store);
+TEST_P(DurableExecutorTest,
+       FinishedInvocationsLeaveOnlyTheirIdempotencyRecords) {
+  auto Exec = make(Ledger);
+  // A nested fan-out, calls, an empty fan-out, a failed element (alone and
+  // behind a call), with and without idempotency keys.
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("outer"),
+                                   argsFrame(std::vector<int>{1, 2, 3}), "a")),
+            113);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("chain"), argsFrame(5))), 32);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("sum"),
+                                   argsFrame(std::vector<int>{}, 4), "b")),
+            4);
+  Executor::Outcome Failed = Exec->run(
+      Exec->find("sum"), argsFrame(std::vector<int>{1, 13, 2}, 0), "c");
+  EXPECT_EQ(Failed.Status, CLEAVE_STEP_ERROR);
+  EXPECT_NE(Failed.Body.find("unlucky"), std::string::npos) << Failed.Body;
+  EXPECT_EQ(
+      Exec->run(Exec->find("sum"), argsFrame(std::vector<int>{13}, 0)).Status,
+      CLEAVE_STEP_ERROR);
+  EXPECT_EQ(Exec->run(Exec->find("outer"),
+                      argsFrame(std::vector<int>{4, 13, 13}), "d")
+                .Status,
+            CLEAVE_STEP_ERROR);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("peek"), argsFrame(3))), 6);
+  Exec.reset();
+  EXPECT_EQ(Joins, 2);
+
+  // No dedup id, join, slot or arrival is left: only what answers a
+  // repeated request.
+  Records Left = records();
+  EXPECT_EQ(joined(Left.Done), "idem/a;idem/b;idem/c;idem/d;");
+  EXPECT_EQ(joined(Left.Meta), "idem/a;idem/b;idem/c;idem/d;");
+  EXPECT_EQ(joined(Left.Queue), "");
+  // The ledger agrees with the store.
+  Records Ledgered = Ledger.left();
+  EXPECT_EQ(Ledgered.Done, Left.Done);
+  EXPECT_EQ(Ledgered.Meta, Left.Meta);
+  EXPECT_EQ(Ledgered.Queue, Left.Queue);
+  for (const char *Key : {"idem/a", "idem/b", "idem/c", "idem/d"})
+    EXPECT_EQ(Ledger.writesOf(Key), 1) << Key;
+}
+
+TEST_P(DurableExecutorTest, AnIdempotencyKeyKeepsTheOutcome) {
+  auto Exec = make(Ledger);
   EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("chain"), argsFrame(5), "k1")),
             32);
   auto Kept = Exec->response("k1");
@@ -329,33 +648,107 @@ TEST_F(DurableExecutorTest, AnIdempotencyKeyKeepsTheOutcome) {
   EXPECT_FALSE(*Exec->response("k2"));
 }
 
-TEST_F(DurableExecutorTest, RecoveryFinishesEveryInterruptedChain) {
+TEST_P(DurableExecutorTest, RecoveryFinishesEveryInterruptedChain) {
   // Cut the chain after each possible number of commits, then let a new
-  // executor recover it: the outcome is the same, every step ran once.
+  // executor on the store opened again recover it: the outcome is the
+  // same, every step committed once, and nothing is left behind.
   for (int Cut = 1; Cut <= 12; ++Cut) {
-    MemoryStateStore Real;
-    CrashingStore Crashing(Real);
+    fresh("cut" + std::to_string(Cut));
+    CrashingStore Crashing(Ledger);
     Crashing.CommitsLeft = Cut;
-    std::string Key = "cut" + std::to_string(Cut);
+    const std::string Key = "cut" + std::to_string(Cut);
     {
       auto Exec = make(Crashing, 1);
       Exec->run(Exec->find("outer"), argsFrame(std::vector<int>{1, 2, 3, 4}),
                 Key);
     }
     Joins = 0;
-    auto Exec = make(Real, 2);
+    reopen();
+    auto Exec = make(Ledger, 2);
     Result<size_t> Resumed = Exec->recover();
     ASSERT_TRUE(Resumed) << Resumed.error().message();
-    for (int Wait = 0; Wait < 500 && !*Exec->response(Key); ++Wait)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    auto Kept = Exec->response(Key);
-    ASSERT_TRUE(Kept && *Kept) << "cut after " << Cut << " commits";
-    EXPECT_EQ(valueOf<int>(**Kept), 100 + 2 * 10 + 1) << Cut;
+    std::optional<Executor::Outcome> Kept = awaitResponse(*Exec, Key);
+    ASSERT_TRUE(Kept) << "cut after " << Cut << " commits";
+    EXPECT_EQ(valueOf<int>(*Kept), 100 + 2 * 10 + 1) << Cut;
     Exec.reset();
-    EXPECT_TRUE(Real.pending()->empty()) << Cut;
     EXPECT_LE(Joins, 1) << Cut;
+    EXPECT_EQ(Ledger.writesOf("idem/" + Key), 1) << Cut;
+    Records Left = records();
+    EXPECT_EQ(joined(Left.Done), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Meta), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Queue), "") << Cut;
   }
 }
+
+TEST_P(DurableExecutorTest, AFailedElementFiresTheJoinOnceAcrossARestart) {
+  // sum([1, 13, 2]) commits its fan-out, three elements (13 fails), and the
+  // join's firing: cut after each, restart, and the request answers with
+  // the element's failure, once, without running the join's step.
+  for (int Cut = 1; Cut <= 6; ++Cut) {
+    fresh("fail" + std::to_string(Cut));
+    CrashingStore Crashing(Ledger);
+    Crashing.CommitsLeft = Cut;
+    const std::string Key = "fail" + std::to_string(Cut);
+    {
+      auto Exec = make(Crashing, 1);
+      Executor::Outcome First = Exec->run(
+          Exec->find("sum"), argsFrame(std::vector<int>{1, 13, 2}, 0), Key);
+      EXPECT_EQ(First.Status, CLEAVE_STEP_ERROR) << Cut;
+    }
+    reopen();
+    auto Exec = make(Ledger, 2);
+    Result<size_t> Resumed = Exec->recover();
+    ASSERT_TRUE(Resumed) << Resumed.error().message();
+    std::optional<Executor::Outcome> Kept = awaitResponse(*Exec, Key);
+    ASSERT_TRUE(Kept) << "cut after " << Cut << " commits";
+    EXPECT_EQ(Kept->Status, CLEAVE_STEP_ERROR) << Cut;
+    EXPECT_NE(Kept->Body.find("exception in twice: unlucky"), std::string::npos)
+        << Kept->Body;
+    Exec.reset();
+    EXPECT_EQ(Joins, 0) << Cut;
+    EXPECT_EQ(Ledger.writesOf("idem/" + Key), 1) << Cut;
+    Records Left = records();
+    EXPECT_EQ(joined(Left.Done), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Meta), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Queue), "") << Cut;
+  }
+}
+
+TEST_P(DurableExecutorTest, AFailedElementWithoutAKeyLeavesNothing) {
+  // The failure's arrival is recorded; after a restart the join fires with
+  // it, and with no one to answer and no key, nothing stays in the store.
+  for (int Cut = 1; Cut <= 4; ++Cut) {
+    fresh("nokey" + std::to_string(Cut));
+    CrashingStore Crashing(Ledger);
+    Crashing.CommitsLeft = Cut;
+    {
+      auto Exec = make(Crashing, 1);
+      Exec->run(Exec->find("sum"), argsFrame(std::vector<int>{13, 1, 13}, 0));
+    }
+    reopen();
+    auto Exec = make(Ledger, 2);
+    Result<size_t> Resumed = Exec->recover();
+    ASSERT_TRUE(Resumed) << Resumed.error().message();
+    Records Left;
+    for (int Wait = 0; Wait < 1000; ++Wait) {
+      Left = records();
+      if (Left.Queue.empty() && Left.Meta.empty())
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    Exec.reset();
+    Left = records();
+    EXPECT_EQ(joined(Left.Done), "") << Cut;
+    EXPECT_EQ(joined(Left.Meta), "") << Cut;
+    EXPECT_EQ(joined(Left.Queue), "") << Cut;
+    EXPECT_EQ(Joins, 0) << Cut;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, DurableExecutorTest,
+                         ::testing::Values(Backend::Memory, Backend::Sqlite,
+                                           Backend::Redis),
+                         backendName);
 
 TEST(StepTest, AFrameOfAnotherLayoutIsRefused) {
   // A continuation saved with layout 0x2 resumed by a build expecting 0x3.

@@ -297,6 +297,46 @@ TEST_P(StoreConformanceTest, ExpectIsCheckedBeforeDone) {
   expectSeedOnly(store());
 }
 
+TEST_P(StoreConformanceTest, AMessageIsConsumedOnce) {
+  seed(store());
+  CommitRequest C = everything({});
+  C.Dequeue.clear();
+  C.Consume = {"m1", "m1"}; // listed twice: consumed once
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(valueOf(store(), "a"), "2");
+  EXPECT_EQ(queueOf(store()), "m2=body2;");
+  // The same step again: its message is gone, nothing is applied, and no
+  // record of the first commit was needed to tell.
+  C.Writes = {{"a", "9"}};
+  C.Consume = {"m2", "m1"};
+  C.Enqueue = {{"m3", "body3"}};
+  C.Meta = {{"s", "z"}};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+  EXPECT_EQ(valueOf(store(), "a"), "2");
+  EXPECT_EQ(queueOf(store()), "m2=body2;");
+  EXPECT_EQ(metaOf(store(), "s"), "y");
+}
+
+TEST_P(StoreConformanceTest, AGoneMessageRecordsNoDoneId) {
+  seed(store());
+  CommitRequest C = everything({"d7"});
+  C.Consume = {"gone"};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+  expectSeedOnly(store());
+  CommitRequest D;
+  D.Done = {"d7"};
+  EXPECT_EQ(commitOf(store(), D), CommitStatus::Committed);
+}
+
+TEST_P(StoreConformanceTest, ExpectIsCheckedBeforeConsume) {
+  seed(store());
+  CommitRequest C = everything({});
+  C.Consume = {"gone"};
+  C.Expect = {{"a", 7}};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Conflict);
+  expectSeedOnly(store());
+}
+
 TEST_P(StoreConformanceTest, QueueKeepsEnqueueOrder) {
   EXPECT_EQ(queueOf(store()), "");
   CommitRequest C;

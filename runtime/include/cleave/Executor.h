@@ -15,7 +15,8 @@
 //
 // Each step is one state transaction: it locks the state its function may
 // use, in the global order, for the length of the step only, and its writes
-// are applied when it returns, before the next step runs.
+// are applied when it returns, before the next step runs. A function that
+// uses no state runs its steps without a transaction.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,10 +32,11 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -57,9 +59,11 @@ public:
 
   struct Options {
     unsigned Workers = 2; ///< at least one
-    /// Every step's next message, and a dedup record, are committed with
-    /// its state writes, so that recover() can finish the chains a crash
-    /// interrupted. Off for an in-memory store, where nothing survives.
+    /// Every step consumes its own queued message and queues the next
+    /// steps' in the commit of its state writes, so that recover() can
+    /// finish the chains a crash interrupted, each step committing once.
+    /// Off for an in-memory store, where nothing survives: a step then
+    /// commits its state writes only.
     bool Durable = false;
     /// Runs of a step whose commit conflicts, before the chain fails (503).
     unsigned MaxAttempts = 8;
@@ -86,6 +90,13 @@ public:
   /// committed with the chain's last step, for replies to a repeated
   /// request (see response()), and a request whose key was taken by another
   /// chain gets CLEAVE_STEP_DUPLICATE.
+  ///
+  /// The key and its outcome are kept as long as the store keeps its
+  /// records: for the life of the process with the in-memory store, and
+  /// until the store is deleted with a durable one. They are the only
+  /// records a finished chain leaves behind. FIXME: nothing expires them;
+  /// an expiry (say a day after the outcome) needs a time on the record and
+  /// a sweep.
   Outcome run(int Machine, std::string Args, std::string IdempotencyKey = {});
 
   /// The outcome committed for \p IdempotencyKey, if that chain has ended.
@@ -103,45 +114,110 @@ public:
 
   unsigned workers() const { return static_cast<unsigned>(Threads.size()); }
 
+  /// A frame or value a task carries: bytes the executor made, or a buffer
+  /// a step returned, kept as the step made it rather than copied, and
+  /// released through the handler library that allocated it.
+  class Bytes {
+  public:
+    Bytes() = default;
+    /// Implicit: a string the executor built is a task's bytes as it is.
+    Bytes(std::string Text) : Text(std::move(Text)) {}
+    /// Takes \p Data, \p Size bytes allocated by \p Mod's library (or
+    /// null).
+    Bytes(char *Data, size_t Size, const Module &Mod)
+        : Adopted(Data, Release(&Mod)), Size(Data ? Size : 0) {}
+    Bytes(const Bytes &Other) : Text(Other.view()) {}
+    Bytes &operator=(const Bytes &Other) { return *this = Bytes(Other); }
+    Bytes(Bytes &&) = default;
+    Bytes &operator=(Bytes &&) = default;
+
+    const char *data() const { return Adopted ? Adopted.get() : Text.data(); }
+    size_t size() const { return Adopted ? Size : Text.size(); }
+    bool empty() const { return size() == 0; }
+    std::string_view view() const { return {data(), size()}; }
+    /// The bytes as a std::string, moved out when they are one.
+    std::string take() {
+      if (!Adopted)
+        return std::move(Text);
+      std::string Out(view());
+      Adopted.reset();
+      return Out;
+    }
+
+  private:
+    struct Release {
+      Release() : Mod(nullptr) {}
+      explicit Release(const Module *Mod) : Mod(Mod) {}
+      void operator()(char *P) const { Mod->release(P); }
+      const Module *Mod;
+    };
+    std::string Text;
+    std::unique_ptr<char, Release> Adopted;
+    size_t Size = 0;
+  };
+
   struct Cont;
   struct Join;
   struct Task {
     int Machine = -1;
     uint32_t Step = 0;
-    std::string Frame;
-    std::string Input;
+    Bytes Frame;
+    Bytes Input;
     std::shared_ptr<Cont> Then;
-    // Durable chains: where the step is in its invocation.
+    /// The first step of a chain run() started with an idempotency key: its
+    /// commit takes the key.
+    bool TakesKey = false;
+    // Durable chains only: where the step is in its invocation.
+    bool Queued = false; ///< its message is in the store's queue
+    uint32_t Seq = 0;
     std::string Invocation;
     std::string Prefix; ///< "" for the entry's chain, "3.1:" for an element
-    uint32_t Seq = 0;
-    bool Queued = false; ///< its message is in the store's queue
     std::string messageId() const {
       return Invocation + "/" + Prefix + std::to_string(Seq);
     }
   };
 
 private:
+  enum class Ending : uint8_t;
   struct StepResult;
   void submit(Task T);
+  void submitAll(std::vector<Task> &Tasks);
   void work();
   void runChain(Task T);
   /// Runs one step as a transaction, again while its commit conflicts.
-  /// Returns false when the chain must not go on (a duplicate run).
+  /// Sets \p Next (and \p Spawn, a fan-out's other elements) to what runs
+  /// next, or \p R to how the chain ended; all three are fresh on entry.
+  /// Returns false when another run of the step committed first: the chain
+  /// goes on there.
   bool runStep(Task &T, StepResult &R, Task &Next, std::vector<Task> &Spawn);
-  /// Delivers a chain's value (or failure) to \p K; returns true and sets
-  /// \p Next when this worker should go on with another step.
-  bool deliver(const std::shared_ptr<Cont> &K, int Status, std::string Value,
+  /// Hands a chain's value or failure to \p End, the chain's start or the
+  /// fan-out element it is. Returns true and sets \p Next when a join fired
+  /// and this worker should go on with its resume.
+  bool deliver(const Cont &End, int Status, std::string Value, Ending E,
                Task &Next);
+  /// A step that another run committed first: whoever waits on the chain
+  /// hears so.
+  bool ranElsewhere(const Cont &End, Task &Next);
+  /// Fires \p J if every element is in.
+  bool endJoin(Join &J, Task &Next);
+  /// Commits the firing of \p J (once) with its results (\p Status DONE and
+  /// the list) or the first failure, and sets \p Next to its resume.
+  bool fireJoin(Join &J, int Status, std::string Value, Task &Next);
+  /// The results of a join, from the store: false until all are in. Sets
+  /// \p Status and \p Value to the list, or to the first failure by slot.
+  bool collectJoin(const Join &J, int &Status, std::string &Value);
+  /// Adds to \p C what the end of a chain at \p End commits: an element's
+  /// status and value with its arrival, or the outcome kept for an
+  /// idempotency key.
+  void recordEnd(CommitRequest &C, const Cont &End, int Status,
+                 std::string_view Value) const;
+  /// Places \p N after \p T in T's chain and queues its message in \p C.
+  void queueAfter(const Task &T, Task &N, CommitRequest &C) const;
   std::string encodeMessage(const Task &T) const;
   bool decodeMessage(const Message &M, Task &T);
-  std::string encodeStack(const std::shared_ptr<Cont> &K) const;
+  std::string encodeStack(const Cont *K) const;
   std::shared_ptr<Cont> decodeStack(const std::string &Bytes);
   std::shared_ptr<Join> recoveredJoin(const std::string &Id);
-  /// The results of a join, from the store; false until all are in.
-  bool collectJoin(Join &J, std::string &List);
-  /// Commits the join's firing (once) and sets \p Next to its resume.
-  bool fireJoin(Join &J, std::string List, Task &Next);
   std::string newInvocationId();
 
   const Module &Mod;
@@ -151,7 +227,7 @@ private:
   Options Opts;
   std::mutex IdMutex;
   uint64_t IdSeed = 0, IdCount = 0;
-  /// Joins rebuilt by recover(), by id.
+  /// Joins rebuilt by recover(), by id, until they fire.
   std::mutex JoinsMutex;
   std::map<std::string, std::shared_ptr<Join>> Recovered;
 

@@ -55,13 +55,19 @@ struct Message {
 ///   - Expect: every key still has the version the step read (0: absent);
 ///   - Done: none of these dedup ids is recorded yet; they are recorded;
 ///   - Writes: new values, each key's version incremented;
+///   - Consume: every one of these messages is still queued; they leave the
+///     queue. A message is consumed once, so the step that consumes it
+///     commits once, and no record of that is left behind;
 ///   - Dequeue / Enqueue: the step's own message leaves the queue, the next
 ///     steps' messages enter it;
 ///   - Meta: bookkeeping records (idempotency responses, joins), written
 ///     without version checks; an empty value erases the record.
+/// Expect is checked first (Conflict), then Done and Consume (Duplicate).
 struct CommitRequest {
   std::vector<std::pair<std::string, uint64_t>> Expect;
   std::vector<std::string> Done;
+  /// An id listed twice in one request is consumed once, as with Done.
+  std::vector<std::string> Consume;
   std::vector<std::pair<std::string, std::string>> Writes;
   std::vector<std::string> Dequeue;
   std::vector<Message> Enqueue;
@@ -71,7 +77,8 @@ struct CommitRequest {
 enum class CommitStatus {
   Committed,
   Conflict,  ///< an Expect version did not match: nothing was applied
-  Duplicate, ///< a Done id was already recorded: nothing was applied
+  Duplicate, ///< a Done id was already recorded, or a message to consume
+             ///< was not queued: nothing was applied
 };
 
 /// A store of state values (JSON text, keyed by a variable's qualified name,
