@@ -49,6 +49,7 @@
 #include <poll.h>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -445,20 +446,31 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
     Args.push_back(AppendNumber(E.second));
   for (const std::string &Id : C.Done)
     Args.push_back(Id);
+  // The version each write leaves if its key's Expect tells it: the
+  // expected one plus one per write of the key so far. A step expects a
+  // few keys; a large commit looks them up in a map.
+  constexpr size_t FewExpects = 8;
+  std::unordered_map<std::string_view, uint64_t> Expected;
+  if (C.Expect.size() > FewExpects)
+    for (const auto &[Key, Version] : C.Expect)
+      Expected.emplace(Key, Version); // the first Expect of a key counts
   for (size_t I = 0; I < C.Writes.size(); ++I) {
     const auto &[Key, Value] = C.Writes[I];
-    // The version this write leaves, if the key's Expect tells it: the
-    // expected one plus one per write of the key so far.
-    auto E = std::find_if(C.Expect.begin(), C.Expect.end(),
-                          [&](const auto &X) { return X.first == Key; });
-    if (E == C.Expect.end()) {
-      Args.push_back(std::string_view());
-    } else {
-      uint64_t Earlier = static_cast<uint64_t>(
-          std::count_if(C.Writes.begin(), C.Writes.begin() + I,
-                        [&](const auto &X) { return X.first == Key; }));
-      Args.push_back(AppendNumber(E->second + Earlier + 1));
+    std::optional<uint64_t> Version;
+    if (C.Expect.size() > FewExpects) {
+      if (auto It = Expected.find(Key); It != Expected.end())
+        Version = ++It->second;
+    } else if (auto E =
+                   std::find_if(C.Expect.begin(), C.Expect.end(),
+                                [&](const auto &X) { return X.first == Key; });
+               E != C.Expect.end()) {
+      Version = E->second + 1 +
+                static_cast<uint64_t>(std::count_if(
+                    C.Writes.begin(), C.Writes.begin() + I,
+                    [&](const auto &X) { return X.first == Key; }));
     }
+    // Empty: the script increments the stored version.
+    Args.push_back(Version ? AppendNumber(*Version) : std::string_view(""));
     Args.push_back(Value);
   }
   assert(Text.size() <= Need && "the text moved under its views");
