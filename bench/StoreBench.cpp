@@ -8,7 +8,9 @@
 //       id) against a bare transaction on a file with the same settings
 //       (WAL, synchronous=NORMAL, the state table's layout): BEGIN, one
 //       INSERT OR REPLACE, COMMIT. The same bare transaction with
-//       synchronous=FULL shows what an fsync per commit would cost, and the
+//       synchronous=FULL shows what an fsync per commit would cost, one
+//       that also writes a row of a second table the least a step commit
+//       can cost (it changes a page of state and a page of queue), and the
 //       step commit from 4 threads what the store's one connection (and
 //       SQLite's one writer) allows.
 //   (b) Redis: the same step commit through openRedisStore against a bare
@@ -16,9 +18,11 @@
 //       free loopback port (with the tests' launcher, RedisServer.h); and
 //       `redis-benchmark -t set` on that server when the tool is installed.
 //       Each backend's benchmarks run apart from the other's.
+//   (c) A read of eventual state from the cache beside the workers, each
+//       read timed on its own, for its p50 and p99.
 //
-// The target: a step commit at most 1.5x its bare write. Figures only:
-// nothing here fails on timing.
+// The targets: a step commit at most 1.5x its bare write, a cached read at
+// most 1 us at p50. Figures only: nothing here fails on timing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +37,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
@@ -120,24 +126,33 @@ BENCHMARK(BM_SqliteStepCommit)->Threads(MaxThreads)->UseRealTime();
 
 /// A bare SQLite file with the store's settings (its page size, WAL) and
 /// its state table's layout, in the synchronous mode given; BEGIN, INSERT OR
-/// REPLACE, COMMIT through prepared statements.
+/// REPLACE, COMMIT through prepared statements. With a second table, the
+/// transaction also replaces one row there (a 100-byte blob): the least a
+/// step that writes state and queues a message can change, two b-tree
+/// pages.
 struct BareSqlite {
   sqlite3 *Db = nullptr;
   sqlite3_stmt *Begin = nullptr, *Insert = nullptr, *Commit = nullptr;
+  sqlite3_stmt *Second = nullptr;
   uint64_t N = 0;
 
-  bool open(const std::string &Path, const char *Synchronous, int PageSize) {
+  bool open(const std::string &Path, const char *Synchronous, int PageSize,
+            bool TwoTables = false) {
     std::string Setup =
         "PRAGMA page_size = " + std::to_string(PageSize) +
         "; PRAGMA journal_mode = WAL; PRAGMA synchronous = " + Synchronous +
         "; CREATE TABLE state(key TEXT PRIMARY KEY, "
-        "value TEXT, version INTEGER NOT NULL) WITHOUT ROWID";
+        "value TEXT, version INTEGER NOT NULL) WITHOUT ROWID"
+        "; CREATE TABLE other(id TEXT PRIMARY KEY, body BLOB) WITHOUT ROWID";
     return sqlite3_open(Path.c_str(), &Db) == SQLITE_OK &&
            sqlite3_exec(Db, Setup.c_str(), nullptr, nullptr, nullptr) ==
                SQLITE_OK &&
            prepare("BEGIN", Begin) &&
            prepare("INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3)",
                    Insert) &&
+           (!TwoTables ||
+            prepare("INSERT OR REPLACE INTO other VALUES ('m', zeroblob(100))",
+                    Second)) &&
            prepare("COMMIT", Commit);
   }
   bool prepare(const char *Sql, sqlite3_stmt *&S) {
@@ -159,17 +174,18 @@ struct BareSqlite {
                              SQLITE_STATIC) == SQLITE_OK &&
            sqlite3_bind_int64(Insert, 3, static_cast<sqlite3_int64>(N)) ==
                SQLITE_OK &&
-           run(Insert) && run(Commit);
+           run(Insert) && (!Second || run(Second)) && run(Commit);
   }
   ~BareSqlite() {
     sqlite3_finalize(Begin);
     sqlite3_finalize(Insert);
+    sqlite3_finalize(Second);
     sqlite3_finalize(Commit);
     sqlite3_close(Db);
   }
 };
 
-BareSqlite BareNormal, BareFull;
+BareSqlite BareNormal, BareFull, BareTwo;
 
 /// The page size of the SQLite file at \p Path, or 0.
 int pageSizeOf(const std::string &Path) {
@@ -200,6 +216,11 @@ void BM_SqliteBareTransaction(benchmark::State &State) {
   bareTransactions(State, BareNormal);
 }
 BENCHMARK(BM_SqliteBareTransaction)->UseRealTime();
+
+void BM_SqliteBareTwoTables(benchmark::State &State) {
+  bareTransactions(State, BareTwo);
+}
+BENCHMARK(BM_SqliteBareTwoTables)->UseRealTime();
 
 // An fsync per commit: fewer iterations, it is slow.
 void BM_SqliteBareTransactionFull(benchmark::State &State) {
@@ -232,9 +253,31 @@ void BM_RedisBareSet(benchmark::State &State) {
 }
 BENCHMARK(BM_RedisBareSet)->UseRealTime();
 
+using Clock = std::chrono::steady_clock;
+
+/// The \p Q quantile (0 to 1) of \p Samples, which it reorders.
+double quantile(std::vector<uint32_t> &Samples, double Q) {
+  if (Samples.empty())
+    return 0;
+  auto At = Samples.begin() + static_cast<std::ptrdiff_t>(
+                                  Q * static_cast<double>(Samples.size() - 1));
+  std::nth_element(Samples.begin(), At, Samples.end());
+  return *At;
+}
+
+/// Sets counters p50_ns and p99_ns from the \p Samples (ns) of one run.
+void reportPercentiles(benchmark::State &State, std::vector<uint32_t> &Samples,
+                       const char *Prefix = "") {
+  State.counters[std::string(Prefix) + "p50_ns"] = quantile(Samples, 0.50);
+  State.counters[std::string(Prefix) + "p99_ns"] = quantile(Samples, 0.99);
+}
+
 /// A read of a `consistency=eventual` variable served from the cache beside
 /// the workers, as a step makes it: a transaction on the variable, one read
-/// through the host callbacks, and the transaction's end.
+/// through the host callbacks, and the transaction's end. Each read is
+/// timed on its own with steady_clock, for its percentiles (counters p50_ns
+/// and p99_ns); a time includes reading the clock once, which the counters
+/// clock_p50_ns and clock_p99_ns measure alone, the same way.
 void BM_CacheEventualRead(benchmark::State &State) {
   cleave::rt::MemoryStateStore Store;
   cleave::rt::StateLockTable Locks({"seen"});
@@ -243,19 +286,39 @@ void BM_CacheEventualRead(benchmark::State &State) {
     State.SkipWithError("cannot seed the store");
     return;
   }
+  std::vector<uint32_t> Samples;
+  Samples.reserve(static_cast<size_t>(State.max_iterations));
   for (auto _ : State) {
-    auto T = cleave::rt::StateTransaction::begin(Store, Locks, {"seen"});
-    const char *Data = nullptr;
-    size_t Len = 0;
-    int Got = (*T)->host()->state_get((*T)->host()->ctx, "seen", &Data, &Len);
-    benchmark::DoNotOptimize(Got);
-    benchmark::DoNotOptimize(Data);
+    Clock::time_point Start = Clock::now();
+    {
+      auto T = cleave::rt::StateTransaction::begin(Store, Locks, {"seen"});
+      const char *Data = nullptr;
+      size_t Len = 0;
+      int Got = (*T)->host()->state_get((*T)->host()->ctx, "seen", &Data, &Len);
+      benchmark::DoNotOptimize(Got);
+      benchmark::DoNotOptimize(Data);
+    }
+    Samples.push_back(static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
+                                                             Start)
+            .count()));
   }
+  reportPercentiles(State, Samples);
+  // The clock alone, as many times, after the timed loop has ended.
+  Samples.clear();
+  for (size_t I = 0; I < static_cast<size_t>(State.iterations()); ++I) {
+    Clock::time_point Start = Clock::now();
+    benchmark::ClobberMemory();
+    Samples.push_back(static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() -
+                                                             Start)
+            .count()));
+  }
+  reportPercentiles(State, Samples, "clock_");
 }
 BENCHMARK(BM_CacheEventualRead);
 
 using cleave::bench::RecordingReporter;
-
 
 std::string perOp(double Ns) {
   char Buf[32];
@@ -287,6 +350,12 @@ void printSummary(const RecordingReporter &Rep) {
       Rep.median("BM_SqliteBareTransactionFull/min_time:0.200/real_time") * 1e9;
   printRatio("SQLite (WAL, synchronous=NORMAL)", SqliteStep, SqliteBare,
              "bare transaction");
+  const double SqliteTwo = Rep.median("BM_SqliteBareTwoTables/real_time") * 1e9;
+  if (SqliteTwo > 0 && SqliteBare > 0)
+    std::printf("SQLite bare transaction writing a row in each of two tables "
+                "(two pages, the least a step changes): %s, %.2fx the "
+                "one-row transaction\n",
+                perOp(SqliteTwo).c_str(), SqliteTwo / SqliteBare);
   if (SqliteFull > 0 && SqliteBare > 0)
     std::printf("SQLite bare transaction with synchronous=FULL (an fsync per "
                 "commit): %s, %.0fx NORMAL\n",
@@ -303,12 +372,18 @@ void printSummary(const RecordingReporter &Rep) {
   printRatio("Redis (loopback)",
              Rep.median("BM_RedisStepCommit/real_time") * 1e9,
              Rep.median("BM_RedisBareSet/real_time") * 1e9, "bare SET");
-  const double Cached = Rep.median("BM_CacheEventualRead") * 1e9;
-  if (Cached > 0)
-    std::printf("eventual state read from the cache, in a transaction of its "
-                "own: %s mean per read (median of runs; the target, p50 <= 1 "
-                "us, is a percentile this mean does not measure)\n",
-                perOp(Cached).c_str());
+  const double P50 = Rep.counter("BM_CacheEventualRead", "p50_ns");
+  const double P99 = Rep.counter("BM_CacheEventualRead", "p99_ns");
+  if (P50 > 0)
+    std::printf(
+        "eventual state read from the cache, in a transaction of its "
+        "own, each read timed: p50 %s, p99 %s (mean %s; medians of "
+        "runs; reading the clock, included, takes p50 %s alone): "
+        "target p50 <= 1 us: %s\n",
+        perOp(P50).c_str(), perOp(P99).c_str(),
+        perOp(Rep.median("BM_CacheEventualRead") * 1e9).c_str(),
+        perOp(Rep.counter("BM_CacheEventualRead", "clock_p50_ns")).c_str(),
+        P50 <= 1000 ? "met" : "ABOVE TARGET");
 }
 
 /// Runs redis-benchmark's SET test on the benchmark's server and prints its
@@ -382,7 +457,8 @@ int main(int argc, char **argv) {
   const int PageSize = pageSizeOf(Dir + "/state.db");
   if (!startChains(Sqlite) || PageSize == 0 ||
       !BareNormal.open(Dir + "/bare.db", "NORMAL", PageSize) ||
-      !BareFull.open(Dir + "/bare-full.db", "FULL", PageSize)) {
+      !BareFull.open(Dir + "/bare-full.db", "FULL", PageSize) ||
+      !BareTwo.open(Dir + "/bare-two.db", "NORMAL", PageSize, true)) {
     std::fprintf(stderr, "StoreBench: cannot set up the SQLite files\n");
     return 1;
   }

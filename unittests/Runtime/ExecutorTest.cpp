@@ -541,9 +541,12 @@ protected:
     case Backend::Memory:
       return Ledger.left();
     case Backend::Sqlite:
-      return {sqliteColumn(DbPath, "SELECT id FROM done"),
+      // An id is its head, then its number unless that is -1.
+      return {sqliteColumn(DbPath, "SELECT head || iif(num < 0, '', num) "
+                                   "FROM message WHERE done = 1"),
               sqliteColumn(DbPath, "SELECT key FROM meta"),
-              sqliteColumn(DbPath, "SELECT id FROM queue")};
+              sqliteColumn(DbPath, "SELECT head || iif(num < 0, '', num) "
+                                   "FROM message WHERE seq IS NOT NULL")};
     case Backend::Redis:
       return {redisMembers(Redis->port(), "SMEMBERS", "cleave:done"),
               redisMembers(Redis->port(), "HKEYS", "cleave:meta"),

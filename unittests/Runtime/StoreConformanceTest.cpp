@@ -210,6 +210,31 @@ TEST_P(StoreConformanceTest, RepeatedKeysInOneCommit) {
   EXPECT_EQ(commitOf(store(), Again), CommitStatus::Duplicate);
 }
 
+TEST_P(StoreConformanceTest, EveryWriteOfAnExpectedKeyCounts) {
+  // Keys with an Expect and without, written more than once, new and old:
+  // versions count writes, and list() finds every key written.
+  CommitRequest C;
+  C.Expect = {{"a", 0}};
+  C.Writes = {{"a", "1"}, {"a", "2"}, {"b", "x"}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(versionOf(store(), "a"), 2u);
+  EXPECT_EQ(versionOf(store(), "b"), 1u);
+  EXPECT_EQ(listOf(store(), ""), "a=2;b=x;");
+  C.Expect = {{"a", 2}, {"c", 0}, {"a", 2}};
+  C.Writes = {{"a", "3"}, {"c", "5"}, {"b", "y"}, {"a", "4"}, {"c", "6"}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(versionOf(store(), "a"), 4u);
+  EXPECT_EQ(versionOf(store(), "b"), 2u);
+  EXPECT_EQ(versionOf(store(), "c"), 2u);
+  EXPECT_EQ(listOf(store(), ""), "a=4;b=y;c=6;");
+  // A stale Expect among them writes nothing.
+  C.Expect = {{"a", 4}, {"c", 1}};
+  C.Writes = {{"a", "5"}, {"d", "7"}};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Conflict);
+  EXPECT_EQ(versionOf(store(), "a"), 4u);
+  EXPECT_EQ(listOf(store(), ""), "a=4;b=y;c=6;");
+}
+
 TEST_P(StoreConformanceTest, MatchingExpectCommits) {
   ASSERT_TRUE(store().applyWrites({{"a", "1"}}));
   CommitRequest C;
@@ -385,6 +410,158 @@ TEST_P(StoreConformanceTest, MessageBodiesAreBinary) {
   EXPECT_EQ((*Q)[0].Body, Body);
   EXPECT_EQ((*Q)[1].Id, "empty");
   EXPECT_EQ((*Q)[1].Body, "");
+}
+
+TEST_P(StoreConformanceTest, IdsThatDifferOnlyInTheirDigitsStayApart) {
+  // Ids ending in digits written in more than one way (leading zeros, too
+  // many digits for a 64-bit number), or in none.
+  const std::vector<std::string> Ids = {"m1",
+                                        "m01",
+                                        "m001",
+                                        "m10",
+                                        "m",
+                                        "",
+                                        "7",
+                                        "07",
+                                        "0",
+                                        "00",
+                                        "a/0",
+                                        "a/",
+                                        "a/9",
+                                        "a/10",
+                                        "x/1234567890123456789",
+                                        "x/123456789012345678"};
+  CommitRequest C;
+  for (const std::string &Id : Ids)
+    C.Enqueue.push_back({Id, "<" + Id + ">"});
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  std::string All;
+  for (const std::string &Id : Ids)
+    All += Id + "=<" + Id + ">;";
+  EXPECT_EQ(queueOf(store()), All);
+
+  // A dedup id is one id, not any that reads as the same number.
+  CommitRequest D;
+  D.Done = {"m01", "a/10", "x/1234567890123456789"};
+  ASSERT_EQ(commitOf(store(), D), CommitStatus::Committed);
+  for (const char *Id : {"m1", "m001", "a/1", "a/010", "x/123456789012345678",
+                         "x/234567890123456789"}) {
+    CommitRequest E;
+    E.Done = {Id};
+    EXPECT_EQ(commitOf(store(), E), CommitStatus::Committed) << Id;
+  }
+  for (const char *Id : {"m01", "a/10", "x/1234567890123456789"}) {
+    CommitRequest E;
+    E.Done = {Id};
+    EXPECT_EQ(commitOf(store(), E), CommitStatus::Duplicate) << Id;
+  }
+  // Recording dedup ids left the queue as it was.
+  EXPECT_EQ(queueOf(store()), All);
+}
+
+TEST_P(StoreConformanceTest, DedupIdsAndQueuedMessagesAreIndependent) {
+  // A queued message's id recorded as done stays queued; a done id
+  // dequeued stays done; dequeuing and recording one id in one commit does
+  // both; a done id can be queued again.
+  CommitRequest C;
+  C.Enqueue = {{"s/1", "one"}, {"s/2", "two"}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  CommitRequest D;
+  D.Done = {"s/1"};
+  ASSERT_EQ(commitOf(store(), D), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/1=one;s/2=two;");
+
+  CommitRequest Q;
+  Q.Dequeue = {"s/1"};
+  ASSERT_EQ(commitOf(store(), Q), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/2=two;");
+  EXPECT_EQ(commitOf(store(), D), CommitStatus::Duplicate);
+
+  // A step's commit: its own message leaves and its id is recorded, the
+  // next one enters (an id never seen before may be dequeued too).
+  CommitRequest Step;
+  Step.Done = {"s/2", "s/0"};
+  Step.Dequeue = {"s/2", "s/0"};
+  Step.Enqueue = {{"s/3", "three"}};
+  ASSERT_EQ(commitOf(store(), Step), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/3=three;");
+  EXPECT_EQ(commitOf(store(), Step), CommitStatus::Duplicate);
+  EXPECT_EQ(queueOf(store()), "s/3=three;");
+
+  // A done id queued again is queued, and still done.
+  CommitRequest Again;
+  Again.Enqueue = {{"s/2", "again"}};
+  ASSERT_EQ(commitOf(store(), Again), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/3=three;s/2=again;");
+  CommitRequest Done2;
+  Done2.Done = {"s/2"};
+  EXPECT_EQ(commitOf(store(), Done2), CommitStatus::Duplicate);
+  // A duplicate in a step's commit leaves its message queued.
+  CommitRequest One;
+  One.Done = {"s/2"};
+  One.Dequeue = {"s/2"};
+  One.Enqueue = {{"s/4", "four"}};
+  EXPECT_EQ(commitOf(store(), One), CommitStatus::Duplicate);
+  EXPECT_EQ(queueOf(store()), "s/3=three;s/2=again;");
+
+  // The usual step: one id done and dequeued, one message queued.
+  One.Done = {"s/3"};
+  One.Dequeue = {"s/3"};
+  ASSERT_EQ(commitOf(store(), One), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/2=again;s/4=four;");
+  EXPECT_EQ(commitOf(store(), One), CommitStatus::Duplicate);
+  EXPECT_EQ(queueOf(store()), "s/2=again;s/4=four;");
+  // The same with the id it dequeues queued again.
+  One.Done = {"s/5"};
+  One.Dequeue = {"s/5"};
+  One.Enqueue = {{"s/5", "five"}};
+  ASSERT_EQ(commitOf(store(), One), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/2=again;s/4=four;s/5=five;");
+  EXPECT_EQ(commitOf(store(), One), CommitStatus::Duplicate);
+  EXPECT_EQ(queueOf(store()), "s/2=again;s/4=four;s/5=five;");
+  One.Done = {"s/4"};
+  One.Dequeue = {"s/4"};
+  One.Enqueue = {{"s/3", "done, queued"}};
+  ASSERT_EQ(commitOf(store(), One), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "s/2=again;s/5=five;s/3=done, queued;");
+}
+
+TEST_P(StoreConformanceTest, LargeCommitsApplyEverything) {
+  // More items of each kind than a byte counts.
+  constexpr int N = 700;
+  CommitRequest C;
+  std::string Queue, List;
+  for (int I = 0; I < N; ++I) {
+    std::string K = "k" + std::to_string(1000 + I);
+    C.Expect.emplace_back(K, 0);
+    C.Writes.emplace_back(K, std::to_string(I));
+    C.Done.push_back("d/" + std::to_string(I));
+    C.Enqueue.push_back({"q/" + std::to_string(I), std::to_string(I)});
+    C.Meta.emplace_back("m" + std::to_string(I), "x");
+    Queue += "q/" + std::to_string(I) + "=" + std::to_string(I) + ";";
+    List += K + "=" + std::to_string(I) + ";";
+  }
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), Queue);
+  EXPECT_EQ(listOf(store(), "k"), List);
+  EXPECT_EQ(versionOf(store(), "k1699"), 1u);
+  EXPECT_EQ(metaOf(store(), "m699"), "x");
+  CommitRequest D;
+  D.Done = {"d/699"};
+  EXPECT_EQ(commitOf(store(), D), CommitStatus::Duplicate);
+  // All of it again, dequeuing: the Done ids make it a duplicate.
+  C.Dequeue.clear();
+  for (const Message &M : C.Enqueue)
+    C.Dequeue.push_back(M.Id);
+  C.Enqueue.clear();
+  for (auto &E : C.Expect)
+    E.second = 1;
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+  EXPECT_EQ(queueOf(store()), Queue);
+  C.Done.clear();
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "");
+  EXPECT_EQ(versionOf(store(), "k1699"), 2u);
 }
 
 TEST_P(StoreConformanceTest, MetaRecordsSetAndErase) {
@@ -615,6 +792,47 @@ TEST(SqliteStoreTest, TwoStoresOnOneFileShareTheQueueOrder) {
   EXPECT_EQ(valueOf(*B, "k"), "a");
 }
 
+TEST(SqliteStoreTest, VersionsCommittedByAnotherStoreAreSeen) {
+  // Each store remembers the versions its commits saw; another store's
+  // commit on the same file must make it look again.
+  TempDir Dir;
+  std::string Path = Dir.file("state.db");
+  auto A = openSqlite(Path);
+  auto B = openSqlite(Path);
+  ASSERT_TRUE(A && B);
+  CommitRequest W;
+  W.Expect = {{"k", 0}};
+  W.Writes = {{"k", "b1"}};
+  ASSERT_EQ(commitOf(*B, W), CommitStatus::Committed); // B: k at 1
+  W.Expect = {{"k", 1}};
+  W.Writes = {{"k", "a2"}};
+  ASSERT_EQ(commitOf(*A, W), CommitStatus::Committed); // k at 2
+  W.Writes = {{"k", "b2"}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Conflict);
+  W.Expect = {{"k", 2}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Committed);
+  EXPECT_EQ(valueOf(*A, "k"), "b2");
+  EXPECT_EQ(versionOf(*A, "k"), 3u);
+
+  // A write without an Expect, by another store, between two of B's.
+  CommitRequest Blind;
+  Blind.Writes = {{"k", "a4"}};
+  ASSERT_EQ(commitOf(*A, Blind), CommitStatus::Committed); // k at 4
+  Blind.Writes = {{"j", "b"}};
+  ASSERT_EQ(commitOf(*B, Blind), CommitStatus::Committed);
+  W.Expect = {{"k", 3}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Conflict);
+  W.Expect = {{"k", 4}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Committed);
+
+  // And by another program altogether.
+  ASSERT_TRUE(runSql(Path, "UPDATE state SET version = 9 WHERE key = 'k'"));
+  W.Expect = {{"k", 5}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Conflict);
+  W.Expect = {{"k", 9}};
+  EXPECT_EQ(commitOf(*B, W), CommitStatus::Committed);
+}
+
 TEST(SqliteStoreTest, FileThatIsNotADatabaseIsRefused) {
   TempDir Dir;
   std::string Path = Dir.file("notes.db");
@@ -675,7 +893,7 @@ TEST(SqliteStoreTest, OtherSchemaVersionIsRefused) {
   Result<std::unique_ptr<StateStore>> S = openSqliteStore(Path);
   ASSERT_FALSE(S);
   EXPECT_NE(S.error().message().find("schema version 7, but this runtime "
-                                     "reads version 1"),
+                                     "reads version 2"),
             std::string::npos)
       << S.error().message();
 }

@@ -136,8 +136,8 @@ private:
 };
 
 /// The SQLite backend: one database file in WAL mode (tables `state`,
-/// `queue`, `done`, `meta`); each commit is one SQLite transaction. Creates
-/// the file and its parent directories if missing; refuses a file that is
+/// `message`: the queue and the dedup ids, `meta`); each commit is one
+/// SQLite transaction. Creates the file and its parent directories if missing; refuses a file that is
 /// not a Cleave state database or has another schema version. A commit
 /// survives the process being killed; an OS crash may lose the last ones
 /// (synchronous=NORMAL).
