@@ -292,6 +292,35 @@ def settle(base, timeout=10):
         time.sleep(0.3)
 
 
+def kill_while_clients_run(server, clients, rng, seconds, stop, give_up,
+                           pauses):
+    """Starts the server and the client threads, then kills the server
+    (SIGKILL) after a random pause in the range `pauses` and restarts it,
+    for `seconds` and at least MIN_KILLS times. The last start stays up
+    while the clients finish what they were sending, which waits for the
+    chains the kills cut off. Returns the number of kills."""
+    kills = 0
+    server.start()
+    for c in clients:
+        c.start()
+    started = time.monotonic()
+    while time.monotonic() - started < seconds or kills < MIN_KILLS:
+        time.sleep(rng.uniform(*pauses))
+        server.kill()
+        kills += 1
+        server.start()
+        if any(not c.is_alive() for c in clients):
+            break
+    stop.set()
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    for c in clients:
+        c.join(max(0, deadline - time.monotonic()))
+    give_up.set()
+    for c in clients:
+        c.join(5)
+    return kills
+
+
 def torture(opts, label, out, work, extra, store):
     cleave = find_tool(opts.cleave, "cleave")
     cleave_run = find_tool(opts.cleave_run, "cleave-run")
@@ -300,28 +329,9 @@ def torture(opts, label, out, work, extra, store):
     stop, give_up = threading.Event(), threading.Event()
     clients = [Client(f"{label}-c{i}", server, rng.random(), stop, give_up)
                for i in range(CLIENTS)]
-    kills = 0
     try:
-        server.start()
-        for c in clients:
-            c.start()
-        started = time.monotonic()
-        while time.monotonic() - started < opts.seconds or kills < MIN_KILLS:
-            time.sleep(rng.uniform(0.3, 1.0))
-            server.kill()
-            kills += 1
-            server.start()
-            if any(not c.is_alive() for c in clients):
-                break
-        # The last start stays up: the clients finish the transfers they
-        # were sending, which waits for the chains the kill cut off.
-        stop.set()
-        deadline = time.monotonic() + ANSWER_TIMEOUT
-        for c in clients:
-            c.join(max(0, deadline - time.monotonic()))
-        give_up.set()
-        for c in clients:
-            c.join(5)
+        kills = kill_while_clients_run(server, clients, rng, opts.seconds,
+                                       stop, give_up, (0.3, 1.0))
         errors = [f"client {c.name_prefix}: {c.error}" for c in clients if c.error]
         if errors:
             raise Failure("\n".join(errors))
