@@ -597,115 +597,116 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
   // A conflict (another process changed what the call read) runs the call
   // again, a bounded number of times.
   for (unsigned Attempt = 1;; ++Attempt) {
-  auto Txn = StateTransaction::begin(Store, Locks, StateOf[Index]);
-  if (!Txn) {
-    logFailure(Req, F.Name, Txn.error().message());
-    return replyError(Res, 500,
-                      fmt::format("cannot lock the state of '{}'", F.Name));
-  }
+    auto Txn = StateTransaction::begin(Store, Locks, StateOf[Index]);
+    if (!Txn) {
+      logFailure(Req, F.Name, Txn.error().message());
+      return replyError(Res, 500,
+                        fmt::format("cannot lock the state of '{}'", F.Name));
+    }
 
-  cleave_call_v1 Call;
-  Call.args = Args.c_str();
-  Call.args_len = Args.size();
-  Call.args_are_strings = ArgsAreStrings ? 1 : 0;
-  Call.host = (*Txn)->host();
-  cleave_reply_v1 Reply;
-  Reply.status = 500;
-  Reply.body = nullptr;
-  Reply.body_len = 0;
-  bool Threw = false;
-  try {
-    Handlers[Index](&Call, &Reply);
-  } catch (...) {
-    // The ABI forbids this; generated handlers catch everything. Survive a
-    // hand-written one that does not, rather than take the server down.
-    Threw = true;
-  }
+    cleave_call_v1 Call;
+    Call.args = Args.c_str();
+    Call.args_len = Args.size();
+    Call.args_are_strings = ArgsAreStrings ? 1 : 0;
+    Call.host = (*Txn)->host();
+    cleave_reply_v1 Reply;
+    Reply.status = 500;
+    Reply.body = nullptr;
+    Reply.body_len = 0;
+    bool Threw = false;
+    try {
+      Handlers[Index](&Call, &Reply);
+    } catch (...) {
+      // The ABI forbids this; generated handlers catch everything. Survive a
+      // hand-written one that does not, rather than take the server down.
+      Threw = true;
+    }
 
-  // Copy the body out and give it back at once, so that no path below can
-  // forget to release it.
-  std::string Text;
-  if (!Threw) {
-    if (Reply.body)
-      Text.assign(Reply.body, Reply.body_len);
-    Mod.release(Reply.body);
-  }
+    // Copy the body out and give it back at once, so that no path below can
+    // forget to release it.
+    std::string Text;
+    if (!Threw) {
+      if (Reply.body)
+        Text.assign(Reply.body, Reply.body_len);
+      Mod.release(Reply.body);
+    }
 
-  auto Fail = [&](std::string Message) {
-    logFailure(Req, F.Name, Message);
-    replyError(Res, 500, Message);
-  };
-  // A reply that breaks the ABI says nothing trustworthy about the writes
-  // either, so they are dropped with it.
-  if (Threw)
-    return Fail(fmt::format("handler for '{}' threw an exception across the "
-                            "C ABI",
-                            F.Name));
-  if (Reply.status != 200 && Reply.status != 204 && Reply.status != 400 &&
-      Reply.status != 500)
-    return Fail(fmt::format("handler for '{}' answered with unexpected "
-                            "status {}",
-                            F.Name, Reply.status));
-  if (Reply.status == 200 && Text.empty())
-    return Fail(
-        fmt::format("handler for '{}' answered 200 without a body", F.Name));
+    auto Fail = [&](std::string Message) {
+      logFailure(Req, F.Name, Message);
+      replyError(Res, 500, Message);
+    };
+    // A reply that breaks the ABI says nothing trustworthy about the writes
+    // either, so they are dropped with it.
+    if (Threw)
+      return Fail(fmt::format("handler for '{}' threw an exception across the "
+                              "C ABI",
+                              F.Name));
+    if (Reply.status != 200 && Reply.status != 204 && Reply.status != 400 &&
+        Reply.status != 500)
+      return Fail(fmt::format("handler for '{}' answered with unexpected "
+                              "status {}",
+                              F.Name, Reply.status));
+    if (Reply.status == 200 && Text.empty())
+      return Fail(
+          fmt::format("handler for '{}' answered 200 without a body", F.Name));
 
-  // Every recorded write is applied, whatever the status (abi.h): the
-  // handler records only what must persist, which after an exception in
-  // user code is what the function changed before it threw, as in the plain
-  // program.
-  CommitRequest Record;
-  if (!Key.empty()) {
-    std::string Rec;
-    frame::encodeFrame(Rec, int32_t(Reply.status), Text);
-    Record.Done.push_back("idem/" + Key);
-    Record.Meta.emplace_back("idem/" + Key, std::move(Rec));
-  }
-  Result<CommitStatus> Committed = (*Txn)->commit(std::move(Record));
-  if (!Committed)
-    return Fail(fmt::format("cannot save the state written by '{}': {}", F.Name,
-                            Committed.error().message()));
-  if (*Committed == CommitStatus::Duplicate) {
-    // Another request with this key committed first: answer as it did.
-    Txn->reset();
-    for (int Wait = 0; Wait < 3000; ++Wait) {
-      if (auto Stored = storedResponse(Key); Stored && *Stored) {
-        Res.status = (*Stored)->first;
-        if (Res.status != 204)
-          Res.set_content((*Stored)->second, JsonType);
-        return;
+    // Every recorded write is applied, whatever the status (abi.h): the
+    // handler records only what must persist, which after an exception in
+    // user code is what the function changed before it threw, as in the plain
+    // program.
+    CommitRequest Record;
+    if (!Key.empty()) {
+      std::string Rec;
+      frame::encodeFrame(Rec, int32_t(Reply.status), Text);
+      Record.Done.push_back("idem/" + Key);
+      Record.Meta.emplace_back("idem/" + Key, std::move(Rec));
+    }
+    Result<CommitStatus> Committed = (*Txn)->commit(std::move(Record));
+    if (!Committed)
+      return Fail(fmt::format("cannot save the state written by '{}': {}",
+                              F.Name, Committed.error().message()));
+    if (*Committed == CommitStatus::Duplicate) {
+      // Another request with this key committed first: answer as it did.
+      Txn->reset();
+      for (int Wait = 0; Wait < 3000; ++Wait) {
+        if (auto Stored = storedResponse(Key); Stored && *Stored) {
+          Res.status = (*Stored)->first;
+          if (Res.status != 204)
+            Res.set_content((*Stored)->second, JsonType);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      return replyError(Res, 409,
+                        "a request with this Idempotency-Key is in "
+                        "progress");
     }
-    return replyError(Res, 409, "a request with this Idempotency-Key is in "
-                                "progress");
-  }
-  if (*Committed != CommitStatus::Committed) {
-    if (Attempt < MaxAttempts) {
-      Txn->reset(); // release the locks while waiting
-      backOffAfterConflict(Attempt);
-      continue;
+    if (*Committed != CommitStatus::Committed) {
+      if (Attempt < MaxAttempts) {
+        Txn->reset(); // release the locks while waiting
+        backOffAfterConflict(Attempt);
+        continue;
+      }
+      logFailure(Req, F.Name, "state kept changing under it; gave up");
+      return replyError(Res, 503,
+                        fmt::format("'{}' could not commit: its state kept "
+                                    "changing ({} attempts)",
+                                    F.Name, MaxAttempts));
     }
-    logFailure(Req, F.Name, "state kept changing under it; gave up");
-    return replyError(Res, 503,
-                      fmt::format("'{}' could not commit: its state kept "
-                                  "changing ({} attempts)",
-                                  F.Name, MaxAttempts));
-  }
 
-  if (Reply.status == 500) {
-    std::string Why = Text.empty() ? "no details" : Text;
-    if (!(*Txn)->lastError().empty())
-      Why += "; state: " + (*Txn)->lastError();
-    logFailure(Req, F.Name, Why);
-  }
-  Res.status = Reply.status;
-  if (Reply.status == 204)
-    return;
-  if (Text.empty())
-    return replyError(Res, Reply.status,
-                      fmt::format("'{}' failed without a message", F.Name));
-  return Res.set_content(Text, JsonType);
+    if (Reply.status == 500) {
+      std::string Why = Text.empty() ? "no details" : Text;
+      if (!(*Txn)->lastError().empty())
+        Why += "; state: " + (*Txn)->lastError();
+      logFailure(Req, F.Name, Why);
+    }
+    Res.status = Reply.status;
+    if (Reply.status == 204)
+      return;
+    if (Text.empty())
+      return replyError(Res, Reply.status,
+                        fmt::format("'{}' failed without a message", F.Name));
+    return Res.set_content(Text, JsonType);
   }
 }
 

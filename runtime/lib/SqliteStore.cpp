@@ -46,21 +46,21 @@ constexpr int SchemaVersion = 2;
 // into the database file at the next checkpoint). Measured on the
 // development machine: about 5 us for a transaction that changes nothing
 // (the file locks), 4 to 7 us more per changed page with 1 KB pages. A step
-// commit writes a state row or two, records its own message id as done,
-// removes that message from the queue and queues the next one; the layout
-// keeps that to two pages in the common case:
+// commit writes a state row or two, consumes its own message (deletes it
+// from the queue; a message already gone makes the commit a Duplicate) and
+// queues the next one; the layout keeps that to two pages in the common
+// case:
 //
 //   - every table is WITHOUT ROWID: the key is the b-tree's own key, not a
 //     second index beside a rowid table;
-//   - one table, `message`, holds both the queue and the dedup ids: a row
-//     per id, queued while `seq` is not NULL, a dedup record while `done`
-//     is 1. A step's dedup id is its own message's id, so recording it and
-//     dequeuing the message is one statement on one row;
+//   - one table, `message`, holds both the queue and the dedup ids
+//     (CommitRequest::Done, which idempotency keys use): a row per id,
+//     queued while `seq` is not NULL, a dedup record while `done` is 1;
 //   - ids are keyed by (head, num): "inv/41" is ("inv/", 41), an id that
 //     does not end in a plain number is (id, -1). The next step's message
-//     ("inv/42") then sits beside the row just marked done, on the same
-//     page, however long the chain; in text order "inv/42" would come
-//     after "inv/419";
+//     ("inv/42") then sits beside the row just consumed, on the same page,
+//     however long the chain; in text order "inv/42" would come after
+//     "inv/419";
 //   - no index on `seq`, which would be another b-tree to change per step:
 //     the store numbers messages itself (NextSeq), and pending(), which only
 //     a restarting runtime calls, sorts the queue;
@@ -242,8 +242,8 @@ private:
 
   Stmt Begin, Commit, Rollback;
   Stmt ReadState, ReadVersion, WriteState, MarkDone, MarkDoneAndDequeue,
-      DropMessage, ClearMessage, ConsumeMessage, AddMessage, StepMessages,
-      SetMeta, EraseMeta, ReadMeta, ReadQueue, ListFrom, ListRange, MaxSeq;
+      DropMessage, ClearMessage, ConsumeMessage, AddMessage, SetMeta,
+      EraseMeta, ReadMeta, ReadQueue, ListFrom, ListRange, MaxSeq;
 };
 
 SqliteStore::~SqliteStore() {
@@ -251,8 +251,8 @@ SqliteStore::~SqliteStore() {
   for (Stmt *S :
        {&Begin, &Commit, &Rollback, &ReadState, &ReadVersion, &WriteState,
         &MarkDone, &MarkDoneAndDequeue, &DropMessage, &ClearMessage,
-        &ConsumeMessage, &AddMessage, &StepMessages, &SetMeta, &EraseMeta,
-        &ReadMeta, &ReadQueue, &ListFrom, &ListRange, &MaxSeq})
+        &ConsumeMessage, &AddMessage, &SetMeta, &EraseMeta, &ReadMeta,
+        &ReadQueue, &ListFrom, &ListRange, &MaxSeq})
     S->reset();
   sqlite3_close_v2(Db);
 }
@@ -421,16 +421,6 @@ Result<void> SqliteStore::init() {
        "INSERT INTO message(head, num, done, seq, body) "
        "VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT(head, num) DO UPDATE SET "
        "seq = excluded.seq, body = excluded.body"},
-      // MarkDoneAndDequeue (?1, ?2) and AddMessage (?3 to ?6) in one
-      // statement: the first row changes nothing if the id was done
-      // already; the second always changes one (the first, if the ids are
-      // the same).
-      {&StepMessages,
-       "INSERT INTO message(head, num, done, seq, body) "
-       "VALUES (?1, ?2, 1, NULL, NULL), (?3, ?4, 0, ?5, ?6) "
-       "ON CONFLICT(head, num) DO UPDATE SET done = done | excluded.done, "
-       "seq = excluded.seq, body = excluded.body "
-       "WHERE excluded.done = 0 OR done = 0"},
       {&SetMeta, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"},
       {&EraseMeta, "DELETE FROM meta WHERE key = ?1"},
       {&ReadMeta, "SELECT value FROM meta WHERE key = ?1"},
@@ -541,27 +531,6 @@ Result<void> SqliteStore::syncSeq() {
 }
 
 Result<CommitStatus> SqliteStore::applyMessages(const CommitRequest &C) {
-  // A step in the middle of a chain: its own message leaves the queue as a
-  // dedup record, the next one enters. One statement, whose first row
-  // changes nothing if the id was recorded already.
-  if (C.Done.size() == 1 && C.Dequeue.size() == 1 && C.Enqueue.size() == 1 &&
-      C.Dequeue[0] == C.Done[0]) {
-    if (Result<void> R = syncSeq(); !R)
-      return R.error();
-    sqlite3_stmt *S = StepMessages.get();
-    MessageKey Own = splitId(C.Done[0]);
-    MessageKey Next = splitId(C.Enqueue[0].Id);
-    if (!bindText(S, 1, Own.Head) ||
-        sqlite3_bind_int64(S, 2, Own.Num) != SQLITE_OK ||
-        !bindText(S, 3, Next.Head) ||
-        sqlite3_bind_int64(S, 4, Next.Num) != SQLITE_OK ||
-        sqlite3_bind_int64(S, 5, NextSeq++) != SQLITE_OK ||
-        !bindBlob(S, 6, C.Enqueue[0].Body) || !run(S))
-      return fail(fmt::format("cannot record step message '{}'", C.Done[0]));
-    return sqlite3_changes(Db) == 2 ? CommitStatus::Committed
-                                    : CommitStatus::Duplicate;
-  }
-
   // Consuming is deleting: a message that deletes no row was not queued,
   // unless this request listed it before.
   for (size_t I = 0; I < C.Consume.size(); ++I) {

@@ -129,14 +129,11 @@ StateLockTable::lockAll(const std::vector<std::string> &Names) {
     auto It = Mutexes.find(N);
     if (It == Mutexes.end())
       return Error(fmt::format("no lock for state variable '{}'", N));
-    Order.push_back(&It->second);
+    if (!isKeyed(N))
+      Order.push_back(&It->second);
   }
   std::vector<std::unique_lock<std::mutex>> Held;
   Held.reserve(Order.size());
-  for (size_t I = 0; I < Order.size(); ++I)
-    if (isKeyed(Names[I]))
-      Order[I] = nullptr;
-  Order.erase(std::remove(Order.begin(), Order.end(), nullptr), Order.end());
   for (std::mutex *M : Order)
     Held.emplace_back(*M);
   return Held;
@@ -241,7 +238,7 @@ StateTransaction::StateTransaction(
 bool StateTransaction::isLocked(std::string_view Name) const {
   // A map stored per key is used one key at a time, never whole.
   std::string_view Var = Locks.variableOf(Name);
-  if ((Var.size() != Name.size()) != Locks.isKeyed(Var))
+  if (Locks.isKey(Name) != Locks.isKeyed(Var))
     return false;
   return std::binary_search(Names.begin(), Names.end(), Var);
 }
@@ -292,7 +289,7 @@ int StateTransaction::get(std::string_view Name, const char **Data,
         Seen.insert_or_assign(std::string(Name), Value->Version);
         // No mutex guards a key: its read is checked even if the step
         // writes nothing, so that what a step saw was one snapshot.
-        if (Name.size() != Locks.variableOf(Name).size())
+        if (Locks.isKey(Name))
           CheckReads = true;
       }
       if (!Value->Value)

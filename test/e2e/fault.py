@@ -218,6 +218,19 @@ class Redis:
         return False
 
 
+def on_each_store(work, stores, run):
+    """Calls run(label, work dir, cleave-run's extra arguments, the store for
+    `cleave state`) for each of `stores`: "sqlite" (cleave-run's default
+    file under OUT), then "redis" (a private redis-server with an
+    append-only file, started here and stopped after)."""
+    if "sqlite" in stores:
+        run("sqlite", os.path.join(work, "sqlite"), [], None)
+    if "redis" in stores:
+        redis_work = os.path.join(work, "redis")
+        with Redis(redis_work) as redis:
+            run("redis", redis_work, ["--state", redis.url()], redis.url())
+
+
 def get_json(base, path):
     status, data, _ = http_call(base, "GET", path)
     if status != 200:
@@ -402,14 +415,10 @@ def main():
     try:
         out = os.path.join(opts.work, "out")
         cleave_build(opts, os.path.join(opts.examples, "bank", "bank.cpp"), out)
-        if opts.store in ("sqlite", "both"):
-            torture(opts, "sqlite", out, os.path.join(opts.work, "sqlite"), [],
-                    None)
-        if opts.store in ("redis", "both"):
-            work = os.path.join(opts.work, "redis")
-            with Redis(work) as redis:
-                torture(opts, "redis", out, work, ["--state", redis.url()],
-                        redis.url())
+        stores = ("sqlite", "redis") if opts.store == "both" else (opts.store,)
+        on_each_store(opts.work, stores,
+                      lambda label, work, extra, store:
+                      torture(opts, label, out, work, extra, store))
     except Failure as e:
         print(f"fault: FAILED (seed {opts.seed}): {e}")
         return 1

@@ -24,8 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from difftest import Failure, cleave_build, find_tool, http_call  # noqa: E402
-from fault import (CUT_OFF, RETRY_PAUSE, RETRY_STATUSES, Redis,  # noqa: E402
-                   Server, dump_state, get_json, kill_while_clients_run)
+from fault import (CUT_OFF, RETRY_PAUSE, RETRY_STATUSES, Server,  # noqa: E402
+                   dump_state, get_json, kill_while_clients_run, on_each_store)
 
 SHELVES = ["apple", "kiwi", "fig"]  # apple starts at 5, from the initializer
 INITIAL = {"apple": 5}
@@ -137,10 +137,9 @@ def main():
     try:
         out = os.path.join(opts.work, "out")
         cleave_build(opts, os.path.join(opts.example, "keyed.cpp"), out)
-        torture(opts, "sqlite", out, os.path.join(opts.work, "sqlite"), [], None)
-        work = os.path.join(opts.work, "redis")
-        with Redis(work) as redis:
-            torture(opts, "redis", out, work, ["--state", redis.url()], redis.url())
+        on_each_store(opts.work, ("sqlite", "redis"),
+                      lambda label, work, extra, store:
+                      torture(opts, label, out, work, extra, store))
     except Failure as e:
         print(f"fault_keyed: FAILED (seed {opts.seed}): {e}")
         return 1

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Backends.h"
 #include "RedisServer.h"
 
 #include "cleave/Executor.h"
@@ -436,26 +437,8 @@ std::set<std::string> redisMembers(int Port, const char *Command,
   return Out;
 }
 
-enum class Backend { Memory, Sqlite, Redis };
-
-std::string nameOf(Backend B) {
-  switch (B) {
-  case Backend::Memory:
-    return "Memory";
-  case Backend::Sqlite:
-    return "Sqlite";
-  case Backend::Redis:
-    return "Redis";
-  }
-  return "Unknown";
-}
-
-// For GoogleTest's messages ("where GetParam() = Sqlite").
-void PrintTo(Backend B, std::ostream *OS) { *OS << nameOf(B); }
-
-std::string backendName(const ::testing::TestParamInfo<Backend> &Info) {
-  return nameOf(Info.param);
-}
+using cleave::test::Backend;
+using cleave::test::backendName;
 
 /// Durable chains on every backend, through a ledger of what they commit.
 /// A restart is a new executor on the store opened again (the in-memory
@@ -553,6 +536,16 @@ protected:
               redisMembers(Redis->port(), "HKEYS", "cleave:queue")};
     }
     return {};
+  }
+
+  /// Checks that the store holds nothing but the idempotency record of
+  /// \p Key, written once: no dedup id, join, arrival or queued message.
+  void expectOnlyTheAnswerOf(const std::string &Key, int Cut) {
+    EXPECT_EQ(Ledger.writesOf("idem/" + Key), 1) << Cut;
+    Records Left = records();
+    EXPECT_EQ(joined(Left.Done), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Meta), "idem/" + Key + ";") << Cut;
+    EXPECT_EQ(joined(Left.Queue), "") << Cut;
   }
 
   /// Waits for the outcome kept for \p Key, which a recovered chain commits.
@@ -675,11 +668,7 @@ TEST_P(DurableExecutorTest, RecoveryFinishesEveryInterruptedChain) {
     EXPECT_EQ(valueOf<int>(*Kept), 100 + 2 * 10 + 1) << Cut;
     Exec.reset();
     EXPECT_LE(Joins, 1) << Cut;
-    EXPECT_EQ(Ledger.writesOf("idem/" + Key), 1) << Cut;
-    Records Left = records();
-    EXPECT_EQ(joined(Left.Done), "idem/" + Key + ";") << Cut;
-    EXPECT_EQ(joined(Left.Meta), "idem/" + Key + ";") << Cut;
-    EXPECT_EQ(joined(Left.Queue), "") << Cut;
+    expectOnlyTheAnswerOf(Key, Cut);
   }
 }
 
@@ -709,11 +698,7 @@ TEST_P(DurableExecutorTest, AFailedElementFiresTheJoinOnceAcrossARestart) {
         << Kept->Body;
     Exec.reset();
     EXPECT_EQ(Joins, 0) << Cut;
-    EXPECT_EQ(Ledger.writesOf("idem/" + Key), 1) << Cut;
-    Records Left = records();
-    EXPECT_EQ(joined(Left.Done), "idem/" + Key + ";") << Cut;
-    EXPECT_EQ(joined(Left.Meta), "idem/" + Key + ";") << Cut;
-    EXPECT_EQ(joined(Left.Queue), "") << Cut;
+    expectOnlyTheAnswerOf(Key, Cut);
   }
 }
 
@@ -749,9 +734,7 @@ TEST_P(DurableExecutorTest, AFailedElementWithoutAKeyLeavesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, DurableExecutorTest,
-                         ::testing::Values(Backend::Memory, Backend::Sqlite,
-                                           Backend::Redis),
-                         backendName);
+                         cleave::test::allBackends(), backendName);
 
 TEST(StepTest, AFrameOfAnotherLayoutIsRefused) {
   // A continuation saved with layout 0x2 resumed by a build expecting 0x3.

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Backends.h"
 #include "RedisServer.h"
 
 #include "cleave/StateStore.h"
@@ -29,26 +30,8 @@ using cleave::test::RedisServer;
 
 namespace {
 
-enum class Backend { Memory, Sqlite, Redis };
-
-std::string nameOf(Backend B) {
-  switch (B) {
-  case Backend::Memory:
-    return "Memory";
-  case Backend::Sqlite:
-    return "Sqlite";
-  case Backend::Redis:
-    return "Redis";
-  }
-  return "Unknown";
-}
-
-// For GoogleTest's messages ("where GetParam() = Sqlite").
-void PrintTo(Backend B, std::ostream *OS) { *OS << nameOf(B); }
-
-std::string backendName(const testing::TestParamInfo<Backend> &Info) {
-  return nameOf(Info.param);
-}
+using cleave::test::Backend;
+using cleave::test::backendName;
 
 /// A fresh directory under the system's temporary directory, removed with
 /// its contents on destruction.
@@ -655,9 +638,7 @@ TEST_P(StoreConformanceTest, ConcurrentExpectIncrementsAreLinearizable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, StoreConformanceTest,
-                         testing::Values(Backend::Memory, Backend::Sqlite,
-                                         Backend::Redis),
-                         backendName);
+                         cleave::test::allBackends(), backendName);
 
 //===----------------------------------------------------------------------===//
 // SQLite: the file itself

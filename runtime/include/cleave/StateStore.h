@@ -191,6 +191,10 @@ public:
   /// The variable a store key belongs to: "stock" for "stock/apple" when
   /// stock is stored per key, else the key itself.
   std::string_view variableOf(std::string_view Key) const;
+  /// Whether \p Key is one key of a map stored per key ("stock/apple").
+  bool isKey(std::string_view Key) const {
+    return variableOf(Key).size() != Key.size();
+  }
   /// The cached value of an eventual variable, if fresh; \p Present tells
   /// whether the store held one.
   bool cached(std::string_view Name, std::string &Value, bool &Present);
