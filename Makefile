@@ -1,13 +1,17 @@
 # The two commands the README gives: `make demo` and `make check`. Both
 # install what is missing (scripts/install-deps.sh), configure and build.
 # `make bench` builds and runs the benchmarks (BENCH_ARGS go to each one);
-# `make check` never runs them.
+# `make check` never runs them. `make fuzz-programs SECONDS=N` checks random
+# generated programs against their monoliths for N seconds (GEN_ARGS go to
+# test/gen/harness.py).
 
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 BENCH_ARGS ?=
+SECONDS ?= 60
+GEN_ARGS ?=
 
-.PHONY: all deps configure build check bench demo clean
+.PHONY: all deps configure build check bench demo fuzz-programs clean
 
 all: build
 
@@ -29,6 +33,9 @@ bench: build
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
+
+fuzz-programs: build
+	@scripts/fuzz-programs.sh $(BUILD_DIR) $(SECONDS) $(GEN_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
