@@ -9,6 +9,11 @@
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace clang;
 
@@ -517,6 +522,343 @@ bool isKeyedUse(const Expr *Ref, ASTContext &Ctx, std::string &What) {
   }
   What = "uses it as a whole";
   return false;
+}
+
+// --- Which state a function may reach -------------------------------------
+
+namespace {
+
+/// What one function definition does directly: state it names, functions it
+/// may run, and calls whose target cannot be known.
+struct Summary {
+  llvm::MapVector<const VarDecl *, StateAccess> State;
+  llvm::SetVector<const FunctionDecl *> Callees;
+  llvm::SetVector<const CXXRecordDecl *> Dispatch;
+  bool Unknown = false;
+};
+
+/// Declared in a system header, or implicitly by the compiler.
+bool isLibrary(const Decl *D) {
+  SourceLocation L = D->getLocation();
+  const SourceManager &SM = D->getASTContext().getSourceManager();
+  return L.isInvalid() || SM.isInSystemHeader(SM.getExpansionLoc(L));
+}
+
+/// The destructor that ends an object of type \p T (or the elements of an
+/// array of it), when it does anything.
+const CXXDestructorDecl *destructorOf(QualType T, const ASTContext &Ctx) {
+  if (T.isNull() || T->isReferenceType() || T->isDependentType())
+    return nullptr;
+  const auto *RD = Ctx.getBaseElementType(T)->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition() || RD->hasTrivialDestructor())
+    return nullptr;
+  return RD->getDestructor();
+}
+
+class SummaryVisitor : public RecursiveASTVisitor<SummaryVisitor> {
+public:
+  SummaryVisitor(ASTContext &Ctx, Summary &S) : Ctx(Ctx), S(S) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  // Default arguments, default member initializers, the implicit parts of
+  // range-for and the member initializers Sema adds run as written ones do.
+  bool shouldVisitImplicitCode() const { return true; }
+  // A lambda's body runs when its call operator is called: an edge below.
+  bool shouldVisitLambdaBody() const { return false; }
+
+  // Types hold only unevaluated and constant operands.
+  bool TraverseTypeLoc(TypeLoc) { return true; }
+  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc) { return true; }
+  bool TraverseUnaryExprOrTypeTraitExpr(UnaryExprOrTypeTraitExpr *E) {
+    return E->getKind() == UETT_VecStep
+               ? RecursiveASTVisitor::TraverseUnaryExprOrTypeTraitExpr(E)
+               : true;
+  }
+  bool TraverseCXXNoexceptExpr(CXXNoexceptExpr *) { return true; }
+  bool TraverseCXXTypeidExpr(CXXTypeidExpr *E) {
+    return E->isPotentiallyEvaluated()
+               ? RecursiveASTVisitor::TraverseCXXTypeidExpr(E)
+               : true;
+  }
+
+  bool VisitCallExpr(CallExpr *E) {
+    if (isa<CXXPseudoDestructorExpr>(E->getCallee()->IgnoreParenImpCasts()))
+      return true;
+    const FunctionDecl *F = E->getDirectCallee();
+    if (!F) {
+      // Through a function pointer or a member pointer.
+      if (!E->isTypeDependent() && !E->isValueDependent())
+        S.Unknown = true;
+      return true;
+    }
+    if (const auto *MD = dyn_cast<CXXMethodDecl>(F); MD && MD->isVirtual()) {
+      const Expr *Base = nullptr;
+      bool Qualified = false;
+      if (const auto *MC = dyn_cast<CXXMemberCallExpr>(E)) {
+        if (const auto *ME =
+                dyn_cast<MemberExpr>(MC->getCallee()->IgnoreParens())) {
+          Qualified = ME->hasQualifier();
+          Base = ME->getBase();
+        }
+      } else if (const auto *OC = dyn_cast<CXXOperatorCallExpr>(E)) {
+        if (OC->getNumArgs() > 0)
+          Base = OC->getArg(0);
+      }
+      if (!Qualified) {
+        const CXXMethodDecl *Target =
+            Base ? MD->getDevirtualizedMethod(Base, /*IsAppleKext=*/false)
+                 : nullptr;
+        if (Target)
+          F = Target;
+        else
+          dispatch(MD);
+      }
+    }
+    callee(F);
+    const FunctionDecl *Def = nullptr;
+    if (!F->hasBody(Def) && isLibrary(F))
+      libraryCall(E);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *E) {
+    callee(E->getConstructor());
+    return true;
+  }
+  bool VisitCXXInheritedCtorInitExpr(CXXInheritedCtorInitExpr *E) {
+    callee(E->getConstructor());
+    return true;
+  }
+  bool VisitCXXBindTemporaryExpr(CXXBindTemporaryExpr *E) {
+    if (const CXXTemporary *T = E->getTemporary())
+      callee(T->getDestructor());
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *VD) {
+    callee(destructorOf(VD->getType(), Ctx));
+    return true;
+  }
+  bool VisitCXXNewExpr(CXXNewExpr *E) {
+    callee(E->getOperatorNew());
+    callee(E->getOperatorDelete());
+    return true;
+  }
+  bool VisitCXXDeleteExpr(CXXDeleteExpr *E) {
+    callee(E->getOperatorDelete());
+    if (const CXXDestructorDecl *D = destructorOf(E->getDestroyedType(), Ctx)) {
+      if (D->isVirtual() &&
+          !D->getDevirtualizedMethod(E->getArgument(), /*IsAppleKext=*/false))
+        dispatch(D);
+      callee(D);
+    }
+    return true;
+  }
+  bool VisitCXXThrowExpr(CXXThrowExpr *E) {
+    if (const Expr *Sub = E->getSubExpr())
+      callee(destructorOf(Sub->getType(), Ctx));
+    return true;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    if (const VarDecl *SV = asStateVar(E->getDecl()))
+      state(SV, E);
+    else if (const auto *F = dyn_cast<FunctionDecl>(E->getDecl()))
+      callee(F); // its address may be taken and called later
+    return true;
+  }
+  bool VisitMemberExpr(MemberExpr *E) {
+    if (const VarDecl *SV = asStateVar(E->getMemberDecl()))
+      state(SV, E);
+    return true;
+  }
+  bool VisitLambdaExpr(LambdaExpr *E) {
+    callee(E->getCallOperator());
+    return true;
+  }
+
+  /// What ending an object of class \p RD runs besides its destructor's
+  /// body: the destructors of its members and bases.
+  void members(const CXXRecordDecl *RD) {
+    if (!RD || !RD->hasDefinition())
+      return;
+    for (const FieldDecl *F : RD->fields())
+      callee(destructorOf(F->getType(), Ctx));
+    for (const CXXBaseSpecifier &B : RD->bases())
+      callee(destructorOf(B.getType(), Ctx));
+    for (const CXXBaseSpecifier &B : RD->vbases())
+      callee(destructorOf(B.getType(), Ctx));
+  }
+
+  void callee(const FunctionDecl *F) {
+    if (!F)
+      return;
+    // A template stands for its instantiations.
+    if (const FunctionTemplateDecl *T = F->getDescribedFunctionTemplate()) {
+      for (const FunctionDecl *Spec : T->specializations())
+        callee(Spec);
+      return;
+    }
+    if (F->isDependentContext())
+      return;
+    S.Callees.insert(F->getCanonicalDecl());
+  }
+
+private:
+  /// A virtual call of \p MD that cannot be resolved here.
+  void dispatch(const CXXMethodDecl *MD) {
+    if (isLibrary(MD->getParent()))
+      S.Dispatch.insert(MD->getParent()->getCanonicalDecl());
+    else
+      S.Unknown = true;
+  }
+
+  /// A call of a library function the unit does not define: it can reach
+  /// the program only through a function or member pointer, or through the
+  /// virtual functions of an object it is given.
+  void libraryCall(const CallExpr *E) {
+    llvm::SmallVector<QualType, 4> Types;
+    if (const auto *MC = dyn_cast<CXXMemberCallExpr>(E))
+      if (const Expr *Obj = MC->getImplicitObjectArgument())
+        Types.push_back(Obj->getType());
+    for (const Expr *A : E->arguments())
+      Types.push_back(A->getType());
+    for (QualType T : Types) {
+      T = T.getNonReferenceType();
+      while (T->isPointerType())
+        T = T->getPointeeType();
+      T = Ctx.getBaseElementType(T);
+      if (T->isFunctionType() || T->isMemberPointerType()) {
+        S.Unknown = true;
+        continue;
+      }
+      const auto *RD = T->getAsCXXRecordDecl();
+      if (!RD || !RD->hasDefinition() || !RD->isPolymorphic())
+        continue;
+      if (isLibrary(RD))
+        S.Dispatch.insert(RD->getCanonicalDecl());
+      else
+        S.Unknown = true;
+    }
+  }
+
+  void state(const VarDecl *SV, const Expr *E) {
+    if (E->containsErrors() || isUnevaluatedUse(E, Ctx))
+      return;
+    StateAccess Acc = classifyStateUse(E, Ctx);
+    auto [It, New] = S.State.insert({SV, Acc});
+    if (!New)
+      It->second = It->second | Acc;
+  }
+
+  ASTContext &Ctx;
+  Summary &S;
+};
+
+/// Collects the library classes that classes of the program derive from.
+class DerivedVisitor : public RecursiveASTVisitor<DerivedVisitor> {
+public:
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool VisitCXXRecordDecl(CXXRecordDecl *RD) {
+    if (!RD->isThisDeclarationADefinition() || RD->isDependentType() ||
+        isLibrary(RD))
+      return true;
+    RD->forallBases([&](const CXXRecordDecl *Base) {
+      if (isLibrary(Base))
+        Bases.insert(Base->getCanonicalDecl());
+      return true;
+    });
+    return true;
+  }
+  llvm::SetVector<const CXXRecordDecl *> Bases;
+};
+
+} // namespace
+
+struct StateReachAnalysis::Impl {
+  explicit Impl(ASTContext &Ctx) : Ctx(Ctx) {}
+
+  const Summary &summary(const FunctionDecl *Def) {
+    auto It = Cache.find(Def);
+    if (It != Cache.end())
+      return *It->second;
+    auto S = std::make_unique<Summary>();
+    SummaryVisitor V(Ctx, *S);
+    if (const auto *CD = dyn_cast<CXXConstructorDecl>(Def)) {
+      for (const CXXCtorInitializer *Init : CD->inits())
+        V.TraverseStmt(Init->getInit());
+      // A constructor that throws ends the members it built.
+      V.members(CD->getParent());
+    }
+    for (const ParmVarDecl *P : Def->parameters())
+      V.callee(destructorOf(P->getType(), Ctx));
+    if (Def->getBody())
+      V.TraverseStmt(Def->getBody());
+    if (const auto *DD = dyn_cast<CXXDestructorDecl>(Def))
+      V.members(DD->getParent());
+    const Summary &Out = *S;
+    Cache.try_emplace(Def, std::move(S));
+    return Out;
+  }
+
+  ASTContext &Ctx;
+  llvm::DenseMap<const FunctionDecl *, std::unique_ptr<Summary>> Cache;
+};
+
+StateReachAnalysis::StateReachAnalysis(ASTContext &Ctx)
+    : I(std::make_unique<Impl>(Ctx)) {}
+StateReachAnalysis::~StateReachAnalysis() = default;
+
+StateReach StateReachAnalysis::reach(const FunctionDecl *FD) {
+  llvm::MapVector<const VarDecl *, StateAccess> State;
+  llvm::SetVector<const FunctionDecl *> External;
+  llvm::SetVector<const CXXRecordDecl *> Dispatch;
+  bool Unknown = false;
+  llvm::SmallPtrSet<const FunctionDecl *, 32> Seen;
+  llvm::SmallVector<const FunctionDecl *, 64> Work{FD->getCanonicalDecl()};
+  Seen.insert(FD->getCanonicalDecl());
+  while (!Work.empty()) {
+    const FunctionDecl *F = Work.pop_back_val();
+    const FunctionDecl *Def = nullptr;
+    if (!F->hasBody(Def) || !Def) {
+      // Defined nowhere in this unit. A library function was checked where
+      // it is called; a trivial or deleted one runs nothing of the
+      // program. A defaulted destructor still ends members and bases.
+      if (const auto *DD = dyn_cast<CXXDestructorDecl>(F);
+          DD && DD->isDefaulted()) {
+        Summary S;
+        SummaryVisitor V(I->Ctx, S);
+        V.members(DD->getParent());
+        for (const FunctionDecl *C : S.Callees)
+          if (Seen.insert(C).second)
+            Work.push_back(C);
+        continue;
+      }
+      if (!isLibrary(F) && !F->getBuiltinID() && !F->isDeleted() &&
+          !F->isTrivial() && !F->isDefaulted())
+        External.insert(F);
+      continue;
+    }
+    const Summary &S = I->summary(Def);
+    for (const auto &[SV, Acc] : S.State) {
+      auto [It, New] = State.insert({SV, Acc});
+      if (!New)
+        It->second = It->second | Acc;
+    }
+    Dispatch.insert(S.Dispatch.begin(), S.Dispatch.end());
+    Unknown |= S.Unknown;
+    for (const FunctionDecl *C : S.Callees)
+      if (Seen.insert(C).second)
+        Work.push_back(C);
+  }
+  StateReach R;
+  R.State.assign(State.begin(), State.end());
+  R.External.assign(External.begin(), External.end());
+  R.Dispatch.assign(Dispatch.begin(), Dispatch.end());
+  R.Unknown = Unknown;
+  return R;
+}
+
+std::vector<const CXXRecordDecl *> StateReachAnalysis::derivedLibraryClasses() {
+  DerivedVisitor V;
+  V.TraverseDecl(I->Ctx.getTranslationUnitDecl());
+  return {V.Bases.begin(), V.Bases.end()};
 }
 
 } // namespace cleave

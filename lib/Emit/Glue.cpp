@@ -165,9 +165,13 @@ std::string generateGlue(ASTContext &Ctx,
   for (const GlueState &S : States)
     OS << "\nextern const ::cleave::rt::StateOps " << S.Var->OpsSymbol << ";\n"
        << "const ::cleave::rt::StateOps " << S.Var->OpsSymbol
-       << " =\n    ::cleave::rt::makeStateOps<" << S.CodeType << ">("
-       << cppStringLiteral(S.Var->Name) << ");\n";
+       << " =\n    ::cleave::rt::makeStateOps<" << S.CodeType << ">(\n"
+       << "        " << cppStringLiteral(S.Var->Name)
+       << ", []() -> void * {\n          return const_cast<" << S.CodeType
+       << " *>(::std::addressof(::" << S.Var->Name << "));\n        });\n";
   return Text;
 }
 
 } // namespace cleave
+  // Local returns the calling thread's instance of the thread_local
+  // variable, which the runtime fills before a function runs.

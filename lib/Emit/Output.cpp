@@ -216,6 +216,37 @@ std::string renderModuleSource(const Program &P) {
     }
     OS << "};\n";
   }
+  // Per function, the variables stored whole that it may touch: what a
+  // handler or step loads into its thread's copies before it runs. The
+  // runtime locks the same lists, from the manifest; a map stored per key
+  // is loaded through its per-key view instead.
+  std::set<std::string> Whole;
+  for (const StateVar *V : States)
+    if (!P.granularityOf(*V).PerKey)
+      Whole.insert(V->Name);
+  std::vector<std::pair<std::string, std::string>> FunctionLists;
+  auto AddList = [&](const FunctionNode &F) {
+    std::string Array = "StateOf" + std::to_string(FunctionLists.size());
+    OS << "const char *const " << Array << "[] = {";
+    for (const auto &[Name, Access] : P.stateUsedBy(F))
+      if (Whole.count(Name))
+        OS << cppStringLiteral(Name) << ", ";
+    OS << "nullptr};\n";
+    if (F.IsEntry || F.IsFunction)
+      FunctionLists.push_back({F.Name, Array});
+    if (!F.MachineName.empty() && F.MachineName != F.Name)
+      FunctionLists.push_back({F.MachineName, Array});
+  };
+  for (const auto &U : P.Units)
+    for (const FunctionNode &F : U.Functions)
+      if (F.IsEntry || F.IsFunction || !F.MachineName.empty())
+        AddList(F);
+  if (!FunctionLists.empty()) {
+    OS << "const ::cleave::rt::FunctionState FunctionStates[] = {\n";
+    for (const auto &[Name, Array] : FunctionLists)
+      OS << "    {" << cppStringLiteral(Name) << ", " << Array << "},\n";
+    OS << "};\n";
+  }
   OS << "\nvoid release(char *Body) { std::free(Body); }\n\n"
      << "const cleave_module_v1_t Module = {CLEAVE_ABI_VERSION, "
      << Entries.size() << "u, " << (Entries.empty() ? "nullptr" : "Handlers")
@@ -233,7 +264,20 @@ std::string renderModuleSource(const Program &P) {
   OS << "  return nullptr;\n}\n\n"
      << "extern \"C\" __attribute__((visibility(\"default\"))) const "
         "cleave_module_v1_t *\n"
-     << "cleave_module_v1(void) {\n  return &Module;\n}\n";
+     << "cleave_module_v1(void) {\n"
+     << "  // The runtime asks for the table after loading the library, so the\n"
+     << "  // initial values are taken after its static initialization.\n"
+     << "  static const bool Registered =\n"
+     << "      (::cleave::rt::registerModuleState("
+     << (States.empty() ? "nullptr, 0u" : "States, " +
+                                               std::to_string(States.size()) +
+                                               "u")
+     << ", "
+     << (FunctionLists.empty()
+             ? std::string("nullptr, 0u")
+             : "FunctionStates, " + std::to_string(FunctionLists.size()) + "u")
+     << "),\n       true);\n"
+     << "  (void)Registered;\n  return &Module;\n}\n";
   return Text;
 }
 
@@ -259,6 +303,9 @@ std::string renderCMakeLists(const Program &P, const OutputOptions &Opts) {
      << "  CXX_VISIBILITY_PRESET hidden\n"
      << "  VISIBILITY_INLINES_HIDDEN ON\n"
      << "  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})\n"
+     << "# State is thread_local in the library (see cleave/cleave.h).\n"
+     << "target_compile_definitions(cleave_handlers PRIVATE "
+        "CLEAVE_HANDLER_LIBRARY)\n"
      << "target_include_directories(cleave_handlers PRIVATE "
      << cmakeQuoted(Opts.RuntimeIncludeDir) << ")\n";
   OS << "\n# Each unit keeps the flags it had in the compile database.\n";

@@ -4,9 +4,12 @@
 //   1. check every Cleave annotation where it is written (kind of
 //      declaration, trigger and option strings);
 //   2. record each function definition of the main file in the program
-//      model, with its callees and the state it touches, and for annotated
-//      ones their signature, checked for serializability;
-//   3. rewrite the unit: uses of state go through the runtime, `main` goes;
+//      model, with the state it may touch through everything it may run
+//      (StateReachAnalysis), and for annotated ones their signature,
+//      checked for serializability;
+//   3. rewrite the unit: keyed uses of a map stored per key go through its
+//      per-key view, declarations of state become thread_local, `main`
+//      goes;
 //   4. generate the unit's glue.
 //
 //===----------------------------------------------------------------------===//
@@ -211,51 +214,18 @@ private:
   UnitAnalysis &A;
 };
 
-/// Collects a function body's callees and state uses, including those in
-/// template instantiations it calls into.
+/// Collects the call sites of a function body, including those in template
+/// instantiations it calls into, for placement and lowering.
 class BodyVisitor : public RecursiveASTVisitor<BodyVisitor> {
 public:
-  BodyVisitor(ASTContext &Ctx, FunctionNode &Node,
+  BodyVisitor(FunctionNode &Node,
               std::function<SourcePos(SourceLocation)> PosOf)
-      : Ctx(Ctx), Node(Node), PosOf(std::move(PosOf)) {}
+      : Node(Node), PosOf(std::move(PosOf)) {}
   bool shouldVisitTemplateInstantiations() const { return true; }
 
   bool VisitCallExpr(CallExpr *E) {
-    const FunctionDecl *F = E->getDirectCallee();
-    if (!F) {
-      // Through a pointer, a std::function (whose operator() is direct but
-      // opaque) is caught below; a dependent call is resolved per instance.
-      if (!E->isTypeDependent())
-        Node.CallsUnknown = true;
-      return true;
-    }
-    if (const auto *MD = dyn_cast<CXXMethodDecl>(F))
-      if (MD->isVirtual() && !isa<CXXOperatorCallExpr>(E) &&
-          !MD->hasAttr<FinalAttr>())
-        Node.CallsUnknown = true;
-    // std::function and friends call what they hold.
-    if (const auto *MD = dyn_cast<CXXMethodDecl>(F))
-      if (MD->getOverloadedOperator() == OO_Call && MD->getParent() &&
-          MD->getParent()->isInStdNamespace())
-        Node.CallsUnknown = true;
-    addCallee(F);
-    addCallSite(E, F);
-    return true;
-  }
-  bool VisitCXXConstructExpr(CXXConstructExpr *E) {
-    addCallee(E->getConstructor());
-    return true;
-  }
-  bool VisitDeclRefExpr(DeclRefExpr *E) {
-    if (const auto *F = dyn_cast<FunctionDecl>(E->getDecl()))
-      addCallee(F); // a function whose address is taken may be called
-    else if (const VarDecl *SV = asStateVar(E->getDecl()))
-      addState(SV, E);
-    return true;
-  }
-  bool VisitMemberExpr(MemberExpr *E) {
-    if (const VarDecl *SV = asStateVar(E->getMemberDecl()))
-      addState(SV, E);
+    if (const FunctionDecl *F = E->getDirectCallee())
+      addCallSite(E, F);
     return true;
   }
 
@@ -283,25 +253,8 @@ private:
       Node.Calls.push_back({U, PosOf(E->getBeginLoc()), false});
   }
 
-  void addCallee(const FunctionDecl *F) {
-    std::string U = usrOf(F->getCanonicalDecl());
-    if (U.empty() || U == Node.USR || !Seen.insert(U).second)
-      return;
-    Node.Callees.push_back(U);
-  }
-  void addState(const VarDecl *SV, const Expr *E) {
-    if (isUnevaluatedUse(E, Ctx))
-      return;
-    StateAccess Acc = classifyStateUse(E, Ctx);
-    auto [It, New] = Node.State.emplace(qualifiedName(SV), Acc);
-    if (!New)
-      It->second = It->second | Acc;
-  }
-
-  ASTContext &Ctx;
   FunctionNode &Node;
   std::function<SourcePos(SourceLocation)> PosOf;
-  llvm::StringSet<> Seen;
 };
 
 class UnitAnalysis {
@@ -310,11 +263,16 @@ public:
                const FrontendResult &Options)
       : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()),
         Report(CI.getDiagnostics()), Types(Ctx), Unit(Unit),
-        Options(Options) {}
+        Options(Options), Reach(Ctx) {}
 
   void run() {
     UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
     noteWholeUses();
+    for (const CXXRecordDecl *RD : Reach.derivedLibraryClasses()) {
+      std::string USR = usrOf(RD);
+      if (!USR.empty())
+        Unit.DerivedLibraryClasses.push_back(std::move(USR));
+    }
     if (CI.getDiagnostics().hasErrorOccurred() || Options.ScanOnly)
       return;
     Plan = Options.Plan;
@@ -472,9 +430,10 @@ public:
       return;
     Node.Name = qualifiedName(FD);
     Node.Pos = posOf(FD->getLocation());
-    BodyVisitor(Ctx, Node, [this](SourceLocation L) {
+    BodyVisitor(Node, [this](SourceLocation L) {
       return posOf(L);
     }).TraverseStmt(FD->getBody());
+    addReach(FD, Node);
 
     auto Entries = cleaveAttrs(FD, AnnotationKind::Entry);
     auto Functions = cleaveAttrs(FD, AnnotationKind::Function);
@@ -495,6 +454,32 @@ public:
     }
     Definitions.push_back({Unit.Functions.size(), FD});
     Unit.Functions.push_back(std::move(Node));
+  }
+
+  /// Records in \p Node the state \p FD may touch in this unit, and what
+  /// it may run that the unit cannot see.
+  void addReach(const FunctionDecl *FD, FunctionNode &Node) {
+    StateReach R = Reach.reach(FD);
+    for (const auto &[SV, Access] : R.State) {
+      auto [It, New] = Node.State.emplace(qualifiedName(SV), Access);
+      if (!New)
+        It->second = It->second | Access;
+    }
+    for (const FunctionDecl *F : R.External) {
+      std::string USR = usrOf(F->getCanonicalDecl());
+      if (USR.empty())
+        Node.CallsUnknown = true;
+      else if (USR != Node.USR)
+        Node.Callees.push_back(std::move(USR));
+    }
+    for (const CXXRecordDecl *RD : R.Dispatch) {
+      std::string USR = usrOf(RD);
+      if (USR.empty())
+        Node.CallsUnknown = true;
+      else
+        Node.Dispatches.push_back(std::move(USR));
+    }
+    Node.CallsUnknown |= R.Unknown;
   }
 
   void addEntry(FunctionDecl *FD, const AnnotateAttr *A, FunctionNode &Node) {
@@ -623,10 +608,58 @@ public:
           }))
         continue;
       std::string What;
-      if (isKeyedUse(E, Ctx, What))
+      if (!isKeyedUse(E, Ctx, What)) {
+        Unit.WholeUses.try_emplace(qualifiedName(SV),
+                                   WholeUse{posOf(L), What, ""});
         continue;
-      Unit.WholeUses.try_emplace(qualifiedName(SV), WholeUse{posOf(L), What});
+      }
+      // A keyed access reaches the map through its per-key view, which the
+      // rewritten unit spells at the use; where cleave cannot rewrite the
+      // text, the map is stored whole and the thread's copy serves the use.
+      if (const char *Where = unrewritableUse(E))
+        Unit.WholeUses.try_emplace(
+            qualifiedName(SV),
+            WholeUse{posOf(L), What,
+                     std::string("this keyed access is spelled ") + Where +
+                         ", where cleave cannot route it through the "
+                         "per-key view"});
     }
+  }
+
+  /// Why the text of \p E cannot be rewritten ("inside a macro", "in an
+  /// included file"), or null when it can.
+  const char *unrewritableUse(const Expr *E) const {
+    CharSourceRange Range = Lexer::makeFileCharRange(
+        CharSourceRange::getTokenRange(E->getSourceRange()), SM,
+        Ctx.getLangOpts());
+    if (Range.isInvalid())
+      return "inside a macro";
+    if (SM.getFileID(Range.getBegin()) != SM.getMainFileID())
+      return "in an included file";
+    return nullptr;
+  }
+
+  /// A declaration of state that does not carry CLEAVE_STATE itself (an
+  /// out-of-class definition of a static member, or a definition after an
+  /// annotated `extern` declaration): in the handler library the others are
+  /// thread_local, so this one must say so too.
+  void addUnannotatedStateDecl(VarDecl *VD) {
+    if (VD->isInvalidDecl() || !asStateVar(VD) ||
+        VD->getTLSKind() != VarDecl::TLS_None)
+      return;
+    for (const auto *A : VD->specific_attrs<AnnotateAttr>())
+      if (kindOf(A) == AnnotationKind::State && !A->isInherited())
+        return;
+    SourceLocation Begin = VD->getOuterLocStart();
+    if (Begin.isValid() && Begin.isFileID() && SM.isInMainFile(Begin)) {
+      ThreadLocalAt.push_back(Begin);
+      return;
+    }
+    Report.error(VD->getLocation(),
+                 "this declaration of state variable '" + qualifiedName(VD) +
+                     "' lacks CLEAVE_STATE; state is thread_local in the "
+                     "handler library, so every declaration of it must carry "
+                     "the annotation");
   }
 
   void addStateUse(const Expr *E, const VarDecl *SV) {
@@ -639,14 +672,18 @@ public:
 
   // --- Step 3: rewriting ----------------------------------------------------
 
-  /// Rewrites every use of state in the main file into \p R.
+  /// Rewrites every use of a map stored per key into its per-key view, in
+  /// \p R. Every other use of state stays as written: it reaches the
+  /// thread's copy that the runtime fills.
   void applyStateRewrites(Rewriter &R, bool ReportErrors) {
     FileID Main = SM.getMainFileID();
     for (const auto &[E, SV] : StateUses) {
+      std::string Name = qualifiedName(SV);
+      if (!Plan->PerKey.count(Name))
+        continue;
       CharSourceRange Range = Lexer::makeFileCharRange(
           CharSourceRange::getTokenRange(E->getSourceRange()), SM,
           Ctx.getLangOpts());
-      std::string Name = qualifiedName(SV);
       if (Range.isInvalid()) {
         if (ReportErrors)
         Report.error(E->getExprLoc(),
@@ -663,10 +700,8 @@ public:
                          "use into one of them");
         continue;
       }
-      const char *Access =
-          Plan->PerKey.count(Name) ? "stateKeys" : "stateRef";
-      R.ReplaceText(Range, std::string("::cleave::rt::") + Access + "(::" +
-                               Name + ", \"" + Name + "\")");
+      R.ReplaceText(Range, "::cleave::rt::stateKeys(::" + Name + ", \"" +
+                               Name + "\")");
     }
   }
 
@@ -674,6 +709,8 @@ public:
     Rewriter R(SM, Ctx.getLangOpts());
     FileID Main = SM.getMainFileID();
     applyStateRewrites(R, true);
+    for (SourceLocation L : ThreadLocalAt)
+      R.InsertTextBefore(L, "thread_local ");
     // The monolith's main is not part of the deployment. Blank it line for
     // line so that everything after it keeps its line numbers.
     for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
@@ -736,6 +773,9 @@ public:
   /// whole-program plan, or LocalPlan for a program of one unit.
   const LoweringPlan *Plan = nullptr;
   LoweringPlan LocalPlan;
+  StateReachAnalysis Reach;
+  /// Where a declaration of state without CLEAVE_STATE starts.
+  std::vector<SourceLocation> ThreadLocalAt;
   llvm::DenseSet<unsigned> Seen;
   llvm::StringSet<> PlainGlobalsSeen;
   llvm::SmallPtrSet<const Decl *, 4> ReportedHeaderEntries;
@@ -757,6 +797,7 @@ bool UnitVisitor::VisitFunctionDecl(FunctionDecl *FD) {
 
 bool UnitVisitor::VisitVarDecl(VarDecl *VD) {
   A.addState(VD);
+  A.addUnannotatedStateDecl(VD);
   return true;
 }
 

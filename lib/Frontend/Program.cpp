@@ -49,24 +49,35 @@ const FunctionNode *Program::findFunction(const std::string &USR) const {
 
 std::map<std::string, StateAccess>
 Program::stateUsedBy(const FunctionNode &F) const {
+  std::set<std::string> Derived;
+  for (const auto &U : Units)
+    Derived.insert(U.DerivedLibraryClasses.begin(),
+                   U.DerivedLibraryClasses.end());
   std::map<std::string, StateAccess> Out;
   std::set<std::string> Seen;
   std::vector<const FunctionNode *> Work{&F};
   Seen.insert(F.USR);
   bool Unknown = false;
-  while (!Work.empty()) {
+  while (!Work.empty() && !Unknown) {
     const FunctionNode *N = Work.back();
     Work.pop_back();
     Unknown |= N->CallsUnknown;
+    for (const std::string &C : N->Dispatches)
+      Unknown |= Derived.count(C) != 0;
     for (const auto &[Name, Access] : N->State) {
       auto [It, New] = Out.emplace(Name, Access);
       if (!New)
         It->second = It->second | Access;
     }
-    for (const auto &C : N->Callees)
-      if (Seen.insert(C).second)
-        if (const FunctionNode *Callee = findFunction(C))
-          Work.push_back(Callee);
+    for (const auto &C : N->Callees) {
+      if (!Seen.insert(C).second)
+        continue;
+      // Defined in none of the units: it may call back into any of them.
+      if (const FunctionNode *Callee = findFunction(C))
+        Work.push_back(Callee);
+      else
+        Unknown = true;
+    }
   }
   if (Unknown)
     for (const auto &U : Units)
@@ -86,7 +97,10 @@ Granularity Program::granularityOf(const StateVar &V) const {
     if (It == U.WholeUses.end())
       continue;
     G.Use = It->second;
-    G.Why = "this use " + It->second.What + ", which is not a keyed access";
+    G.Why = !It->second.Why.empty()
+                ? It->second.Why
+                : "this use " + It->second.What +
+                      ", which is not a keyed access";
     return G;
   }
   G.PerKey = true;

@@ -1,8 +1,9 @@
 //===- InvocationTest.cpp - A handler call through the C ABI -------------===//
 //
 // Drives cleave::rt::Invocation the way a generated handler does, with a host
-// table backed by a std::map, to check the reply for every outcome and that
-// state is written back only on success and only when it changed.
+// table backed by a std::map, to check the reply for every outcome, that
+// the function's state is loaded into its thread's copy before it runs, and
+// that state is written back only when it changed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,9 +19,25 @@ using cleave::codec::Json;
 
 namespace {
 
-std::map<std::string, long> Initial = {{"a", 1}};
+// As a CLEAVE_STATE variable is in a handler library: thread_local, filled
+// from the store before the handler runs.
+thread_local std::map<std::string, long> Totals = {{"a", 1}};
 const cleave::rt::StateOps TotalsOps =
-    cleave::rt::makeStateOps<std::map<std::string, long>>("totals");
+    cleave::rt::makeStateOps<std::map<std::string, long>>(
+        "totals", []() -> void * { return &Totals; });
+
+/// Registers "totals" as state of function "f", as a generated module does
+/// when the runtime loads it.
+void registerOnce() {
+  static const bool Done = [] {
+    static const cleave::rt::StateOps *const Ops[] = {&TotalsOps};
+    static const char *const Names[] = {"totals", nullptr};
+    static const cleave::rt::FunctionState Functions[] = {{"f", Names}};
+    cleave::rt::registerModuleState(Ops, 1, Functions, 1);
+    return true;
+  }();
+  (void)Done;
+}
 
 struct Host {
   std::map<std::string, std::string> Store;
@@ -52,6 +69,7 @@ struct Reply {
 /// Calls a handler shaped like generated code: one long parameter "n".
 template <class Fn>
 Reply call(Host &H, const std::string &Args, Fn &&F, int ArgsAreStrings = 0) {
+  registerOnce();
   cleave_call_v1 Call{Args.data(), Args.size(), ArgsAreStrings, &H.Table};
   cleave_reply_v1 R;
   {
@@ -65,9 +83,7 @@ Reply call(Host &H, const std::string &Args, Fn &&F, int ArgsAreStrings = 0) {
   return Out;
 }
 
-long &totals(const char *Key) {
-  return cleave::rt::stateRef(Initial, "totals")[Key];
-}
+long &totals(const char *Key) { return Totals[Key]; }
 
 } // namespace
 
@@ -138,7 +154,9 @@ TEST(InvocationTest, StateStartsFromInitializerAndIsWrittenBack) {
   EXPECT_EQ(R.Status, 200);
   EXPECT_EQ(R.Body, "6");
   EXPECT_EQ(H.Writes["totals"], R"({"a":6})");
-  EXPECT_EQ(Initial["a"], 1) << "the global keeps the initial value";
+  H.Writes.clear();
+  R = call(H, R"({"n": 1})", [](long N) { return totals("a") += N; });
+  EXPECT_EQ(R.Body, "2") << "the store has no value yet: the initial one";
 }
 
 TEST(InvocationTest, StoredValueWinsAndUnchangedStateIsNotWritten) {
@@ -148,6 +166,20 @@ TEST(InvocationTest, StoredValueWinsAndUnchangedStateIsNotWritten) {
       call(H, R"({"n": 0})", [](long) { return totals("a") + totals("b"); });
   EXPECT_EQ(R.Body, "12");
   EXPECT_EQ(H.Gets, 1) << "one load per invocation";
+  EXPECT_TRUE(H.Writes.empty());
+}
+
+TEST(InvocationTest, StateIsLoadedBeforeTheHandlerAndNotLeftStale) {
+  // A value loaded by one call must not leak into the next: a key the
+  // stored value lacks is absent, not carried over.
+  Host H;
+  H.Store["totals"] = R"({"b":2})";
+  Reply R = call(H, R"({"n": 0})", [](long) { return (long)Totals.size(); });
+  EXPECT_EQ(R.Body, "1");
+  EXPECT_EQ(H.Gets, 1) << "loaded before the handler ran";
+  H.Store["totals"] = R"({"c":3,"d":4})";
+  R = call(H, R"({"n": 0})", [](long) { return (long)Totals.count("b"); });
+  EXPECT_EQ(R.Body, "0");
   EXPECT_TRUE(H.Writes.empty());
 }
 

@@ -15,6 +15,10 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Expr.h"
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 namespace cleave {
 
 /// How the expression containing \p Ref uses the state variable it names.
@@ -42,6 +46,54 @@ const clang::VarDecl *findIteratorSource(const clang::VarDecl *Local);
 /// The CLEAVE_STATE variable \p D declares, if it is one (the annotation may
 /// sit on any redeclaration).
 const clang::VarDecl *asStateVar(const clang::Decl *D);
+
+/// What running one function may do to program state, found by following
+/// everything it can run that the unit's AST holds: calls and operators,
+/// constructors with their member initializers and default member
+/// initializers, destructors (of locals, parameters, temporaries, thrown
+/// objects, members and bases, through delete), default arguments, lambdas
+/// it creates, and the bodies of functions in headers and of every template
+/// instantiation. Unevaluated operands do not count.
+struct StateReach {
+  /// Each CLEAVE_STATE variable (canonical declaration) it may touch.
+  std::vector<std::pair<const clang::VarDecl *, StateAccess>> State;
+  /// Functions it may call that the unit declares but does not define, and
+  /// that are not library functions: the unit defining them tells the rest.
+  std::vector<const clang::FunctionDecl *> External;
+  /// Library classes (declared in system headers) through which it may
+  /// make a virtual call, or which it hands to a library function defined
+  /// elsewhere: it reaches the program through them only if the program
+  /// derives a class from one.
+  std::vector<const clang::CXXRecordDecl *> Dispatch;
+  /// It may call a target the analysis cannot know: through a function
+  /// pointer or member pointer, a virtual function of a class of the
+  /// program, or a library function given a function pointer or an object
+  /// of a polymorphic class of the program. It may then touch any state.
+  bool Unknown = false;
+};
+
+/// Computes StateReach for functions of one translation unit, sharing the
+/// work between them. A library function (declared in a system header)
+/// that the unit does not define is assumed to call back into the program
+/// only through what it is given, as StateReach::Dispatch and Unknown say.
+class StateReachAnalysis {
+public:
+  explicit StateReachAnalysis(clang::ASTContext &Ctx);
+  ~StateReachAnalysis();
+  StateReachAnalysis(const StateReachAnalysis &) = delete;
+  StateReachAnalysis &operator=(const StateReachAnalysis &) = delete;
+
+  /// The state \p FD, a function definition, may reach.
+  StateReach reach(const clang::FunctionDecl *FD);
+
+  /// The library classes that some class defined outside system headers in
+  /// this unit derives from, directly or not.
+  std::vector<const clang::CXXRecordDecl *> derivedLibraryClasses();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> I;
+};
 
 } // namespace cleave
 

@@ -97,11 +97,20 @@ struct FunctionNode {
   std::string USR;
   std::string Name; ///< qualified, without anonymous namespaces
   SourcePos Pos;
-  std::vector<std::string> Callees; ///< USRs, in order of first call
-  std::vector<CallSite> Calls;      ///< every direct call, in source order
-  std::map<std::string, StateAccess> State; ///< direct uses, by state name
+  /// Functions it may run that its unit declares but does not define
+  /// (USRs): another unit defines them, or none does and they may do
+  /// anything.
+  std::vector<std::string> Callees;
+  std::vector<CallSite> Calls; ///< every direct call, in source order
+  /// The state it may touch, by state name, through everything it may run
+  /// that its unit defines (headers and template instantiations included;
+  /// see StateReach in Analysis/StateUse.h).
+  std::map<std::string, StateAccess> State;
+  /// Library classes through which it may make a virtual call (USRs): it
+  /// may reach any state if the program derives a class from one.
+  std::vector<std::string> Dispatches;
   /// Makes a call the analysis cannot follow (a function pointer, a virtual
-  /// function, std::function): it may reach any state.
+  /// function of the program, std::function): it may reach any state.
   bool CallsUnknown = false;
 
   // Annotated functions only.
@@ -138,8 +147,9 @@ struct StateVar {
   std::string WholeType;
 };
 
-/// A use of a state variable that is not a keyed access (m[k], m.at(k),
-/// m.count(k), m.contains(k), m.erase(k)), which keeps the variable whole.
+/// A use of a state variable that keeps it whole: not a keyed access (m[k],
+/// m.at(k), m.count(k), m.contains(k), m.erase(k)), or one spelled where
+/// cleave cannot rewrite it.
 struct WholeUse {
   SourcePos Pos;
   std::string What; ///< "calls 'size'", "iterates over it", ...
@@ -152,6 +162,9 @@ struct Granularity {
   std::optional<WholeUse> Use;
   std::string Why; ///< the reason, for remarks and the manifest reader
 };
+  /// The whole reason, when the use is a keyed access that cannot reach
+  /// the per-key view (it is spelled in a header or a macro).
+  std::string Why;
 
 /// A use of a global variable whose declarations in that unit carry no
 /// CLEAVE_STATE: checked against the state of the other units, since a use
@@ -185,9 +198,13 @@ struct Program {
 
   /// Annotated functions across all units, in unit then source order.
   std::vector<const FunctionNode *> annotated() const;
+  /// Library classes (USRs) that classes defined in this unit outside
+  /// system headers derive from.
+  std::vector<std::string> DerivedLibraryClasses;
   const FunctionNode *findFunction(const std::string &USR) const;
-  /// State used by \p F and everything it calls, through helpers in any unit.
-  /// A call that cannot be followed makes it every state variable.
+  /// State used by \p F and everything it may run, in any unit. A call that
+  /// cannot be followed (see FunctionNode::CallsUnknown, Dispatches and
+  /// Callees) makes it every state variable.
   std::map<std::string, StateAccess> stateUsedBy(const FunctionNode &F) const;
   /// Per key when the variable's type allows it and no unit uses it other
   /// than by key; otherwise one value.

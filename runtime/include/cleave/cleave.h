@@ -19,6 +19,19 @@
 #include <utility>
 #include <vector>
 
+// In the handler library that `cleave build` generates (its CMake project
+// defines CLEAVE_HANDLER_LIBRARY), program state is thread_local: each
+// worker thread holds the copy that the invocation it runs loaded from the
+// state store, so code anywhere (headers, macros, templates, destructors,
+// default arguments, lambdas) touches the invocation's value without being
+// rewritten. Every declaration carries the specifier, as C++ requires,
+// because every declaration of state carries CLEAVE_STATE.
+#if defined(CLEAVE_HANDLER_LIBRARY)
+#define CLEAVE_STATE_STORAGE_ thread_local
+#else
+#define CLEAVE_STATE_STORAGE_
+#endif
+
 // The optional argument is pasted after an empty string literal, so that
 // `CLEAVE_FUNCTION()` yields "" and `CLEAVE_FUNCTION("memory=2048")` yields
 // "" "memory=2048", without __VA_OPT__ (C++20 only).
@@ -28,11 +41,12 @@
 /// A unit with its own resource profile: `CLEAVE_FUNCTION("memory=2048")`.
 #define CLEAVE_FUNCTION(...) [[clang::annotate("cleave.function", "" __VA_ARGS__)]]
 /// Program state held in the state store: `CLEAVE_STATE("consistency=eventual")`.
-#define CLEAVE_STATE(...) [[clang::annotate("cleave.state", "" __VA_ARGS__)]]
+#define CLEAVE_STATE(...)                                                      \
+  [[clang::annotate("cleave.state", "" __VA_ARGS__)]] CLEAVE_STATE_STORAGE_
 #else
 #define CLEAVE_ENTRY(trigger)
 #define CLEAVE_FUNCTION(...)
-#define CLEAVE_STATE(...)
+#define CLEAVE_STATE(...) CLEAVE_STATE_STORAGE_
 #endif
 
 namespace cleave {

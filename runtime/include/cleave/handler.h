@@ -5,11 +5,15 @@
 // state slots, the reply), state access for rewritten user code, and the
 // type-erased operations on each state variable.
 //
-// User code never touches a CLEAVE_STATE global in a deployment: the
-// compiler rewrites every use of `stock` into `cleave::rt::stateRef(stock,
-// "stock")`, which returns this invocation's copy, loaded from the runtime's
-// store on first use and written back when the handler succeeds. The global
-// itself only holds the initial value, used when the store has none.
+// In the handler library a CLEAVE_STATE variable is thread_local
+// (cleave.h adds the specifier under CLEAVE_HANDLER_LIBRARY). Before a
+// handler or step runs, its thread's copy of every variable the function may
+// touch (the compiler's list, registered by the generated module) is filled
+// from the runtime's store, or from the variable's initial value when the
+// store has none; when it ends, each copy whose encoding changed is handed
+// back. User code then touches the right value wherever it is written, with
+// no rewriting. Only a map stored per key is reached through a view,
+// KeyedState, that loads and writes one entry at a time.
 //
 // Included by generated code only, in C++17 or later. No exception leaves a
 // handler: every one is turned into a 400 or 500 reply.
@@ -52,8 +56,13 @@ struct StateOps {
   std::string (*Decode)(const char *Data, size_t Len, void *Obj);
   std::string (*Encode)(const void *Obj);
 };
+  /// The calling thread's instance of the variable.
+  void *(*Local)();
+  /// Copy-assigns *From to *To.
+  void (*Assign)(void *To, const void *From);
 
-template <class T> StateOps makeStateOps(const char *Name) {
+template <class T>
+StateOps makeStateOps(const char *Name, void *(*Local)()) {
   StateOps Ops;
   Ops.Name = Name;
   Ops.Copy = [](const void *From) -> void * {
@@ -65,7 +74,11 @@ template <class T> StateOps makeStateOps(const char *Name) {
     if (J.is_discarded())
       return "stored value is not valid JSON";
     try {
-      codec::Codec<T>::decode(J, *static_cast<T *>(Obj), codec::Path{});
+      // Decoding into an object that already holds a value would merge
+      // into it (a map keeps its other keys): start from an empty one.
+      T Fresh{};
+      codec::Codec<T>::decode(J, Fresh, codec::Path{});
+      *static_cast<T *>(Obj) = std::move(Fresh);
     } catch (const codec::DecodeError &E) {
       return E.what();
     }
@@ -77,12 +90,75 @@ template <class T> StateOps makeStateOps(const char *Name) {
     return J.dump(-1, ' ', false, Json::error_handler_t::replace);
   };
   return Ops;
+  Ops.Local = Local;
+  Ops.Assign = [](void *To, const void *From) {
+    *static_cast<T *>(To) = *static_cast<const T *>(From);
+  };
 }
 
 /// The module's table of state variables, generated in cleave_module.cpp.
 const StateOps *findStateOps(const char *Name);
 
 /// A failure to reach or decode program state inside user code. Turned into
+/// The state variables of a handler library and, per function, the ones
+/// stored whole that it may touch. Filled once by the generated module
+/// (registerModuleState) before any handler runs; read-only afterwards.
+struct StateRegistry {
+  struct Var {
+    const StateOps *Ops = nullptr;
+    /// The variable as it stood after the library's static initialization,
+    /// and its encoding: the value of a variable the store has none for.
+    void *Initial = nullptr;
+    std::string InitialText;
+  };
+  std::vector<Var> Vars;
+  /// Function name (the manifest's name, or a machine's name) to indices
+  /// into Vars.
+  std::unordered_map<std::string, std::vector<size_t>> ByFunction;
+
+  const Var *find(const char *Name) const {
+    for (const Var &V : Vars)
+      if (std::strcmp(V.Ops->Name, Name) == 0)
+        return &V;
+    return nullptr;
+  }
+};
+
+inline StateRegistry &stateRegistry() {
+  static StateRegistry R;
+  return R;
+}
+
+/// One function's list for registerModuleState: its name and the names of
+/// the variables stored whole that it may touch, ending with nullptr.
+struct FunctionState {
+  const char *Function;
+  const char *const *States;
+};
+
+/// Records the module's state variables, taking their initial values from
+/// the calling thread (the one that loaded the library, after its static
+/// initialization), and each function's list. Called once.
+inline void registerModuleState(const StateOps *const *Ops, size_t NumOps,
+                                const FunctionState *Functions,
+                                size_t NumFunctions) {
+  StateRegistry &R = stateRegistry();
+  for (size_t I = 0; I < NumOps; ++I) {
+    StateRegistry::Var V;
+    V.Ops = Ops[I];
+    V.Initial = Ops[I]->Copy(Ops[I]->Local());
+    V.InitialText = Ops[I]->Encode(V.Initial);
+    R.Vars.push_back(std::move(V));
+  }
+  for (size_t I = 0; I < NumFunctions; ++I) {
+    std::vector<size_t> &List = R.ByFunction[Functions[I].Function];
+    for (const char *const *N = Functions[I].States; *N; ++N)
+      for (size_t J = 0; J < R.Vars.size(); ++J)
+        if (std::strcmp(R.Vars[J].Ops->Name, *N) == 0)
+          List.push_back(J);
+  }
+}
+
 /// a 500 reply; user code should not catch it (it derives from
 /// std::exception only so that a catch-all does not hide it by accident).
 class StateError : public std::runtime_error {
@@ -90,15 +166,14 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-/// The state one handler or step reads and writes: each variable (or, for
-/// a map stored per key, each key) is loaded from the runtime's store on
-/// first use and handed back, if it changed, by commit().
+/// The state one handler or step reads and writes. Variables stored whole
+/// are loaded into the thread's copies by load() before the function runs;
+/// a map stored per key is loaded one key at a time, on first use, through
+/// KeyedState. commit() hands back whatever changed.
 class StateScope {
 public:
   explicit StateScope(const cleave_host_v1 *Host) : Host(Host) {}
   ~StateScope() {
-    for (auto &S : Slots)
-      S.Ops->Destroy(S.Obj);
     for (auto &[Key, S] : KeySlots)
       if (S.Entry)
         S.Destroy(S.Entry);
@@ -106,30 +181,43 @@ public:
   StateScope(const StateScope &) = delete;
   StateScope &operator=(const StateScope &) = delete;
 
-  /// This invocation's copy of state variable \p Name, loaded on first use.
-  void *stateSlot(const char *Name, const void *Initial) {
-    for (auto &S : Slots)
-      if (S.Name == Name || std::strcmp(S.Name, Name) == 0)
-        return S.Obj;
-    const StateOps *Ops = findStateOps(Name);
-    if (!Ops)
-      throw StateError(std::string("unknown state variable '") + Name + "'");
-    const char *Data = nullptr;
-    size_t Len = 0;
-    int Got = Host->state_get(Host->ctx, Name, &Data, &Len);
-    if (Got < 0)
-      throw StateError(std::string("cannot read state '") + Name + "'");
-    Slot S{Name, Ops, Ops->Copy(Initial), std::string(), Got == 1};
-    if (Got == 1) {
-      S.Original.assign(Data, Len);
-      std::string Err = Ops->Decode(Data, Len, S.Obj);
-      if (!Err.empty()) {
-        Ops->Destroy(S.Obj);
-        throw StateError("state '" + std::string(Name) + "': " + Err);
+  /// Fills this thread's copy of every variable stored whole that
+  /// \p Function may touch: from the store, or from the initial value when
+  /// the store holds none. Throws StateError when the store cannot be read
+  /// or holds a value that does not decode; the function has not run then.
+  void load(const char *Function) {
+    const StateRegistry &R = stateRegistry();
+    auto It = R.ByFunction.find(Function);
+    if (It == R.ByFunction.end())
+      return;
+    // The first use of a thread_local on a thread runs the initializers of
+    // its unit's thread_locals, which may touch other state: run them all
+    // before any copy is filled, so that none overwrites a loaded value.
+    static thread_local bool Initialized = false;
+    if (!Initialized) {
+      for (const StateRegistry::Var &V : R.Vars)
+        V.Ops->Local();
+      Initialized = true;
+    }
+    for (size_t Index : It->second) {
+      const StateRegistry::Var &V = R.Vars[Index];
+      const char *Data = nullptr;
+      size_t Len = 0;
+      int Got = Host->state_get(Host->ctx, V.Ops->Name, &Data, &Len);
+      if (Got < 0)
+        throw StateError(std::string("cannot read state '") + V.Ops->Name +
+                         "'");
+      void *Local = V.Ops->Local();
+      if (Got == 1) {
+        std::string Err = V.Ops->Decode(Data, Len, Local);
+        if (!Err.empty())
+          throw StateError("state '" + std::string(V.Ops->Name) + "': " + Err);
+        Loaded.push_back({&V, std::string(Data, Len)});
+      } else {
+        V.Ops->Assign(Local, V.Initial);
+        Loaded.push_back({&V, V.InitialText});
       }
     }
-    Slots.push_back(std::move(S));
-    return Slots.back().Obj;
   }
 
   /// One key of a map stored per key ("name/<key>"): its entry, or none.
@@ -161,21 +249,21 @@ public:
     return Got;
   }
 
-  /// Hands every changed state value to the runtime and forgets the copies,
-  /// so that the next use loads again. Values equal to what was read are not
-  /// written, so a read-only call writes nothing; an erased entry is written
-  /// as an empty value. Returns the name of a variable (or key) the runtime
-  /// refused, or nullptr.
+  /// Hands every changed state value to the runtime and forgets what was
+  /// loaded. A value whose encoding equals what was loaded (the stored
+  /// text, or the initial value's) is not written, so a read-only call
+  /// writes nothing; an erased entry is written as an empty value. Returns
+  /// the name of a variable (or key) the runtime refused, or nullptr.
   const char *commit() {
     const char *Failed = nullptr;
-    for (auto &S : Slots) {
-      std::string Text = S.Ops->Encode(S.Obj);
-      if (!Failed && !(S.Stored && Text == S.Original) &&
-          Host->state_put(Host->ctx, S.Name, Text.data(), Text.size()) != 0)
-        Failed = S.Name;
-      S.Ops->Destroy(S.Obj);
+    for (const LoadedVar &L : Loaded) {
+      const StateOps &Ops = *L.Var->Ops;
+      std::string Text = Ops.Encode(Ops.Local());
+      if (!Failed && Text != L.Original &&
+          Host->state_put(Host->ctx, Ops.Name, Text.data(), Text.size()) != 0)
+        Failed = Ops.Name;
     }
-    Slots.clear();
+    Loaded.clear();
     for (auto &[Key, S] : KeySlots) {
       std::string Text = S.Entry ? S.Encode(S.Entry) : std::string();
       bool Changed = S.Entry ? !S.HadEntry || Text != S.Original : S.HadEntry;
@@ -193,16 +281,15 @@ public:
   }
 
 private:
-  struct Slot {
-    const char *Name;
-    const StateOps *Ops;
-    void *Obj;
+  /// A variable stored whole that load() filled, with the text it was
+  /// filled from.
+  struct LoadedVar {
+    const StateRegistry::Var *Var;
     std::string Original;
-    bool Stored;
   };
 
   const cleave_host_v1 *Host;
-  std::vector<Slot> Slots;
+  std::vector<LoadedVar> Loaded;
   std::unordered_map<std::string, KeySlot> KeySlots;
   std::string FailedKey;
 };
@@ -280,7 +367,8 @@ public:
     return false;
   }
 
-  /// Runs the user's function: sets this invocation current, turns an
+  /// Runs the user's function: sets this invocation current, loads the
+  /// state the function may touch, turns an
   /// escaping exception into a 500, and replies with the encoded result
   /// (204 for void). State written by the function is handed to the runtime
   /// whether it returns or throws: in the plain program a change made before
@@ -289,6 +377,7 @@ public:
     ScopeGuard Guard(this);
     try {
       using Result = decltype(F());
+      load(Function);
       if constexpr (std::is_void_v<Result>) {
         F();
         if (commit())
@@ -539,7 +628,8 @@ public:
     Reply->status = CLEAVE_STEP_DONE;
   }
 
-  /// Runs the machine once: makes this step the scope of state uses, turns
+  /// Runs the machine once: makes this step the scope of state uses, loads
+  /// the state its function may touch, turns
   /// an escaping exception into a 500, and hands the state writes to the
   /// runtime whether the machine finished, stopped at a boundary or threw
   /// (as a handler does).
@@ -561,6 +651,7 @@ public:
     } catch (...) {
       if (commitOrFail())
         fail(CLEAVE_STEP_ERROR,
+      load(Function);
              std::string("unknown exception in ") + Function);
       return Reply->status;
     }
@@ -644,15 +735,6 @@ int valueToJson(const char *Value, size_t Len, cleave_reply_v1 *Reply) {
     Reply->status = 500;
   }
   return Reply->status;
-}
-
-/// The current invocation's copy of a state variable. Outside any invocation
-/// (static initialization of the handler library) it is the variable itself.
-template <class T> T &stateRef(const T &Variable, const char *Name) {
-  StateScope *Inv = currentInvocation();
-  if (!Inv)
-    return const_cast<T &>(Variable);
-  return *static_cast<T *>(Inv->stateSlot(Name, &Variable));
 }
 
 /// A map stored per key, as the rewritten code sees it: the compiler stores
@@ -764,14 +846,23 @@ private:
       try {
         codec::Codec<mapped_type>::decode(J, V, codec::Path{});
       } catch (const codec::DecodeError &E) {
+  /// The map as it stood after the library's static initialization; the
+  /// thread's own copy is that too when nothing registered the module.
+  const M &initial() const {
+    if (const StateRegistry::Var *V = stateRegistry().find(Name))
+      return *static_cast<const M *>(V->Initial);
+    return Variable;
+  }
+
         throw StateError("state '" + Full + "': " + E.what());
       }
       S.Entry = new value_type(Key, std::move(V));
       S.Original.assign(Data, Len);
       S.HadEntry = true;
     } else if (Got == 0) {
-      auto It = Variable.find(Key);
-      if (It != Variable.end()) {
+      const M &Initial = initial();
+      auto It = Initial.find(Key);
+      if (It != Initial.end()) {
         S.Entry = new value_type(*It);
         S.Original = encode(S.Entry);
         S.HadEntry = true;
