@@ -56,6 +56,7 @@ FEATURES = {
     "bool": "bool locals",
     "string": "std::string locals",
     "auto": "locals declared auto",
+    "auto-parallel-map": "the result of parallel_map declared auto",
     "pair": "std::pair locals",
     "tuple": "std::tuple locals",
     "vector": "std::vector locals",
@@ -80,7 +81,7 @@ GROUPS = {
                 "range-set", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
                    "b-cond", "b-switch", "b-helper", "b-nested", "parallel-map"],
-    "locals": ["int", "double", "bool", "string", "auto", "pair", "tuple",
+    "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
     "state": ["state-scalar", "state-map", "state-vector", "state-helper",
               "state-template", "state-dtor", "state-callee"],
@@ -743,7 +744,7 @@ class Unit:
             self.emit(lines, indent, f"std::vector<long> {src}{{{items}}};")
             self.declare(Var(src, "vector"))
         name = self.fresh("v")
-        ty = "auto" if self.on("auto") and self.chance(0.3) else "std::vector<long>"
+        ty = "auto" if self.on("auto-parallel-map") and self.chance(0.3) else "std::vector<long>"
         self.emit(lines, indent, f"{ty} {name} = cleave::parallel_map({src}, {f});")
         self.declare(Var(name, "vector"))
 
@@ -837,7 +838,7 @@ def main():
         for g, names in GROUPS.items():
             print(f"{g}:")
             for n in names:
-                print(f"  {n:16} {FEATURES[n]}")
+                print(f"  {n:18} {FEATURES[n]}")
         return 0
     try:
         features = parse_features(opts.no, opts.only)

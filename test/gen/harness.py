@@ -202,8 +202,13 @@ def cleave_build(opts, source, out):
     compiler error located in source; 'library' a failed library build."""
     if os.path.exists(out):
         shutil.rmtree(out)
+    env = dict(os.environ)
+    if opts.library_build_type:
+        # CMake (3.22 and later) takes the default build type from the
+        # environment; the generated project only sets Release when none is.
+        env["CMAKE_BUILD_TYPE"] = opts.library_build_type
     rc, text = run([opts.cleave, "build", "-q", "-o", out, source, "--", "-std=c++17"],
-                   STEP_TIMEOUT)
+                   STEP_TIMEOUT, env=env)
     if rc == 0:
         return "ok", text
     if rc == "timeout":
@@ -271,6 +276,8 @@ def check_program(opts, work, text, calls, log=print):
     methods = {name: m for m, name in units.values()}
     for c in calls:
         if c["name"] != "state":
+            if c["name"] not in methods:
+                raise Fail(f"the scenario calls {c['name']}, which the program does not define")
             c["method"] = methods[c["name"]]
     v = Verdicts()
     expected = run_monolith(opts, work, source, calls)
@@ -368,6 +375,9 @@ def add_common_options(ap):
                     help="where cleave/cleave.h is")
     ap.add_argument("--cxx", default=os.environ.get("CXX", "c++"),
                     help="the C++ compiler of the monolith (default: $CXX or c++)")
+    ap.add_argument("--library-build-type", default="",
+                    help="CMAKE_BUILD_TYPE of the handler library (default: the "
+                    "generated project's, Release); None builds it fastest, unoptimised")
 
 
 def keep_failure(opts, seed, text, calls, problems):
@@ -398,6 +408,8 @@ def main():
     ap.add_argument("--scenario", help="with --program: its calls (default: made from --seed)")
     ap.add_argument("--work", required=True, help="a scratch directory")
     ap.add_argument("--keep", help="where failing programs go (default: WORK/failures)")
+    ap.add_argument("--keep-refused", action="store_true",
+                    help="keep programs with refused functions in --keep too (to reduce them)")
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per program")
     add_common_options(ap)
     opts = ap.parse_args()
@@ -450,6 +462,9 @@ def main():
         totals["failed"] += len(v.failed)
         for u, message in v.refused.items():
             refusals[normalize(message)].append((seed, u, message))
+        if v.refused and opts.keep_refused:
+            keep_failure(opts, seed, text, calls,
+                         [f"unit {u} (f{u}): refused: {m}" for u, m in v.refused.items()])
         if v.failed:
             problems = [f"unit {u} (f{u}): {p}" for u, p in v.failed.items()]
             d = keep_failure(opts, seed, text, calls, problems)

@@ -16,7 +16,8 @@ still fails the same way:
 Passes, repeated until none makes progress: drop the other units; drop
 calls from the scenario; drop blocks (a line ending in `{` through its
 closing line), two-line `if (c)` / statement pairs and single lines;
-unwrap blocks (keep the body, drop the head and the closing line).
+unwrap blocks (keep the body, drop the head and the closing line). The
+prelude's unused helpers go too.
 A candidate whose monolith does not build is simply not kept.
 
 OUTDIR gets prog.cpp, scenario.jsonl and failure.txt, ready to be checked
@@ -141,7 +142,9 @@ def reduce(oracle, text, calls, log):
         lo, hi = unit_range(lines, oracle.unit)
         if lo is None:
             break
-        cands = sorted(chunks(lines, lo, hi), key=lambda r: (r[0] - r[1], -r[0]))
+        first = next(k for k, l in enumerate(lines) if l.startswith("// unit "))
+        cands = sorted(chunks(lines, lo, hi) + chunks(lines, 0, first - 1),
+                       key=lambda r: (r[0] - r[1], -r[0]))
         removed = set()
         for start, end in cands:
             if any(k in removed for k in range(start, end + 1)):

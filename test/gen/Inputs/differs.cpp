@@ -1,0 +1,40 @@
+// One unit in the generator's format whose entry answers with something
+// that differs between two processes (the process id), so that the
+// monolith and the deployment cannot agree: the harness must report the
+// difference as a failure, with the call and both answers.
+#include <cleave/cleave.h>
+
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <string>
+
+// unit 0 begin
+CLEAVE_FUNCTION("memory=512") long u0_b0(long x) { return (x * 3 + 1) & 0xffff; }
+CLEAVE_ENTRY("POST /f0") long f0(long a, long b) {
+  long r = u0_b0(a + b);
+  return r + 100000 * static_cast<long>(::getpid());
+}
+// unit 0 end
+
+CLEAVE_ENTRY("GET /state") std::map<std::string, long> state_sums() {
+  std::map<std::string, long> r;
+  r["f0"] = 0; // unit 0
+  return r;
+}
+
+int main() {
+  std::string name;
+  long a = 0, b = 0;
+  while (std::cin >> name >> a >> b) {
+    if (name == "state") {
+      std::cout << "{\"status\": 200, \"body\": {\"f0\": 0}}" << std::endl;
+      continue;
+    }
+    long r = -1;
+    if (name == "f0") r = f0(a, b); // unit 0
+    std::cout << "{\"status\": 200, \"body\": " << r << "}" << std::endl;
+  }
+  return 0;
+}
