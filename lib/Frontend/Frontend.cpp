@@ -570,6 +570,16 @@ public:
     if (!checkType(T, VD->getLocation(),
                    "state variable '" + S.Name + "' cannot be stored"))
       return;
+    // The generated glue reaches each thread's copy from namespace scope.
+    for (const Decl *D = VD; D && !isa<TranslationUnitDecl>(D);
+         D = dyn_cast<Decl>(D->getDeclContext()))
+      if (D->getAccess() == AS_private || D->getAccess() == AS_protected) {
+        Report.error(VD->getLocation(),
+                     "state variable '" + S.Name +
+                         "' must be reachable from namespace scope; make it "
+                         "(and the classes around it) public");
+        return;
+      }
     QualType Key = perKeyType(T, S.WholeType);
     if (!Key.isNull())
       S.KeyType = displayTypeName(Key, Ctx);
