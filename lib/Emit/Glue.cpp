@@ -6,7 +6,11 @@
 
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/QualTypeNames.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cctype>
 
 using namespace clang;
 
@@ -23,6 +27,245 @@ PrintingPolicy codePolicy(const ASTContext &Ctx) {
   return P;
 }
 
+
+/// How generated code reaches the subobjects of one class: its bases and its
+/// own data members, in order, with the access tags of the members that are
+/// not public.
+struct RecordLayout {
+  const CXXRecordDecl *RD;
+  std::string Type; ///< "::Account"
+  llvm::SmallVector<std::string, 2> Bases;
+  llvm::StringSet<> PublicBases;
+  struct Field {
+    const FieldDecl *Decl;
+    std::string Tag; ///< empty when the member is public
+  };
+  llvm::SmallVector<Field, 8> Fields;
+
+  bool empty() const { return Bases.empty() && Fields.empty(); }
+
+  /// The member as an lvalue of object expression \p Obj ("V").
+  std::string member(const Field &F, llvm::StringRef Obj) const {
+    if (F.Tag.empty())
+      return (Obj + "." + F.Decl->getName()).str();
+    return ("(" + Obj + ".*memberPointer(::cleave::access::" + F.Tag + "{}))")
+        .str();
+  }
+  /// The base as an lvalue of \p Obj. A C-style cast for a base that is
+  /// not public: unlike static_cast, it may name a private base.
+  std::string base(llvm::StringRef Base, llvm::StringRef Obj,
+                   bool Const) const {
+    std::string Ref = ((Const ? "const " : "") + Base + " &").str();
+    if (PublicBases.contains(Base))
+      return "static_cast<" + Ref + ">(" + Obj.str() + ")";
+    return "((" + Ref + ")" + Obj.str() + ")";
+  }
+};
+
+/// A name for the access tag of member \p F that no other tag has.
+std::string accessTagName(const FieldDecl *F, llvm::StringSet<> &Used) {
+  std::string Base;
+  for (char C : qualifiedName(F->getParent()) + "_" + F->getName().str())
+    Base += std::isalnum(static_cast<unsigned char>(C)) ? C : '_';
+  std::string Name = Base;
+  for (unsigned I = 2; !Used.insert(Name).second; ++I)
+    Name = Base + "_" + std::to_string(I);
+  return Name;
+}
+
+/// The codecs of every enumeration and class in \p Records: enumerator name
+/// tables, access tags for members that are not public, JSON codecs,
+/// binary frame codecs, and the FrameRecord that lets a frame rebuild a
+/// class without running its constructor.
+void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
+                    llvm::ArrayRef<const CXXRecordDecl *> Records,
+                    SerializableChecker &Types) {
+  llvm::ArrayRef<const EnumDecl *> Enums = SerializableChecker::enumsOf(Ctx);
+  if (Records.empty() && Enums.empty())
+    return;
+
+  llvm::StringSet<> UsedTags;
+  std::vector<RecordLayout> Layouts;
+  for (const CXXRecordDecl *RD : Records) {
+    RecordLayout L;
+    L.RD = RD;
+    L.Type = codeTypeName(Ctx.getRecordType(RD), Ctx);
+    for (const CXXBaseSpecifier &B : RD->bases()) {
+      L.Bases.push_back(codeTypeName(B.getType(), Ctx));
+      if (B.getAccessSpecifier() == AS_public)
+        L.PublicBases.insert(L.Bases.back());
+    }
+    for (const FieldDecl *F : RD->fields()) {
+      RecordLayout::Field Out{F, ""};
+      if (F->getAccess() != AS_public)
+        Out.Tag = accessTagName(F, UsedTags);
+      L.Fields.push_back(std::move(Out));
+    }
+    Layouts.push_back(std::move(L));
+  }
+
+  // Members that are not public, reached through the explicit
+  // instantiation of access::Expose (see codec.h).
+  if (!UsedTags.empty()) {
+    OS << "namespace cleave {\nnamespace access {\n";
+    for (const RecordLayout &L : Layouts)
+      for (const RecordLayout::Field &F : L.Fields) {
+        if (F.Tag.empty())
+          continue;
+        OS << "struct " << F.Tag << " {\n"
+           << "  friend constexpr auto memberPointer(" << F.Tag << ");\n"
+           << "};\n"
+           << "template struct Expose<" << F.Tag << ", &" << L.Type
+           << "::" << F.Decl->getName() << ">;\n";
+      }
+    OS << "} // namespace access\n} // namespace cleave\n";
+  }
+
+  OS << "namespace cleave {\nnamespace codec {\n";
+  for (const EnumDecl *ED : Enums) {
+    if (ED->enumerators().empty())
+      continue;
+    std::string T = codeTypeName(Ctx.getEnumType(ED), Ctx);
+    OS << "template <> struct EnumNames<" << T << "> {\n"
+       << "  static constexpr EnumName<" << T << "> Table[] = {\n";
+    for (const EnumConstantDecl *E : ED->enumerators())
+      OS << "      {" << T << "::" << E->getName() << ", "
+         << cppStringLiteral(E->getName()) << "},\n";
+    OS << "  };\n};\n";
+  }
+  // Declare every codec first so that classes may refer to each other (and
+  // to themselves through containers) in any order.
+  for (const RecordLayout &L : Layouts) {
+    const std::string &T = L.Type;
+    OS << "template <> struct Codec<" << T << "> {\n"
+       << "  static void encode(Json &J, const " << T << " &V);\n"
+       << "  static void decode(const Json &J, " << T
+       << " &V, const Path &P);\n"
+       << "  static void encodeMembers(Json &J, const " << T << " &V);\n"
+       << "  static void decodeMembers(const Json &J, " << T
+       << " &V, const Path &P);\n"
+       << "};\n";
+  }
+  for (const RecordLayout &L : Layouts) {
+    const std::string &T = L.Type;
+    OS << "inline void Codec<" << T << ">::encode(Json &J, const " << T
+       << " &V) {\n  J = Json::object();\n  encodeMembers(J, V);\n}\n";
+    OS << "inline void Codec<" << T << ">::decode(const Json &J, " << T
+       << " &V, const Path &P) {\n"
+       << "  if (!J.is_object())\n"
+       << "    fail(P, std::string(\"expected an object for '"
+       << displayTypeName(Ctx.getRecordType(L.RD), Ctx)
+       << "', got \") + kindOf(J));\n"
+       << "  decodeMembers(J, V, P);\n}\n";
+    // A base's members sit beside the class's own, in one object.
+    for (bool Decode : {false, true}) {
+      const char *Fn = Decode ? "decodeMember" : "encodeMember";
+      const char *PathArg = Decode ? ", P" : "";
+      OS << "inline void Codec<" << T << ">::" << Fn << "s("
+         << (Decode ? "const Json &J, " : "Json &J, const ") << T << " &V"
+         << (Decode ? ", const Path &P" : "") << ") {\n";
+      if (L.empty())
+        OS << "  (void)J;\n  (void)V;\n" << (Decode ? "  (void)P;\n" : "");
+      for (const std::string &B : L.Bases)
+        OS << "  Codec<" << B << ">::" << Fn << "s(J, "
+           << L.base(B, "V", !Decode) << PathArg << ");\n";
+      for (const RecordLayout::Field &F : L.Fields)
+        OS << "  " << Fn << "(J, " << cppStringLiteral(F.Decl->getName())
+           << ", " << L.member(F, "V") << PathArg << ");\n";
+      OS << "}\n";
+    }
+  }
+  OS << "} // namespace codec\n} // namespace cleave\n";
+  if (Layouts.empty())
+    return;
+
+  // The binary frame codecs that continuation frames use: the bases, then
+  // the members, in order. A class without any is one byte.
+  OS << "namespace cleave {\nnamespace frame {\n";
+  for (const RecordLayout &L : Layouts) {
+    const std::string &T = L.Type;
+    if (L.empty()) {
+      OS << "template <> struct FrameCodec<" << T << "> : FrameEmptyCodec<"
+         << T << "> {};\n";
+      continue;
+    }
+    OS << "template <> struct FrameCodec<" << T << "> {\n"
+       << "  static void encode(FrameWriter &W, const " << T << " &V);\n"
+       << "  static bool decode(FrameReader &R, " << T << " &V);\n"
+       << "};\n";
+  }
+  // What constructFrame needs to rebuild each class (see frame.h). Only a
+  // class that is resurrectable but not quiet is rebuilt member by member.
+  std::vector<bool> Rebuilt;
+  for (const RecordLayout &L : Layouts) {
+    QualType RT = Ctx.getRecordType(L.RD);
+    bool Quiet = Types.isQuiet(RT);
+    bool Resurrectable = Types.isResurrectable(RT);
+    Rebuilt.push_back(Resurrectable && !Quiet);
+    OS << "template <> struct FrameRecord<" << L.Type << "> {\n"
+       << "  static constexpr bool Quiet = " << (Quiet ? "true" : "false")
+       << ";\n"
+       << "  static constexpr bool Resurrectable = "
+       << (Resurrectable ? "true" : "false") << ";\n"
+       << "  static constexpr std::size_t Subobjects = "
+       << L.Bases.size() + L.Fields.size() << ";\n";
+    if (Rebuilt.back())
+      OS << "  static bool construct(FrameReader &R, " << L.Type << " *P);\n"
+         << "  static void releaseFirst(" << L.Type
+         << " *P, std::size_t N);\n";
+    OS << "};\n";
+  }
+  for (size_t I = 0; I < Layouts.size(); ++I) {
+    const RecordLayout &L = Layouts[I];
+    const std::string &T = L.Type;
+    if (!L.empty()) {
+      OS << "inline void FrameCodec<" << T
+         << ">::encode(FrameWriter &W, const " << T << " &V) {\n";
+      for (const std::string &B : L.Bases)
+        OS << "  frameMember(W, " << L.base(B, "V", true)
+           << ");\n";
+      for (const RecordLayout::Field &F : L.Fields)
+        OS << "  frameMember(W, " << L.member(F, "V") << ");\n";
+      OS << "}\n"
+         << "inline bool FrameCodec<" << T << ">::decode(FrameReader &R, "
+         << T << " &V) {\n";
+      for (const std::string &B : L.Bases)
+        OS << "  frameMember(R, " << L.base(B, "V", false)
+           << ");\n";
+      for (const RecordLayout::Field &F : L.Fields)
+        OS << "  frameMember(R, " << L.member(F, "V") << ");\n";
+      OS << "  return R.ok();\n}\n";
+    }
+    if (!Rebuilt[I])
+      continue;
+    // Each subobject is built in the storage of *P before *P is an object:
+    // its constructor is exactly what must not run.
+    // constructMember deduces each type from the address, so that no member
+    // type (perhaps a private typedef) is spelt.
+    llvm::SmallVector<std::string, 8> Parts;
+    for (const std::string &B : L.Bases)
+      Parts.push_back(L.PublicBases.contains(B) ? "static_cast<" + B + " *>(P)"
+                                                : "(" + B + " *)P");
+    for (const RecordLayout::Field &F : L.Fields)
+      Parts.push_back("&" + L.member(F, "(*P)"));
+    OS << "inline bool FrameRecord<" << T << ">::construct(FrameReader &R, "
+       << T << " *P) {\n  std::size_t Built = 0;\n";
+    for (size_t J = 0; J < Parts.size(); ++J)
+      OS << (J ? "      " : "  if (") << "constructMember(R, " << Parts[J]
+         << ") && ++Built"
+         << (J + 1 < Parts.size() ? " &&\n" : ")\n");
+    if (Parts.empty())
+      OS << "  if (R.ok())\n";
+    OS << "    return true;\n  releaseFirst(P, Built);\n  return false;\n}\n";
+    OS << "inline void FrameRecord<" << T << ">::releaseFirst(" << T
+       << " *P, std::size_t N) {\n  switch (N) {\n";
+    for (size_t J = Parts.size(); J > 0; --J)
+      OS << "  case " << J << ":\n    releaseQuietly(" << Parts[J - 1]
+         << ");\n    [[fallthrough]];\n";
+    OS << "  default:\n    (void)P;\n    break;\n  }\n}\n";
+  }
+  OS << "} // namespace frame\n} // namespace cleave\n";
+}
 } // namespace
 
 std::string cppStringLiteral(llvm::StringRef S) {
@@ -69,80 +312,11 @@ std::string generateGlue(ASTContext &Ctx,
   llvm::raw_string_ostream OS(Text);
   OS << "// ===== Generated by cleave: do not edit. =====\n";
 
-  if (!Records.empty()) {
-    // Declare every codec first so that structs may refer to each other (and
-    // to themselves through containers) in any order.
-    OS << "namespace cleave {\nnamespace codec {\n";
-    for (const CXXRecordDecl *RD : Records) {
-      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
-      OS << "template <> struct Codec<" << T << "> {\n"
-         << "  static void encode(Json &J, const " << T << " &V);\n"
-         << "  static void decode(const Json &J, " << T
-         << " &V, const Path &P);\n"
-         << "};\n";
-    }
-    for (const CXXRecordDecl *RD : Records) {
-      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
-      llvm::SmallVector<const FieldDecl *, 8> Fields;
-      SerializableChecker::collectFields(RD, Fields);
-      OS << "inline void Codec<" << T << ">::encode(Json &J, const " << T
-         << " &V) {\n  J = Json::object();\n";
-      if (Fields.empty())
-        OS << "  (void)V;\n";
-      for (const FieldDecl *F : Fields)
-        OS << "  encodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
-           << F->getName() << ");\n";
-      OS << "}\n";
-      OS << "inline void Codec<" << T << ">::decode(const Json &J, " << T
-         << " &V, const Path &P) {\n"
-         << "  if (!J.is_object())\n"
-         << "    fail(P, std::string(\"expected an object for '"
-         << displayTypeName(Ctx.getRecordType(RD), Ctx)
-         << "', got \") + kindOf(J));\n";
-      if (Fields.empty())
-        OS << "  (void)V;\n";
-      for (const FieldDecl *F : Fields)
-        OS << "  decodeMember(J, " << cppStringLiteral(F->getName()) << ", V."
-           << F->getName() << ", P);\n";
-      OS << "}\n";
-    }
-    OS << "} // namespace codec\n} // namespace cleave\n";
-
-    // The binary frame codecs that continuation frames use, member by
-    // member in the same order. A struct without members is its one byte.
-    OS << "namespace cleave {\nnamespace frame {\n";
-    for (const CXXRecordDecl *RD : Records) {
-      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
-      llvm::SmallVector<const FieldDecl *, 8> Fields;
-      SerializableChecker::collectFields(RD, Fields);
-      if (Fields.empty()) {
-        OS << "template <> struct FrameCodec<" << T << "> : FrameTrivialCodec<"
-           << T << "> {};\n";
-        continue;
-      }
-      OS << "template <> struct FrameCodec<" << T << "> {\n"
-         << "  static void encode(FrameWriter &W, const " << T << " &V);\n"
-         << "  static bool decode(FrameReader &R, " << T << " &V);\n"
-         << "};\n";
-    }
-    for (const CXXRecordDecl *RD : Records) {
-      std::string T = codeTypeName(Ctx.getRecordType(RD), Ctx);
-      llvm::SmallVector<const FieldDecl *, 8> Fields;
-      SerializableChecker::collectFields(RD, Fields);
-      if (Fields.empty())
-        continue;
-      OS << "inline void FrameCodec<" << T << ">::encode(FrameWriter &W, const "
-         << T << " &V) {\n";
-      for (const FieldDecl *F : Fields)
-        OS << "  frameMember(W, V." << F->getName() << ");\n";
-      OS << "}\n"
-         << "inline bool FrameCodec<" << T << ">::decode(FrameReader &R, " << T
-         << " &V) {\n";
-      for (const FieldDecl *F : Fields)
-        OS << "  frameMember(R, V." << F->getName() << ");\n";
-      OS << "  return R.ok();\n}\n";
-    }
-    OS << "} // namespace frame\n} // namespace cleave\n";
+  {
+    // A checker of its own answers which classes are quiet; the enums come
+    // from the context's first checker, the one that checked the unit.
+    SerializableChecker Types(Ctx);
+    generateCodecs(OS, Ctx, Records, Types);
   }
 
   for (const GlueEntry &E : Entries) {
@@ -162,6 +336,8 @@ std::string generateGlue(ASTContext &Ctx,
     OS << "); });\n  return Inv.finish();\n}\n";
   }
 
+  // Local returns the calling thread's instance of the thread_local
+  // variable, which the runtime fills before a function runs.
   for (const GlueState &S : States)
     OS << "\nextern const ::cleave::rt::StateOps " << S.Var->OpsSymbol << ";\n"
        << "const ::cleave::rt::StateOps " << S.Var->OpsSymbol
@@ -173,5 +349,3 @@ std::string generateGlue(ASTContext &Ctx,
 }
 
 } // namespace cleave
-  // Local returns the calling thread's instance of the thread_local
-  // variable, which the runtime fills before a function runs.

@@ -30,26 +30,34 @@ CLEAVE_ENTRY("POST /route") Route plan(const Route &r, std::vector<geo::Point> e
 // CHECK-NEXT: namespace cleave {
 // CHECK-NEXT: namespace codec {
 // CHECK-NEXT: template <> struct Codec<::geo::Point> {
+// CHECK:      template <> struct Codec<::Base> {
 // CHECK:      template <> struct Codec<::Tagged> {
 // CHECK:      template <> struct Codec<::Route> {
 // CHECK-NEXT:   static void encode(Json &J, const ::Route &V);
 // CHECK-NEXT:   static void decode(const Json &J, ::Route &V, const Path &P);
+// CHECK-NEXT:   static void encodeMembers(Json &J, const ::Route &V);
+// CHECK-NEXT:   static void decodeMembers(const Json &J, ::Route &V, const Path &P);
 // CHECK-NEXT: };
-// CHECK-NOT:  struct Codec<::Base>
 // CHECK:      inline void Codec<::geo::Point>::encode(Json &J, const ::geo::Point &V) {
 // CHECK-NEXT:   J = Json::object();
+// CHECK-NEXT:   encodeMembers(J, V);
+// CHECK-NEXT: }
+// CHECK:      inline void Codec<::geo::Point>::encodeMembers(Json &J, const ::geo::Point &V) {
 // CHECK-NEXT:   encodeMember(J, "x", V.x);
 // CHECK-NEXT:   encodeMember(J, "y", V.y);
 // CHECK-NEXT: }
-// A derived struct encodes its bases' members first, inline.
+// A derived struct encodes its bases' members first, in the same object.
 // CHECK:      inline void Codec<::Tagged>::decode(const Json &J, ::Tagged &V, const Path &P) {
 // CHECK-NEXT:   if (!J.is_object())
 // CHECK-NEXT:     fail(P, std::string("expected an object for 'Tagged', got ") + kindOf(J));
-// CHECK-NEXT:   decodeMember(J, "id", V.id, P);
+// CHECK-NEXT:   decodeMembers(J, V, P);
+// CHECK-NEXT: }
+// CHECK:      inline void Codec<::Tagged>::decodeMembers(const Json &J, ::Tagged &V, const Path &P) {
+// CHECK-NEXT:   Codec<::Base>::decodeMembers(J, static_cast<::Base &>(V), P);
 // CHECK-NEXT:   decodeMember(J, "tag", V.tag, P);
 // CHECK-NEXT: }
-// CHECK:      inline void Codec<::Route>::decode(const Json &J, ::Route &V, const Path &P) {
-// CHECK:        decodeMember(J, "name", V.name, P);
+// CHECK:      inline void Codec<::Route>::decodeMembers(const Json &J, ::Route &V, const Path &P) {
+// CHECK-NEXT:   decodeMember(J, "name", V.name, P);
 // CHECK-NEXT:   decodeMember(J, "points", V.points, P);
 // CHECK-NEXT:   decodeMember(J, "limits", V.limits, P);
 // CHECK-NEXT:   decodeMember(J, "meta", V.meta, P);

@@ -1,9 +1,25 @@
 //===- codec.h - JSON encoding of values for generated handlers -*- C++ -*-===//
 //
 // Support for the serializers that `cleave build` generates. The compiler
-// writes one `Codec<T>` specialization per user struct it needs; this header
-// provides the rest: arithmetic types, bool, enums, std::string, std::vector,
-// std::map and std::unordered_map with string keys, std::optional.
+// writes one `Codec<T>` specialization per user struct it needs, and one
+// `EnumNames<E>` table per enumeration; this header provides the rest: bool,
+// every integer and floating type, enumerations (by enumerator name),
+// std::string, the sequence containers (vector, deque, list, array), the sets
+// and maps (ordered, unordered, multi), pair, tuple, optional, variant and
+// monostate.
+//
+// JSON forms, in short (docs/annotations.md has the full table):
+//   integers, floating    a number, decoded exactly or refused
+//   enumerations          "Name" (the underlying integer when unnamed)
+//   sequences, sets       [e, ...]
+//   maps                  {"key": v, ...} for string, integer and enum keys,
+//                         [[k, v], ...] for other keys and for multimaps
+//   pair, tuple           [a, b, ...]
+//   optional              the value, or null
+//   variant               {"index": i, "value": v}
+//
+// Unordered containers encode their elements in the order of their encoded
+// JSON, so that equal containers print equally whatever their bucket order.
 //
 // Decoding is strict and says where it failed: a DecodeError carries the path
 // of the offending field ("o.lines[2].qty") and what was wrong with it.
@@ -16,16 +32,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <limits>
+#include <list>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace cleave {
@@ -91,6 +119,12 @@ inline const char *kindOf(const Json &J) {
 /// compile error in the generated code, never a silent fallback.
 template <class T, class Enable = void> struct Codec;
 
+template <class T> void encode(Json &J, const T &V) { Codec<T>::encode(J, V); }
+
+template <class T> void decode(const Json &J, T &V, const Path &P) {
+  Codec<T>::decode(J, V, P);
+}
+
 template <> struct Codec<bool> {
   static void encode(Json &J, bool V) { J = V; }
   static void decode(const Json &J, bool &V, const Path &P) {
@@ -108,6 +142,13 @@ template <> struct Codec<bool> {
   }
 };
 
+/// The largest magnitude up to which every integer is a double: a number
+/// written with a fraction or exponent is taken for an integer only below
+/// it, where the double nlohmann::json parsed is the value that was written
+/// (beyond it, -9223372036854775809 and 9223372036854775807.0 both read as
+/// +-2^63, so neither can be decoded exactly).
+inline constexpr double ExactDoubleLimit = 9007199254740992.0; // 2^53
+
 template <class T>
 struct Codec<
     T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
@@ -117,33 +158,44 @@ struct Codec<
     else
       J = static_cast<std::uint64_t>(V);
   }
+  static bool fitsUnsigned(std::uint64_t U) {
+    return U <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  }
+  static bool fitsSigned(std::int64_t I) {
+    if (I < 0)
+      return std::is_signed_v<T> &&
+             I >= static_cast<std::int64_t>(std::numeric_limits<T>::min());
+    return fitsUnsigned(static_cast<std::uint64_t>(I));
+  }
   static void decode(const Json &J, T &V, const Path &P) {
     if (J.is_number_unsigned()) {
       auto U = J.get<std::uint64_t>();
-      if (U > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+      if (!fitsUnsigned(U))
         fail(P, "integer " + std::to_string(U) + " is out of range");
       V = static_cast<T>(U);
       return;
     }
     if (J.is_number_integer()) {
       auto I = J.get<std::int64_t>();
-      if (I < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          (I > 0 &&
-           static_cast<std::uint64_t>(I) >
-               static_cast<std::uint64_t>(std::numeric_limits<T>::max())))
+      if (!fitsSigned(I))
         fail(P, "integer " + std::to_string(I) + " is out of range");
       V = static_cast<T>(I);
       return;
     }
     if (J.is_number_float()) {
+      // nlohmann::json reads integers beyond 64 bits, and every number with
+      // a fraction or exponent, as a double.
       double D = J.get<double>();
-      if (std::trunc(D) == D &&
-          D >= static_cast<double>(std::numeric_limits<T>::min()) &&
-          D <= static_cast<double>(std::numeric_limits<T>::max())) {
-        V = static_cast<T>(D);
-        return;
-      }
-      fail(P, "expected an integer, got " + J.dump());
+      if (!std::isfinite(D) || std::trunc(D) != D)
+        fail(P, "expected an integer, got " + J.dump());
+      if (std::fabs(D) >= ExactDoubleLimit)
+        fail(P, "number " + J.dump() +
+                    " is out of range (or not exactly an integer)");
+      auto I = static_cast<std::int64_t>(D);
+      if (!fitsSigned(I))
+        fail(P, "integer " + std::to_string(I) + " is out of range");
+      V = static_cast<T>(I);
+      return;
     }
     fail(P, std::string("expected an integer, got ") + kindOf(J));
   }
@@ -157,38 +209,132 @@ struct Codec<
   }
 };
 
+/// float, double and long double travel as a JSON double: a long double is
+/// rounded to double on the way out. NaN and infinity are refused on the way
+/// in (JSON has no spelling for them; nlohmann::json prints them as null).
 template <class T>
 struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
   static void encode(Json &J, T V) { J = static_cast<double>(V); }
+  static void check(double D, const std::string &Shown, const Path &P) {
+    if (!std::isfinite(D))
+      fail(P, "number " + Shown + " is not finite");
+    if constexpr (sizeof(T) < sizeof(double))
+      if (std::fabs(D) > static_cast<double>(std::numeric_limits<T>::max()))
+        fail(P, "number " + Shown + " is out of range");
+  }
   static void decode(const Json &J, T &V, const Path &P) {
     if (!J.is_number())
       fail(P, std::string("expected a number, got ") + kindOf(J));
-    V = static_cast<T>(J.get<double>());
+    double D = J.get<double>();
+    check(D, J.dump(), P);
+    V = static_cast<T>(D);
   }
   static void decodeText(const std::string &S, T &V, const Path &P) {
     // strtod rather than from_chars: libstdc++ 12 has floating from_chars,
     // but older ones do not, and user code may build with them.
     char *End = nullptr;
     errno = 0;
-    double D = std::strtod(S.c_str(), &End);
-    if (S.empty() || End != S.c_str() + S.size() || errno == ERANGE)
+    double D = S.empty() || std::isspace(static_cast<unsigned char>(S[0]))
+                   ? 0
+                   : std::strtod(S.c_str(), &End);
+    if (S.empty() || End != S.c_str() + S.size())
       fail(P, "expected a number, got '" + S + "'");
+    // ERANGE also flags a subnormal result such as 4.9e-324, which is the
+    // value written; only an overflow, or an underflow to zero, is refused.
+    if (errno == ERANGE && (std::isinf(D) || D == 0))
+      fail(P, "number '" + S + "' is out of range");
+    check(D, "'" + S + "'", P);
     V = static_cast<T>(D);
   }
 };
 
+/// One enumerator and its name, as the compiler lists them.
+template <class E> struct EnumName {
+  E Value;
+  const char *Name;
+};
+
+/// The enumerators of E. The compiler generates one specialization per
+/// enumeration that crosses a boundary:
+/// \code
+///   template <> struct EnumNames<::Side> {
+///     static constexpr EnumName<::Side> Table[] = {
+///         {::Side::Buy, "Buy"}, {::Side::Sell, "Sell"}};
+///   };
+/// \endcode
+/// An enumeration without one (or without enumerators) travels as its
+/// underlying integer.
+template <class E> struct EnumNames;
+
+namespace detail {
+template <class E, class = void> struct HasEnumNames : std::false_type {};
+template <class E>
+struct HasEnumNames<E, std::void_t<decltype(EnumNames<E>::Table)>>
+    : std::true_type {};
+} // namespace detail
+
+/// Enumerations: the enumerator's name. A value without a name (a flag
+/// combination, a cast) is its underlying integer, which decoding accepts
+/// too, so that every value round-trips. An unknown name is refused.
 template <class T> struct Codec<T, std::enable_if_t<std::is_enum_v<T>>> {
   using U = std::underlying_type_t<T>;
-  static void encode(Json &J, T V) { Codec<U>::encode(J, static_cast<U>(V)); }
+  static constexpr bool Named = detail::HasEnumNames<T>::value;
+
+  /// The name of \p V, or null when it has none.
+  static const char *nameOf(T V) {
+    if constexpr (Named)
+      for (const auto &E : EnumNames<T>::Table)
+        if (E.Value == V)
+          return E.Name;
+    return nullptr;
+  }
+  /// Whether \p S names an enumerator; if so it is stored in \p V.
+  static bool fromName(const std::string &S, T &V) {
+    if constexpr (Named)
+      for (const auto &E : EnumNames<T>::Table)
+        if (S == E.Name) {
+          V = E.Value;
+          return true;
+        }
+    return false;
+  }
+  static void encode(Json &J, T V) {
+    if (const char *Name = nameOf(V))
+      J = Name;
+    else
+      Codec<U>::encode(J, static_cast<U>(V));
+  }
   static void decode(const Json &J, T &V, const Path &P) {
+    if (J.is_string()) {
+      const auto &S = J.get_ref<const std::string &>();
+      if (!fromName(S, V))
+        fail(P, "unknown enumerator '" + S + "'");
+      return;
+    }
+    if (!J.is_number())
+      fail(P, std::string(Named ? "expected an enumerator name, got "
+                                : "expected an integer, got ") +
+                  kindOf(J));
     U Raw{};
     Codec<U>::decode(J, Raw, P);
     V = static_cast<T>(Raw);
   }
+  /// Text that is a name, or else an integer that \p ParseInt reads.
+  template <class ParseInt>
+  static void fromText(const std::string &S, T &V, const Path &P,
+                       ParseInt Parse) {
+    if (fromName(S, V))
+      return;
+    if (!S.empty() && (S[0] == '-' || (S[0] >= '0' && S[0] <= '9'))) {
+      U Raw{};
+      Parse(S, Raw, P);
+      V = static_cast<T>(Raw);
+      return;
+    }
+    fail(P, "unknown enumerator '" + S + "'");
+  }
   static void decodeText(const std::string &S, T &V, const Path &P) {
-    U Raw{};
-    Codec<U>::decodeText(S, Raw, P);
-    V = static_cast<T>(Raw);
+    fromText(S, V, P, &Codec<U>::decodeText);
   }
 };
 
@@ -204,23 +350,56 @@ template <> struct Codec<std::string> {
   }
 };
 
-template <class T, class A> struct Codec<std::vector<T, A>> {
-  static void encode(Json &J, const std::vector<T, A> &V) {
-    J = Json::array();
-    auto &Arr = J.get_ref<Json::array_t &>();
-    Arr.reserve(V.size());
-    for (const auto &E : V) {
-      Arr.emplace_back();
-      Codec<T>::encode(Arr.back(), E);
-    }
+template <> struct Codec<std::monostate> {
+  static void encode(Json &J, std::monostate) { J = nullptr; }
+  static void decode(const Json &J, std::monostate &, const Path &P) {
+    if (!J.is_null())
+      fail(P, std::string("expected null, got ") + kindOf(J));
   }
-  static void decode(const Json &J, std::vector<T, A> &V, const Path &P) {
-    if (!J.is_array())
-      fail(P, std::string("expected an array, got ") + kindOf(J));
+};
+
+namespace detail {
+inline const Json::array_t &expectArray(const Json &J, const Path &P) {
+  if (!J.is_array())
+    fail(P, std::string("expected an array, got ") + kindOf(J));
+  return J.get_ref<const Json::array_t &>();
+}
+
+inline const Json::array_t &expectArray(const Json &J, size_t N,
+                                        const Path &P) {
+  const auto &A = expectArray(J, P);
+  if (A.size() != N)
+    fail(P, "expected an array of " + std::to_string(N) + " elements, got " +
+                std::to_string(A.size()));
+  return A;
+}
+
+/// Encodes every element of \p V into a JSON array; sorted for unordered
+/// containers, whose iteration order is not a property of their value.
+template <class C>
+void encodeElements(Json &J, const C &V, bool Sorted = false) {
+  J = Json::array();
+  auto &Arr = J.get_ref<Json::array_t &>();
+  for (const auto &E : V) {
+    Arr.emplace_back();
+    encode(Arr.back(), static_cast<const typename C::value_type &>(E));
+  }
+  if (Sorted)
+    std::sort(Arr.begin(), Arr.end());
+}
+} // namespace detail
+
+/// vector, deque and list: a JSON array.
+template <class C> struct SequenceCodec {
+  using T = typename C::value_type;
+  static void encode(Json &J, const C &V) { detail::encodeElements(J, V); }
+  static void decode(const Json &J, C &V, const Path &P) {
+    const auto &Arr = detail::expectArray(J, P);
     V.clear();
-    V.reserve(J.size());
+    if constexpr (std::is_same_v<C, std::vector<T, typename C::allocator_type>>)
+      V.reserve(Arr.size());
     size_t I = 0;
-    for (const auto &E : J) {
+    for (const auto &E : Arr) {
       Path Sub{&P, nullptr, I++};
       T Item{};
       Codec<T>::decode(E, Item, Sub);
@@ -228,33 +407,167 @@ template <class T, class A> struct Codec<std::vector<T, A>> {
     }
   }
 };
+template <class T, class A>
+struct Codec<std::vector<T, A>> : SequenceCodec<std::vector<T, A>> {};
+template <class T, class A>
+struct Codec<std::deque<T, A>> : SequenceCodec<std::deque<T, A>> {};
+template <class T, class A>
+struct Codec<std::list<T, A>> : SequenceCodec<std::list<T, A>> {};
 
-/// std::map and std::unordered_map with std::string keys: a JSON object.
-template <class M> struct MapCodec {
-  using T = typename M::mapped_type;
-  static void encode(Json &J, const M &V) {
-    J = Json::object();
-    for (const auto &[K, E] : V)
-      Codec<T>::encode(J[K], E);
+/// std::array: a JSON array of exactly N elements.
+template <class T, size_t N> struct Codec<std::array<T, N>> {
+  static void encode(Json &J, const std::array<T, N> &V) {
+    detail::encodeElements(J, V);
   }
-  static void decode(const Json &J, M &V, const Path &P) {
-    if (!J.is_object())
-      fail(P, std::string("expected an object, got ") + kindOf(J));
+  static void decode(const Json &J, std::array<T, N> &V, const Path &P) {
+    const auto &Arr = detail::expectArray(J, N, P);
+    for (size_t I = 0; I < N; ++I)
+      Codec<T>::decode(Arr[I], V[I], Path{&P, nullptr, I});
+  }
+};
+
+/// set, multiset, unordered_set, unordered_multiset: a JSON array. A set
+/// refuses an element given twice: dropping it would change the value.
+template <class C, bool Unique, bool Unordered> struct SetCodec {
+  using T = typename C::value_type;
+  static void encode(Json &J, const C &V) {
+    detail::encodeElements(J, V, Unordered);
+  }
+  static void decode(const Json &J, C &V, const Path &P) {
+    const auto &Arr = detail::expectArray(J, P);
     V.clear();
-    for (auto It = J.begin(); It != J.end(); ++It) {
-      Path Sub{&P, nullptr, 0, &It.key()};
+    size_t I = 0;
+    for (const auto &E : Arr) {
+      Path Sub{&P, nullptr, I++};
       T Item{};
-      Codec<T>::decode(It.value(), Item, Sub);
-      V.emplace(It.key(), std::move(Item));
+      Codec<T>::decode(E, Item, Sub);
+      size_t Before = V.size();
+      V.insert(std::move(Item));
+      if (Unique && V.size() == Before)
+        fail(Sub, "duplicate set element");
     }
   }
 };
 template <class T, class C, class A>
-struct Codec<std::map<std::string, T, C, A>>
-    : MapCodec<std::map<std::string, T, C, A>> {};
+struct Codec<std::set<T, C, A>>
+    : SetCodec<std::set<T, C, A>, true, false> {};
+template <class T, class C, class A>
+struct Codec<std::multiset<T, C, A>>
+    : SetCodec<std::multiset<T, C, A>, false, false> {};
 template <class T, class H, class E, class A>
-struct Codec<std::unordered_map<std::string, T, H, E, A>>
-    : MapCodec<std::unordered_map<std::string, T, H, E, A>> {};
+struct Codec<std::unordered_set<T, H, E, A>>
+    : SetCodec<std::unordered_set<T, H, E, A>, true, true> {};
+template <class T, class H, class E, class A>
+struct Codec<std::unordered_multiset<T, H, E, A>>
+    : SetCodec<std::unordered_multiset<T, H, E, A>, false, true> {};
+
+/// How a map key is spelt as a JSON object key: strings as they are,
+/// integers in decimal, enumerations by name. Other keys make the map an
+/// array of [key, value] pairs.
+template <class K, class = void> struct KeyText : std::false_type {};
+template <> struct KeyText<std::string> : std::true_type {
+  static std::string encode(const std::string &K) { return K; }
+  static void decode(const std::string &S, std::string &K, const Path &) {
+    K = S;
+  }
+};
+template <class K>
+struct KeyText<K, std::enable_if_t<std::is_integral_v<K> &&
+                                   !std::is_same_v<K, bool>>>
+    : std::true_type {
+  static std::string encode(K V) { return std::to_string(V); }
+  static void decode(const std::string &S, K &V, const Path &P) {
+    Codec<K>::decodeText(S, V, P);
+    // "07" and "7" would otherwise be one key given twice.
+    if (std::to_string(V) != S)
+      fail(P, "integer key '" + S + "' is not in canonical decimal form");
+  }
+};
+template <class K>
+struct KeyText<K, std::enable_if_t<std::is_enum_v<K>>> : std::true_type {
+  using U = std::underlying_type_t<K>;
+  static std::string encode(K V) {
+    if (const char *Name = Codec<K>::nameOf(V))
+      return Name;
+    return KeyText<U>::encode(static_cast<U>(V));
+  }
+  static void decode(const std::string &S, K &V, const Path &P) {
+    Codec<K>::fromText(S, V, P, &KeyText<U>::decode);
+  }
+};
+
+/// map, unordered_map (JSON objects when KeyText<K> applies, else arrays of
+/// [key, value] pairs), multimap and unordered_multimap (always pairs: an
+/// object cannot hold a key twice). A unique map refuses a repeated key.
+template <class M, bool Unique, bool Unordered> struct MapCodec {
+  using K = typename M::key_type;
+  using T = typename M::mapped_type;
+  static constexpr bool AsObject = Unique && KeyText<K>::value;
+
+  static void encode(Json &J, const M &V) {
+    if constexpr (AsObject) {
+      J = Json::object();
+      for (const auto &KV : V)
+        Codec<T>::encode(J[KeyText<K>::encode(KV.first)], KV.second);
+    } else {
+      J = Json::array();
+      auto &Arr = J.get_ref<Json::array_t &>();
+      for (const auto &KV : V) {
+        Json Pair = Json::array();
+        Pair.get_ref<Json::array_t &>().resize(2);
+        Codec<K>::encode(Pair[0], KV.first);
+        Codec<T>::encode(Pair[1], KV.second);
+        Arr.push_back(std::move(Pair));
+      }
+      if (Unordered)
+        std::sort(Arr.begin(), Arr.end());
+    }
+  }
+
+  static void decode(const Json &J, M &V, const Path &P) {
+    V.clear();
+    if constexpr (AsObject) {
+      if (!J.is_object())
+        fail(P, std::string("expected an object, got ") + kindOf(J));
+      for (auto It = J.begin(); It != J.end(); ++It) {
+        Path Sub{&P, nullptr, 0, &It.key()};
+        K Key{};
+        KeyText<K>::decode(It.key(), Key, Sub);
+        T Item{};
+        Codec<T>::decode(It.value(), Item, Sub);
+        if (!V.emplace(std::move(Key), std::move(Item)).second)
+          fail(Sub, "duplicate map key");
+      }
+    } else {
+      const auto &Arr = detail::expectArray(J, P);
+      size_t I = 0;
+      for (const auto &E : Arr) {
+        Path Sub{&P, nullptr, I++};
+        const auto &Pair = detail::expectArray(E, 2, Sub);
+        K Key{};
+        Codec<K>::decode(Pair[0], Key, Path{&Sub, nullptr, 0});
+        T Item{};
+        Codec<T>::decode(Pair[1], Item, Path{&Sub, nullptr, 1});
+        size_t Before = V.size();
+        V.emplace(std::move(Key), std::move(Item));
+        if (Unique && V.size() == Before)
+          fail(Path{&Sub, nullptr, 0}, "duplicate map key");
+      }
+    }
+  }
+};
+template <class K, class T, class C, class A>
+struct Codec<std::map<K, T, C, A>>
+    : MapCodec<std::map<K, T, C, A>, true, false> {};
+template <class K, class T, class H, class E, class A>
+struct Codec<std::unordered_map<K, T, H, E, A>>
+    : MapCodec<std::unordered_map<K, T, H, E, A>, true, true> {};
+template <class K, class T, class C, class A>
+struct Codec<std::multimap<K, T, C, A>>
+    : MapCodec<std::multimap<K, T, C, A>, false, false> {};
+template <class K, class T, class H, class E, class A>
+struct Codec<std::unordered_multimap<K, T, H, E, A>>
+    : MapCodec<std::unordered_multimap<K, T, H, E, A>, false, true> {};
 
 template <class T> struct Codec<std::optional<T>> {
   static void encode(Json &J, const std::optional<T> &V) {
@@ -274,6 +587,94 @@ template <class T> struct Codec<std::optional<T>> {
   }
 };
 
+/// pair and tuple: a JSON array with one element per member.
+template <class A, class B> struct Codec<std::pair<A, B>> {
+  static void encode(Json &J, const std::pair<A, B> &V) {
+    J = Json::array();
+    J.get_ref<Json::array_t &>().resize(2);
+    Codec<A>::encode(J[0], V.first);
+    Codec<B>::encode(J[1], V.second);
+  }
+  static void decode(const Json &J, std::pair<A, B> &V, const Path &P) {
+    const auto &Arr = detail::expectArray(J, 2, P);
+    Codec<A>::decode(Arr[0], V.first, Path{&P, nullptr, 0});
+    Codec<B>::decode(Arr[1], V.second, Path{&P, nullptr, 1});
+  }
+};
+
+template <class... Ts> struct Codec<std::tuple<Ts...>> {
+  template <size_t... I>
+  static void encodeAll(Json &J, const std::tuple<Ts...> &V,
+                        std::index_sequence<I...>) {
+    (Codec<Ts>::encode(J[I], std::get<I>(V)), ...);
+  }
+  template <size_t... I>
+  static void decodeAll(const Json::array_t &Arr, std::tuple<Ts...> &V,
+                        const Path &P, std::index_sequence<I...>) {
+    (Codec<Ts>::decode(Arr[I], std::get<I>(V), Path{&P, nullptr, I}), ...);
+  }
+  static void encode(Json &J, const std::tuple<Ts...> &V) {
+    J = Json::array();
+    J.get_ref<Json::array_t &>().resize(sizeof...(Ts));
+    encodeAll(J, V, std::index_sequence_for<Ts...>());
+  }
+  static void decode(const Json &J, std::tuple<Ts...> &V, const Path &P) {
+    const auto &Arr = detail::expectArray(J, sizeof...(Ts), P);
+    decodeAll(Arr, V, P, std::index_sequence_for<Ts...>());
+  }
+};
+
+/// std::variant: {"index": i, "value": v}, i the zero-based alternative.
+/// The index rather than a type name: alternatives may repeat a type
+/// (variant<int, int>) and standard types have no stable name, while the
+/// index is what std::variant itself exposes. A valueless variant cannot be
+/// encoded (std::bad_variant_access).
+template <class... Ts> struct Codec<std::variant<Ts...>> {
+  using V_t = std::variant<Ts...>;
+  static void encode(Json &J, const V_t &V) {
+    if (V.valueless_by_exception())
+      throw std::bad_variant_access();
+    J = Json::object();
+    J["index"] = V.index();
+    std::visit([&J](const auto &Alt) { cleave::codec::encode(J["value"], Alt); },
+               V);
+  }
+  template <size_t I>
+  static void decodeAlt(const Json &J, V_t &V, const Path &P) {
+    using Alt = std::variant_alternative_t<I, V_t>;
+    Alt Item{};
+    Codec<Alt>::decode(J, Item, P);
+    V.template emplace<I>(std::move(Item));
+  }
+  template <size_t... I>
+  static void decodeIndex(size_t Index, const Json &J, V_t &V, const Path &P,
+                          std::index_sequence<I...>) {
+    using Fn = void (*)(const Json &, V_t &, const Path &);
+    static constexpr Fn Table[] = {&decodeAlt<I>...};
+    Table[Index](J, V, P);
+  }
+  static void decode(const Json &J, V_t &V, const Path &P) {
+    if (!J.is_object())
+      fail(P, std::string("expected an object {\"index\", \"value\"}, got ") +
+                  kindOf(J));
+    Path IndexPath{&P, "index"};
+    auto It = J.find("index");
+    if (It == J.end())
+      fail(IndexPath, "missing field");
+    size_t Index = 0;
+    Codec<size_t>::decode(*It, Index, IndexPath);
+    if (Index >= sizeof...(Ts))
+      fail(IndexPath, "alternative " + std::to_string(Index) +
+                          " does not exist (the variant has " +
+                          std::to_string(sizeof...(Ts)) + ")");
+    Path ValuePath{&P, "value"};
+    auto Val = J.find("value");
+    if (Val == J.end())
+      fail(ValuePath, "missing field");
+    decodeIndex(Index, *Val, V, ValuePath, std::index_sequence_for<Ts...>());
+  }
+};
+
 template <class T> struct IsOptional : std::false_type {};
 template <class T> struct IsOptional<std::optional<T>> : std::true_type {};
 
@@ -284,12 +685,6 @@ struct HasDecodeText<T,
                          std::declval<const std::string &>(),
                          std::declval<T &>(), std::declval<const Path &>()))>>
     : std::true_type {};
-
-template <class T> void encode(Json &J, const T &V) { Codec<T>::encode(J, V); }
-
-template <class T> void decode(const Json &J, T &V, const Path &P) {
-  Codec<T>::decode(J, V, P);
-}
 
 /// Decodes member \p Key of object \p J into \p V. A missing member is an
 /// error unless \p V is a std::optional, which is then left empty.
@@ -312,8 +707,9 @@ template <class T> void encodeMember(Json &J, const char *Key, const T &V) {
   Codec<T>::encode(J[Key], V);
 }
 
-/// Decodes a value given as text (a query-string parameter): scalars and
-/// strings are parsed by their type, anything else as JSON text.
+/// Decodes a value given as text (a query-string parameter): scalars,
+/// enumerators and strings are parsed by their type, anything else as JSON
+/// text.
 template <class T> void decodeText(const std::string &S, T &V, const Path &P) {
   if constexpr (IsOptional<T>::value) {
     typename T::value_type Item{};
@@ -330,6 +726,29 @@ template <class T> void decodeText(const std::string &S, T &V, const Path &P) {
 }
 
 } // namespace codec
+
+namespace access {
+
+/// Reaches a data member that is not public, for generated codecs, without
+/// any change to its class. Access is not checked on the template arguments
+/// of an explicit instantiation ([temp.spec]/6 in C++17), so the glue may
+/// name `&Account::balance` there; the friend defined by the instantiation
+/// hands the pointer out to code that finds it by argument-dependent lookup
+/// on the tag. The compiler writes, per member:
+/// \code
+///   struct Account_balance {
+///     friend constexpr auto memberPointer(Account_balance);
+///   };
+///   template struct Expose<Account_balance, &::Account::balance>;
+/// \endcode
+/// and reads the member as `V.*memberPointer(Account_balance{})`. The
+/// return type is deduced, so the member's type (which may be a private
+/// typedef) is never spelt.
+template <class Tag, auto Pointer> struct Expose {
+  friend constexpr auto memberPointer(Tag) { return Pointer; }
+};
+
+} // namespace access
 } // namespace cleave
 
 #endif // CLEAVE_CODEC_H

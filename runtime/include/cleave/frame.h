@@ -64,14 +64,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <map>
+#include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace cleave {
@@ -575,7 +581,7 @@ template <class T, std::size_t N> struct FrameCodec<T[N]> {
 
 /// std::map and std::unordered_map (any key with a codec): a count, then
 /// key and value pairs. A repeated key is corrupt.
-template <class M> struct FrameMapCodec {
+template <class M, bool Unique = true> struct FrameMapCodec {
   using K = typename M::key_type;
   using T = typename M::mapped_type;
   static constexpr std::size_t MinSize = 1;
@@ -602,7 +608,7 @@ template <class M> struct FrameMapCodec {
       std::size_t Before = V.size();
       // The encoder wrote a std::map in order, so the end is the right hint.
       V.emplace_hint(V.end(), std::move(Key), std::move(Value));
-      if (V.size() == Before)
+      if (Unique && V.size() == Before)
         return R.failAt(At, "duplicate map key");
     }
     return true;
@@ -614,6 +620,13 @@ struct FrameCodec<std::map<K, T, C, A>> : FrameMapCodec<std::map<K, T, C, A>> {
 template <class K, class T, class H, class E, class A>
 struct FrameCodec<std::unordered_map<K, T, H, E, A>>
     : FrameMapCodec<std::unordered_map<K, T, H, E, A>> {};
+/// multimap and unordered_multimap: the same, and keys may repeat.
+template <class K, class T, class C, class A>
+struct FrameCodec<std::multimap<K, T, C, A>>
+    : FrameMapCodec<std::multimap<K, T, C, A>, false> {};
+template <class K, class T, class H, class E, class A>
+struct FrameCodec<std::unordered_multimap<K, T, H, E, A>>
+    : FrameMapCodec<std::unordered_multimap<K, T, H, E, A>, false> {};
 
 /// A tag byte, 0 (empty) or 1 (then the value); any other tag is corrupt.
 template <class T> struct FrameCodec<std::optional<T>> {
@@ -666,6 +679,130 @@ template <class... Ts> struct FrameCodec<std::tuple<Ts...>> {
           return (true && ... && FrameCodec<Ts>::decode(R, E));
         },
         V);
+  }
+};
+
+/// deque and list: a count, then the elements. (Sets encode the same way.)
+template <class C> struct FrameSequenceCodec {
+  using T = typename C::value_type;
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const C &V) {
+    W.writeLength(V.size());
+    for (const T &E : V)
+      frameMember(W, E);
+  }
+  static bool decode(FrameReader &R, C &V) {
+    std::size_t N = 0;
+    if (!R.readCount(N, frameMinSize<T>(), "sequence"))
+      return false;
+    V.clear();
+    for (std::size_t I = 0; I < N; ++I) {
+      V.emplace_back();
+      if (!FrameCodec<T>::decode(R, V.back()))
+        return false;
+    }
+    return true;
+  }
+};
+template <class T, class A>
+struct FrameCodec<std::deque<T, A>> : FrameSequenceCodec<std::deque<T, A>> {};
+template <class T, class A>
+struct FrameCodec<std::list<T, A>> : FrameSequenceCodec<std::list<T, A>> {};
+
+/// set, multiset, unordered_set, unordered_multiset: a count, then the
+/// elements. A repeated element of a set is corrupt.
+template <class C, bool Unique>
+struct FrameSetCodec : FrameSequenceCodec<C> {
+  using T = typename C::value_type;
+  static bool decode(FrameReader &R, C &V) {
+    std::size_t N = 0;
+    if (!R.readCount(N, frameMinSize<T>(), "set"))
+      return false;
+    V.clear();
+    for (std::size_t I = 0; I < N; ++I) {
+      std::size_t At = R.offset();
+      T Item{};
+      if (!FrameCodec<T>::decode(R, Item))
+        return false;
+      std::size_t Before = V.size();
+      V.insert(std::move(Item));
+      if (Unique && V.size() == Before)
+        return R.failAt(At, "duplicate set element");
+    }
+    return true;
+  }
+};
+template <class T, class C, class A>
+struct FrameCodec<std::set<T, C, A>>
+    : FrameSetCodec<std::set<T, C, A>, true> {};
+template <class T, class C, class A>
+struct FrameCodec<std::multiset<T, C, A>>
+    : FrameSetCodec<std::multiset<T, C, A>, false> {};
+template <class T, class H, class E, class A>
+struct FrameCodec<std::unordered_set<T, H, E, A>>
+    : FrameSetCodec<std::unordered_set<T, H, E, A>, true> {};
+template <class T, class H, class E, class A>
+struct FrameCodec<std::unordered_multiset<T, H, E, A>>
+    : FrameSetCodec<std::unordered_multiset<T, H, E, A>, false> {};
+
+/// std::monostate: one zero byte, so that a count of them stays bounded.
+template <> struct FrameCodec<std::monostate> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, std::monostate) { W.writeByte(0); }
+  static bool decode(FrameReader &R, std::monostate &) {
+    std::size_t At = R.offset();
+    std::uint8_t B = 0;
+    if (!R.readByte(B))
+      return false;
+    return B == 0 || R.failAt(At, "invalid empty value " + std::to_string(B));
+  }
+};
+
+/// A struct without data members (the compiler selects it): one zero byte,
+/// and the object's own byte is never touched, since an empty base may share
+/// it with a member of the class that derives from it.
+template <class T> struct FrameEmptyCodec {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const T &) { W.writeByte(0); }
+  static bool decode(FrameReader &R, T &) {
+    std::monostate M;
+    return FrameCodec<std::monostate>::decode(R, M);
+  }
+};
+
+/// std::variant: the alternative's index as a varint, then its value. An
+/// index past the alternatives is corrupt. A valueless variant is written as
+/// its index std::variant_npos and refused when read.
+template <class... Ts> struct FrameCodec<std::variant<Ts...>> {
+  using V_t = std::variant<Ts...>;
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const V_t &V) {
+    W.writeLength(V.index());
+    if (!V.valueless_by_exception())
+      std::visit([&W](const auto &Alt) { frameMember(W, Alt); }, V);
+  }
+  template <std::size_t I> static bool decodeAlt(FrameReader &R, V_t &V) {
+    if (V.index() != I)
+      V.template emplace<I>();
+    return FrameCodec<std::variant_alternative_t<I, V_t>>::decode(
+        R, std::get<I>(V));
+  }
+  template <std::size_t... I>
+  static bool decodeIndex(std::size_t Index, FrameReader &R, V_t &V,
+                          std::index_sequence<I...>) {
+    using Fn = bool (*)(FrameReader &, V_t &);
+    static constexpr Fn Table[] = {&decodeAlt<I>...};
+    return Table[Index](R, V);
+  }
+  static bool decode(FrameReader &R, V_t &V) {
+    std::size_t At = R.offset();
+    std::uint64_t Index = 0;
+    if (!R.readLength(Index))
+      return false;
+    if (Index >= sizeof...(Ts))
+      return R.failAt(At, "invalid variant index " + std::to_string(Index));
+    return decodeIndex(static_cast<std::size_t>(Index), R, V,
+                       std::index_sequence_for<Ts...>());
   }
 };
 
@@ -738,6 +875,167 @@ FrameStatus decodeFrame(std::string_view Bytes, Ts &...Values) {
   if (R.ok() && !R.atEnd())
     R.fail(std::to_string(R.remaining()) +
            " trailing bytes after the last value");
+  return R.status();
+}
+
+//===----------------------------------------------------------------------===//
+// Building objects from a frame without running their constructors
+//===----------------------------------------------------------------------===//
+//
+// A function resumed in a later step gets its live variables back from the
+// frame. In the plain program each of them was constructed once, at its
+// declaration, and is destroyed once, at its scope's end; the deployment must
+// run the same user-written constructors and destructors the same number of
+// times. So an object that travels is *rebuilt* in place from its bytes,
+// without calling any constructor the user wrote, and the copy left behind
+// ends without its destructor body (constructFrame and releaseQuietly).
+//
+// A *quiet* type has no user-written constructor, destructor, copy, move or
+// assignment (and no default member initializer with side effects) anywhere
+// among its subobjects and elements: scalars, std::string, standard
+// containers of quiet types, and plain structs of them. Running its special
+// members is unobservable, so it is simply value-initialized and decoded.
+// A user class with user-written special members is rebuilt one subobject at
+// a time: its bases, then its fields, each from its own codec, so its own
+// constructor body never runs.
+
+/// What the compiler tells the runtime about a user class it generated codecs
+/// for. Every specialization is generated:
+/// \code
+///   template <> struct FrameRecord<::Account> {
+///     static constexpr bool Quiet = false;         // see above
+///     static constexpr bool Resurrectable = true;  // bases, fields are
+///     static constexpr std::size_t Subobjects = 2; // bases + fields
+///     // Builds the bases and fields of *P in place, in order; on failure
+///     // releases what it built and returns false.
+///     static bool construct(FrameReader &R, ::Account *P);
+///     // Quietly ends the first N subobjects of *P, last first.
+///     static void releaseFirst(::Account *P, std::size_t N);
+///   };
+/// \endcode
+template <class T> struct FrameRecord;
+
+/// Whether the status of a failed decode is bad; the name the lowering uses.
+using Status = FrameStatus;
+
+namespace detail {
+template <class T, class = void> struct HasFrameRecord : std::false_type {};
+template <class T>
+struct HasFrameRecord<T, std::void_t<decltype(FrameRecord<T>::Quiet)>>
+    : std::true_type {};
+} // namespace detail
+
+/// Whether running T's special members is unobservable, so that a T may be
+/// value-initialized and then decoded (see above). False for any type the
+/// runtime does not know: references, pointers, classes without a generated
+/// FrameRecord.
+template <class T, class = void> struct IsQuiet : std::false_type {};
+template <class... Ts>
+struct IsQuietAll : std::bool_constant<(true && ... && IsQuiet<Ts>::value)> {};
+
+template <class T>
+struct IsQuiet<T, std::enable_if_t<std::is_arithmetic_v<T> ||
+                                   std::is_enum_v<T>>> : std::true_type {};
+template <> struct IsQuiet<std::string> : std::true_type {};
+template <> struct IsQuiet<std::monostate> : std::true_type {};
+template <class T>
+struct IsQuiet<T, std::enable_if_t<detail::HasFrameRecord<T>::value>>
+    : std::bool_constant<FrameRecord<T>::Quiet> {};
+template <class T, class A>
+struct IsQuiet<std::vector<T, A>> : IsQuietAll<T> {};
+template <class T, class A> struct IsQuiet<std::deque<T, A>> : IsQuietAll<T> {};
+template <class T, class A> struct IsQuiet<std::list<T, A>> : IsQuietAll<T> {};
+template <class T, std::size_t N>
+struct IsQuiet<std::array<T, N>> : IsQuietAll<T> {};
+template <class T, class C, class A>
+struct IsQuiet<std::set<T, C, A>> : IsQuietAll<T> {};
+template <class T, class C, class A>
+struct IsQuiet<std::multiset<T, C, A>> : IsQuietAll<T> {};
+template <class T, class H, class E, class A>
+struct IsQuiet<std::unordered_set<T, H, E, A>> : IsQuietAll<T> {};
+template <class T, class H, class E, class A>
+struct IsQuiet<std::unordered_multiset<T, H, E, A>> : IsQuietAll<T> {};
+template <class K, class T, class C, class A>
+struct IsQuiet<std::map<K, T, C, A>> : IsQuietAll<K, T> {};
+template <class K, class T, class C, class A>
+struct IsQuiet<std::multimap<K, T, C, A>> : IsQuietAll<K, T> {};
+template <class K, class T, class H, class E, class A>
+struct IsQuiet<std::unordered_map<K, T, H, E, A>> : IsQuietAll<K, T> {};
+template <class K, class T, class H, class E, class A>
+struct IsQuiet<std::unordered_multimap<K, T, H, E, A>> : IsQuietAll<K, T> {};
+template <class T> struct IsQuiet<std::optional<T>> : IsQuietAll<T> {};
+template <class A, class B>
+struct IsQuiet<std::pair<A, B>> : IsQuietAll<A, B> {};
+template <class... Ts>
+struct IsQuiet<std::tuple<Ts...>> : IsQuietAll<Ts...> {};
+template <class... Ts>
+struct IsQuiet<std::variant<Ts...>> : IsQuietAll<Ts...> {};
+
+/// Whether constructFrame<T> and releaseQuietly<T> apply: a quiet type, or a
+/// user class with user-written special members whose bases and fields are
+/// themselves quiet or such classes. False for standard containers of types
+/// with user-written special members (the container would run them),
+/// polymorphic classes and references.
+template <class T, class = void>
+struct IsResurrectable : std::bool_constant<IsQuiet<T>::value> {};
+template <class T>
+struct IsResurrectable<T, std::enable_if_t<detail::HasFrameRecord<T>::value>>
+    : std::bool_constant<FrameRecord<T>::Resurrectable &&
+                         !std::is_polymorphic_v<T>> {};
+
+/// Ends the lifetime of \p Obj without running T's user-written destructor
+/// body: for a quiet type it is `Obj->~T()`; for a class with user-written
+/// special members it destroys the fields, last first, then the bases, each
+/// of them quietly in turn. The inverse of constructFrame.
+template <class T> void releaseQuietly(T *Obj) {
+  static_assert(IsResurrectable<T>::value,
+                "releaseQuietly needs a quiet type or a class whose "
+                "subobjects are (see frame::IsResurrectable)");
+  if constexpr (IsQuiet<T>::value)
+    Obj->~T();
+  else
+    FrameRecord<T>::releaseFirst(Obj, FrameRecord<T>::Subobjects);
+}
+
+/// Builds a T in place at \p Storage (not yet an object) from \p R, as
+/// constructFrame does, and returns whether it succeeded; on failure nothing
+/// is left constructed and the reader holds the error. What generated
+/// FrameRecord code calls per subobject, with T deduced from the address.
+template <class T> bool constructMember(FrameReader &R, T *Storage) {
+  if (!R.ok())
+    return false;
+  if constexpr (IsQuiet<T>::value) {
+    T *Obj = ::new (static_cast<void *>(Storage)) T();
+    if (FrameCodec<T>::decode(R, *Obj))
+      return true;
+    Obj->~T();
+    // A codec that returns false must have said why; if it did not, still
+    // fail.
+    if (R.ok())
+      R.fail("invalid value");
+    return false;
+  } else {
+    if (FrameRecord<T>::construct(R, Storage))
+      return true;
+    if (R.ok())
+      R.fail("invalid value");
+    return false;
+  }
+}
+
+/// Builds a T in the uninitialized, suitably aligned \p Storage from the
+/// next value in \p R (as FrameCodec<T> wrote it) without running any
+/// user-written constructor of T: a quiet type is value-initialized and then
+/// decoded; a class with user-written special members gets its bases and
+/// fields constructed one by one in place, each from its own codec, so T's
+/// constructor body never runs. On failure nothing is left constructed and
+/// the status says why. End the object with releaseQuietly (or, when the
+/// program's own scope ends it, with its destructor).
+template <class T> Status constructFrame(FrameReader &R, void *Storage) {
+  static_assert(IsResurrectable<T>::value,
+                "constructFrame needs a quiet type or a class whose "
+                "subobjects are (see frame::IsResurrectable)");
+  constructMember(R, static_cast<T *>(Storage));
   return R.status();
 }
 
