@@ -36,6 +36,7 @@ FEATURES = {
     "range-vector": "range-for over a local std::vector",
     "range-map": "range-for over a local std::map (structured binding or pair)",
     "range-set": "range-for over a local std::set",
+    "range-ref": "range-for over a vector with a const reference element",
     "break": "break out of loops",
     "continue": "continue in loops",
     "early-return": "return from inside nested blocks",
@@ -78,7 +79,7 @@ FEATURES = {
 
 GROUPS = {
     "control": ["if", "for", "while", "do", "switch", "range-vector", "range-map",
-                "range-set", "break", "continue", "early-return"],
+                "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
                    "b-cond", "b-switch", "b-helper", "b-nested", "parallel-map"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
@@ -195,6 +196,7 @@ class Unit:
         self.uses_raii_state = False
         self.loop_depth = 0
         self.in_switch = 0
+        self.force_call = False  # the next maybe_call_expr makes a call
         self.scopes = []
 
     # --- helpers ----------------------------------------------------------
@@ -208,6 +210,11 @@ class Unit:
 
     def chance(self, p):
         return self.rng.random() < p
+
+    def howmany(self, most):
+        """How many elements a container starts with: rarely none, so that
+        the loops over it run."""
+        return 0 if self.chance(0.1) else self.rng.randint(1, most)
 
     def visible(self, pred=lambda v: True):
         return [v for s in self.scopes for v in s if pred(v)]
@@ -387,7 +394,8 @@ class Unit:
         a boundary call when the feature is on (and the dice say so),
         otherwise a plain expression. Only pure leaves beside a call, so that
         the order of evaluation never matters."""
-        if self.on(feature) and self.chance(0.5):
+        if self.on(feature) and (self.force_call or self.chance(0.5)):
+            self.force_call = False
             c = self.call()
             if self.chance(0.4):
                 other = self.expr(1, pure=True)
@@ -440,6 +448,8 @@ class Unit:
             kinds.append("pmap")
         if self.on("b-compound"):
             kinds.append("compound")
+        if any(self.on(f) for f in ("b-decl", "b-assign", "b-arg")):
+            kinds += ["bcall", "bcall"]
         kind = rng.choice(kinds)
         getattr(self, "st_" + kind)(depth, lines, indent)
 
@@ -449,6 +459,22 @@ class Unit:
             self.emit(lines, indent, f"acc = mix(acc, {self.call()});")
         else:
             self.emit(lines, indent, f"acc = mix(acc, {self.expr()});")
+
+    def st_bcall(self, depth, lines, indent):
+        """A statement that surely reaches a boundary."""
+        form = self.rng.choice([f for f in ("b-decl", "b-assign", "b-arg") if self.on(f)])
+        if form == "b-arg":
+            self.emit(lines, indent, f"acc = mix(acc, {self.call()});")
+            return
+        self.force_call = True
+        if form == "b-decl":
+            name = self.fresh("v")
+            e, _ = self.maybe_call_expr("b-decl")
+            self.emit(lines, indent, f"long {name} = {e};")
+            self.declare(Var(name, "long"))
+        else:
+            self.st_assign(depth, lines, indent)
+        self.force_call = False
 
     def st_assign(self, depth, lines, indent, compound=False):
         vs = self.mutable_vars(["long", "int"])
@@ -519,13 +545,13 @@ class Unit:
                     self.declare(Var(x, "long", mutable=False))
             return
         elif kind == "vector":
-            items = ", ".join(self.expr(1) for _ in range(rng.randint(0, 4)))
+            items = ", ".join(self.expr(1) for _ in range(self.howmany(4)))
             self.emit(lines, indent, f"std::vector<long> {name}{{{items}}};")
         elif kind == "set":
-            items = ", ".join(self.expr(1) for _ in range(rng.randint(0, 4)))
+            items = ", ".join(self.expr(1) for _ in range(self.howmany(4)))
             self.emit(lines, indent, f"std::set<long> {name}{{{items}}};")
         elif kind == "map":
-            items = ", ".join(f"{{std::to_string({self.expr(1)} % 8), {self.expr(1)}}}" for _ in range(rng.randint(0, 3)))
+            items = ", ".join(f"{{std::to_string({self.expr(1)} % 8), {self.expr(1)}}}" for _ in range(self.howmany(3)))
             self.emit(lines, indent, f"std::map<std::string, long> {name}{{{items}}};")
         elif kind == "struct":
             self.emit(lines, indent, f"{p}S {name}{{{e}, {self.expr()}, std::to_string({self.expr(1)})}};")
@@ -668,9 +694,9 @@ class Unit:
             # A fresh container to walk.
             name = self.fresh("v")
             kind = kinds[0]
-            items = ", ".join(self.expr(1) for _ in range(self.rng.randint(0, 3)))
+            items = ", ".join(self.expr(1) for _ in range(self.howmany(3)))
             if kind == "map":
-                items = ", ".join(f"{{std::to_string({self.expr(1)} % 8), {self.expr(1)}}}" for _ in range(self.rng.randint(0, 3)))
+                items = ", ".join(f"{{std::to_string({self.expr(1)} % 8), {self.expr(1)}}}" for _ in range(self.howmany(3)))
                 self.emit(lines, indent, f"std::map<std::string, long> {name}{{{items}}};")
             else:
                 self.emit(lines, indent, f"std::{kind}<long> {name}{{{items}}};")
@@ -689,7 +715,7 @@ class Unit:
     def st_rvec(self, depth, lines, indent):
         def make(c):
             e = self.fresh("e")
-            ref = self.rng.choice(["long", "const long &", "auto"])
+            ref = self.rng.choice(["long", "auto"] + (["const long &"] if self.on("range-ref") else []))
             return f"for ({ref} {e} : {c}) {{", [e]
         self.range_for(depth, lines, indent, ["vector"], make)
 
@@ -740,7 +766,7 @@ class Unit:
             src = self.rng.choice(vs).name
         else:
             src = self.fresh("v")
-            items = ", ".join(self.expr(1) for _ in range(self.rng.randint(0, 3)))
+            items = ", ".join(self.expr(1) for _ in range(self.howmany(3)))
             self.emit(lines, indent, f"std::vector<long> {src}{{{items}}};")
             self.declare(Var(src, "vector"))
         name = self.fresh("v")
