@@ -751,13 +751,63 @@ private:
   Summary &S;
 };
 
-/// Collects the library classes that classes of the program derive from.
+/// Whether \p T names something of the program: a class defined outside
+/// system headers, or a library template instantiated with one.
+bool involvesProgram(QualType T, unsigned Depth = 0);
+
+bool involvesProgram(const TemplateArgument &A, unsigned Depth) {
+  switch (A.getKind()) {
+  case TemplateArgument::Type:
+    return involvesProgram(A.getAsType(), Depth + 1);
+  case TemplateArgument::Declaration:
+    return !isLibrary(A.getAsDecl());
+  case TemplateArgument::Pack:
+    for (const TemplateArgument &P : A.pack_elements())
+      if (involvesProgram(P, Depth))
+        return true;
+    return false;
+  default:
+    return false;
+  }
+}
+
+bool involvesProgram(QualType T, unsigned Depth) {
+  if (T.isNull() || Depth > 16)
+    return false;
+  T = T.getNonReferenceType();
+  while (T->isPointerType() || T->isArrayType())
+    T = T->isPointerType() ? T->getPointeeType()
+                           : QualType(T->getArrayElementTypeNoTypeQual(), 0);
+  if (const auto *FT = T->getAs<FunctionProtoType>()) {
+    if (involvesProgram(FT->getReturnType(), Depth + 1))
+      return true;
+    for (QualType P : FT->param_types())
+      if (involvesProgram(P, Depth + 1))
+        return true;
+    return false;
+  }
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD)
+    return false;
+  if (!isLibrary(RD))
+    return true;
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+    for (const TemplateArgument &A : Spec->getTemplateArgs().asArray())
+      if (involvesProgram(A, Depth + 1))
+        return true;
+  return false;
+}
+
+/// Collects the library classes that classes of the program derive from: a
+/// class defined outside system headers, or a library template instantiated
+/// with one (the control block of a std::shared_ptr<T> ends a T of the
+/// program in a virtual function of a library base).
 class DerivedVisitor : public RecursiveASTVisitor<DerivedVisitor> {
 public:
   bool shouldVisitTemplateInstantiations() const { return true; }
   bool VisitCXXRecordDecl(CXXRecordDecl *RD) {
     if (!RD->isThisDeclarationADefinition() || RD->isDependentType() ||
-        isLibrary(RD))
+        !involvesProgram(QualType(RD->getTypeForDecl(), 0)))
       return true;
     RD->forallBases([&](const CXXRecordDecl *Base) {
       if (isLibrary(Base))

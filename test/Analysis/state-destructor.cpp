@@ -7,6 +7,9 @@
 
 #include <cleave/cleave.h>
 
+#include <memory>
+#include <vector>
+
 CLEAVE_STATE() long opened = 0;
 CLEAVE_STATE() long closed = 0;
 CLEAVE_STATE() long other = 0;
@@ -64,6 +67,29 @@ CLEAVE_ENTRY("POST /deleted") long deleted() {
 // CHECK:       state:
 // CHECK-NEXT:    - {name: closed, access: readwrite}
 // CHECK-NOT:     {name:
+// CHECK-LABEL: - name: owned
+
+// Ended by the standard library's own code, found in its instantiations.
+CLEAVE_ENTRY("POST /owned") long owned() {
+  std::vector<Closer> V(2);
+  auto P = std::make_unique<Closer>();
+  return static_cast<long>(V.size());
+}
+// CHECK:       state:
+// CHECK-NEXT:    - {name: closed, access: readwrite}
+// CHECK-NOT:     {name:
+// CHECK-LABEL: - name: shared
+
+// A std::shared_ptr ends its object in a virtual function of a library
+// base, instantiated for Closer: a call the analysis does not follow.
+CLEAVE_ENTRY("POST /shared") long shared() {
+  auto P = std::make_shared<Closer>();
+  return P.use_count();
+}
+// CHECK:       state:
+// CHECK-NEXT:    - {name: closed, access: readwrite}
+// CHECK-NEXT:    - {name: opened, access: readwrite}
+// CHECK-NEXT:    - {name: other, access: readwrite}
 // CHECK-LABEL: - name: plain
 
 CLEAVE_ENTRY("GET /plain") long plain() { return other; }
