@@ -29,6 +29,7 @@ Python standard library only.
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -214,6 +215,7 @@ def main():
           f"{oracle.target[1]}", file=sys.stderr)
     text, calls = reduce(oracle, text, calls, lambda m: print(m, file=sys.stderr))
 
+    text = re.sub(r"\n{3,}", "\n\n", text)
     with open(os.path.join(opts.out, "prog.cpp"), "w") as f:
         f.write(text)
     harness.write_scenario(os.path.join(opts.out, "scenario.jsonl"), calls)
