@@ -16,7 +16,7 @@ CLEAVE_ENTRY("POST /repeat") int repeat(int n, int scale, int unused) {
     int base = i * scale;
     acc += quote(base);
     // PLACE: do-while.cpp:[[@LINE-1]]:12: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
-    // CARRY: do-while.cpp:[[@LINE-2]]:12: remark: 4 values cross the boundary at {{.*}}do-while.cpp:[[@LINE-2]]:12: n (int), scale (int), i (int), acc (int) [-Rcleave]
+    // CARRY: do-while.cpp:[[@LINE-2]]:12: remark: 4 values cross the boundary at {{.*}}do-while.cpp:[[@LINE-2]]:12: n (int), scale (int), acc (int), i (int) [-Rcleave]
     last = i;
     ++i;
   } while (i < n);

@@ -48,7 +48,7 @@ CLEAVE_ENTRY("POST /search") int search(int n, int goal) {
     }
     hits += quote(j) == goal;
     // PLACE: nested-loops.cpp:[[@LINE-1]]:13: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
-    // CARRY: nested-loops.cpp:[[@LINE-2]]:13: remark: 4 values cross the boundary at {{.*}}nested-loops.cpp:[[@LINE-2]]:13: n (int), goal (int), i (int), hits (int) [-Rcleave]
+    // CARRY: nested-loops.cpp:[[@LINE-2]]:13: remark: 4 values cross the boundary at {{.*}}nested-loops.cpp:[[@LINE-2]]:13: n (int), goal (int), hits (int), i (int) [-Rcleave]
   }
   return hits;
 }

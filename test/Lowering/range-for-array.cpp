@@ -45,7 +45,7 @@ CLEAVE_ENTRY("POST /local") int local(int x, int unused) {
   for (int s : steps) {
     acc += quote(s);
     // PLACE: range-for-array.cpp:[[@LINE-1]]:12: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
-    // CARRY: range-for-array.cpp:[[@LINE-2]]:12: remark: 3 values cross the boundary at {{.*}}range-for-array.cpp:[[@LINE-2]]:12: acc (int), s.index (std::size_t), steps (std::array<int, 3>) [-Rcleave]
+    // CARRY: range-for-array.cpp:[[@LINE-2]]:12: remark: 3 values cross the boundary at {{.*}}range-for-array.cpp:[[@LINE-2]]:12: steps (std::array<int, 3>), acc (int), s.index (std::size_t) [-Rcleave]
   }
   return acc;
 }

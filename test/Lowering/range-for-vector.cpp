@@ -19,7 +19,7 @@ CLEAVE_ENTRY("POST /total") int total(std::vector<int> xs, int scale, int unused
   for (int x : xs)
     acc += quote(x) * scale;
   // PLACE: range-for-vector.cpp:[[@LINE-1]]:12: remark: 'quote' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
-  // CARRY: range-for-vector.cpp:[[@LINE-2]]:12: remark: 4 values cross the boundary at {{.*}}range-for-vector.cpp:[[@LINE-2]]:12: scale (int), acc (int), x.index (std::size_t), xs (std::vector<int>) [-Rcleave]
+  // CARRY: range-for-vector.cpp:[[@LINE-2]]:12: remark: 4 values cross the boundary at {{.*}}range-for-vector.cpp:[[@LINE-2]]:12: xs (std::vector<int>), scale (int), acc (int), x.index (std::size_t) [-Rcleave]
   return acc;
 }
 

@@ -49,7 +49,7 @@ CLEAVE_ENTRY("POST /first") Hit first(std::vector<std::string> names, int thresh
   for (const std::string &n : names) {
     int s = score(n);
     // PLACE: early-return.cpp:[[@LINE-1]]:13: remark: 'score' runs as its own function: memory 2048 MiB vs 256 MiB [-Rcleave]
-    // CARRY: early-return.cpp:[[@LINE-2]]:13: remark: 6 values cross the boundary at {{.*}}early-return.cpp:[[@LINE-2]]:13: threshold (int), h (Hit), tried (int), index (int), n.index (std::size_t), names (std::vector<std::string>) [-Rcleave]
+    // CARRY: early-return.cpp:[[@LINE-2]]:13: remark: 6 values cross the boundary at {{.*}}early-return.cpp:[[@LINE-2]]:13: names (std::vector<std::string>), threshold (int), h (Hit), tried (int), index (int), n.index (std::size_t) [-Rcleave]
     ++tried;
     if (s >= threshold) {
       h.found = true;

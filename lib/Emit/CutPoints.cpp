@@ -1,0 +1,315 @@
+//===- CutPoints.cpp - Where a function stops, and the way back there ----===//
+//
+// Finds the calls that stop a function (the plan's suspensions), the
+// statement each one stops before (its anchor), and the nesting of
+// statements that leads from the body to it: a resumed step walks down that
+// nesting again. Refuses the places a step cannot stop in.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MachineInternal.h"
+
+#include "clang/Index/USRGeneration.h"
+
+#include <algorithm>
+
+using namespace clang;
+
+namespace cleave {
+namespace machine {
+
+namespace {
+
+std::string usrOf(const Decl *D) {
+  llvm::SmallString<128> Buf;
+  if (index::generateUSRForDecl(D->getCanonicalDecl(), Buf))
+    return {};
+  return std::string(Buf);
+}
+
+/// Collects what the parts need from a body, outside lambdas where a
+/// statement of the function itself is meant.
+class BodyScan : public RecursiveASTVisitor<BodyScan> {
+public:
+  explicit BodyScan(MachineBuilder &B) : B(B) {}
+  bool TraverseLambdaExpr(LambdaExpr *E) {
+    B.Lambdas.push_back(E);
+    ++LambdaDepth;
+    bool R = RecursiveASTVisitor::TraverseLambdaExpr(E);
+    --LambdaDepth;
+    return R;
+  }
+  bool VisitCallExpr(CallExpr *E) {
+    B.Calls.push_back({E, LambdaDepth ? B.Lambdas.back() : nullptr});
+    return true;
+  }
+  bool VisitReturnStmt(ReturnStmt *S) {
+    if (!LambdaDepth)
+      B.Returns.push_back(S);
+    return true;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    B.Refs.push_back(E);
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (!LambdaDepth && !isa<ParmVarDecl>(V))
+      B.Locals.push_back(V);
+    return true;
+  }
+  bool VisitGotoStmt(GotoStmt *S) {
+    if (!LambdaDepth)
+      B.Gotos.push_back(S);
+    return true;
+  }
+  bool VisitIndirectGotoStmt(IndirectGotoStmt *S) {
+    if (!LambdaDepth)
+      B.IndirectGotos.push_back(S);
+    return true;
+  }
+
+private:
+  MachineBuilder &B;
+  unsigned LambdaDepth = 0;
+};
+
+} // namespace
+
+bool MachineBuilder::findStops() {
+  BodyScan(*this).TraverseStmt(const_cast<Stmt *>(Body));
+  bool OK = true;
+  for (const auto &[Call, Lambda] : Calls) {
+    if (Call->getBeginLoc().isInvalid())
+      continue;
+    // A function that stops at boundaries cannot call itself: the inner call
+    // would have to stop too, inside a step of the outer one.
+    if (const FunctionDecl *Direct = Call->getDirectCallee();
+        Direct && Direct->getCanonicalDecl() == FD->getCanonicalDecl()) {
+      MC.Report.error(Call->getBeginLoc(),
+                      "recursion through a boundary: '" + Node.Name +
+                          "' calls itself, and a chain of steps cannot call "
+                          "itself");
+      MC.Report.note(FD->getLocation(), "'" + Node.Name + "' is defined here");
+      OK = false;
+      continue;
+    }
+    const Suspension *Sp = MC.Plan.find(Node.USR, MC.PosOf(Call->getBeginLoc()));
+    if (!Sp)
+      continue;
+    // Several calls may start at one position (`f(x) + s`, `f(x).size()`):
+    // the suspension is the one that calls its callee.
+    const FunctionDecl *Direct = Call->getDirectCallee();
+    if (!Direct)
+      continue;
+    if (Sp->Kind == SuspensionKind::FanOut ? Direct->getName() != "parallel_map"
+                                           : usrOf(Direct) != Sp->Callee)
+      continue;
+    if (Lambda) {
+      MC.Report.error(Call->getBeginLoc(),
+                      "a boundary cannot be reached from inside a lambda: "
+                      "the lambda's caller could not be resumed after it");
+      MC.Report.note(Lambda->getBeginLoc(), "the lambda is here");
+      OK = false;
+      continue;
+    }
+    Stop S;
+    S.Call = Call;
+    S.Plan = Sp;
+    if (Sp->Kind == SuspensionKind::FanOut) {
+      const Expr *Fn = Call->getArg(1)->IgnoreParenImpCasts();
+      if (const auto *U = dyn_cast<UnaryOperator>(Fn))
+        Fn = U->getSubExpr()->IgnoreParenImpCasts();
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(Fn))
+        S.Callee = dyn_cast<FunctionDecl>(Ref->getDecl());
+    } else {
+      S.Callee = Call->getDirectCallee();
+    }
+    if (!S.Callee)
+      continue;
+    if (Sp->Recursive) {
+      MC.Report.error(Call->getBeginLoc(),
+                      "recursion through a boundary: '" +
+                          S.Callee->getNameAsString() + "' reaches '" +
+                          Node.Name +
+                          "' again, and a chain of steps cannot call itself");
+      MC.Report.note(FD->getLocation(), "'" + Node.Name + "' is defined here");
+      OK = false;
+      continue;
+    }
+    Stops.push_back(S);
+  }
+  // Evaluation order: a call's arguments before the call.
+  std::stable_sort(Stops.begin(), Stops.end(), [&](const Stop &A, const Stop &B) {
+    return SM.isBeforeInTranslationUnit(SM.getFileLoc(A.Call->getEndLoc()),
+                                        SM.getFileLoc(B.Call->getEndLoc()));
+  });
+  for (size_t I = 0; I < Stops.size(); ++I)
+    Stops[I].Index = static_cast<unsigned>(I + 1);
+  for (Stop &S : Stops)
+    OK &= placeStop(S);
+  return OK;
+}
+
+/// Finds the statement a stop is made before, and rejects the places a step
+/// cannot resume in.
+bool MachineBuilder::placeStop(Stop &S) {
+  const Stmt *Child = S.Call;
+  auto Fail = [&](const std::string &Why, SourceLocation NoteAt,
+                  const std::string &Note) {
+    MC.Report.error(S.Call->getBeginLoc(), Why);
+    if (NoteAt.isValid())
+      MC.Report.note(NoteAt, Note);
+    return false;
+  };
+  if (inMacro(S.Call))
+    return Fail("a boundary call cannot be cut inside a macro expansion", {},
+                "");
+  // Nothing above the call may be a try block or a handler, at any depth.
+  for (const Stmt *P = parentOf(S.Call); P; P = parentOf(P))
+    if (isa<CXXTryStmt>(P) || isa<CXXCatchStmt>(P))
+      return Fail("a boundary inside a try block cannot be resumed: the "
+                  "handler would not be there when the callee throws",
+                  P->getBeginLoc(), "the try block is here");
+  auto Anchor = [&](const Stmt *A, bool Wrap) {
+    S.Anchor = A;
+    S.Wrap = Wrap && !isa<CompoundStmt>(A);
+    return true;
+  };
+  for (const Stmt *P = parentOf(Child); P; Child = P, P = parentOf(P)) {
+    if (isa<CompoundStmt>(P))
+      return Anchor(Child, false);
+    if (isa<CaseStmt>(P) || isa<DefaultStmt>(P) || isa<LabelStmt>(P)) {
+      if (cast<Stmt>(P)->children().empty())
+        continue;
+      return Anchor(Child, false);
+    }
+    if (const auto *If = dyn_cast<IfStmt>(P)) {
+      if (Child == If->getThen() || Child == If->getElse())
+        return Anchor(Child, true);
+      // The init-statement runs before the if, in a block of its own.
+      if (Child == If->getInit())
+        return Anchor(Child, false);
+      continue; // the condition: the if is the anchor
+    }
+    const Stmt *LoopBody = nullptr;
+    if (const auto *W = dyn_cast<WhileStmt>(P))
+      LoopBody = W->getBody();
+    else if (const auto *D = dyn_cast<DoStmt>(P))
+      LoopBody = D->getBody();
+    if (LoopBody) {
+      if (Child == LoopBody)
+        return Anchor(Child, true);
+      return Fail("a boundary in a loop condition cannot be resumed; call it "
+                  "in the loop body and keep the result in a variable",
+                  P->getBeginLoc(), "the loop is here");
+    }
+    if (const auto *F = dyn_cast<ForStmt>(P)) {
+      if (Child == F->getBody())
+        return Anchor(Child, true);
+      if (Child == F->getInit())
+        return Anchor(Child, false);
+      return Fail("a boundary in a loop condition or increment cannot be "
+                  "resumed; call it in the loop body",
+                  F->getBeginLoc(), "the loop is here");
+    }
+    if (const auto *R = dyn_cast<CXXForRangeStmt>(P)) {
+      if (Child == R->getBody())
+        return Anchor(Child, true);
+      continue; // the range: the loop is the anchor
+    }
+    if (const auto *Sw = dyn_cast<SwitchStmt>(P)) {
+      if (Child == Sw->getBody()) {
+        if (!isa<CompoundStmt>(Child))
+          return Fail("a boundary in the body of a switch must be inside "
+                      "braces",
+                      P->getBeginLoc(), "the switch is here");
+        return Anchor(Child, false);
+      }
+      // The init-statement runs before the switch, in a block of its own.
+      if (Sw->getInit() && Child == Sw->getInit())
+        return Anchor(Child, false);
+      continue;
+    }
+    if (const auto *C = dyn_cast<AbstractConditionalOperator>(P)) {
+      if (Child != C->getCond())
+        return Fail("a boundary in an operand of ?: cannot be cut; use an "
+                    "if statement",
+                    P->getBeginLoc(), "the conditional expression is here");
+      continue;
+    }
+    if (const auto *B = dyn_cast<BinaryOperator>(P)) {
+      if ((B->isLogicalOp() || B->isCommaOp()) && Child == B->getRHS())
+        return Fail("a boundary in the right operand of " +
+                        B->getOpcodeStr().str() +
+                        " cannot be cut; use an if statement",
+                    P->getBeginLoc(), "the operator is here");
+      continue;
+    }
+    if (isa<StmtExpr>(P))
+      return Fail("a boundary inside a statement expression cannot be cut",
+                  P->getBeginLoc(), "the statement expression is here");
+  }
+  return Fail("cannot find the statement around this boundary call", {}, "");
+}
+
+bool MachineBuilder::checkGotos() {
+  bool OK = true;
+  for (const IndirectGotoStmt *G : IndirectGotos) {
+    MC.Report.error(G->getBeginLoc(),
+                    "a computed goto in a function with boundaries cannot "
+                    "be resumed");
+    MC.Report.note(Stops.front().Call->getBeginLoc(), "the boundary is here");
+    OK = false;
+  }
+  for (const GotoStmt *G : Gotos) {
+    SourceLocation From = SM.getFileLoc(G->getBeginLoc());
+    SourceLocation To = SM.getFileLoc(G->getLabel()->getLocation());
+    bool Forward = SM.isBeforeInTranslationUnit(From, To);
+    SourceLocation Lo = Forward ? From : To, Hi = Forward ? To : From;
+    for (const Stop &S : Stops) {
+      SourceLocation At = SM.getFileLoc(S.Call->getBeginLoc());
+      if (SM.isBeforeInTranslationUnit(Lo, At) &&
+          SM.isBeforeInTranslationUnit(At, Hi)) {
+        MC.Report.error(G->getBeginLoc(),
+                        "this goto jumps across a boundary; a function cut "
+                        "into steps cannot be resumed on the other side");
+        MC.Report.note(S.Call->getBeginLoc(), "the boundary is here");
+        MC.Report.note(G->getLabel()->getLocation(), "the label is here");
+        OK = false;
+        break;
+      }
+    }
+  }
+  return OK;
+}
+
+void MachineBuilder::markPaths() {
+  for (const Stop &S : Stops) {
+    for (const Stmt *P = S.Anchor; P; P = parentOf(P)) {
+      auto [It, New] = Range.try_emplace(P, S.Index, S.Index);
+      if (!New) {
+        It->second.first = std::min(It->second.first, S.Index);
+        It->second.second = std::max(It->second.second, S.Index);
+      }
+      if (P == Body)
+        break;
+    }
+  }
+}
+
+bool MachineBuilder::inStopArgs(const Stmt *X, unsigned K) const {
+  const Stop &At = Stops[K - 1];
+  for (const Stop &S : Stops) {
+    if (S.Index > K)
+      break;
+    if (S.Anchor != At.Anchor)
+      continue;
+    for (const Expr *A : S.Call->arguments())
+      if (encloses(A, X))
+        return true;
+  }
+  return false;
+}
+
+} // namespace machine
+} // namespace cleave

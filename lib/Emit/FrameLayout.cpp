@@ -1,0 +1,252 @@
+//===- FrameLayout.cpp - What each continuation frame holds --------------===//
+//
+// A continuation frame holds, after its layout fingerprint, the values a
+// resumed step restores, in the order it restores them: the order in which
+// it walks down to its resume point (parameters, then declarations, range
+// positions and earlier calls' values as they appear in the source). The
+// step that stops writes them in that order, so the frame needs no names.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MachineInternal.h"
+
+#include "cleave/Analysis/Serializable.h"
+
+#include "clang/Analysis/AnalysisDeclContext.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+using namespace clang;
+
+namespace cleave {
+namespace machine {
+
+namespace {
+
+/// FNV-1a over \p Text: the layout fingerprint of a continuation frame.
+uint32_t fingerprint(llvm::StringRef Text) {
+  uint32_t H = 2166136261u;
+  for (unsigned char C : Text) {
+    H ^= C;
+    H *= 16777619u;
+  }
+  return H;
+}
+
+} // namespace
+
+void MachineBuilder::layoutFrames() {
+  // Which later stops of the same statement carry each call's value.
+  PendingAt.assign(Stops.size(), {});
+  for (const Stop &J : Stops) {
+    if (J.ResultCode == "void")
+      continue;
+    for (const Stop &K : Stops) {
+      if (K.Index <= J.Index || K.Anchor != J.Anchor)
+        continue;
+      // Consumed by the arguments of a call that stopped in between.
+      bool Consumed = false;
+      for (const Stop &M : Stops)
+        if (M.Index > J.Index && M.Index <= K.Index && M.Anchor == J.Anchor)
+          for (const Expr *A : M.Call->arguments())
+            Consumed |= encloses(A, J.Call);
+      if (!Consumed)
+        PendingAt[J.Index - 1].insert(K.Index);
+    }
+  }
+
+  Frames.assign(Stops.size(), {});
+  for (const Stop &S : Stops) {
+    std::vector<FrameItem> &F = Frames[S.Index - 1];
+    for (const Carrier &C : Carriers) {
+      if (C.How != Carrier::Slot || !C.Live.count(S.Index))
+        continue;
+      FrameItem I;
+      I.Save = C.SlotName + ".get()";
+      const VarDecl *V = C.Var;
+      if (const auto *DD = dyn_cast<DecompositionDecl>(V)) {
+        I.Display = "[";
+        for (const BindingDecl *B : DD->bindings())
+          I.Display += (I.Display.size() > 1 ? ", " : "") + B->getNameAsString();
+        I.Display += "]";
+      } else {
+        I.Display = V->getNameAsString();
+      }
+      QualType T = V->getType().getNonReferenceType().getUnqualifiedType();
+      I.Type = T;
+      I.TypeName = typeDisplay(T);
+      I.TypeCode = typeCode(T);
+      I.Order = C.Order * 4;
+      F.push_back(I);
+    }
+    for (const Loop &L : Loops) {
+      if (S.Index < L.Lo || S.Index > L.Hi)
+        continue;
+      std::string Var = L.For->getLoopVariable()->getNameAsString();
+      if (isa<DecompositionDecl>(L.For->getLoopVariable()))
+        Var = "[...]";
+      if (L.Temporary) {
+        FrameItem I;
+        I.Save = L.TemporarySlot + ".get()";
+        I.Display = Var + ".range";
+        QualType T = L.For->getRangeInit()->getType().getNonReferenceType()
+                         .getUnqualifiedType();
+        I.Type = T;
+        I.TypeName = typeDisplay(T);
+        I.TypeCode = typeCode(T);
+        I.Order = L.Order * 4 + 1;
+        F.push_back(I);
+      }
+      FrameItem I;
+      I.Save = L.Cursor + ".position()";
+      I.Display = Var + "." + L.Position;
+      I.TypeName = L.Position == "index" ? "std::size_t"
+                   : L.Position == "key" ? "key"
+                                         : "keys";
+      I.TypeCode = "position:" + L.Position + ":" +
+                   typeCode(L.For->getRangeInit()->getType()
+                                .getNonReferenceType()
+                                .getUnqualifiedType());
+      if (L.Position == "index")
+        I.Type = Ctx.getSizeType();
+      I.Order = L.Order * 4 + 2;
+      F.push_back(I);
+    }
+    for (const Stop &J : Stops) {
+      if (!PendingAt[J.Index - 1].count(S.Index))
+        continue;
+      FrameItem I;
+      I.Save = "cleave_r.pending<" + J.ResultCode + ">(" +
+               std::to_string(J.Index) + "u)";
+      I.Display = J.Callee->getNameAsString() + "()";
+      I.TypeName = J.Plan->Kind == SuspensionKind::FanOut
+                       ? "std::vector<" +
+                             typeDisplay(J.Callee->getReturnType()) + ">"
+                       : typeDisplay(J.Callee->getReturnType());
+      I.TypeCode = J.ResultCode;
+      if (J.Plan->Kind != SuspensionKind::FanOut)
+        I.Type = J.Callee->getReturnType();
+      // Restored just before the statement, after what it declares in an
+      // if's init-statement.
+      SourceLocation At = J.Anchor->getBeginLoc();
+      if (const auto *If = dyn_cast<IfStmt>(J.Anchor);
+          If && (If->getInit() || If->getConditionVariable()))
+        At = If->getCond()->getBeginLoc();
+      I.Order = (1000 + offsetOf(At)) * 4 + 3;
+      F.push_back(I);
+    }
+    std::stable_sort(F.begin(), F.end(), [](const FrameItem &A,
+                                            const FrameItem &B) {
+      return A.Order < B.Order;
+    });
+    std::string Shape = Node.MachineName + "#" + std::to_string(S.Index);
+    for (const FrameItem &I : F)
+      Shape += ";" + I.TypeCode;
+    char Hex[16];
+    snprintf(Hex, sizeof(Hex), "0x%08xu", fingerprint(Shape));
+    Stops[S.Index - 1].Layout = Hex;
+  }
+}
+
+unsigned MachineBuilder::estimateBytes(QualType T, unsigned Depth) const {
+  T = T.getNonReferenceType().getCanonicalType().getUnqualifiedType();
+  if (Depth > 4)
+    return 8;
+  if (T->isBooleanType())
+    return 1;
+  if (T->isScalarType())
+    return static_cast<unsigned>(Ctx.getTypeSize(T) / 8);
+  if (const auto *A = Ctx.getAsConstantArrayType(T))
+    return static_cast<unsigned>(A->getSize().getZExtValue()) *
+           estimateBytes(A->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD)
+    return 8;
+  auto Arg = [&](unsigned I) -> QualType {
+    if (const auto *S = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+      if (I < S->getTemplateArgs().size() &&
+          S->getTemplateArgs()[I].getKind() == TemplateArgument::Type)
+        return S->getTemplateArgs()[I].getAsType();
+    return {};
+  };
+  if (RD->isInStdNamespace()) {
+    llvm::StringRef Name = RD->getName();
+    if (Name == "basic_string")
+      return 8 + 16;
+    if (Name == "optional" && !Arg(0).isNull())
+      return 1 + estimateBytes(Arg(0), Depth + 1);
+    if ((Name == "vector" || Name == "deque" || Name == "list" ||
+         Name == "set" || Name == "multiset" || Name == "unordered_set") &&
+        !Arg(0).isNull())
+      return 8 + 4 * estimateBytes(Arg(0), Depth + 1);
+    if ((Name == "map" || Name == "unordered_map" || Name == "multimap") &&
+        !Arg(1).isNull())
+      return 8 + 4 * (estimateBytes(Arg(0), Depth + 1) +
+                      estimateBytes(Arg(1), Depth + 1));
+    if (Name == "pair" && !Arg(0).isNull() && !Arg(1).isNull())
+      return estimateBytes(Arg(0), Depth + 1) + estimateBytes(Arg(1), Depth + 1);
+  }
+  unsigned Sum = 0;
+  llvm::SmallVector<const FieldDecl *, 8> Fields;
+  if (RD->hasDefinition())
+    SerializableChecker::collectFields(RD, Fields);
+  for (const FieldDecl *F : Fields)
+    Sum += estimateBytes(F->getType(), Depth + 1);
+  return Sum;
+}
+
+void MachineBuilder::computeEdges() {
+  AnalysisDeclContextManager Mgr(Ctx);
+  AnalysisDeclContext *AC = Mgr.getContext(FD);
+  AC->getCFGBuildOptions().setAllAlwaysAdd();
+  From.assign(Stops.size(), {});
+  CFG *G = AC->getCFG();
+  if (!G)
+    return;
+  llvm::DenseMap<const Stmt *, unsigned> StopOf;
+  for (const Stop &S : Stops)
+    StopOf[S.Call] = S.Index;
+  // Which stops each step reaches before any other.
+  auto Walk = [&](unsigned Origin, const CFGBlock *Start, unsigned Index) {
+    std::set<const CFGBlock *> Seen;
+    std::vector<std::pair<const CFGBlock *, unsigned>> Work{{Start, Index}};
+    while (!Work.empty()) {
+      auto [B, I] = Work.back();
+      Work.pop_back();
+      bool Stopped = false;
+      for (unsigned E = I; E < B->size(); ++E) {
+        auto CS = (*B)[E].getAs<CFGStmt>();
+        if (!CS)
+          continue;
+        auto It = StopOf.find(CS->getStmt());
+        if (It == StopOf.end())
+          continue;
+        auto &F = From[It->second - 1];
+        if (std::find(F.begin(), F.end(), Origin) == F.end())
+          F.push_back(Origin);
+        Stopped = true;
+        break;
+      }
+      if (Stopped)
+        continue;
+      for (const CFGBlock *Succ : B->succs())
+        if (Succ && Seen.insert(Succ).second)
+          Work.push_back({Succ, 0});
+    }
+  };
+  Walk(0, &G->getEntry(), 0);
+  for (const CFGBlock *B : *G)
+    for (unsigned E = 0; E < B->size(); ++E)
+      if (auto CS = (*B)[E].getAs<CFGStmt>()) {
+        auto It = StopOf.find(CS->getStmt());
+        if (It != StopOf.end())
+          Walk(It->second, B, E + 1);
+      }
+  for (auto &F : From)
+    std::sort(F.begin(), F.end());
+}
+
+} // namespace machine
+} // namespace cleave

@@ -1,0 +1,832 @@
+//===- Liveness.cpp - Which locals each resume point needs ----------------===//
+//
+// A resumed step walks down the nesting to its resume point and passes the
+// declarations before it on that way (its *carriers*: parameters, locals of
+// the enclosing blocks, the variables of if/for headers and range-fors).
+// For each resume point this decides, as a register allocator decides what
+// to spill, how each carrier gets there:
+//   - a carrier the rest of the function uses (it is referenced where
+//     control can go after the call without declaring it again, or its
+//     destructor has effects and will run) travels in the continuation
+//     frame, and is restored at its own declaration;
+//   - a carrier that cannot travel but whose initializer can run again
+//     (constants, values that never change, the standard library's
+//     constructors and const members, lambdas) is rebuilt there instead:
+//     its declaration simply runs again (rematerialization);
+//   - a carrier nothing after the call uses is absent: its name is bound,
+//     but no object is made.
+// "Used after the call" is a liveness in which a write counts as a use (a
+// write needs the object to exist) and only the declaration kills, computed
+// over Clang's CFG, plus what the anchor statement re-runs when it resumes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MachineInternal.h"
+
+#include "cleave/Analysis/StateUse.h"
+
+#include "clang/Analysis/Analyses/LiveVariables.h"
+#include "clang/Analysis/AnalysisDeclContext.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/BitVector.h"
+
+#include <algorithm>
+#include <deque>
+
+using namespace clang;
+
+namespace cleave {
+namespace machine {
+
+const VarDecl *MachineBuilder::carriedVar(const Decl *D) const {
+  if (const auto *B = dyn_cast_or_null<BindingDecl>(D))
+    return dyn_cast_or_null<VarDecl>(B->getDecomposedDecl());
+  return dyn_cast_or_null<VarDecl>(D);
+}
+
+bool MachineBuilder::findCarriers() {
+  bool OK = true;
+  auto Add = [&](const VarDecl *V, const Stmt *Scope, SourceLocation After,
+                 bool Param, bool LoopVar) {
+    if (!V || V->isInvalidDecl() || !V->hasLocalStorage() || CarrierOf.count(V))
+      return;
+    Carrier C;
+    C.Var = V;
+    C.Param = Param;
+    C.LoopVar = LoopVar;
+    for (const Stop &S : Stops) {
+      if (Scope && !encloses(Scope, S.Call))
+        continue;
+      if (After.isValid() &&
+          !SM.isBeforeInTranslationUnit(SM.getFileLoc(After),
+                                        SM.getFileLoc(S.Call->getBeginLoc())))
+        continue;
+      C.Passed.insert(S.Index);
+    }
+    if (C.Passed.empty())
+      return;
+    C.Order = Param ? cast<ParmVarDecl>(V)->getFunctionScopeIndex()
+                    : 1000 + offsetOf(V->getLocation());
+    CarrierOf[V] = Carriers.size();
+    Carriers.push_back(std::move(C));
+  };
+  auto FromDeclStmt = [&](const Stmt *S, const Stmt *Scope) {
+    if (const auto *DS = dyn_cast_or_null<DeclStmt>(S))
+      for (const Decl *D : DS->decls())
+        Add(dyn_cast<VarDecl>(D), Scope, DS->getEndLoc(), false, false);
+  };
+  auto ConditionVariable = [&](const VarDecl *V, const Stmt *Body,
+                               const Stmt *Construct) {
+    if (!V || !Body || !onPath(Body))
+      return;
+    MC.Report.error(V->getLocation(),
+                    "'" + V->getNameAsString() +
+                        "' is declared in the condition of a loop or switch "
+                        "around a boundary; declare it before the statement");
+    MC.Report.note(Stops[rangeOf(Body).first - 1].Call->getBeginLoc(),
+                   "the boundary is here");
+    (void)Construct;
+    OK = false;
+  };
+
+  std::function<void(const Stmt *)> Visit = [&](const Stmt *S) {
+    if (!S || !onPath(S))
+      return;
+    if (const auto *CS = dyn_cast<CompoundStmt>(S)) {
+      for (const Stmt *Child : CS->body()) {
+        const Stmt *E = Child;
+        while (true) {
+          if (const auto *L = dyn_cast<LabelStmt>(E))
+            E = L->getSubStmt();
+          else if (const auto *C = dyn_cast<CaseStmt>(E))
+            E = C->getSubStmt();
+          else if (const auto *D = dyn_cast<DefaultStmt>(E))
+            E = D->getSubStmt();
+          else
+            break;
+        }
+        FromDeclStmt(E, CS);
+        Visit(E);
+      }
+      return;
+    }
+    if (const auto *If = dyn_cast<IfStmt>(S)) {
+      FromDeclStmt(If->getInit(), If);
+      if (const VarDecl *CV = If->getConditionVariable())
+        Add(CV, If, CV->getEndLoc(), false, false);
+      Visit(If->getThen());
+      Visit(If->getElse());
+      return;
+    }
+    if (const auto *F = dyn_cast<ForStmt>(S)) {
+      FromDeclStmt(F->getInit(), F);
+      ConditionVariable(F->getConditionVariable(), F->getBody(), F);
+      Visit(F->getBody());
+      return;
+    }
+    if (const auto *W = dyn_cast<WhileStmt>(S)) {
+      ConditionVariable(W->getConditionVariable(), W->getBody(), W);
+      Visit(W->getBody());
+      return;
+    }
+    if (const auto *D = dyn_cast<DoStmt>(S)) {
+      Visit(D->getBody());
+      return;
+    }
+    if (const auto *R = dyn_cast<CXXForRangeStmt>(S)) {
+      if (onPath(R->getBody())) {
+        Loop L;
+        L.For = R;
+        ++Counter;
+        L.Cursor = "cleave_c" + std::to_string(Counter);
+        L.Range = "cleave_range" + std::to_string(Counter);
+        std::tie(L.Lo, L.Hi) = rangeOf(R->getBody());
+        L.Order = 1000 + offsetOf(R->getBeginLoc());
+        Loops.push_back(L);
+        Add(R->getLoopVariable(), R->getBody(), {}, false, true);
+      }
+      Visit(R->getBody());
+      return;
+    }
+    if (const auto *Sw = dyn_cast<SwitchStmt>(S)) {
+      ConditionVariable(Sw->getConditionVariable(), Sw->getBody(), Sw);
+      FromDeclStmt(Sw->getInit(), Sw);
+      Visit(Sw->getBody());
+      return;
+    }
+  };
+  for (const ParmVarDecl *P : FD->parameters())
+    Add(P, nullptr, {}, true, false);
+  Visit(Body);
+  return OK;
+}
+
+// --- What a type's special members do --------------------------------------
+
+namespace {
+
+QualType templateArg(const CXXRecordDecl *RD, unsigned I) {
+  if (const auto *S = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+    if (I < S->getTemplateArgs().size() &&
+        S->getTemplateArgs()[I].getKind() == TemplateArgument::Type)
+      return S->getTemplateArgs()[I].getAsType();
+  return {};
+}
+
+/// Applies \p Pred to what a value of \p RD holds: the template arguments
+/// of a standard type, or the bases and fields of another class.
+template <class Fn> bool anyPart(const CXXRecordDecl *RD, Fn &&Pred) {
+  if (RD->isInStdNamespace()) {
+    if (const auto *S = dyn_cast<ClassTemplateSpecializationDecl>(RD))
+      for (unsigned I = 0; I < S->getTemplateArgs().size(); ++I)
+        if (QualType A = templateArg(RD, I); !A.isNull() && Pred(A))
+          return true;
+    return false;
+  }
+  for (const CXXBaseSpecifier &B : RD->bases())
+    if (Pred(B.getType()))
+      return true;
+  for (const FieldDecl *F : RD->fields())
+    if (Pred(F->getType()))
+      return true;
+  return false;
+}
+
+} // namespace
+
+bool MachineBuilder::hasEffectfulDestructor(QualType T, unsigned Depth) const {
+  if (Depth > 12)
+    return false;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (const auto *A = Ctx.getAsArrayType(T))
+    return hasEffectfulDestructor(A->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return false;
+  RD = RD->getDefinition();
+  if (!RD->isInStdNamespace())
+    if (const CXXDestructorDecl *D = RD->getDestructor();
+        D && D->isUserProvided())
+      return true;
+  return anyPart(RD, [&](QualType P) {
+    return hasEffectfulDestructor(P, Depth + 1);
+  });
+}
+
+bool MachineBuilder::isQuietType(QualType T, unsigned Depth) const {
+  if (Depth > 12)
+    return true;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (const auto *A = Ctx.getAsArrayType(T))
+    return isQuietType(A->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return true;
+  RD = RD->getDefinition();
+  if (!RD->isInStdNamespace()) {
+    if (RD->isPolymorphic())
+      return false;
+    for (const CXXConstructorDecl *C : RD->ctors())
+      if (C->isUserProvided())
+        return false;
+    if (const CXXDestructorDecl *D = RD->getDestructor(); D && D->isUserProvided())
+      return false;
+    for (const CXXMethodDecl *M : RD->methods())
+      if ((M->isCopyAssignmentOperator() || M->isMoveAssignmentOperator()) &&
+          M->isUserProvided())
+        return false;
+  }
+  return !anyPart(RD, [&](QualType P) { return !isQuietType(P, Depth + 1); });
+}
+
+bool MachineBuilder::isResurrectable(QualType T, std::string &Why,
+                                     unsigned Depth) const {
+  if (isQuietType(T) || Depth > 12)
+    return true;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (const auto *A = Ctx.getAsConstantArrayType(T))
+    return isResurrectable(A->getElementType(), Why, Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return true;
+  RD = RD->getDefinition();
+  if (RD->isInStdNamespace()) {
+    Why = "'" + typeDisplay(T) +
+          "' holds a type with user-written constructors or destructor, "
+          "which the container would run again when it is rebuilt from the "
+          "frame";
+    return false;
+  }
+  if (RD->isPolymorphic()) {
+    Why = "'" + typeDisplay(T) + "' is polymorphic";
+    return false;
+  }
+  for (const CXXBaseSpecifier &B : RD->bases())
+    if (!isResurrectable(B.getType(), Why, Depth + 1))
+      return false;
+  for (const FieldDecl *F : RD->fields())
+    if (!isResurrectable(F->getType(), Why, Depth + 1))
+      return false;
+  return true;
+}
+
+bool MachineBuilder::isModified(const VarDecl *V) const {
+  if (V->getType().isConstQualified() && !V->getType()->isReferenceType())
+    return false;
+  for (const DeclRefExpr *R : Refs) {
+    if (carriedVar(R->getDecl()) != V)
+      continue;
+    if (isUnevaluatedUse(R, Ctx))
+      continue;
+    StateAccess A = classifyStateUse(R, Ctx);
+    if (A != StateAccess::Read)
+      return true;
+  }
+  for (const LambdaExpr *L : Lambdas)
+    for (const LambdaCapture &C : L->captures())
+      if (C.capturesVariable() && C.getCaptureKind() == LCK_ByRef &&
+          carriedVar(C.getCapturedVar()) == V)
+        return true;
+  return false;
+}
+
+bool MachineBuilder::isPureInit(const Expr *E, std::string &Why) const {
+  if (!E)
+    return true;
+  E = E->IgnoreParens();
+  if (isa<IntegerLiteral>(E) || isa<FloatingLiteral>(E) ||
+      isa<CharacterLiteral>(E) || isa<StringLiteral>(E) ||
+      isa<CXXBoolLiteralExpr>(E) || isa<CXXNullPtrLiteralExpr>(E) ||
+      isa<UnaryExprOrTypeTraitExpr>(E) || isa<ImplicitValueInitExpr>(E) ||
+      isa<CXXScalarValueInitExpr>(E) || isa<SizeOfPackExpr>(E))
+    return true;
+  if (const auto *R = dyn_cast<DeclRefExpr>(E)) {
+    const ValueDecl *D = R->getDecl();
+    if (isa<EnumConstantDecl>(D) || isa<FunctionDecl>(D))
+      return true;
+    const VarDecl *V = carriedVar(D);
+    if (!V)
+      return false;
+    if (asStateVar(V)) {
+      Why = "it reads state '" + V->getNameAsString() +
+            "', which may change across the boundary";
+      return false;
+    }
+    if (V->hasLocalStorage()) {
+      if (isModified(V)) {
+        Why = "it reads '" + V->getNameAsString() + "', which changes";
+        return false;
+      }
+      return true;
+    }
+    if (V->getType().isConstQualified() || V->isConstexpr())
+      return true;
+    Why = "it reads '" + V->getNameAsString() + "', a global that may change";
+    return false;
+  }
+  if (const auto *L = dyn_cast<LambdaExpr>(E)) {
+    if (L->isMutable()) {
+      Why = "it is a mutable lambda";
+      return false;
+    }
+    for (const LambdaCapture &C : L->captures()) {
+      if (!C.capturesVariable())
+        continue;
+      const VarDecl *V = carriedVar(C.getCapturedVar());
+      if (C.getCaptureKind() == LCK_ByCopy && V && V->hasLocalStorage() &&
+          isModified(V)) {
+        Why = "it captures '" + V->getNameAsString() +
+              "' by copy, and that changes";
+        return false;
+      }
+    }
+    for (const Expr *Init : L->capture_inits())
+      if (Init && !isa<DeclRefExpr>(Init->IgnoreImplicit()) &&
+          !isPureInit(Init, Why))
+        return false;
+    return true;
+  }
+  if (const auto *C = dyn_cast<CXXConstructExpr>(E)) {
+    const CXXRecordDecl *RD = C->getConstructor()->getParent();
+    if (!RD->isInStdNamespace() && C->getConstructor()->isUserProvided()) {
+      Why = "it runs the constructor of '" + RD->getNameAsString() + "'";
+      return false;
+    }
+    for (const Expr *A : C->arguments())
+      if (!isPureInit(A, Why))
+        return false;
+    return true;
+  }
+  if (const auto *C = dyn_cast<CallExpr>(E)) {
+    const FunctionDecl *F = C->getDirectCallee();
+    if (!F) {
+      Why = "it calls a function the compiler cannot see";
+      return false;
+    }
+    static const char *const Impure[] = {"rand", "random_device", "now",
+                                         "time", "shuffle", "getenv",
+                                         "generate_canonical", "clock"};
+    bool Std = F->isInStdNamespace() ||
+               (isa<CXXMethodDecl>(F) &&
+                cast<CXXMethodDecl>(F)->getParent()->isInStdNamespace());
+    if (isa<CXXOperatorCallExpr>(C) && !Std) {
+      Why = "it calls '" + F->getNameAsString() + "'";
+      return false;
+    }
+    if (!Std || std::count(std::begin(Impure), std::end(Impure), F->getName())) {
+      Why = "it calls '" + F->getNameAsString() + "'";
+      return false;
+    }
+    if (const auto *M = dyn_cast<CXXMethodDecl>(F);
+        M && !M->isStatic() && !M->isConst() && !isa<CXXOperatorCallExpr>(C)) {
+      Why = "it calls '" + F->getNameAsString() + "', which is not const";
+      return false;
+    }
+    if (const auto *MC2 = dyn_cast<CXXMemberCallExpr>(C))
+      if (!isPureInit(MC2->getImplicitObjectArgument(), Why))
+        return false;
+    for (const Expr *A : C->arguments())
+      if (!isPureInit(A, Why))
+        return false;
+    return true;
+  }
+  if (const auto *U = dyn_cast<UnaryOperator>(E)) {
+    if (U->isIncrementDecrementOp()) {
+      Why = "it changes a value";
+      return false;
+    }
+    return isPureInit(U->getSubExpr(), Why);
+  }
+  if (const auto *B = dyn_cast<BinaryOperator>(E)) {
+    if (B->isAssignmentOp()) {
+      Why = "it assigns a value";
+      return false;
+    }
+    return isPureInit(B->getLHS(), Why) && isPureInit(B->getRHS(), Why);
+  }
+  if (const auto *C = dyn_cast<AbstractConditionalOperator>(E))
+    return isPureInit(C->getCond(), Why) && isPureInit(C->getTrueExpr(), Why) &&
+           isPureInit(C->getFalseExpr(), Why);
+  if (const auto *M = dyn_cast<MemberExpr>(E))
+    return isPureInit(M->getBase(), Why);
+  if (const auto *A = dyn_cast<ArraySubscriptExpr>(E))
+    return isPureInit(A->getBase(), Why) && isPureInit(A->getIdx(), Why);
+  if (const auto *I = dyn_cast<InitListExpr>(E)) {
+    for (const Expr *X : I->inits())
+      if (!isPureInit(X, Why))
+        return false;
+    return true;
+  }
+  if (const auto *D = dyn_cast<CXXDefaultArgExpr>(E))
+    return isPureInit(D->getExpr(), Why);
+  if (const auto *D = dyn_cast<CXXDefaultInitExpr>(E))
+    return isPureInit(D->getExpr(), Why);
+  if (isa<CastExpr>(E) || isa<MaterializeTemporaryExpr>(E) ||
+      isa<ExprWithCleanups>(E) || isa<CXXBindTemporaryExpr>(E) ||
+      isa<CXXStdInitializerListExpr>(E) || isa<ConstantExpr>(E)) {
+    for (const Stmt *Child : E->children())
+      if (const auto *X = dyn_cast_or_null<Expr>(Child))
+        if (!isPureInit(X, Why))
+          return false;
+    return true;
+  }
+  Why = "its initializer cannot be evaluated again";
+  return false;
+}
+
+// --- Needed: the dataflow ---------------------------------------------------
+
+bool MachineBuilder::computeNeeded() {
+  AnalysisDeclContextManager Mgr(Ctx);
+  AnalysisDeclContext *AC = Mgr.getContext(FD);
+  AC->getCFGBuildOptions().setAllAlwaysAdd();
+  CFG *G = AC->getCFG();
+  if (!G) {
+    MC.Report.error(FD->getLocation(), "cannot analyse the control flow of '" +
+                                           Node.Name + "' to cut it into steps");
+    return false;
+  }
+  unsigned N = Carriers.size();
+  auto IndexOf = [&](const Decl *D) -> int {
+    const VarDecl *V = carriedVar(D);
+    auto It = V ? CarrierOf.find(V) : CarrierOf.end();
+    return It == CarrierOf.end() ? -1 : static_cast<int>(It->second);
+  };
+  // The transfer function of one element, backwards.
+  auto Transfer = [&](const CFGElement &El, llvm::BitVector &Live) {
+    auto CS = El.getAs<CFGStmt>();
+    if (!CS)
+      return;
+    const Stmt *S = CS->getStmt();
+    if (const auto *DS = dyn_cast<DeclStmt>(S)) {
+      for (const Decl *D : DS->decls())
+        if (int I = IndexOf(D); I >= 0)
+          Live.reset(I);
+      return;
+    }
+    if (const auto *R = dyn_cast<DeclRefExpr>(S)) {
+      if (int I = IndexOf(R->getDecl()); I >= 0)
+        Live.set(I);
+      return;
+    }
+    if (const auto *L = dyn_cast<LambdaExpr>(S))
+      for (const LambdaCapture &C : L->captures())
+        if (C.capturesVariable())
+          if (int I = IndexOf(C.getCapturedVar()); I >= 0)
+            Live.set(I);
+  };
+  LiveVariables *LV = AC->getAnalysis<LiveVariables>();
+  std::vector<llvm::BitVector> In(G->getNumBlockIDs(), llvm::BitVector(N)),
+      Out(G->getNumBlockIDs(), llvm::BitVector(N));
+  std::deque<const CFGBlock *> Work(G->begin(), G->end());
+  llvm::DenseSet<const CFGBlock *> Queued(G->begin(), G->end());
+  while (!Work.empty()) {
+    const CFGBlock *B = Work.front();
+    Work.pop_front();
+    Queued.erase(B);
+    llvm::BitVector Live(N);
+    for (const CFGBlock *Succ : B->succs())
+      if (Succ)
+        Live |= In[Succ->getBlockID()];
+    Out[B->getBlockID()] = Live;
+    for (auto It = B->rbegin(); It != B->rend(); ++It)
+      Transfer(*It, Live);
+    if (Live != In[B->getBlockID()]) {
+      In[B->getBlockID()] = Live;
+      for (const CFGBlock *Pred : B->preds())
+        if (Pred && Queued.insert(Pred).second)
+          Work.push_back(Pred);
+    }
+  }
+
+  for (const Stop &S : Stops) {
+    llvm::BitVector Live(N);
+    for (const CFGBlock *B : *G) {
+      unsigned At = 0;
+      bool Found = false;
+      for (unsigned I = 0; I < B->size(); ++I)
+        if (auto CS = (*B)[I].getAs<CFGStmt>(); CS && CS->getStmt() == S.Call) {
+          At = I;
+          Found = true;
+        }
+      if (!Found)
+        continue;
+      Live = Out[B->getBlockID()];
+      for (unsigned I = B->size(); I > At + 1; --I)
+        Transfer((*B)[I - 1], Live);
+      break;
+    }
+    // The anchor runs again when the step resumes, but for the arguments of
+    // its calls up to this one.
+    for (const DeclRefExpr *R : Refs)
+      if (encloses(S.Anchor, R) && !inStopArgs(R, S.Index))
+        if (int I = IndexOf(R->getDecl()); I >= 0)
+          Live.set(I);
+    // What the rest reads before it writes (Clang's liveness), and what the
+    // anchor reads when it runs again: a variable needed only to be written
+    // to can start afresh instead of travelling.
+    std::set<const VarDecl *> Reads = readsAfter(S, *G, LV);
+    for (unsigned I = 0; I < N; ++I) {
+      Carrier &C = Carriers[I];
+      if (!C.Passed.count(S.Index))
+        continue;
+      bool Dtor = hasEffectfulDestructor(C.Var->getType());
+      if (!Live.test(I) && !Dtor)
+        continue;
+      C.Needed.insert(S.Index);
+      if (Dtor || Reads.count(C.Var) || isa<DecompositionDecl>(C.Var) ||
+          !isFreshable(C.Var->getType()))
+        C.Live.insert(S.Index);
+    }
+  }
+  return true;
+}
+
+std::set<const VarDecl *>
+MachineBuilder::readsAfter(const Stop &S, CFG &G, LiveVariables *LV) const {
+  std::set<const VarDecl *> Out;
+  if (LV) {
+    const CFGBlock *Block = nullptr;
+    const Stmt *Next = nullptr;
+    for (const CFGBlock *B : G) {
+      bool Found = false;
+      for (auto It = B->begin(); It != B->end(); ++It) {
+        auto CS = It->getAs<CFGStmt>();
+        if (!CS)
+          continue;
+        if (Found) {
+          Next = CS->getStmt();
+          break;
+        }
+        Found = CS->getStmt() == S.Call;
+      }
+      if (Found) {
+        Block = B;
+        break;
+      }
+    }
+    if (Block)
+      for (const Carrier &C : Carriers)
+        if (Next ? LV->isLive(Next, C.Var) : LV->isLive(Block, C.Var))
+          Out.insert(C.Var);
+  }
+  // The anchor runs again: what it reads, but for the plain assignments it
+  // makes and the arguments of its calls up to this one.
+  for (const DeclRefExpr *R : Refs) {
+    if (!encloses(S.Anchor, R) || inStopArgs(R, S.Index))
+      continue;
+    const VarDecl *V = carriedVar(R->getDecl());
+    if (!V)
+      continue;
+    const Stmt *P = parentOf(R);
+    while (P && isa<ImplicitCastExpr>(P))
+      P = parentOf(P);
+    if (const auto *B = dyn_cast_or_null<BinaryOperator>(P);
+        B && B->getOpcode() == BO_Assign &&
+        B->getLHS()->IgnoreParens() == R)
+      continue;
+    Out.insert(V);
+  }
+  return Out;
+}
+
+bool MachineBuilder::isFreshable(QualType T, unsigned Depth) const {
+  if (Depth > 12 || !isQuietType(T))
+    return false;
+  T = T.getCanonicalType();
+  if (T->isReferenceType() || T.isConstQualified())
+    return false;
+  if (T->isScalarType())
+    return true;
+  if (const auto *A = Ctx.getAsConstantArrayType(T))
+    return isFreshable(A->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->hasDefinition())
+    return false;
+  RD = RD->getDefinition();
+  if (RD->isInStdNamespace()) {
+    static const char *const Containers[] = {
+        "basic_string", "vector", "deque", "list", "set", "multiset",
+        "unordered_set", "unordered_multiset", "map", "multimap",
+        "unordered_map", "unordered_multimap", "optional"};
+    for (const char *N : Containers)
+      if (RD->getName() == N)
+        return true;
+    if (RD->getName() == "pair" || RD->getName() == "tuple" ||
+        RD->getName() == "array") {
+      const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD);
+      if (!Spec)
+        return false;
+      for (const TemplateArgument &A : Spec->getTemplateArgs().asArray()) {
+        if (A.getKind() == TemplateArgument::Type &&
+            !isFreshable(A.getAsType(), Depth + 1))
+          return false;
+        if (A.getKind() == TemplateArgument::Pack)
+          for (const TemplateArgument &P : A.pack_elements())
+            if (P.getKind() == TemplateArgument::Type &&
+                !isFreshable(P.getAsType(), Depth + 1))
+              return false;
+      }
+      return true;
+    }
+    return false;
+  }
+  if (!RD->isAggregate() || RD->isLambda())
+    return false;
+  for (const CXXBaseSpecifier &B : RD->bases())
+    if (!isFreshable(B.getType(), Depth + 1))
+      return false;
+  for (const FieldDecl *F : RD->fields())
+    if (!isFreshable(F->getType(), Depth + 1))
+      return false;
+  return true;
+}
+
+// --- Deciding how each carrier gets there -----------------------------------
+
+namespace {
+
+/// Frames (unlike JSON) hold fixed-size arrays: the type to check for a
+/// carried std::array or C array is its element's.
+QualType carriedElementType(QualType T, const ASTContext &Ctx) {
+  for (unsigned Depth = 0; Depth < 8; ++Depth) {
+    QualType C = T.getCanonicalType();
+    if (const auto *A = Ctx.getAsConstantArrayType(C)) {
+      T = A->getElementType().getUnqualifiedType();
+      continue;
+    }
+    const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+        C->getAsCXXRecordDecl());
+    if (Spec && Spec->isInStdNamespace() && Spec->getName() == "array" &&
+        Spec->getTemplateArgs().size() > 0 &&
+        Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type) {
+      T = Spec->getTemplateArgs()[0].getAsType().getUnqualifiedType();
+      continue;
+    }
+    break;
+  }
+  return T;
+}
+
+} // namespace
+
+bool MachineBuilder::decide() {
+  bool OK = true;
+  // A reference binds a temporary only where its initializer materializes
+  // one: then it is an object like any other.
+  auto IsReference = [](const VarDecl *V) {
+    if (!V->getType()->isReferenceType() || isa<ParmVarDecl>(V))
+      return false;
+    const Expr *Init = V->getInit();
+    return !(Init && isa<MaterializeTemporaryExpr>(Init->IgnoreImplicit()));
+  };
+  // A range-for walks its range by position after a resume: the variables
+  // that name the range must be there too.
+  for (const Loop &L : Loops)
+    for (const DeclRefExpr *R : Refs)
+      if (encloses(L.For->getRangeInit(), R))
+        if (const VarDecl *V = carriedVar(R->getDecl()); V && CarrierOf.count(V)) {
+          Carrier &C = Carriers[CarrierOf[V]];
+          for (unsigned K = L.Lo; K <= L.Hi; ++K)
+            if (C.Passed.count(K)) {
+              C.Needed.insert(K);
+              C.Live.insert(K);
+            }
+        }
+  // Rebuilt carriers need what their initializer reads: iterate.
+  bool Changed = true;
+  std::vector<bool> Decided(Carriers.size(), false);
+  std::vector<bool> Reported(Carriers.size(), false);
+  while (Changed) {
+    Changed = false;
+    for (unsigned I = 0; I < Carriers.size(); ++I) {
+      Carrier &C = Carriers[I];
+      const VarDecl *V = C.Var;
+      std::string WhyNotRebuilt;
+      bool Pure = !C.Param && !C.LoopVar && V->getInit() &&
+                  isPureInit(V->getInit(), WhyNotRebuilt) &&
+                  (IsReference(V) || isQuietType(V->getType())) &&
+                  (IsReference(V) || !isModified(V));
+      if (C.LoopVar) {
+        // A range-for's variable: a reference is bound again from the
+        // cursor; a copy may have changed since, and travels where it is
+        // needed (elsewhere copying it again is harmless when quiet).
+        Pure = IsReference(V) ||
+               (C.Needed.empty() && isQuietType(V->getType()));
+      }
+      std::string WhyNotCarried;
+      SourceLocation NoteAt;
+      std::string Note;
+      QualType T = V->getType();
+      if (IsReference(V))
+        WhyNotCarried = "it is a reference, and what it refers to does not "
+                        "travel with the frame";
+      else if (const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+               RD && RD->isLambda())
+        WhyNotCarried = "it is a lambda";
+      else if (auto P = MC.Types.check(carriedElementType(
+                   T.getNonReferenceType().getUnqualifiedType(), Ctx))) {
+        WhyNotCarried = P->Reason;
+        NoteAt = P->NoteLoc;
+        Note = P->Note;
+      } else {
+        std::string Why;
+        if (!isResurrectable(T.getNonReferenceType().getUnqualifiedType(), Why))
+          WhyNotCarried = Why;
+      }
+      Carrier::Kind How;
+      if (C.Needed.empty())
+        How = Pure ? Carrier::Remat : Carrier::Slot;
+      else if (C.Live.empty())
+        How = Carrier::Slot; // starts afresh where it is needed
+      else if (WhyNotCarried.empty() && !(Pure && C.LoopVar))
+        How = Carrier::Slot;
+      else if (Pure)
+        How = Carrier::Remat;
+      else {
+        if (!Reported[I]) {
+          Reported[I] = true;
+          unsigned K = *C.Needed.begin();
+          const Stop &S = Stops[K - 1];
+          // Point at the first use after the call, where the value is needed.
+          SourceLocation UseAt;
+          SourceLocation After = SM.getFileLoc(S.Call->getEndLoc());
+          for (const DeclRefExpr *R : Refs)
+            if (carriedVar(R->getDecl()) == V &&
+                SM.isBeforeInTranslationUnit(After,
+                                             SM.getFileLoc(R->getBeginLoc()))) {
+              UseAt = R->getBeginLoc();
+              break;
+            }
+          bool Dtor = hasEffectfulDestructor(T);
+          if (UseAt.isInvalid())
+            UseAt = Dtor ? V->getLocation() : S.Call->getBeginLoc();
+          std::string Name = isa<DecompositionDecl>(V)
+                                 ? std::string("this structured binding")
+                                 : "'" + V->getNameAsString() + "'";
+          if (WhyNotCarried.empty())
+            WhyNotCarried = WhyNotRebuilt;
+          MC.Report.error(UseAt, Name + " (" + typeDisplay(T) + ") " +
+                                     (Dtor && UseAt == V->getLocation()
+                                          ? "is alive across the boundary and "
+                                            "its destructor has effects, but "
+                                            "it cannot be carried across it: "
+                                          : "is used after the boundary but "
+                                            "cannot be carried across it: ") +
+                                     WhyNotCarried);
+          MC.Report.note(V->getLocation(),
+                         (isa<DecompositionDecl>(V) ? std::string("it")
+                                                    : "'" + V->getNameAsString() +
+                                                          "'") +
+                             " is declared here");
+          MC.Report.note(S.Call->getBeginLoc(),
+                         "the boundary: '" + S.Callee->getNameAsString() + "' " +
+                             (S.Plan->Kind == SuspensionKind::Local
+                                  ? "runs as steps of its own"
+                                  : "runs as its own function"));
+          if (NoteAt.isValid())
+            MC.Report.note(NoteAt, Note);
+          OK = false;
+        }
+        continue;
+      }
+      if (How != C.How || !Decided[I]) {
+        Changed |= How != C.How;
+        C.How = How;
+        // A range-for's reference is bound again as the loop does anyway.
+        if (How == Carrier::Remat && !C.Needed.empty() &&
+            !WhyNotCarried.empty() && !C.LoopVar)
+          C.Reason = WhyNotCarried;
+      }
+      Decided[I] = true;
+      // What a rebuilt declaration reads must be there when it runs again.
+      if (How == Carrier::Remat && !C.Needed.empty()) {
+        std::vector<const Decl *> Reads;
+        for (const DeclRefExpr *R : Refs)
+          if (V->getInit() && encloses(V->getInit(), R))
+            Reads.push_back(R->getDecl());
+        for (const LambdaExpr *L : Lambdas)
+          if (V->getInit() && encloses(V->getInit(), L))
+            for (const LambdaCapture &Cap : L->captures())
+              if (Cap.capturesVariable())
+                Reads.push_back(Cap.getCapturedVar());
+        for (const Decl *D : Reads) {
+          const VarDecl *RV = carriedVar(D);
+          auto It = RV ? CarrierOf.find(RV) : CarrierOf.end();
+          if (It == CarrierOf.end() || It->second == I)
+            continue;
+          Carrier &Dep = Carriers[It->second];
+          for (unsigned K : C.Needed)
+            if (Dep.Passed.count(K)) {
+              Changed |= Dep.Needed.insert(K).second;
+              Changed |= Dep.Live.insert(K).second;
+            }
+        }
+      }
+    }
+  }
+  return OK;
+}
+
+} // namespace machine
+} // namespace cleave

@@ -1,0 +1,218 @@
+//===- MachineInternal.h - The parts of cutting a function ------*- C++ -*-===//
+//
+// Private to lib/Emit. Cutting one function into a state machine happens in
+// four parts, one file each, all working on one MachineBuilder:
+//   - CutPoints.cpp: the calls that stop the function, the statement each
+//     one stops before (its anchor), the nesting that leads to it, and the
+//     places a step cannot stop in;
+//   - Liveness.cpp: the locals a resumed step passes the declaration of,
+//     which of them each resume point needs, and how each one gets there
+//     (carried in the frame, rebuilt, or absent), with the errors;
+//   - FrameLayout.cpp: what each continuation frame holds, in the order a
+//     resumed step reads it, its fingerprint, the manifest's edges;
+//   - Resume.cpp: the rewritten body (structured resume, docs/splitting.md);
+//   - StateMachine.cpp: the machine around the body and the adapters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_LIB_EMIT_MACHINEINTERNAL_H
+#define CLEAVE_LIB_EMIT_MACHINEINTERNAL_H
+
+#include "cleave/Emit/StateMachine.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Analysis/Analyses/LiveVariables.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+#include "clang/Rewrite/Core/Rewriter.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace cleave {
+namespace machine {
+
+/// A call that stops the function: a boundary, a fan-out or a local hop.
+struct Stop {
+  const clang::CallExpr *Call = nullptr;
+  const Suspension *Plan = nullptr;
+  const clang::FunctionDecl *Callee = nullptr; ///< the function that runs
+  unsigned Index = 0;                          ///< resume point, from 1
+  /// The statement the step stops before, and re-runs with the callee's
+  /// value in the call's place when it resumes.
+  const clang::Stmt *Anchor = nullptr;
+  bool Wrap = false; ///< Anchor is a branch or loop body of its own
+  std::string ResultCode; ///< the callee's value type, "void"
+  std::string ElemCode;   ///< fan-out: one element's value type
+  std::string Args;       ///< code evaluating the arguments into the call
+  std::string Layout;     ///< "0x1234abcdu"
+};
+
+/// A local (or parameter) whose declaration a resumed step passes on its
+/// way to a resume point.
+struct Carrier {
+  enum Kind {
+    Slot,  ///< held in a cleave::rt::Local: restored or absent on the way
+    Remat, ///< its declaration runs again: rebuilt from what is there
+  };
+  const clang::VarDecl *Var = nullptr; ///< also a ParmVarDecl or a
+                                       ///< DecompositionDecl
+  bool Param = false;
+  bool LoopVar = false;   ///< a range-for's variable
+  Kind How = Slot;
+  /// Resume points whose path passes the declaration, and the ones among
+  /// them whose rest of the function uses the variable.
+  std::set<unsigned> Passed, Needed;
+  /// Resume points among Needed whose rest reads the value: it travels.
+  /// Elsewhere in Needed it is only written before it is read, and starts
+  /// afresh (value-initialized) when its type makes that unobservable.
+  std::set<unsigned> Live;
+  std::string SlotName; ///< "cleave_l3", "cleave_p0"
+  std::string TypeCode; ///< the object's type as the machine spells it
+  std::string Reason;   ///< why it is rebuilt, for the remark
+  unsigned Order = 0;   ///< where a resumed step restores it
+};
+
+/// A range-for around a stop, walked by a cleave::rt::Cursor.
+struct Loop {
+  const clang::CXXForRangeStmt *For = nullptr;
+  std::string Cursor;   ///< "cleave_c1"
+  std::string Range;    ///< "cleave_range1"
+  unsigned Lo = 0, Hi = 0;
+  /// The range is a temporary: it travels in the frame (a Carrier of its
+  /// own, named by the loop variable with ".range").
+  bool Temporary = false;
+  std::string TemporarySlot;
+  std::string TemporaryType;
+  std::set<unsigned> TemporaryNeeded;
+  std::string Position; ///< "index", "key", "keys"
+  unsigned Order = 0;
+};
+
+/// One value of a continuation frame.
+struct FrameItem {
+  std::string Save;    ///< how the stopping step names it
+  std::string Display; ///< for people: "acc", "x.index", "cost()"
+  std::string TypeName; ///< for people
+  std::string TypeCode; ///< for the fingerprint
+  clang::QualType Type; ///< for the size estimate; may be null
+  unsigned Order = 0;
+};
+
+class MachineBuilder {
+public:
+  MachineBuilder(MachineContext &MC, const clang::FunctionDecl *FD,
+                 FunctionNode &N);
+  bool run(std::string &Out);
+
+  // --- The machine (StateMachine.cpp) --------------------------------------
+  bool checkSignature();
+  std::string assemble();
+  std::string oneStepMachine();
+  std::string entryAdapters();
+  void recordSteps();
+
+  // --- Locations and text (StateMachine.cpp) ------------------------------
+  clang::SourceLocation endOfToken(clang::SourceLocation L) const;
+  bool tokenIs(clang::SourceLocation L, llvm::StringRef Spelling) const;
+  clang::SourceLocation afterStmt(const clang::Stmt *S) const;
+  std::string text(clang::SourceRange R) const;
+  std::string text(clang::SourceLocation B, clang::SourceLocation E) const;
+  bool encloses(const clang::Stmt *Outer, const clang::Stmt *Inner) const;
+  bool encloses(clang::SourceRange Outer, clang::SourceLocation At) const;
+  bool inMacro(const clang::Stmt *S) const;
+  unsigned offsetOf(clang::SourceLocation L) const;
+  std::string typeCode(clang::QualType T) const;
+  std::string typeDisplay(clang::QualType T) const;
+  const clang::Stmt *parentOf(const clang::Stmt *S) const;
+  const clang::Stmt *parentOfDecl(const clang::Decl *D) const;
+
+  // --- CutPoints.cpp -------------------------------------------------------
+  bool findStops();
+  bool placeStop(Stop &S);
+  bool checkGotos();
+  void markPaths();
+  bool onPath(const clang::Stmt *S) const { return Range.count(S); }
+  std::pair<unsigned, unsigned> rangeOf(const clang::Stmt *S) const {
+    return Range.lookup(S);
+  }
+  /// The statements inside the arguments of stops up to \p K of \p K's
+  /// anchor: they run in the step that stops, not in the one that resumes.
+  bool inStopArgs(const clang::Stmt *S, unsigned K) const;
+
+  // --- Liveness.cpp --------------------------------------------------------
+  bool findCarriers();
+  bool computeNeeded();
+  bool decide();
+  bool isQuietType(clang::QualType T, unsigned Depth = 0) const;
+  bool hasEffectfulDestructor(clang::QualType T, unsigned Depth = 0) const;
+  bool isResurrectable(clang::QualType T, std::string &Why,
+                       unsigned Depth = 0) const;
+  bool isPureInit(const clang::Expr *E, std::string &Why) const;
+  bool isFreshable(clang::QualType T, unsigned Depth = 0) const;
+  std::set<const clang::VarDecl *> readsAfter(const Stop &S, clang::CFG &G,
+                                              clang::LiveVariables *LV) const;
+  bool isModified(const clang::VarDecl *V) const;
+  const clang::VarDecl *carriedVar(const clang::Decl *D) const;
+
+  // --- FrameLayout.cpp -----------------------------------------------------
+  void layoutFrames();
+  void computeEdges();
+  unsigned estimateBytes(clang::QualType T, unsigned Depth = 0) const;
+
+  // --- Resume.cpp ----------------------------------------------------------
+  void planLoops();
+  bool rewriteBody();
+  std::string carrierList(const std::set<unsigned> &At) const;
+  /// `{carried}, {fresh}`: where a Local is restored, and where it starts
+  /// afresh.
+  std::string restoreLists(const Carrier &C) const;
+
+  MachineContext &MC;
+  clang::ASTContext &Ctx;
+  clang::SourceManager &SM;
+  const clang::LangOptions &LO;
+  const clang::FunctionDecl *FD;
+  FunctionNode &Node;
+  const clang::Stmt *Body;
+  clang::Rewriter Rw;
+
+  std::vector<Stop> Stops;
+  /// Every statement on the way to a stop, with the first and last resume
+  /// point inside it.
+  llvm::DenseMap<const clang::Stmt *, std::pair<unsigned, unsigned>> Range;
+  std::vector<Carrier> Carriers;
+  llvm::DenseMap<const clang::VarDecl *, unsigned> CarrierOf;
+  std::vector<Loop> Loops;
+  std::vector<std::vector<FrameItem>> Frames; ///< per stop
+  std::vector<std::vector<unsigned>> From;    ///< per stop
+  /// Pending values: the resume points whose frame carries the value of
+  /// stop k (index k - 1), an earlier call of the same statement.
+  std::vector<std::set<unsigned>> PendingAt;
+  std::vector<const clang::DeclRefExpr *> Refs;
+  std::vector<const clang::ReturnStmt *> Returns;
+  std::vector<const clang::VarDecl *> Locals;
+  std::vector<const clang::LambdaExpr *> Lambdas;
+  std::vector<const clang::GotoStmt *> Gotos;
+  std::vector<const clang::IndirectGotoStmt *> IndirectGotos;
+  std::vector<std::pair<const clang::CallExpr *, const clang::LambdaExpr *>>
+      Calls;
+  std::string ReturnCode; ///< the function's value type, "void"
+  std::string Symbol;
+  std::string MachineFn;
+  unsigned Counter = 0;
+  bool Failed = false; ///< an error was reported by a part returning void
+};
+
+} // namespace machine
+} // namespace cleave
+
+#endif // CLEAVE_LIB_EMIT_MACHINEINTERNAL_H

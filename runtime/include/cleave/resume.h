@@ -1,0 +1,553 @@
+//===- resume.h - Structured resume for functions cut into steps -*- C++ -*-===//
+//
+// What a generated state machine needs to re-enter the user's own code at a
+// resume point (docs/splitting.md, "How a step resumes"). The machine is a
+// copy of the function body, not a rearrangement of it: declarations stay
+// where the user wrote them, and a resumed step walks down the same nesting
+// (the branch, the loop iteration, the range-for position) to the call it
+// resumes after, skipping the statements before it on that path.
+//
+//   - Resume holds the step's target and the continuation frame. While it
+//     is *skipping*, the machine is on its way to the target; reaching the
+//     call it resumes after (stop()) ends the skipping.
+//   - Local<T> is the storage of a local that lives across a boundary. On
+//     the way to a resume point it is restored from the frame at its own
+//     declaration (or left absent where nothing after the resume point uses
+//     it); otherwise it is constructed by the user's initializer. Its
+//     destructor runs at the end of its scope, in whichever step gets there.
+//     When a step stops at a boundary, a carried object has travelled in the
+//     frame: it is released quietly, without the user's destructor body.
+//   - Cursor<R> walks a range-for's range by a position that survives the
+//     frame: an index, a key, or the keys still to visit.
+//
+// Included by generated code only (through handler.h), C++17.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CLEAVE_RESUME_H
+#define CLEAVE_RESUME_H
+
+#include "cleave/frame.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace cleave {
+namespace rt {
+
+class Step;
+
+/// A continuation frame that cannot be restored where the machine needs it.
+/// Turned into a 500 by Step::run.
+class ResumeError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+/// Builds a T in \p Storage from \p R without running a user-written
+/// constructor of T (frame::constructFrame). The compiler carries only types
+/// for which that is possible; any other type is never restored.
+template <class T> bool constructFromFrame(frame::FrameReader &R, void *Storage) {
+  if constexpr (frame::IsResurrectable<T>::value) {
+    return static_cast<bool>(frame::constructFrame<T>(R, Storage));
+  } else {
+    (void)Storage;
+    R.fail("a value of this type does not travel in frames");
+    return false;
+  }
+}
+
+/// Ends \p Obj's lifetime without the user's destructor body: the object
+/// went into a frame and lives on in the step that restores it. A type that
+/// never travels ends as usual.
+template <class T> void releaseQuietly(T *Obj) {
+  if constexpr (frame::IsResurrectable<T>::value)
+    frame::releaseQuietly(Obj);
+  else
+    Obj->~T();
+}
+
+} // namespace detail
+
+/// Where one run of a state machine is going, and the frame it resumes from.
+class Resume {
+public:
+  /// \p Layouts[k] is the layout fingerprint of resume point k (index 0 is
+  /// unused); \p Points is the number of resume points.
+  Resume(std::uint32_t Target, std::string_view Frame, std::string_view Input,
+         const std::uint32_t *Layouts, std::uint32_t Points)
+      : Target(Target), Skipping(Target != 0), Input(Input),
+        Reader(Frame.data(), Frame.size()) {
+    if (Target > Points) {
+      Error = "it has no step " + std::to_string(Target);
+      return;
+    }
+    if (!frame::readFrameHeader(Reader)) {
+      Error = (Target ? "bad continuation frame: " : "bad arguments frame: ") +
+              Reader.status().str();
+      return;
+    }
+    if (Target == 0)
+      return;
+    std::uint32_t Saved = 0;
+    if (!frame::frameMember(Reader, Saved)) {
+      Error = "bad continuation frame: " + Reader.status().str();
+      return;
+    }
+    if (Saved != Layouts[Target]) {
+      char Buf[96];
+      std::snprintf(Buf, sizeof(Buf),
+                    "it was saved by another build of the function (layout "
+                    "%08x, this build has %08x)",
+                    static_cast<unsigned>(Saved),
+                    static_cast<unsigned>(Layouts[Target]));
+      Error = Buf;
+    }
+  }
+  Resume(const Resume &) = delete;
+  Resume &operator=(const Resume &) = delete;
+  ~Resume() {
+    for (Box &B : Pending)
+      B.Destroy(B.Obj);
+  }
+
+  /// Empty when the frame can be resumed from; otherwise why not.
+  const std::string &error() const { return Error; }
+  std::uint32_t target() const { return Target; }
+
+  /// On the way to the resume point: statements before it are skipped.
+  bool skipping() const { return Skipping; }
+  /// Whether the resume point lies in [Lo, Hi], the resume points of one
+  /// statement.
+  bool in(std::uint32_t Lo, std::uint32_t Hi) const {
+    return Target >= Lo && Target <= Hi;
+  }
+  /// Whether the resume point is one of \p At: the points whose frame
+  /// carries a given value.
+  bool carries(std::initializer_list<std::uint32_t> At) const {
+    return std::find(At.begin(), At.end(), Target) != At.end();
+  }
+  /// The step is ending at a boundary (or failing while it restores):
+  /// carried locals are released quietly.
+  bool suspending() const { return Suspending; }
+  void suspend() { Suspending = true; }
+
+  /// Reads the next value of the continuation frame into \p Storage.
+  template <class T> void restoreInto(void *Storage) {
+    if (!detail::constructFromFrame<T>(Reader, Storage))
+      failFrame();
+  }
+  /// Reads the next value of the continuation frame.
+  template <class T> T read() {
+    T V{};
+    if (!frame::frameMember(Reader, V))
+      failFrame();
+    return V;
+  }
+
+  /// The call of resume point \p K, when the machine reaches it: true when
+  /// running (the step stops there: the machine evaluates the arguments,
+  /// saves the frame and returns); false on the way to a later resume point
+  /// (the call's value, if the frame carries it, is restored) or at the
+  /// resume point itself (the callee's value is decoded, and skipping ends).
+  template <class R>
+  bool stop(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt) {
+    if (!Skipping)
+      return true;
+    if (K == Target) {
+      arrive<R>(K);
+      return false;
+    }
+    if constexpr (!std::is_void_v<R>)
+      if (carries(CarriedAt))
+        restorePending<R>(K);
+    return false;
+  }
+  /// The same for a cleave::parallel_map whose elements return \p E.
+  template <class E>
+  bool stopJoin(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt) {
+    if (!Skipping)
+      return true;
+    if (K == Target) {
+      arriveJoin<E>(K);
+      return false;
+    }
+    if constexpr (!std::is_void_v<E>)
+      if (carries(CarriedAt))
+        restorePending<std::vector<E>>(K);
+    return false;
+  }
+
+  /// The value of the call of resume point \p K, which the statement uses
+  /// once, where the call was written.
+  template <class R> R value(std::uint32_t K) {
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      return std::move(pending<R>(K));
+    }
+  }
+  /// The value of the call of \p K, as a continuation frame saves it.
+  template <class R> R &pending(std::uint32_t K) {
+    for (Box &B : Pending)
+      if (B.Point == K)
+        return *static_cast<R *>(B.Obj);
+    throw ResumeError("no value for the call of resume point " +
+                      std::to_string(K));
+  }
+
+private:
+  struct Box {
+    std::uint32_t Point;
+    void *Obj;
+    void (*Destroy)(void *);
+  };
+
+  [[noreturn]] void failFrame() {
+    Suspending = true;
+    throw ResumeError("cannot resume at step " + std::to_string(Target) +
+                      ": bad continuation frame: " + Reader.status().str());
+  }
+
+  template <class R> R &box(std::uint32_t K) {
+    Pending.push_back({K, new R(), [](void *P) { delete static_cast<R *>(P); }});
+    return *static_cast<R *>(Pending.back().Obj);
+  }
+  template <class R> void restorePending(std::uint32_t K) {
+    if (!frame::frameMember(Reader, box<R>(K)))
+      failFrame();
+  }
+  /// Reaching the resume point: every carried value was read, and the
+  /// callee's value takes the call's place.
+  void finishFrame() {
+    Skipping = false;
+    if (!Reader.atEnd()) {
+      Suspending = true;
+      throw ResumeError("cannot resume at step " + std::to_string(Target) +
+                        ": " + std::to_string(Reader.remaining()) +
+                        " bytes of the continuation frame were not used");
+    }
+  }
+  template <class R> void arrive(std::uint32_t K) {
+    finishFrame();
+    if constexpr (!std::is_void_v<R>) {
+      R &V = box<R>(K);
+      frame::FrameStatus St = frame::decodeFrame(Input, V);
+      if (!St)
+        throw ResumeError("bad value frame: " + St.str());
+    }
+  }
+  template <class E> void arriveJoin(std::uint32_t K);
+
+  std::uint32_t Target;
+  bool Skipping;
+  bool Suspending = false;
+  std::string_view Input;
+  frame::FrameReader Reader;
+  std::string Error;
+  std::vector<Box> Pending;
+};
+
+/// Splits a fan-out's result list (four-byte little-endian length, then the
+/// bytes, per element).
+inline bool splitResults(std::string_view Data,
+                         std::vector<std::string_view> &Out) {
+  size_t At = 0;
+  while (At < Data.size()) {
+    if (Data.size() - At < 4)
+      return false;
+    const auto *P = reinterpret_cast<const unsigned char *>(Data.data() + At);
+    size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
+               (static_cast<size_t>(P[3]) << 24);
+    At += 4;
+    if (N > Data.size() - At)
+      return false;
+    Out.push_back(Data.substr(At, N));
+    At += N;
+  }
+  return true;
+}
+
+template <class E> void Resume::arriveJoin(std::uint32_t K) {
+  finishFrame();
+  if constexpr (!std::is_void_v<E>) {
+    std::vector<std::string_view> Parts;
+    if (!splitResults(Input, Parts))
+      throw ResumeError("bad fan-out result list");
+    std::vector<E> &Out = box<std::vector<E>>(K);
+    Out.resize(Parts.size());
+    for (size_t I = 0; I < Parts.size(); ++I) {
+      frame::FrameStatus St = frame::decodeFrame(Parts[I], Out[I]);
+      if (!St)
+        throw ResumeError("bad value frame of element " + std::to_string(I) +
+                          ": " + St.str());
+    }
+  }
+}
+
+/// The storage of a local (or parameter) that lives across a boundary. The
+/// user's name is bound to the object, wherever it came from.
+template <class T> class Local {
+  using Object = std::remove_cv_t<T>;
+
+public:
+  explicit Local(Resume &R) : R(R) {}
+  Local(const Local &) = delete;
+  Local &operator=(const Local &) = delete;
+  ~Local() {
+    if (!Live)
+      return;
+    if (R.suspending())
+      detail::releaseQuietly(const_cast<Object *>(ptr()));
+    else
+      ptr()->~T();
+  }
+
+  /// Where the user's initializer constructs the object.
+  void *raw() { return Buf; }
+  /// The object the user's initializer constructed in raw().
+  T &make(T *Made) {
+    Live = true;
+    return *Made;
+  }
+  /// On the way to a resume point: the object from the frame where the
+  /// frame carries it (one of \p At), otherwise absent: nothing after the
+  /// resume point uses it.
+  /// Where the rest of the function only writes it before reading it (one
+  /// of \p Fresh), it starts afresh: value-initialized, which the compiler
+  /// allows only for types whose constructors have no effects.
+  T &resume(std::initializer_list<std::uint32_t> At,
+            std::initializer_list<std::uint32_t> Fresh) {
+    if (R.carries(At)) {
+      R.restoreInto<Object>(Buf);
+      Live = true;
+    } else if (R.carries(Fresh)) {
+      if constexpr (std::is_default_constructible_v<Object>) {
+        ::new (static_cast<void *>(Buf)) Object();
+        Live = true;
+      }
+    }
+    return *ptr();
+  }
+  /// A parameter: from the arguments frame at step 0, otherwise as resume().
+  T &param(std::initializer_list<std::uint32_t> At,
+           std::initializer_list<std::uint32_t> Fresh) {
+    if (R.target() == 0) {
+      R.restoreInto<Object>(Buf);
+      Live = true;
+      return *ptr();
+    }
+    return resume(At, Fresh);
+  }
+  /// The object, for the continuation frame.
+  const Object &get() const { return *ptr(); }
+
+private:
+  T *ptr() const {
+    return std::launder(reinterpret_cast<T *>(const_cast<unsigned char *>(Buf)));
+  }
+
+  Resume &R;
+  alignas(Object) unsigned char Buf[sizeof(Object)];
+  bool Live = false;
+};
+
+/// A reference that nothing after the resume point uses, bound on the way
+/// to it: it must name something, and is never read.
+template <class T> T &absent() {
+  alignas(std::max_align_t) static thread_local unsigned char
+      Nothing[sizeof(std::remove_reference_t<T>) + 1];
+  return *std::launder(reinterpret_cast<std::remove_reference_t<T> *>(Nothing));
+}
+
+namespace detail {
+
+template <class C, class = void> struct HasHasher : std::false_type {};
+template <class C>
+struct HasHasher<C, std::void_t<typename C::hasher>> : std::true_type {};
+template <class C, class = void> struct HasKeyCompare : std::false_type {};
+template <class C>
+struct HasKeyCompare<C, std::void_t<typename C::key_compare>> : std::true_type {
+};
+template <class C, class = void> struct HasMapped : std::false_type {};
+template <class C>
+struct HasMapped<C, std::void_t<typename C::mapped_type>> : std::true_type {};
+
+/// Whether equal keys may repeat: std::multimap and std::multiset insert
+/// always, which their insert's return type tells.
+template <class C, class = void> struct IsMulti : std::false_type {};
+template <class C>
+struct IsMulti<C, std::enable_if_t<std::is_same_v<
+                      decltype(std::declval<C &>().insert(
+                          std::declval<const typename C::value_type &>())),
+                      typename C::iterator>>> : std::true_type {};
+
+enum class Walk { Index, Key, MultiKey, Keys };
+
+template <class C> constexpr Walk walkOf() {
+  using It = decltype(std::begin(std::declval<C &>()));
+  if constexpr (HasKeyCompare<C>::value)
+    return IsMulti<C>::value ? Walk::MultiKey : Walk::Key;
+  else if constexpr (HasHasher<C>::value)
+    return Walk::Keys;
+  else {
+    (void)sizeof(It);
+    return Walk::Index;
+  }
+}
+
+template <class C, class Elem> const auto &keyOf(const Elem &E) {
+  if constexpr (HasMapped<C>::value)
+    return E.first;
+  else
+    return E;
+}
+
+} // namespace detail
+
+/// Walks the range of a range-for around a boundary. Its position travels
+/// in the continuation frame:
+///   - sequences (std::vector, std::deque, std::list, std::array,
+///     std::string, arrays, user ranges): the index of the element;
+///   - std::map and std::set: the element's key; std::multimap and
+///     std::multiset: the key and the element's rank among equal keys;
+///   - std::unordered_map and std::unordered_set: the keys still to visit,
+///     in the order the loop was visiting them, because a container rebuilt
+///     from a frame need not iterate in the same order.
+template <class Range> class Cursor {
+  using C = std::remove_reference_t<Range>;
+  using Iter = decltype(std::begin(std::declval<C &>()));
+  using Plain = std::remove_cv_t<C>;
+  static constexpr detail::Walk How = detail::walkOf<Plain>();
+
+  template <class P, class = void> struct KeyType {
+    using type = std::size_t;
+  };
+  template <class P> struct KeyType<P, std::void_t<typename P::key_type>> {
+    using type = typename P::key_type;
+  };
+  using Key = typename KeyType<Plain>::type;
+
+public:
+  using Position = std::conditional_t<
+      How == detail::Walk::Index, std::size_t,
+      std::conditional_t<How == detail::Walk::Key, Key,
+                         std::conditional_t<How == detail::Walk::MultiKey,
+                                            std::pair<Key, std::size_t>,
+                                            std::vector<Key>>>>;
+
+  static_assert(!(How == detail::Walk::Keys && detail::IsMulti<Plain>::value),
+                "a range-for around a boundary cannot walk an unordered "
+                "container with repeated keys");
+
+  /// Starts at the beginning, or, on the way to a resume point in
+  /// [Lo, Hi] inside the loop, where the frame says the loop was.
+  Cursor(C &Rng, Resume &R, std::uint32_t Lo, std::uint32_t Hi)
+      : Rng(Rng), Cur(std::begin(Rng)), End(std::end(Rng)) {
+    if (R.skipping() && R.in(Lo, Hi))
+      seek(R.read<Position>());
+  }
+
+  bool more() {
+    if constexpr (How == detail::Walk::Keys) {
+      if (ByKeys) {
+        for (; KeyAt < Keys.size(); ++KeyAt) {
+          Cur = Rng.find(Keys[KeyAt]);
+          if (Cur != End)
+            return true;
+        }
+        return false;
+      }
+    }
+    return Cur != End;
+  }
+  void next() {
+    if constexpr (How == detail::Walk::Keys)
+      if (ByKeys) {
+        ++KeyAt;
+        return;
+      }
+    ++Cur;
+    ++Index;
+  }
+  decltype(auto) get() const { return *Cur; }
+
+  /// Where the loop is, for the continuation frame.
+  Position position() const {
+    if constexpr (How == detail::Walk::Index) {
+      return Index;
+    } else if constexpr (How == detail::Walk::Key) {
+      return detail::keyOf<Plain>(*Cur);
+    } else if constexpr (How == detail::Walk::MultiKey) {
+      const Key &K = detail::keyOf<Plain>(*Cur);
+      std::size_t Rank = 0;
+      for (auto It = Rng.lower_bound(K); It != Cur; ++It)
+        ++Rank;
+      return {K, Rank};
+    } else {
+      std::vector<Key> Rest;
+      if (ByKeys) {
+        Rest.assign(Keys.begin() + static_cast<std::ptrdiff_t>(KeyAt),
+                    Keys.end());
+      } else {
+        for (auto It = Cur; It != End; ++It)
+          Rest.push_back(detail::keyOf<Plain>(*It));
+      }
+      return Rest;
+    }
+  }
+
+private:
+  void seek(Position P) {
+    if constexpr (How == detail::Walk::Index) {
+      Index = P;
+      if constexpr (std::is_base_of_v<std::random_access_iterator_tag,
+                                      typename std::iterator_traits<
+                                          Iter>::iterator_category>) {
+        Cur = std::begin(Rng) +
+              static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                  P, static_cast<std::size_t>(std::distance(Cur, End))));
+      } else {
+        for (std::size_t I = 0; I < P && Cur != End; ++I)
+          ++Cur;
+      }
+    } else if constexpr (How == detail::Walk::Key) {
+      Cur = Rng.lower_bound(P);
+    } else if constexpr (How == detail::Walk::MultiKey) {
+      Cur = Rng.lower_bound(P.first);
+      for (std::size_t I = 0;
+           I < P.second && Cur != End && !(Rng.key_comp()(P.first, detail::keyOf<Plain>(*Cur)));
+           ++I)
+        ++Cur;
+    } else {
+      Keys = std::move(P);
+      KeyAt = 0;
+      ByKeys = true;
+    }
+  }
+
+  C &Rng;
+  Iter Cur;
+  Iter End;
+  std::size_t Index = 0;
+  std::vector<Key> Keys;
+  std::size_t KeyAt = 0;
+  bool ByKeys = false;
+};
+
+} // namespace rt
+} // namespace cleave
+
+#endif // CLEAVE_RESUME_H
