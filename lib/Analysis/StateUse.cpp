@@ -535,6 +535,9 @@ struct Summary {
   llvm::SetVector<const FunctionDecl *> Callees;
   llvm::SetVector<const CXXRecordDecl *> Dispatch;
   bool Unknown = false;
+  /// The first call that made it Unknown, and why.
+  SourceLocation UnknownLoc;
+  std::string UnknownWhy;
 };
 
 /// Declared in a system header, or implicitly by the compiler.
@@ -585,9 +588,8 @@ public:
       return true;
     const FunctionDecl *F = E->getDirectCallee();
     if (!F) {
-      // Through a function pointer or a member pointer.
       if (!E->isTypeDependent() && !E->isValueDependent())
-        S.Unknown = true;
+        unknown(E, "calls through a function or member pointer");
       return true;
     }
     if (const auto *MD = dyn_cast<CXXMethodDecl>(F); MD && MD->isVirtual()) {
@@ -610,7 +612,7 @@ public:
         if (Target)
           F = Target;
         else
-          dispatch(MD);
+          dispatch(MD, E);
       }
     }
     callee(F);
@@ -646,7 +648,7 @@ public:
     if (const CXXDestructorDecl *D = destructorOf(E->getDestroyedType(), Ctx)) {
       if (D->isVirtual() &&
           !D->getDevirtualizedMethod(E->getArgument(), /*IsAppleKext=*/false))
-        dispatch(D);
+        dispatch(D, E);
       callee(D);
     }
     return true;
@@ -701,12 +703,21 @@ public:
   }
 
 private:
-  /// A virtual call of \p MD that cannot be resolved here.
-  void dispatch(const CXXMethodDecl *MD) {
+  /// A virtual call of \p MD at \p E that cannot be resolved here.
+  void dispatch(const CXXMethodDecl *MD, const Expr *E) {
     if (isLibrary(MD->getParent()))
       S.Dispatch.insert(MD->getParent()->getCanonicalDecl());
     else
-      S.Unknown = true;
+      unknown(E, "makes a virtual call of '" +
+                     MD->getQualifiedNameAsString() + "'");
+  }
+
+  void unknown(const Expr *E, std::string Why) {
+    if (!S.Unknown) {
+      S.UnknownLoc = E->getExprLoc();
+      S.UnknownWhy = std::move(Why);
+    }
+    S.Unknown = true;
   }
 
   /// A call of a library function the unit does not define: it can reach
@@ -725,7 +736,9 @@ private:
         T = T->getPointeeType();
       T = Ctx.getBaseElementType(T);
       if (T->isFunctionType() || T->isMemberPointerType()) {
-        S.Unknown = true;
+        unknown(E, "gives library function '" +
+                       E->getDirectCallee()->getQualifiedNameAsString() +
+                       "' a function or member pointer");
         continue;
       }
       const auto *RD = T->getAsCXXRecordDecl();
@@ -734,7 +747,10 @@ private:
       if (isLibrary(RD))
         S.Dispatch.insert(RD->getCanonicalDecl());
       else
-        S.Unknown = true;
+        unknown(E, "gives library function '" +
+                       E->getDirectCallee()->getQualifiedNameAsString() +
+                       "' an object of polymorphic class '" +
+                       RD->getQualifiedNameAsString() + "'");
     }
   }
 
@@ -859,7 +875,7 @@ StateReach StateReachAnalysis::reach(const FunctionDecl *FD) {
   llvm::MapVector<const VarDecl *, StateAccess> State;
   llvm::SetVector<const FunctionDecl *> External;
   llvm::SetVector<const CXXRecordDecl *> Dispatch;
-  bool Unknown = false;
+  StateReach R;
   llvm::SmallPtrSet<const FunctionDecl *, 32> Seen;
   llvm::SmallVector<const FunctionDecl *, 64> Work{FD->getCanonicalDecl()};
   Seen.insert(FD->getCanonicalDecl());
@@ -892,16 +908,19 @@ StateReach StateReachAnalysis::reach(const FunctionDecl *FD) {
         It->second = It->second | Acc;
     }
     Dispatch.insert(S.Dispatch.begin(), S.Dispatch.end());
-    Unknown |= S.Unknown;
+    if (S.Unknown && !R.Unknown) {
+      R.Unknown = true;
+      R.UnknownLoc = S.UnknownLoc;
+      R.UnknownWhy = "'" + Def->getQualifiedNameAsString() + "' " +
+                     S.UnknownWhy;
+    }
     for (const FunctionDecl *C : S.Callees)
       if (Seen.insert(C).second)
         Work.push_back(C);
   }
-  StateReach R;
   R.State.assign(State.begin(), State.end());
   R.External.assign(External.begin(), External.end());
   R.Dispatch.assign(Dispatch.begin(), Dispatch.end());
-  R.Unknown = Unknown;
   return R;
 }
 

@@ -293,6 +293,17 @@ int runBuild(const tooling::CompilationDatabase &DB,
         for (const StepEdge &E : F.Edges)
           D.report().remark(D.locate(E.Pos), describeCarried(E, Cwd) +
                                                  " [-Rcleave]");
+    // A function that may touch every state variable locks and loads all
+    // of it: say which call decided that.
+    bool HasState = llvm::any_of(
+        P.Units, [](const TranslationUnit &U) { return !U.States.empty(); });
+    if (HasState)
+      for (const FunctionNode *F : P.annotated())
+        if (auto Why = P.allStateReason(*F))
+          D.report().remark(D.locate(Why->Pos),
+                            "'" + F->Name +
+                                "' may touch every state variable: " +
+                                Why->Why + " [-Rcleave]");
     for (const auto &U : P.Units)
       for (const StateVar &V : U.States) {
         // Only a map has a choice to explain.

@@ -465,21 +465,36 @@ public:
       if (!New)
         It->second = It->second | Access;
     }
+    auto Unknown = [&](SourceLocation L, std::string Why) {
+      if (Node.CallsUnknown)
+        return;
+      Node.CallsUnknown = true;
+      // A call inside the standard library is reported at the function.
+      Node.UnknownPos = L.isValid() && !SM.isInSystemHeader(SM.getFileLoc(L))
+                            ? posOf(L)
+                            : Node.Pos;
+      Node.UnknownWhy = std::move(Why);
+    };
+    if (R.Unknown)
+      Unknown(R.UnknownLoc, R.UnknownWhy);
     for (const FunctionDecl *F : R.External) {
       std::string USR = usrOf(F->getCanonicalDecl());
       if (USR.empty())
-        Node.CallsUnknown = true;
+        Unknown(F->getLocation(), "'" + Node.Name + "' calls '" +
+                                      qualifiedName(F) +
+                                      "', which the analysis cannot name");
       else if (USR != Node.USR)
         Node.Callees.push_back(std::move(USR));
     }
     for (const CXXRecordDecl *RD : R.Dispatch) {
       std::string USR = usrOf(RD);
       if (USR.empty())
-        Node.CallsUnknown = true;
+        Unknown(RD->getLocation(), "'" + Node.Name +
+                                       "' makes a virtual call through '" +
+                                       qualifiedName(RD) + "'");
       else
         Node.Dispatches.push_back(std::move(USR));
     }
-    Node.CallsUnknown |= R.Unknown;
   }
 
   void addEntry(FunctionDecl *FD, const AnnotateAttr *A, FunctionNode &Node) {

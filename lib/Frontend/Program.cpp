@@ -47,23 +47,37 @@ const FunctionNode *Program::findFunction(const std::string &USR) const {
   return nullptr;
 }
 
-std::map<std::string, StateAccess>
-Program::stateUsedBy(const FunctionNode &F) const {
+namespace {
+
+/// Follows \p F through every unit: the state found, and the first call that
+/// makes it all state, if any.
+std::optional<AllStateReason>
+reachAcross(const Program &P, const FunctionNode &F,
+            std::map<std::string, StateAccess> &Out) {
   std::set<std::string> Derived;
-  for (const auto &U : Units)
+  for (const auto &U : P.Units)
     Derived.insert(U.DerivedLibraryClasses.begin(),
                    U.DerivedLibraryClasses.end());
-  std::map<std::string, StateAccess> Out;
   std::set<std::string> Seen;
   std::vector<const FunctionNode *> Work{&F};
   Seen.insert(F.USR);
-  bool Unknown = false;
-  while (!Work.empty() && !Unknown) {
+  while (!Work.empty()) {
     const FunctionNode *N = Work.back();
     Work.pop_back();
-    Unknown |= N->CallsUnknown;
+    if (N->CallsUnknown)
+      return AllStateReason{N->UnknownPos.valid() ? N->UnknownPos : N->Pos,
+                            N->UnknownWhy.empty()
+                                ? "'" + N->Name +
+                                      "' makes a call the analysis cannot "
+                                      "follow"
+                                : N->UnknownWhy};
     for (const std::string &C : N->Dispatches)
-      Unknown |= Derived.count(C) != 0;
+      if (Derived.count(C))
+        return AllStateReason{
+            N->Pos, "'" + N->Name +
+                        "' makes a virtual call through a library class "
+                        "that a class of the program, or a library template "
+                        "instantiated with one, derives from"};
     for (const auto &[Name, Access] : N->State) {
       auto [It, New] = Out.emplace(Name, Access);
       if (!New)
@@ -73,17 +87,33 @@ Program::stateUsedBy(const FunctionNode &F) const {
       if (!Seen.insert(C).second)
         continue;
       // Defined in none of the units: it may call back into any of them.
-      if (const FunctionNode *Callee = findFunction(C))
-        Work.push_back(Callee);
-      else
-        Unknown = true;
+      const FunctionNode *Callee = P.findFunction(C);
+      if (!Callee)
+        return AllStateReason{N->Pos, "'" + N->Name +
+                                          "' calls a function that none of "
+                                          "the given sources defines"};
+      Work.push_back(Callee);
     }
   }
-  if (Unknown)
+  return std::nullopt;
+}
+
+} // namespace
+
+std::map<std::string, StateAccess>
+Program::stateUsedBy(const FunctionNode &F) const {
+  std::map<std::string, StateAccess> Out;
+  if (reachAcross(*this, F, Out))
     for (const auto &U : Units)
       for (const StateVar &V : U.States)
         Out[V.Name] = StateAccess::ReadWrite;
   return Out;
+}
+
+std::optional<AllStateReason>
+Program::allStateReason(const FunctionNode &F) const {
+  std::map<std::string, StateAccess> Out;
+  return reachAcross(*this, F, Out);
 }
 
 Granularity Program::granularityOf(const StateVar &V) const {

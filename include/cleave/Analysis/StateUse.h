@@ -70,6 +70,10 @@ struct StateReach {
   /// program, or a library function given a function pointer or an object
   /// of a polymorphic class of the program. It may then touch any state.
   bool Unknown = false;
+  /// Where the first such call is, and what it does ("'f' calls through a
+  /// function or member pointer").
+  clang::SourceLocation UnknownLoc;
+  std::string UnknownWhy;
 };
 
 /// Computes StateReach for functions of one translation unit, sharing the

@@ -112,6 +112,9 @@ struct FunctionNode {
   /// Makes a call the analysis cannot follow (a function pointer, a virtual
   /// function of the program, std::function): it may reach any state.
   bool CallsUnknown = false;
+  /// The first such call, and what it does, for the remark.
+  SourcePos UnknownPos;
+  std::string UnknownWhy;
 
   // Annotated functions only.
   bool IsEntry = false;
@@ -153,6 +156,9 @@ struct StateVar {
 struct WholeUse {
   SourcePos Pos;
   std::string What; ///< "calls 'size'", "iterates over it", ...
+  /// The whole reason, when the use is a keyed access that cannot reach
+  /// the per-key view (it is spelled in a header or a macro).
+  std::string Why;
 };
 
 /// How a state variable is stored, and why.
@@ -162,9 +168,6 @@ struct Granularity {
   std::optional<WholeUse> Use;
   std::string Why; ///< the reason, for remarks and the manifest reader
 };
-  /// The whole reason, when the use is a keyed access that cannot reach
-  /// the per-key view (it is spelled in a header or a macro).
-  std::string Why;
 
 /// A use of a global variable whose declarations in that unit carry no
 /// CLEAVE_STATE: checked against the state of the other units, since a use
@@ -173,6 +176,13 @@ struct GlobalUse {
   std::string USR;
   std::string Name;
   SourcePos Pos;
+};
+
+/// Why a function may touch every state variable: a call the analysis
+/// cannot follow, and where.
+struct AllStateReason {
+  SourcePos Pos;
+  std::string Why;
 };
 
 /// Everything one translation unit contributes.
@@ -189,6 +199,9 @@ struct TranslationUnit {
   /// that is not a keyed access; main() does not count, as it is not
   /// deployed.
   std::map<std::string, WholeUse> WholeUses;
+  /// Library classes (USRs) that classes defined in this unit outside
+  /// system headers derive from.
+  std::vector<std::string> DerivedLibraryClasses;
 };
 
 /// The whole program, all translation units together.
@@ -198,14 +211,13 @@ struct Program {
 
   /// Annotated functions across all units, in unit then source order.
   std::vector<const FunctionNode *> annotated() const;
-  /// Library classes (USRs) that classes defined in this unit outside
-  /// system headers derive from.
-  std::vector<std::string> DerivedLibraryClasses;
   const FunctionNode *findFunction(const std::string &USR) const;
   /// State used by \p F and everything it may run, in any unit. A call that
   /// cannot be followed (see FunctionNode::CallsUnknown, Dispatches and
   /// Callees) makes it every state variable.
   std::map<std::string, StateAccess> stateUsedBy(const FunctionNode &F) const;
+  /// Why stateUsedBy(F) is every state variable, if it is.
+  std::optional<AllStateReason> allStateReason(const FunctionNode &F) const;
   /// Per key when the variable's type allows it and no unit uses it other
   /// than by key; otherwise one value.
   Granularity granularityOf(const StateVar &V) const;

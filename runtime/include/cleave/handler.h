@@ -55,11 +55,11 @@ struct StateOps {
   /// Decodes JSON text into *Obj; returns an error message, empty on success.
   std::string (*Decode)(const char *Data, size_t Len, void *Obj);
   std::string (*Encode)(const void *Obj);
-};
   /// The calling thread's instance of the variable.
   void *(*Local)();
   /// Copy-assigns *From to *To.
   void (*Assign)(void *To, const void *From);
+};
 
 template <class T>
 StateOps makeStateOps(const char *Name, void *(*Local)()) {
@@ -89,17 +89,16 @@ StateOps makeStateOps(const char *Name, void *(*Local)()) {
     codec::Codec<T>::encode(J, *static_cast<const T *>(Obj));
     return J.dump(-1, ' ', false, Json::error_handler_t::replace);
   };
-  return Ops;
   Ops.Local = Local;
   Ops.Assign = [](void *To, const void *From) {
     *static_cast<T *>(To) = *static_cast<const T *>(From);
   };
+  return Ops;
 }
 
 /// The module's table of state variables, generated in cleave_module.cpp.
 const StateOps *findStateOps(const char *Name);
 
-/// A failure to reach or decode program state inside user code. Turned into
 /// The state variables of a handler library and, per function, the ones
 /// stored whole that it may touch. Filled once by the generated module
 /// (registerModuleState) before any handler runs; read-only afterwards.
@@ -159,6 +158,7 @@ inline void registerModuleState(const StateOps *const *Ops, size_t NumOps,
   }
 }
 
+/// A failure to reach or decode program state inside user code. Turned into
 /// a 500 reply; user code should not catch it (it derives from
 /// std::exception only so that a catch-all does not hide it by accident).
 class StateError : public std::runtime_error {
@@ -376,8 +376,8 @@ public:
   template <class Fn> void run(Fn &&F) {
     ScopeGuard Guard(this);
     try {
-      using Result = decltype(F());
       load(Function);
+      using Result = decltype(F());
       if constexpr (std::is_void_v<Result>) {
         F();
         if (commit())
@@ -636,6 +636,7 @@ public:
   template <class Fn> int run(Fn &&Machine) {
     ScopeGuard Guard(this);
     try {
+      load(Function);
       Machine();
     } catch (const StateError &E) {
       return fail(CLEAVE_STEP_ERROR, std::string("state error in ") +
@@ -651,7 +652,6 @@ public:
     } catch (...) {
       if (commitOrFail())
         fail(CLEAVE_STEP_ERROR,
-      load(Function);
              std::string("unknown exception in ") + Function);
       return Reply->status;
     }
@@ -828,6 +828,14 @@ private:
     return J.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
 
+  /// The map as it stood after the library's static initialization; the
+  /// thread's own copy is that too when nothing registered the module.
+  const M &initial() const {
+    if (const StateRegistry::Var *V = stateRegistry().find(Name))
+      return *static_cast<const M *>(V->Initial);
+    return Variable;
+  }
+
   StateScope::KeySlot &slot(const key_type &Key) {
     std::string Full = std::string(Name) + "/" + Key;
     if (StateScope::KeySlot *Found = Scope->findKeySlot(Full))
@@ -846,14 +854,6 @@ private:
       try {
         codec::Codec<mapped_type>::decode(J, V, codec::Path{});
       } catch (const codec::DecodeError &E) {
-  /// The map as it stood after the library's static initialization; the
-  /// thread's own copy is that too when nothing registered the module.
-  const M &initial() const {
-    if (const StateRegistry::Var *V = stateRegistry().find(Name))
-      return *static_cast<const M *>(V->Initial);
-    return Variable;
-  }
-
         throw StateError("state '" + Full + "': " + E.what());
       }
       S.Entry = new value_type(Key, std::move(V));
