@@ -12,7 +12,10 @@ For every program (test/gen/cleavegen.py, one seed each):
      (test/e2e/difftest.py does the talking).
 
 A program's units are independent (one entry each), so every verdict is per
-unit, that is per generated function:
+unit, that is per generated function. A program given with --program may
+leave out its tail (GET /state and main(), after `// tail begin`): the
+harness writes it from the units, as reduced programs are kept. The
+verdicts:
 
   agree    every answer of its entry and its share of GET /state match;
   refused  `cleave build` rejected it with a located `file:line:col: error:`
@@ -91,6 +94,36 @@ def units_in(text):
     return units
 
 
+STATE_DECL = re.compile(r"^CLEAVE_STATE\([^)]*\) .*?(\w+)(?: = [^;]*)?;$")
+COUNTERS = re.compile(r"^static long (u\d+_ctor) = 0, (u\d+_dtor) = 0, (u\d+_dsum) = 0;$")
+
+
+def complete(text):
+    """The program with its tail (GET /state, main) written after its units
+    when it has none, as in a reduced program kept short: each unit's state
+    checksum covers the state and the counters the unit declares."""
+    if "\n// tail begin" in text:
+        return text
+    units, current = [], None
+    for line in text.split("\n"):
+        m = UNIT_BEGIN.match(line)
+        if m:
+            current = [int(m.group(1)), None, []]
+            units.append(current)
+        elif current is not None:
+            e, st, c = ENTRY.search(line), STATE_DECL.match(line), COUNTERS.match(line)
+            if e:
+                current[1] = e.group(2)
+            if st:
+                current[2].append(st.group(1))
+            if c:
+                current[2] += list(c.groups())
+        if UNIT_END.match(line):
+            current = None
+    tail = cleavegen.render_tail([(n, e, cleavegen.checksum(names)) for n, e, names in units if e])
+    return text.rstrip("\n") + "\n\n" + tail + "\n"
+
+
 def remove_units(text, gone):
     """The text without the units in gone (their code and tagged lines)."""
     owner = unit_of_lines(text)
@@ -161,8 +194,8 @@ def run(cmd, timeout, **kwargs):
 def run_monolith(opts, work, source, calls):
     exe = os.path.join(work, "monolith")
     # A reduced program must not lose its return: that would be undefined.
-    rc, out = run([opts.cxx, "-std=c++17", "-O1", "-Werror=return-type", f"-I{opts.include}", "-o", exe,
-                   source], STEP_TIMEOUT)
+    rc, out = run([opts.cxx, "-std=c++17", "-O1", "-Werror=return-type", f"-I{opts.include}",
+                   f"-I{HERE}", "-o", exe, source], STEP_TIMEOUT)
     if rc != 0:
         raise Fail(f"the monolith does not build ({rc}):\n{out[-3000:]}")
     stdin = "".join(f"{c['name']} {c['a']} {c['b']}\n" for c in calls)
@@ -192,6 +225,31 @@ def located_errors(output, source):
     return found
 
 
+MACHINE = re.compile(r"cleave_machine_(?:f(\d+)|u(\d+)_)")
+
+
+def errors_in_machines(output, out):
+    """[(unit, message)] for the errors located in the generated sources
+    (out/src) rather than in the program: each goes to the unit whose step
+    machine (cleave_machine_fN, cleave_machine_uN_...) holds the line."""
+    found = []
+    for line in output.split("\n"):
+        m = LOCATED.match(line)
+        if not m or os.path.dirname(os.path.abspath(m.group(1))) != os.path.join(out, "src"):
+            continue
+        try:
+            with open(m.group(1), errors="replace") as f:
+                generated = f.read().split("\n")[: int(m.group(2))]
+        except OSError:
+            continue
+        for text in reversed(generated):
+            mm = MACHINE.search(text)
+            if mm:
+                found.append((int(mm.group(1) or mm.group(2)), m.group(4)))
+                break
+    return found
+
+
 def normalize(message):
     """A refusal message without the names that differ between programs."""
     m = re.sub(r"'[^']*'", "'...'", message)
@@ -208,8 +266,8 @@ def cleave_build(opts, source, out):
         # CMake (3.22 and later) takes the default build type from the
         # environment; the generated project only sets Release when none is.
         env["CMAKE_BUILD_TYPE"] = opts.library_build_type
-    rc, text = run([opts.cleave, "build", "-q", "-o", out, source, "--", "-std=c++17"],
-                   STEP_TIMEOUT, env=env)
+    rc, text = run([opts.cleave, "build", "-q", "-o", out, source, "--", "-std=c++17",
+                    f"-I{HERE}"], STEP_TIMEOUT, env=env)
     if rc == 0:
         return "ok", text
     if rc == "timeout":
@@ -270,6 +328,7 @@ def check_program(opts, work, text, calls, log=print):
     """Checks one program; returns Verdicts. Raises Fail for what belongs to
     no unit (the monolith does not build, the library fails outside units)."""
     os.makedirs(work, exist_ok=True)
+    text = complete(text)
     source = os.path.join(work, "prog.cpp")
     with open(source, "w") as f:
         f.write(text)
@@ -302,6 +361,9 @@ def check_program(opts, work, text, calls, log=print):
             u = owner.get(line)
             if u is not None and u not in hit:
                 hit[u] = message
+        if not hit and kind == "library":
+            for u, message in errors_in_machines(output, out):
+                hit.setdefault(u, message)
         if not hit:
             where = "the library build" if kind == "library" else "cleave build"
             raise Fail(f"{where} failed outside any unit:\n{output[-4000:]}")

@@ -215,7 +215,8 @@ def main():
           f"{oracle.target[1]}", file=sys.stderr)
     text, calls = reduce(oracle, text, calls, lambda m: print(m, file=sys.stderr))
 
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    # The tail (GET /state, main) is left out: the harness writes it again.
+    text = re.sub(r"\n{3,}", "\n\n", text.split("\n// tail begin")[0]).rstrip("\n") + "\n"
     with open(os.path.join(opts.out, "prog.cpp"), "w") as f:
         f.write(text)
     harness.write_scenario(os.path.join(opts.out, "scenario.jsonl"), calls)

@@ -6,9 +6,7 @@
 
 #include <unistd.h>
 
-#include <iostream>
-#include <map>
-#include <string>
+#include "cleavegen.h"
 
 // unit 0 begin
 CLEAVE_FUNCTION("memory=512") long u0_b0(long x) { return (x * 3 + 1) & 0xffff; }
@@ -17,24 +15,3 @@ CLEAVE_ENTRY("POST /f0") long f0(long a, long b) {
   return r + 100000 * static_cast<long>(::getpid());
 }
 // unit 0 end
-
-CLEAVE_ENTRY("GET /state") std::map<std::string, long> state_sums() {
-  std::map<std::string, long> r;
-  r["f0"] = 0; // unit 0
-  return r;
-}
-
-int main() {
-  std::string name;
-  long a = 0, b = 0;
-  while (std::cin >> name >> a >> b) {
-    if (name == "state") {
-      std::cout << "{\"status\": 200, \"body\": {\"f0\": 0}}" << std::endl;
-      continue;
-    }
-    long r = -1;
-    if (name == "f0") r = f0(a, b); // unit 0
-    std::cout << "{\"status\": 200, \"body\": " << r << "}" << std::endl;
-  }
-  return 0;
-}

@@ -4,12 +4,7 @@
 // build the rest and find f1 in agreement.
 #include <cleave/cleave.h>
 
-#include <iostream>
-#include <map>
-#include <string>
-#include <vector>
-
-static long mix(long acc, long v) { return (acc * 31 + (v & 0xffff)) & 0xffffff; }
+#include "cleavegen.h"
 
 // unit 0 begin
 CLEAVE_FUNCTION("memory=512") long u0_b0(long x) { return (x * 3 + 1) & 0xffff; }
@@ -32,33 +27,3 @@ CLEAVE_ENTRY("GET /f1") long f1(long a, long b) {
   return mix(acc, u1_s);
 }
 // unit 1 end
-
-CLEAVE_ENTRY("GET /state") std::map<std::string, long> state_sums() {
-  std::map<std::string, long> r;
-  r["f0"] = 0; // unit 0
-  r["f1"] = u1_s; // unit 1
-  return r;
-}
-
-int main() {
-  std::string name;
-  long a = 0, b = 0;
-  while (std::cin >> name >> a >> b) {
-    if (name == "state") {
-      auto r = state_sums();
-      std::cout << "{\"status\": 200, \"body\": {";
-      const char *sep = "";
-      for (const auto &kv : r) {
-        std::cout << sep << "\"" << kv.first << "\": " << kv.second;
-        sep = ", ";
-      }
-      std::cout << "}}" << std::endl;
-      continue;
-    }
-    long r = -1;
-    if (name == "f0") r = f0(a, b); // unit 0
-    if (name == "f1") r = f1(a, b); // unit 1
-    std::cout << "{\"status\": 200, \"body\": " << r << "}" << std::endl;
-  }
-  return 0;
-}
