@@ -57,6 +57,10 @@ public:
       B.Locals.push_back(V);
     return true;
   }
+  bool VisitDecltypeTypeLoc(DecltypeTypeLoc TL) {
+    B.Decltypes.push_back(TL);
+    return true;
+  }
   bool VisitGotoStmt(GotoStmt *S) {
     if (!LambdaDepth)
       B.Gotos.push_back(S);

@@ -85,8 +85,12 @@ void MachineBuilder::layoutFrames() {
       if (S.Index < L.Lo || S.Index > L.Hi)
         continue;
       std::string Var = L.For->getLoopVariable()->getNameAsString();
-      if (isa<DecompositionDecl>(L.For->getLoopVariable()))
-        Var = "[...]";
+      if (const auto *DD = dyn_cast<DecompositionDecl>(L.For->getLoopVariable())) {
+        Var = "[";
+        for (const BindingDecl *B : DD->bindings())
+          Var += (Var.size() > 1 ? ", " : "") + B->getNameAsString();
+        Var += "]";
+      }
       if (L.Temporary) {
         FrameItem I;
         I.Save = L.TemporarySlot + ".get()";

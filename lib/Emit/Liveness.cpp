@@ -194,7 +194,48 @@ template <class Fn> bool anyPart(const CXXRecordDecl *RD, Fn &&Pred) {
 
 } // namespace
 
+const CXXRecordDecl *MachineBuilder::localClassIn(QualType T,
+                                                  unsigned Depth) const {
+  if (Depth > 12)
+    return nullptr;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (const auto *A = Ctx.getAsArrayType(T))
+    return localClassIn(A->getElementType(), Depth + 1);
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD)
+    return nullptr;
+  if (RD->isLocalClass() && !RD->isLambda())
+    return RD;
+  const CXXRecordDecl *Found = nullptr;
+  if (RD->hasDefinition())
+    anyPart(RD->getDefinition(), [&](QualType P) {
+      Found = localClassIn(P, Depth + 1);
+      return Found != nullptr;
+    });
+  return Found;
+}
+
+const char *MachineBuilder::heldResource(QualType T) const {
+  // Standard classes whose destructor gives something back: a lock, a
+  // thread, an open file.
+  static const char *const Held[][2] = {
+      {"lock_guard", "a lock"},        {"unique_lock", "a lock"},
+      {"scoped_lock", "a lock"},       {"shared_lock", "a lock"},
+      {"thread", "a thread"},          {"jthread", "a thread"},
+      {"basic_fstream", "an open file"}, {"basic_ofstream", "an open file"},
+      {"basic_ifstream", "an open file"}};
+  const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+  if (!RD || !RD->isInStdNamespace())
+    return nullptr;
+  for (const auto &H : Held)
+    if (RD->getName() == H[0])
+      return H[1];
+  return nullptr;
+}
+
 bool MachineBuilder::hasEffectfulDestructor(QualType T, unsigned Depth) const {
+  if (heldResource(T))
+    return true;
   if (Depth > 12)
     return false;
   T = T.getNonReferenceType().getCanonicalType();
@@ -213,6 +254,13 @@ bool MachineBuilder::hasEffectfulDestructor(QualType T, unsigned Depth) const {
   });
 }
 
+bool MachineBuilder::isLibraryClass(const CXXRecordDecl *RD) const {
+  // The standard library's classes, and their helpers in implementation
+  // namespaces (__gnu_cxx::__normal_iterator): what a system header declares.
+  return RD->isInStdNamespace() ||
+         SM.isInSystemHeader(SM.getFileLoc(RD->getLocation()));
+}
+
 bool MachineBuilder::isQuietType(QualType T, unsigned Depth) const {
   if (Depth > 12)
     return true;
@@ -223,7 +271,7 @@ bool MachineBuilder::isQuietType(QualType T, unsigned Depth) const {
   if (!RD || !RD->hasDefinition())
     return true;
   RD = RD->getDefinition();
-  if (!RD->isInStdNamespace()) {
+  if (!isLibraryClass(RD)) {
     if (RD->isPolymorphic())
       return false;
     for (const CXXConstructorDecl *C : RD->ctors())
@@ -270,6 +318,31 @@ bool MachineBuilder::isResurrectable(QualType T, std::string &Why,
   return true;
 }
 
+namespace {
+
+/// A member of a standard class that reads its object even where it is not
+/// const: the accessors of containers and strings.
+bool isStdAccessor(const CXXMethodDecl *M) {
+  if (!M || !M->getParent()->isInStdNamespace())
+    return false;
+  if (M->isConst())
+    return true;
+  static const char *const Readers[] = {
+      "begin", "end", "rbegin", "rend", "find", "count", "lower_bound",
+      "upper_bound", "equal_range", "at", "front", "back", "data"};
+  llvm::StringRef Class = M->getParent()->getName();
+  if (M->getOverloadedOperator() == OO_Subscript)
+    return Class != "map" && Class != "unordered_map";
+  if (!M->getDeclName().isIdentifier())
+    return false;
+  for (const char *N : Readers)
+    if (M->getName() == N)
+      return true;
+  return false;
+}
+
+} // namespace
+
 bool MachineBuilder::isModified(const VarDecl *V) const {
   if (V->getType().isConstQualified() && !V->getType()->isReferenceType())
     return false;
@@ -278,6 +351,17 @@ bool MachineBuilder::isModified(const VarDecl *V) const {
       continue;
     if (isUnevaluatedUse(R, Ctx))
       continue;
+    // `v.begin()`, `v[i]`, `s.size()`: reads of a standard object.
+    const Stmt *P = parentOf(R);
+    while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P)))
+      P = parentOf(P);
+    if (const auto *M = dyn_cast_or_null<MemberExpr>(P))
+      if (isStdAccessor(dyn_cast<CXXMethodDecl>(M->getMemberDecl())))
+        continue;
+    if (const auto *O = dyn_cast_or_null<CXXOperatorCallExpr>(P))
+      if (O->getNumArgs() > 0 && O->getArg(0)->IgnoreImpCasts() == R &&
+          isStdAccessor(dyn_cast_or_null<CXXMethodDecl>(O->getDirectCallee())))
+        continue;
     StateAccess A = classifyStateUse(R, Ctx);
     if (A != StateAccess::Read)
       return true;
@@ -378,7 +462,7 @@ bool MachineBuilder::isPureInit(const Expr *E, std::string &Why) const {
       return false;
     }
     if (const auto *M = dyn_cast<CXXMethodDecl>(F);
-        M && !M->isStatic() && !M->isConst() && !isa<CXXOperatorCallExpr>(C)) {
+        M && !M->isStatic() && !isStdAccessor(M)) {
       Why = "it calls '" + F->getNameAsString() + "', which is not const";
       return false;
     }
@@ -718,21 +802,38 @@ bool MachineBuilder::decide() {
       SourceLocation NoteAt;
       std::string Note;
       QualType T = V->getType();
-      if (IsReference(V))
+      if (C.Live.empty())
+        ; // nothing travels: the type need not be serializable
+      else if (T->isArrayType())
+        WhyNotCarried = "it is a C array; a std::array travels";
+      else if (IsReference(V))
         WhyNotCarried = "it is a reference, and what it refers to does not "
                         "travel with the frame";
       else if (const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
                RD && RD->isLambda())
         WhyNotCarried = "it is a lambda";
+      else if (const CXXRecordDecl *Local = localClassIn(T))
+        WhyNotCarried = "'" + Local->getNameAsString() +
+                        "' is a class defined inside a function, which the "
+                        "generated serializers cannot name";
+      else if (const char *Held = heldResource(T))
+        WhyNotCarried = std::string("it holds ") + Held +
+                        ", which cannot be held while another function runs";
       else if (auto P = MC.Types.check(carriedElementType(
                    T.getNonReferenceType().getUnqualifiedType(), Ctx))) {
         WhyNotCarried = P->Reason;
         NoteAt = P->NoteLoc;
         Note = P->Note;
       } else {
+        // What the runtime can rebuild from a frame (frame::IsResurrectable).
+        QualType O = T.getNonReferenceType().getUnqualifiedType();
         std::string Why;
-        if (!isResurrectable(T.getNonReferenceType().getUnqualifiedType(), Why))
-          WhyNotCarried = Why;
+        if (!Ctx.getAsArrayType(O) && !MC.Types.isResurrectable(O))
+          WhyNotCarried = isResurrectable(O, Why) ? "its constructors or "
+                                                    "destructor would run "
+                                                    "again when it is rebuilt "
+                                                    "from the frame"
+                                                  : Why;
       }
       Carrier::Kind How;
       if (C.Needed.empty())
@@ -758,6 +859,18 @@ bool MachineBuilder::decide() {
               UseAt = R->getBeginLoc();
               break;
             }
+          // Next read on the following turn of a loop around the call.
+          for (const Stmt *P = parentOf(S.Call); P && UseAt.isInvalid();
+               P = parentOf(P)) {
+            if (!isa<ForStmt>(P) && !isa<WhileStmt>(P) && !isa<DoStmt>(P) &&
+                !isa<CXXForRangeStmt>(P))
+              continue;
+            for (const DeclRefExpr *R : Refs)
+              if (carriedVar(R->getDecl()) == V && encloses(P, R)) {
+                UseAt = R->getBeginLoc();
+                break;
+              }
+          }
           bool Dtor = hasEffectfulDestructor(T);
           if (UseAt.isInvalid())
             UseAt = Dtor ? V->getLocation() : S.Call->getBeginLoc();

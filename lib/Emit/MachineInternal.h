@@ -24,6 +24,7 @@
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
+#include "clang/AST/TypeLoc.h"
 #include "clang/Analysis/Analyses/LiveVariables.h"
 #include "clang/Analysis/CFG.h"
 #include "clang/Basic/SourceManager.h"
@@ -153,6 +154,10 @@ public:
   bool computeNeeded();
   bool decide();
   bool isQuietType(clang::QualType T, unsigned Depth = 0) const;
+  bool isLibraryClass(const clang::CXXRecordDecl *RD) const;
+  const clang::CXXRecordDecl *localClassIn(clang::QualType T,
+                                           unsigned Depth = 0) const;
+  const char *heldResource(clang::QualType T) const;
   bool hasEffectfulDestructor(clang::QualType T, unsigned Depth = 0) const;
   bool isResurrectable(clang::QualType T, std::string &Why,
                        unsigned Depth = 0) const;
@@ -202,6 +207,7 @@ public:
   std::vector<const clang::VarDecl *> Locals;
   std::vector<const clang::LambdaExpr *> Lambdas;
   std::vector<const clang::GotoStmt *> Gotos;
+  std::vector<clang::DecltypeTypeLoc> Decltypes;
   std::vector<const clang::IndirectGotoStmt *> IndirectGotos;
   std::vector<std::pair<const clang::CallExpr *, const clang::LambdaExpr *>>
       Calls;

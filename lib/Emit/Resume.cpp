@@ -242,8 +242,9 @@ bool MachineBuilder::rewriteBody() {
         }
         // Evaluated as the call would: a std::move leaves the caller's
         // object moved from, as in the plain program.
-        Args += "cleave_s.arg<" + typeCode(PT) + ">(" +
-                text(A->getSourceRange()) + "); ";
+        Args += std::string(PT->isReferenceType() ? "cleave_s.arg<"
+                                                   : "cleave_s.argByValue<") +
+                typeCode(PT) + ">(" + text(A->getSourceRange()) + "); ";
       }
       Prologue = "if (cleave_r.stop<" + S.ResultCode + ">(" + K + ", " +
                  Pending + ")) { " + Args + "cleave_s.call(" + Quoted + ", " +
@@ -266,6 +267,19 @@ bool MachineBuilder::rewriteBody() {
   }
   if (!OK)
     return false;
+
+  // --- decltype(v) of a local held in a Local names a reference now ----------
+  for (const DecltypeTypeLoc &TL : Decltypes) {
+    const auto *R = dyn_cast_or_null<DeclRefExpr>(TL.getUnderlyingExpr());
+    const VarDecl *V = R ? carriedVar(R->getDecl()) : nullptr;
+    auto It = V ? CarrierOf.find(V) : CarrierOf.end();
+    if (It == CarrierOf.end() || Carriers[It->second].How != Carrier::Slot ||
+        V->getType()->isReferenceType() || TL.getBeginLoc().isMacroID())
+      continue;
+    Rw.InsertTextBefore(SM.getFileLoc(TL.getBeginLoc()),
+                        "::std::remove_reference_t<");
+    Rw.InsertTextAfterToken(SM.getFileLoc(TL.getEndLoc()), ">");
+  }
 
   // --- Returns hand their value to the runtime -------------------------------
   if (!FD->getReturnType()->isVoidType())

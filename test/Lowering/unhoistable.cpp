@@ -1,8 +1,8 @@
-// A resumed step jumps past the declarations before its boundary, so every
-// local declared before a boundary in an enclosing block is hoisted: declared
-// once at the top of the machine and assigned where it was declared. Locals
-// that cannot be declared apart from their initialization are errors at the
-// declaration, whether or not they are live after the call.
+// Locals declared before a boundary that a resumed step passes again: a C
+// array, a structured binding, a lambda. Each keeps its declaration; the
+// array and the lambda are rebuilt there from what does not change, and the
+// binding, dead after the call, is absent. A C array that changes cannot
+// be rebuilt and does not travel: that is an error at its next use.
 // RUN: cleave build --no-build -o %t %s -- -std=c++17 -Xclang -verify
 
 #include <cleave/cleave.h>
@@ -11,25 +11,33 @@
 
 CLEAVE_FUNCTION("memory=2048") int quote(int x) { return x * 3; }
 
-// A local C array, here the range of a range-for around the boundary.
+// A local C array, here the range of a range-for around the boundary: the
+// loop walks it by reference, so it may change, and it does not travel.
 CLEAVE_ENTRY("POST /carray") int carray(int x) {
-  int parts[3] = {x, x + 1, x + 2}; // expected-error {{'parts' is declared before a boundary in the same scope, where a resumed step cannot declare it again; use a std::array}}
+  int parts[3] = {x, x + 1, x + 2}; // expected-note {{'parts' is declared here}}
   int acc = 0;
-  for (int p : parts)
-    acc += quote(p);
+  for (int p : parts) // expected-error {{'parts' (int[3]) is used after the boundary but cannot be carried across it: it is a C array; a std::array travels}}
+    acc += quote(p);  // expected-note {{the boundary: 'quote' runs as its own function}}
   return acc;
 }
 
 // A structured binding, even when it is dead after the call (see
 // structured-binding.cpp for one that is live).
 CLEAVE_ENTRY("POST /binding") int binding(int x) {
-  auto [a, b] = std::make_pair(x, x + 1); // expected-error {{this structured binding is declared before a boundary in the same scope, where a resumed step cannot declare it again; use a plain variable instead of a structured binding}}
+  auto [a, b] = std::make_pair(x, x + 1);
   int q = quote(a + b);
   return q;
 }
 
 CLEAVE_ENTRY("POST /lambda") int lambda(int x) {
-  auto twice = [](int y) { return 2 * y; }; // expected-error {{lambda 'twice' is declared before a boundary in the same scope; a resumed step cannot declare it again}}
-  int q = quote(twice(x));                  // expected-note {{the boundary is here}}
-  return q;
+  auto twice = [](int y) { return 2 * y; };
+  int q = quote(twice(x));
+  return twice(q);
+}
+
+CLEAVE_ENTRY("POST /changing") int changing(int x) {
+  int parts[2] = {x, x};  // expected-note {{'parts' is declared here}}
+  parts[1] += 1;
+  int q = quote(x);       // expected-note {{the boundary: 'quote' runs as its own function}}
+  return q + parts[1];    // expected-error {{'parts' (int[2]) is used after the boundary but cannot be carried across it: it is a C array; a std::array travels}}
 }
