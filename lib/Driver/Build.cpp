@@ -290,9 +290,16 @@ int runBuild(const tooling::CompilationDatabase &DB,
                         describePlacement(Pl) + " [-Rcleave]");
     for (const auto &U : P.Units)
       for (const FunctionNode &F : U.Functions)
-        for (const StepEdge &E : F.Edges)
+        for (const StepEdge &E : F.Edges) {
           D.report().remark(D.locate(E.Pos), describeCarried(E, Cwd) +
                                                  " [-Rcleave]");
+          for (const RebuiltVar &V : E.Rebuilt)
+            D.report().remark(D.locate(E.Pos),
+                              "'" + V.Name + "' (" + V.Type +
+                                  ") is rebuilt after the boundary instead "
+                                  "of carried: " +
+                                  V.Why + " [-Rcleave]");
+        }
     // A function that may touch every state variable locks and loads all
     // of it: say which call decided that.
     bool HasState = llvm::any_of(

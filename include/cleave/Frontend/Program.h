@@ -80,6 +80,14 @@ struct CarriedVar {
   unsigned Bytes = 0; ///< estimated encoded size
 };
 
+/// A local that does not travel in a continuation frame but is built again
+/// after the call from what does (rematerialization).
+struct RebuiltVar {
+  std::string Name;
+  std::string Type; ///< as written, for people
+  std::string Why;  ///< why it is not carried
+};
+
 /// One suspension of a function that runs as steps: the step that reaches
 /// it, the callee, and the step that resumes with the callee's value.
 struct StepEdge {
@@ -89,6 +97,7 @@ struct StepEdge {
   unsigned Resume = 0;
   SourcePos Pos;
   std::vector<CarriedVar> Carried;
+  std::vector<RebuiltVar> Rebuilt;
 };
 
 /// A function definition seen in some translation unit: annotated or a

@@ -26,6 +26,7 @@
 #include "cleave/abi.h"
 #include "cleave/codec.h"
 #include "cleave/frame.h"
+#include "cleave/resume.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -501,6 +502,20 @@ public:
   }
 
   std::uint32_t resumePoint() const { return Call->step; }
+  /// The arguments frame (step 0) or the continuation frame.
+  std::string_view frame() const {
+    return std::string_view(Call->frame, Call->frame_len);
+  }
+  /// The callee's value (or a fan-out's result list) at a resume point.
+  std::string_view input() const {
+    return std::string_view(Call->input, Call->input_len);
+  }
+  /// Answers a frame the machine cannot resume from (see Resume::error).
+  void cannotResume(const std::string &Why) {
+    fail(Call->step ? CLEAVE_STEP_ERROR : CLEAVE_STEP_BAD_REQUEST,
+         std::string("cannot resume ") + Function + " at step " +
+             std::to_string(Call->step) + ": " + Why);
+  }
 
   /// Decodes the arguments frame of step 0.
   template <class... Ts> bool args(Ts &...V) {
@@ -550,6 +565,14 @@ public:
       Args.assign(frame::FrameHeaderSize, '\0');
     frame::FrameWriter W(Args);
     frame::frameMember(W, V);
+  }
+  /// Appends an argument for a parameter of type \p P taken by value: the
+  /// parameter is initialized from the argument as the call would, so that
+  /// `f(std::move(buf))` leaves the caller's buf moved from, as in the plain
+  /// program.
+  template <class P, class A> void argByValue(A &&V) {
+    P Param = std::forward<A>(V);
+    arg<P>(Param);
   }
 
   /// Ends the step at a boundary: call \p Callee with the arguments given
@@ -642,6 +665,9 @@ public:
       return fail(CLEAVE_STEP_ERROR, std::string("state error in ") +
                                          Function + ": " + E.what());
     } catch (const FrameError &E) {
+      return fail(CLEAVE_STEP_ERROR,
+                  std::string("in ") + Function + ": " + E.what());
+    } catch (const ResumeError &E) {
       return fail(CLEAVE_STEP_ERROR,
                   std::string("in ") + Function + ": " + E.what());
     } catch (const std::exception &E) {
