@@ -170,7 +170,7 @@ std::string MachineBuilder::assemble() {
                                  std::to_string(P->getFunctionScopeIndex())
                            : P->getName().str();
     QualType T = P->getType();
-    bool Const = T.getNonReferenceType().isConstQualified();
+    bool Const = T.getNonReferenceType().getCanonicalType().isConstQualified();
     std::string Type = typeCode(T);
     OS << "  ::cleave::rt::Local<" << Type << "> " << C.SlotName
        << "(cleave_r);\n  " << (Const ? "const " : "") << Type << " &" << Name
@@ -192,20 +192,29 @@ std::string MachineBuilder::assemble() {
 }
 
 std::string MachineBuilder::oneStepMachine() {
+  // The parameters are built from the arguments frame in place, as in a
+  // machine with steps: no default constructor is needed.
   std::string S;
   llvm::raw_string_ostream OS(S);
   OS << "int " << Symbol
      << "(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {\n"
      << "  ::cleave::rt::Step S(Call, Reply, " << cppStringLiteral(Node.MachineName)
-     << ");\n  return S.run([&] {\n";
+     << ");\n  return S.run([&] {\n"
+     << "    static const ::std::uint32_t cleave_layouts[] = {0u};\n"
+     << "    ::cleave::rt::Resume cleave_r(S.resumePoint(), S.frame(), "
+        "S.input(), cleave_layouts, 0u);\n"
+     << "    if (!cleave_r.error().empty())\n"
+     << "      return S.cannotResume(cleave_r.error());\n";
   std::string Params;
   unsigned I = 0;
   for (const ParmVarDecl *P : FD->parameters()) {
     std::string N = "a" + std::to_string(I++);
-    OS << "    " << typeCode(P->getType()) << " " << N << "{};\n";
+    std::string T = typeCode(P->getType());
+    OS << "    ::cleave::rt::Local<" << T << "> cleave_" << N
+       << "(cleave_r);\n    " << T << " &" << N << " = cleave_" << N
+       << ".param({}, {});\n";
     Params += (Params.empty() ? "" : ", ") + N;
   }
-  OS << "    if (!S.args(" << Params << "))\n      return;\n";
   std::string Callee = "::" + FD->getQualifiedNameAsString();
   if (FD->getReturnType()->isVoidType())
     OS << "    " << Callee << "(" << Params << ");\n";
