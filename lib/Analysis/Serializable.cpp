@@ -202,6 +202,13 @@ std::optional<SerializeProblem> SerializableChecker::check(QualType T) {
   return checkType(T, typeName(T, Ctx), 0);
 }
 
+std::optional<SerializeProblem> SerializableChecker::checkFrame(QualType T) {
+  FrameOnly = true;
+  std::optional<SerializeProblem> P = check(T);
+  FrameOnly = false;
+  return P;
+}
+
 std::optional<SerializeProblem>
 SerializableChecker::checkNameable(const TagDecl *D, const std::string &Name) {
   if (!D->getIdentifier() && !D->getTypedefNameForAnonDecl())
@@ -364,14 +371,22 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
                         "declared here"));
   if (Def->isInvalidDecl())
     return Fail(problem(Name + " is invalid"));
-  if (Records.count(Def) || InProgress.count(Def))
+  if (Records.count(Def) || InProgress.count(Def)) {
+    if (!FrameOnly && WithoutDefault.count(Def))
+      return Fail(problem(Name + " has no default constructor",
+                          Def->getLocation(), "declared here"));
     return std::nullopt;
+  }
   if (Def->isPolymorphic())
     return Fail(problem(Name + " is polymorphic (has virtual functions)",
                         Def->getLocation(), "declared here"));
-  if (!Def->isAggregate() && !Def->hasDefaultConstructor())
-    return Fail(problem(Name + " has no default constructor",
-                        Def->getLocation(), "declared here"));
+  // A frame rebuilds such a class field by field (frame::constructFrame).
+  if (!Def->isAggregate() && !Def->hasDefaultConstructor()) {
+    if (!FrameOnly)
+      return Fail(problem(Name + " has no default constructor",
+                          Def->getLocation(), "declared here"));
+    WithoutDefault.insert(Def);
+  }
   if (auto Member = blockedSpecialMember(Def))
     return Fail(problem(Name + " has a deleted or non-public " + *Member,
                         Def->getLocation(), "declared here"));

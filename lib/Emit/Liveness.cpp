@@ -819,7 +819,7 @@ bool MachineBuilder::decide() {
       else if (const char *Held = heldResource(T))
         WhyNotCarried = std::string("it holds ") + Held +
                         ", which cannot be held while another function runs";
-      else if (auto P = MC.Types.check(carriedElementType(
+      else if (auto P = MC.Types.checkFrame(carriedElementType(
                    T.getNonReferenceType().getUnqualifiedType(), Ctx))) {
         WhyNotCarried = P->Reason;
         NoteAt = P->NoteLoc;

@@ -225,14 +225,17 @@ std::string renderModuleSource(const Program &P) {
     if (!P.granularityOf(*V).PerKey)
       Whole.insert(V->Name);
   std::vector<std::pair<std::string, std::string>> FunctionLists;
+  unsigned Lists = 0;
   auto AddList = [&](const FunctionNode &F) {
-    std::string Array = "StateOf" + std::to_string(FunctionLists.size());
+    // Numbered on their own: a helper's list may be named by its machine
+    // only, or (when the names agree) by nothing but the plan.
+    std::string Array = "StateOf" + std::to_string(Lists++);
     OS << "const char *const " << Array << "[] = {";
     for (const auto &[Name, Access] : P.stateUsedBy(F))
       if (Whole.count(Name))
         OS << cppStringLiteral(Name) << ", ";
     OS << "nullptr};\n";
-    if (F.IsEntry || F.IsFunction)
+    if (F.IsEntry || F.IsFunction || F.MachineName == F.Name)
       FunctionLists.push_back({F.Name, Array});
     if (!F.MachineName.empty() && F.MachineName != F.Name)
       FunctionLists.push_back({F.MachineName, Array});

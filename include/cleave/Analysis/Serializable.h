@@ -53,6 +53,12 @@ public:
   /// to records() and enums().
   std::optional<SerializeProblem> check(clang::QualType T);
 
+  /// As check(), for a value that only travels in continuation frames: it
+  /// is rebuilt in place there (frame::constructFrame), so a class with
+  /// constructors of its own needs no default constructor. A class accepted
+  /// this way is still refused by a later check().
+  std::optional<SerializeProblem> checkFrame(clang::QualType T);
+
   /// Every class that needs a codec, dependencies (bases, members) before
   /// dependents where they do not recurse.
   const llvm::SetVector<const clang::CXXRecordDecl *> &records() const {
@@ -101,6 +107,10 @@ private:
   llvm::SetVector<const clang::CXXRecordDecl *> Records;
   llvm::SetVector<const clang::EnumDecl *> Enums;
   llvm::SmallPtrSet<const clang::CXXRecordDecl *, 8> InProgress;
+  /// checkFrame() is running; and the classes it accepted that have no
+  /// default constructor.
+  bool FrameOnly = false;
+  llvm::SmallPtrSet<const clang::CXXRecordDecl *, 4> WithoutDefault;
   llvm::DenseMap<const clang::CXXRecordDecl *, bool> QuietCache[2];
 };
 
