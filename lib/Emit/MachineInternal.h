@@ -175,6 +175,7 @@ public:
 
   // --- Resume.cpp ----------------------------------------------------------
   void planLoops();
+  bool checkJumpsOverLocals();
   bool rewriteBody();
   std::string carrierList(const std::set<unsigned> &At) const;
   /// `{carried}, {fresh}`: where a Local is restored, and where it starts

@@ -154,10 +154,38 @@ void MachineBuilder::planLoops() {
   }
 }
 
+bool MachineBuilder::checkJumpsOverLocals() {
+  // A Local is a declaration with an initializer: a goto (the user's) that
+  // jumped over the plain declaration would jump over it too.
+  bool OK = true;
+  for (const GotoStmt *G : Gotos) {
+    SourceLocation From = SM.getFileLoc(G->getBeginLoc());
+    SourceLocation To = SM.getFileLoc(G->getLabel()->getLocation());
+    if (!SM.isBeforeInTranslationUnit(From, To))
+      continue;
+    for (const Carrier &C : Carriers) {
+      if (C.How != Carrier::Slot || C.Param)
+        continue;
+      SourceLocation At = SM.getFileLoc(C.Var->getLocation());
+      if (SM.isBeforeInTranslationUnit(From, At) &&
+          SM.isBeforeInTranslationUnit(At, To)) {
+        MC.Report.error(G->getBeginLoc(),
+                        "this goto jumps over the declaration of '" +
+                            C.Var->getNameAsString() +
+                            "', which lives across a boundary");
+        MC.Report.note(C.Var->getLocation(), "declared here");
+        OK = false;
+        break;
+      }
+    }
+  }
+  return OK;
+}
+
 bool MachineBuilder::rewriteBody() {
   Rw.setSourceMgr(SM, LO);
   MC.BaseEdits(Rw);
-  bool OK = true;
+  bool OK = checkJumpsOverLocals();
   // Text around statements: Outer (guards, braces) outside, Before (stops)
   // inside, unless a rewritten header took it in (Consumed).
   std::map<const Stmt *, std::string> Outer, Before, After;
