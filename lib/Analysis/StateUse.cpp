@@ -587,6 +587,14 @@ public:
     if (isa<CXXPseudoDestructorExpr>(E->getCallee()->IgnoreParenImpCasts()))
       return true;
     const FunctionDecl *F = E->getDirectCallee();
+    // cleave::parallel_map(items, fn) over a named function runs fn: its
+    // plain definition calls fn through a reference, which would count as
+    // a call the analysis cannot follow.
+    if (const FunctionDecl *Fn = F ? fanOutTarget(E, F) : nullptr) {
+      callee(Fn);
+      FanOutNames.insert(E->getCallee()->IgnoreParenImpCasts());
+      return true;
+    }
     if (!F) {
       if (!E->isTypeDependent() && !E->isValueDependent())
         unknown(E, "calls through a function or member pointer");
@@ -661,7 +669,8 @@ public:
   bool VisitDeclRefExpr(DeclRefExpr *E) {
     if (const VarDecl *SV = asStateVar(E->getDecl()))
       state(SV, E);
-    else if (const auto *F = dyn_cast<FunctionDecl>(E->getDecl()))
+    else if (const auto *F = dyn_cast<FunctionDecl>(E->getDecl());
+             F && !FanOutNames.count(E))
       callee(F); // its address may be taken and called later
     return true;
   }
@@ -703,6 +712,21 @@ public:
   }
 
 private:
+  /// The function \p E, a call of \p F, fans out over when it is
+  /// cleave::parallel_map(items, fn) with fn naming a function.
+  static const FunctionDecl *fanOutTarget(const CallExpr *E,
+                                          const FunctionDecl *F) {
+    const auto *NS = dyn_cast<NamespaceDecl>(F->getDeclContext());
+    if (F->getName() != "parallel_map" || E->getNumArgs() != 2 || !NS ||
+        NS->getName() != "cleave" || !NS->getParent()->isTranslationUnit())
+      return nullptr;
+    const Expr *Fn = E->getArg(1)->IgnoreParenImpCasts();
+    if (const auto *U = dyn_cast<UnaryOperator>(Fn))
+      Fn = U->getSubExpr()->IgnoreParenImpCasts();
+    const auto *Ref = dyn_cast<DeclRefExpr>(Fn);
+    return Ref ? dyn_cast<FunctionDecl>(Ref->getDecl()) : nullptr;
+  }
+
   /// A virtual call of \p MD at \p E that cannot be resolved here.
   void dispatch(const CXXMethodDecl *MD, const Expr *E) {
     if (isLibrary(MD->getParent()))
@@ -765,6 +789,10 @@ private:
 
   ASTContext &Ctx;
   Summary &S;
+  /// The names of cleave::parallel_map in fan-outs over a named function,
+  /// visited after their call: they do not count as calls of its plain
+  /// definition.
+  llvm::SmallPtrSet<const Expr *, 4> FanOutNames;
 };
 
 /// Whether \p T names something of the program: a class defined outside

@@ -1,6 +1,7 @@
 // State read or written inside a function template, a member of a class
-// template, a generic lambda, or a lambda that a standard algorithm calls
-// is in the state list of the entry that instantiates and calls it.
+// template, a generic lambda, a lambda that a standard algorithm calls, or a
+// function cleave::parallel_map applies is in the state list of the entry
+// that instantiates and calls it.
 // RUN: cleave build -q --no-build -o %t %s -- -std=c++17
 // RUN: FileCheck %s < %t/manifest.yaml
 
@@ -14,6 +15,9 @@ CLEAVE_STATE() long boxed = 0;
 CLEAVE_STATE() long summed = 0;
 CLEAVE_STATE() long generic = 0;
 CLEAVE_STATE() long other = 0;
+CLEAVE_STATE() long scale = 3;
+
+long scaled(long x) { return x * scale; }
 
 template <class T> T read() { return hits; }
 
@@ -49,5 +53,19 @@ CLEAVE_ENTRY("POST /generic") long from_generic_lambda(long n) {
 }
 // CHECK:       state:
 // CHECK-NEXT:    - {name: generic, access: readwrite}
+// CHECK-NOT:     {name:
+// CHECK-LABEL: - name: fan_out
+
+// cleave::parallel_map over a named function runs that function, though
+// its plain definition calls it through a reference.
+CLEAVE_ENTRY("POST /fanout") std::vector<long> fan_out(std::vector<long> xs) {
+  return cleave::parallel_map(xs, scaled);
+}
+// CHECK:       state:
+// CHECK-NEXT:    - {name: scale, access: read}
+// CHECK-NOT:     {name:
+// CHECK-LABEL: - name: scaled
+// CHECK:       state:
+// CHECK-NEXT:    - {name: scale, access: read}
 // CHECK-NOT:     {name:
 // CHECK-LABEL: {{^}}state:
