@@ -1,9 +1,9 @@
-// Known failure of feature 'auto-parallel-map': the result of
+// Once a failure of feature 'auto-parallel-map': the result of
 // cleave::parallel_map declared auto and live across a later boundary:
 // cleave build accepts it, but the hoisted declaration it writes,
 // ::std::std::vector<Result>, does not compile, and the error points into
 // the generated source (no #line back to the program).
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   OUT/src/auto-parallel-map.cpp:91:10: error: ‘std::std’ has not been declared
 //     91 |   ::std::std::vector<Result> v2{};
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).

@@ -1,6 +1,6 @@
-// Known failure of feature 'bindings': a structured binding declared
+// Once a failure of feature 'bindings': a structured binding declared
 // before a boundary in its scope: cleave build refuses it.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/bindings.cpp:20:8: error: this structured binding is declared before a boundary in the same scope, where a resumed step cannot declare it again; use a plain variable instead of a structured binding
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Written by hand in the generator's format.

@@ -1,7 +1,7 @@
-// Known failure of feature 'nodefault': a local of a type without a
+// Once a failure of feature 'nodefault': a local of a type without a
 // default constructor, used after a boundary: cleave build refuses it,
 // because live locals are hoisted and must be default-constructible.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/nodefault.cpp:27:21: error: 'v2' (u0_N) is used after the boundary but cannot be carried across it: 'u0_N' has no default constructor
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

@@ -1,8 +1,8 @@
-// Known failure of feature 'raii': an RAII object (its constructor and
+// Once a failure of feature 'raii': an RAII object (its constructor and
 // destructor count in plain globals) declared before a boundary in its
 // scope: cleave build refuses it, because live locals are hoisted and
 // assigned later.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/raii.cpp:35:8: error: 'g4' (u3_G) is declared before a boundary in the same scope, where a resumed step cannot declare it again, and its type cannot be made empty and assigned later; end its scope before the boundary
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

@@ -1,7 +1,7 @@
-// Known failure of feature 'range-map': a range-for over a
+// Once a failure of feature 'range-map': a range-for over a
 // std::map<std::string, long> whose body reaches a boundary: cleave build
 // refuses it (only vectors, arrays and strings resume by position).
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/range-map.cpp:25:56: error: a range-for around a boundary resumes by position, so it must walk a std::vector, std::array, std::string or an array, not 'std::map<std::basic_string<char>, long>'
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

@@ -1,8 +1,8 @@
-// Known failure of feature 'range-ref': a range-for whose element is a
+// Once a failure of feature 'range-ref': a range-for whose element is a
 // const reference, read after a boundary in the same statement: cleave
 // build refuses it, although a reference element read in a later statement
 // is bound again after the boundary and accepted.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/range-ref.cpp:24:40: error: 'e2' (long) is used after the boundary but cannot be carried across it: it is a reference, and what it refers to does not travel with the frame
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Written by hand in the generator's format.

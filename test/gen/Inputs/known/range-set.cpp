@@ -1,7 +1,7 @@
-// Known failure of feature 'range-set': a range-for over a std::set<long>
+// Once a failure of feature 'range-set': a range-for over a std::set<long>
 // whose body reaches a boundary: cleave build refuses it (only vectors,
 // arrays and strings resume by position).
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/range-set.cpp:25:18: error: a range-for around a boundary resumes by position, so it must walk a std::vector, std::array, std::string or an array, not 'std::set<long>'
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

@@ -1,6 +1,6 @@
-// Known failure of feature 'set': a std::set<long> local used after a
+// Once a failure of feature 'set': a std::set<long> local used after a
 // boundary cannot be carried: cleave build refuses it.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/set.cpp:23:27: error: 'v1' (std::set<long>) is used after the boundary but cannot be carried across it: 'std::set<long>' is not supported by generated serializers (supported: std::string, std::vector, std::map and std::unordered_map with std::string keys, std::optional)
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

@@ -1,9 +1,9 @@
-// Known failure of feature 'state-dtor': an RAII object whose destructor
+// Once a failure of feature 'state-dtor': an RAII object whose destructor
 // writes CLEAVE_STATE, used after a boundary: cleave build refuses it,
 // because live locals are hoisted and must be default-constructible.
 // (Declared before a boundary and not used after it, it is refused as in
 // raii.cpp.)
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/state-dtor.cpp:33:21: error: 'v2' (u0_G) is used after the boundary but cannot be carried across it: 'u0_G' has no default constructor
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6

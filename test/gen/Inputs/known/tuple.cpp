@@ -1,8 +1,8 @@
-// Known failure of feature 'tuple': a std::tuple<long, long, long> local
+// Once a failure of feature 'tuple': a std::tuple<long, long, long> local
 // used after a boundary cannot be carried: cleave build refuses it.
 // Declared before a boundary in the same scope, it is refused as a type
 // that cannot be made empty and assigned later.
-// The compiler says:
+// The compiler at 18798aa said (it agrees with its monolith since 2574351):
 //   test/gen/Inputs/known/tuple.cpp:24:29: error: 'v2' (std::tuple<long, long, long>) is used after the boundary but cannot be carried across it: 'std::tuple<long, long, long>' is not supported by generated serializers (supported: std::string, std::vector, std::map and std::unordered_map with std::string keys, std::optional)
 // Check it with test/gen/harness.py --program FILE (docs/testing.md).
 // Reduced by test/gen/reduce.py from cleavegen.py --seed 1 --units 6
