@@ -105,7 +105,8 @@ bool MachineBuilder::findStops() {
     const FunctionDecl *Direct = Call->getDirectCallee();
     if (!Direct)
       continue;
-    if (Sp->Kind == SuspensionKind::FanOut ? Direct->getName() != "parallel_map"
+    if (Sp->Kind == SuspensionKind::FanOut
+            ? !Direct->getIdentifier() || Direct->getName() != "parallel_map"
                                            : usrOf(Direct) != Sp->Callee)
       continue;
     if (Lambda) {

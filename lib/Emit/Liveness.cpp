@@ -457,7 +457,9 @@ bool MachineBuilder::isPureInit(const Expr *E, std::string &Why) const {
       Why = "it calls '" + F->getNameAsString() + "'";
       return false;
     }
-    if (!Std || std::count(std::begin(Impure), std::end(Impure), F->getName())) {
+    if (!Std || (F->getIdentifier() && std::count(std::begin(Impure),
+                                                  std::end(Impure),
+                                                  F->getName()))) {
       Why = "it calls '" + F->getNameAsString() + "'";
       return false;
     }
