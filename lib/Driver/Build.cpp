@@ -5,6 +5,7 @@
 #include "cleave/Analysis/Lowering.h"
 #include "cleave/Analysis/Placement.h"
 #include "cleave/Config.h"
+#include "cleave/Driver/Unit.h"
 #include "cleave/Emit/Output.h"
 #include "cleave/Frontend/Diagnostics.h"
 #include "cleave/Frontend/Frontend.h"

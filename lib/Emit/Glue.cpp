@@ -3,6 +3,7 @@
 #include "cleave/Emit/Glue.h"
 
 #include "cleave/Analysis/Serializable.h"
+#include "cleave/Frontend/Names.h"
 
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/QualTypeNames.h"
@@ -17,15 +18,6 @@ using namespace clang;
 namespace cleave {
 
 namespace {
-
-PrintingPolicy codePolicy(const ASTContext &Ctx) {
-  PrintingPolicy P(Ctx.getLangOpts());
-  P.SuppressUnwrittenScope = true;
-  P.AnonymousTagLocations = false;
-  P.SuppressTemplateArgsInCXXConstructors = false;
-  P.Bool = true;
-  return P;
-}
 
 
 /// How generated code reaches the subobjects of one class: its bases and its
@@ -278,31 +270,6 @@ std::string cppStringLiteral(llvm::StringRef S) {
   return Out + "\"";
 }
 
-std::string codeTypeName(QualType T, const ASTContext &Ctx) {
-  // A member typedef of a class template specialization, as `auto` often
-  // deduces (std::map<K, V>::iterator), loses its class on the way through
-  // TypeName; spell the type it names instead.
-  if (const auto *TT = T->getAs<TypedefType>())
-    if (isa<ClassTemplateSpecializationDecl>(
-            TT->getDecl()->getDeclContext()))
-      T = T.getCanonicalType();
-  return TypeName::getFullyQualifiedName(T, Ctx, codePolicy(Ctx),
-                                         /*WithGlobalNsPrefix=*/true);
-}
-
-std::string qualifiedName(const NamedDecl *D) {
-  PrintingPolicy P(D->getASTContext().getLangOpts());
-  P.SuppressUnwrittenScope = true;
-  std::string S;
-  llvm::raw_string_ostream OS(S);
-  D->printQualifiedName(OS, P);
-  return S;
-}
-
-std::string displayTypeName(QualType T, const ASTContext &Ctx) {
-  PrintingPolicy P = codePolicy(Ctx);
-  return T.getAsString(P);
-}
 
 std::string generateGlue(ASTContext &Ctx,
                          llvm::ArrayRef<const CXXRecordDecl *> Records,

@@ -1,38 +1,31 @@
-//===- Frontend.cpp - Analyse and rewrite each translation unit ---------===//
+//===- Frontend.cpp - The program model of one translation unit --------===//
 //
-// One pass per translation unit, while its AST is alive:
+// One pass over a translation unit, while its AST is alive, that builds its
+// part of the program model and nothing else:
 //   1. check every Cleave annotation where it is written (kind of
 //      declaration, trigger and option strings);
 //   2. record each function definition of the main file in the program
 //      model, with the state it may touch through everything it may run
 //      (StateReachAnalysis), and for annotated ones their signature,
 //      checked for serializability;
-//   3. rewrite the unit: keyed uses of a map stored per key go through its
-//      per-key view, declarations of state become thread_local, `main`
-//      goes;
-//   4. generate the unit's glue.
+//   3. remember what the later passes need from the AST (UnitModel): the
+//      definitions, the entries, the uses and declarations of state.
+// Lowering, rewriting and glue are driven by Driver/Unit.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cleave/Frontend/Frontend.h"
 
-#include "cleave/Analysis/Lowering.h"
-#include "cleave/Analysis/Placement.h"
 #include "cleave/Analysis/Serializable.h"
 #include "cleave/Analysis/StateUse.h"
-#include "cleave/Emit/Glue.h"
-#include "cleave/Emit/StateMachine.h"
 #include "cleave/Frontend/Annotations.h"
 #include "cleave/Frontend/Diagnostics.h"
+#include "cleave/Frontend/Names.h"
 
-#include "clang/AST/ASTConsumer.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
-#include "clang/Frontend/CompilerInstance.h"
-#include "clang/Frontend/FrontendAction.h"
 #include "clang/Index/USRGeneration.h"
 #include "clang/Lex/Lexer.h"
-#include "clang/Rewrite/Core/Rewriter.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -259,11 +252,11 @@ private:
 
 class UnitAnalysis {
 public:
-  UnitAnalysis(CompilerInstance &CI, ASTContext &Ctx, TranslationUnit &Unit,
-               const FrontendResult &Options)
-      : CI(CI), Ctx(Ctx), SM(Ctx.getSourceManager()),
-        Report(CI.getDiagnostics()), Types(Ctx), Unit(Unit),
-        Options(Options), Reach(Ctx) {}
+  UnitAnalysis(ASTContext &Ctx, Reporter &Report,
+               SerializableChecker &Types, TranslationUnit &Unit,
+               UnitModel &Model)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Report(Report), Types(Types),
+        Unit(Unit), Model(Model), Reach(Ctx) {}
 
   void run() {
     UnitVisitor(*this).TraverseDecl(Ctx.getTranslationUnitDecl());
@@ -273,42 +266,11 @@ public:
       if (!USR.empty())
         Unit.DerivedLibraryClasses.push_back(std::move(USR));
     }
-    if (CI.getDiagnostics().hasErrorOccurred() || Options.ScanOnly)
-      return;
-    Plan = Options.Plan;
-    if (!Plan) {
-      // Only this unit: the whole program is here.
-      Program P;
-      P.Units.push_back(Unit);
-      LocalPlan = planLowering(P, placeCalls(P));
-      Plan = &LocalPlan;
-    }
-    std::string Machines = lower();
-    if (CI.getDiagnostics().hasErrorOccurred())
-      return;
-    rewrite();
-    emitGlue();
-    if (!Machines.empty())
-      Unit.Glue += "// ===== Steps: functions cut at their boundaries. =====\n" +
-                   Machines;
-  }
-
-  // --- Lowering: functions that run as steps ---------------------------------
-
-  std::string lower() {
-    MachineContext MC{Ctx,
-                      Report,
-                      Types,
-                      *Plan,
-                      [this](SourceLocation L) { return posOf(L); },
-                      [this](Rewriter &R) { applyStateRewrites(R, false); }};
-    std::string Out;
-    for (auto &[Index, FD] : Definitions) {
-      FunctionNode &N = Unit.Functions[Index];
-      if (Plan->isMachine(N.USR))
-        emitMachine(MC, FD, N, Out);
-    }
-    return Out;
+    Model.EntryDecls = EntryDecls;
+    Model.Definitions = Definitions;
+    Model.StateTypes = StateTypes;
+    Model.StateUses = StateUses;
+    Model.ThreadLocalAt = ThreadLocalAt;
   }
 
   // --- Step 1: annotations where they are written ---------------------------
@@ -388,16 +350,7 @@ public:
     return Loc.isValid() && SM.isInMainFile(SM.getExpansionLoc(Loc));
   }
 
-  SourcePos posOf(SourceLocation Loc) const {
-    SourcePos P;
-    PresumedLoc PL = SM.getPresumedLoc(SM.getFileLoc(Loc));
-    if (PL.isInvalid())
-      return P;
-    P.File = absolutePath(PL.getFilename());
-    P.Line = PL.getLine();
-    P.Column = PL.getColumn();
-    return P;
-  }
+  SourcePos posOf(SourceLocation Loc) const { return sourcePos(SM, Loc); }
 
   /// Collects every Cleave annotation on \p D, inherited ones included.
   static llvm::SmallVector<const AnnotateAttr *, 2>
@@ -695,109 +648,16 @@ public:
     StateUses.push_back({E, SV});
   }
 
-  // --- Step 3: rewriting ----------------------------------------------------
-
-  /// Rewrites every use of a map stored per key into its per-key view, in
-  /// \p R. Every other use of state stays as written: it reaches the
-  /// thread's copy that the runtime fills.
-  void applyStateRewrites(Rewriter &R, bool ReportErrors) {
-    FileID Main = SM.getMainFileID();
-    for (const auto &[E, SV] : StateUses) {
-      std::string Name = qualifiedName(SV);
-      if (!Plan->PerKey.count(Name))
-        continue;
-      CharSourceRange Range = Lexer::makeFileCharRange(
-          CharSourceRange::getTokenRange(E->getSourceRange()), SM,
-          Ctx.getLangOpts());
-      if (Range.isInvalid()) {
-        if (ReportErrors)
-        Report.error(E->getExprLoc(),
-                     "cannot rewrite this use of state variable '" + Name +
-                         "': it is spelled inside a macro");
-        continue;
-      }
-      if (SM.getFileID(Range.getBegin()) != Main) {
-        if (ReportErrors)
-        Report.error(E->getExprLoc(),
-                     "state variable '" + Name +
-                         "' is used in an included file; cleave rewrites "
-                         "only the source files it is given, so move this "
-                         "use into one of them");
-        continue;
-      }
-      R.ReplaceText(Range, "::cleave::rt::stateKeys(::" + Name + ", \"" +
-                               Name + "\")");
-    }
-  }
-
-  void rewrite() {
-    Rewriter R(SM, Ctx.getLangOpts());
-    FileID Main = SM.getMainFileID();
-    applyStateRewrites(R, true);
-    for (SourceLocation L : ThreadLocalAt)
-      R.InsertTextBefore(L, "thread_local ");
-    // The monolith's main is not part of the deployment. Blank it line for
-    // line so that everything after it keeps its line numbers.
-    for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
-      const auto *FD = dyn_cast<FunctionDecl>(D);
-      if (!FD || !FD->isMain() || !FD->doesThisDeclarationHaveABody() ||
-          !inMainFile(FD->getLocation()))
-        continue;
-      CharSourceRange Range = Lexer::makeFileCharRange(
-          CharSourceRange::getTokenRange(FD->getSourceRange()), SM,
-          Ctx.getLangOpts());
-      if (Range.isInvalid())
-        continue;
-      std::string Old = R.getRewrittenText(Range);
-      std::string Blank(std::count(Old.begin(), Old.end(), '\n'), '\n');
-      R.ReplaceText(Range,
-                    "/* main() is left out of the deployment */" + Blank);
-    }
-
-    std::string Text;
-    if (const RewriteBuffer *B = R.getRewriteBufferFor(Main))
-      Text.assign(B->begin(), B->end());
-    else
-      Text = SM.getBufferData(Main).str();
-    if (!Text.empty() && Text.back() != '\n')
-      Text += '\n';
-    std::string File = posOf(SM.getLocForStartOfFile(Main)).File;
-    Unit.Rewritten = "#include <cleave/handler.h>\n#line 1 " +
-                     cppStringLiteral(File) + "\n" + Text;
-  }
-
-  // --- Step 4: glue ---------------------------------------------------------
-
-  void emitGlue() {
-    std::vector<GlueEntry> Entries;
-    for (const auto &[Index, FD] : EntryDecls) {
-      const FunctionNode &N = Unit.Functions[Index];
-      if (N.ReturnsCode.empty() || N.Params.size() != FD->getNumParams())
-        continue; // an error was reported
-      Entries.push_back({&N, "::" + N.Name});
-    }
-    std::vector<GlueState> States;
-    for (size_t I = 0; I < Unit.States.size(); ++I)
-      States.push_back({&Unit.States[I], StateTypes[I]});
-    Unit.Glue =
-        generateGlue(Ctx, Types.records().getArrayRef(), Entries, States);
-  }
-
-  CompilerInstance &CI;
   ASTContext &Ctx;
   SourceManager &SM;
-  Reporter Report;
-  SerializableChecker Types;
+  Reporter &Report;
+  SerializableChecker &Types;
   TranslationUnit &Unit;
-  const FrontendResult &Options;
+  UnitModel &Model;
   std::vector<std::pair<size_t, const FunctionDecl *>> EntryDecls;
   std::vector<std::pair<size_t, const FunctionDecl *>> Definitions;
   std::vector<std::string> StateTypes;
   std::vector<std::pair<const Expr *, const VarDecl *>> StateUses;
-  /// Where functions stop and which maps are stored per key: the
-  /// whole-program plan, or LocalPlan for a program of one unit.
-  const LoweringPlan *Plan = nullptr;
-  LoweringPlan LocalPlan;
   StateReachAnalysis Reach;
   /// Where a declaration of state without CLEAVE_STATE starts.
   std::vector<SourceLocation> ThreadLocalAt;
@@ -840,74 +700,29 @@ bool UnitVisitor::VisitMemberExpr(MemberExpr *E) {
   return true;
 }
 
-class Consumer : public ASTConsumer {
-public:
-  Consumer(CompilerInstance &CI, FrontendResult &Result)
-      : CI(CI), Result(Result) {}
-
-  void HandleTranslationUnit(ASTContext &Ctx) override {
-    DiagnosticsEngine &Diags = CI.getDiagnostics();
-    bool Verify = CI.getDiagnosticOpts().VerifyDiagnostics;
-    if (Verify)
-      ++Result.VerifiedUnits;
-    if (Diags.hasErrorOccurred() && !Verify && !Result.ScanOnly) {
-      ++Result.FailedUnits;
-      return;
-    }
-    TranslationUnit Unit;
-    const SourceManager &SM = Ctx.getSourceManager();
-    if (auto FE = SM.getFileEntryRefForID(SM.getMainFileID()))
-      Unit.Source = absolutePath(FE->getName());
-    if (!Ctx.getLangOpts().CPlusPlus17) {
-      Reporter(Diags).error(SM.getLocForStartOfFile(SM.getMainFileID()),
-                            "cleave needs C++17 or later; this translation "
-                            "unit is compiled as an older C++ or as C");
-      ++Result.FailedUnits;
-      return;
-    }
-    UnitAnalysis(CI, Ctx, Unit, Result).run();
-    if (Diags.hasErrorOccurred() && !Result.ScanOnly) {
-      if (!Verify)
-        ++Result.FailedUnits;
-      return;
-    }
-    if (!Verify || Result.ScanOnly)
-      Result.Units.push_back(std::move(Unit));
-  }
-
-private:
-  CompilerInstance &CI;
-  FrontendResult &Result;
-};
-
-class Action : public ASTFrontendAction {
-public:
-  explicit Action(FrontendResult &Result) : Result(Result) {}
-  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
-                                                 llvm::StringRef) override {
-    return std::make_unique<Consumer>(CI, Result);
-  }
-
-private:
-  FrontendResult &Result;
-};
-
-class Factory : public tooling::FrontendActionFactory {
-public:
-  explicit Factory(FrontendResult &Result) : Result(Result) {}
-  std::unique_ptr<FrontendAction> create() override {
-    return std::make_unique<Action>(Result);
-  }
-
-private:
-  FrontendResult &Result;
-};
-
 } // namespace
 
-std::unique_ptr<tooling::FrontendActionFactory>
-newFrontendActionFactory(FrontendResult &Result) {
-  return std::make_unique<Factory>(Result);
+SourcePos sourcePos(const SourceManager &SM, SourceLocation Loc) {
+  SourcePos P;
+  PresumedLoc PL = SM.getPresumedLoc(SM.getFileLoc(Loc));
+  if (PL.isInvalid())
+    return P;
+  P.File = absolutePath(PL.getFilename());
+  P.Line = PL.getLine();
+  P.Column = PL.getColumn();
+  return P;
+}
+
+std::string mainFilePath(const SourceManager &SM) {
+  if (auto FE = SM.getFileEntryRefForID(SM.getMainFileID()))
+    return absolutePath(FE->getName());
+  return {};
+}
+
+void buildUnitModel(ASTContext &Ctx, Reporter &Report,
+                    SerializableChecker &Types, TranslationUnit &Unit,
+                    UnitModel &Model) {
+  UnitAnalysis(Ctx, Report, Types, Unit, Model).run();
 }
 
 } // namespace cleave

@@ -12,6 +12,7 @@
 #ifndef CLEAVE_EMIT_GLUE_H
 #define CLEAVE_EMIT_GLUE_H
 
+#include "cleave/Frontend/Names.h"
 #include "cleave/Frontend/Program.h"
 
 #include "clang/AST/ASTContext.h"
@@ -40,16 +41,6 @@ std::string generateGlue(clang::ASTContext &Ctx,
 
 /// A C++ string literal (or #line file name) holding \p S.
 std::string cppStringLiteral(llvm::StringRef S);
-
-/// A type's name as generated code spells it: fully qualified from the
-/// global namespace, anonymous namespaces left out.
-std::string codeTypeName(clang::QualType T, const clang::ASTContext &Ctx);
-
-/// A declaration's qualified name without anonymous namespaces: "ns::stock".
-std::string qualifiedName(const clang::NamedDecl *D);
-
-/// A type's name as people read it: "std::map<std::string, int>".
-std::string displayTypeName(clang::QualType T, const clang::ASTContext &Ctx);
 
 } // namespace cleave
 

@@ -1,0 +1,153 @@
+//===- Unit.cpp - The passes over one translation unit -------------------===//
+
+#include "cleave/Driver/Unit.h"
+
+#include "cleave/Analysis/Lowering.h"
+#include "cleave/Analysis/Placement.h"
+#include "cleave/Analysis/Serializable.h"
+#include "cleave/Emit/Glue.h"
+#include "cleave/Emit/Rewrite.h"
+#include "cleave/Emit/StateMachine.h"
+
+#include "clang/AST/ASTConsumer.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
+
+using namespace clang;
+
+namespace cleave {
+
+namespace {
+
+/// Lowers the functions of the unit that run as steps; their machines.
+std::string lowerUnit(ASTContext &Ctx, Reporter &Report,
+                      SerializableChecker &Types, const LoweringPlan &Plan,
+                      TranslationUnit &Unit, const UnitModel &Model) {
+  const SourceManager &SM = Ctx.getSourceManager();
+  MachineContext MC{
+      Ctx, Report, Types, Plan,
+      [&SM](SourceLocation L) { return sourcePos(SM, L); },
+      [&](Rewriter &R) { rewritePerKeyUses(R, Ctx, Model, Plan, nullptr); }};
+  std::string Out;
+  for (const auto &[Index, FD] : Model.Definitions) {
+    FunctionNode &N = Unit.Functions[Index];
+    if (Plan.isMachine(N.USR))
+      emitMachine(MC, FD, N, Out);
+  }
+  return Out;
+}
+
+/// The unit's glue: codecs, handlers, state descriptors.
+std::string glueOf(ASTContext &Ctx, SerializableChecker &Types,
+                   const TranslationUnit &Unit, const UnitModel &Model) {
+  std::vector<GlueEntry> Entries;
+  for (const auto &[Index, FD] : Model.EntryDecls) {
+    const FunctionNode &N = Unit.Functions[Index];
+    if (N.ReturnsCode.empty() || N.Params.size() != FD->getNumParams())
+      continue; // an error was reported
+    Entries.push_back({&N, "::" + N.Name});
+  }
+  std::vector<GlueState> States;
+  for (size_t I = 0; I < Unit.States.size(); ++I)
+    States.push_back({&Unit.States[I], Model.StateTypes[I]});
+  return generateGlue(Ctx, Types.records().getArrayRef(), Entries, States);
+}
+
+class Consumer : public ASTConsumer {
+public:
+  Consumer(CompilerInstance &CI, FrontendResult &Result)
+      : CI(CI), Result(Result) {}
+
+  void HandleTranslationUnit(ASTContext &Ctx) override {
+    DiagnosticsEngine &Diags = CI.getDiagnostics();
+    bool Verify = CI.getDiagnosticOpts().VerifyDiagnostics;
+    if (Verify)
+      ++Result.VerifiedUnits;
+    if (Diags.hasErrorOccurred() && !Verify && !Result.ScanOnly) {
+      ++Result.FailedUnits;
+      return;
+    }
+    TranslationUnit Unit;
+    const SourceManager &SM = Ctx.getSourceManager();
+    Unit.Source = mainFilePath(SM);
+    Reporter Report(Diags);
+    if (!Ctx.getLangOpts().CPlusPlus17) {
+      Report.error(SM.getLocForStartOfFile(SM.getMainFileID()),
+                   "cleave needs C++17 or later; this translation unit is "
+                   "compiled as an older C++ or as C");
+      ++Result.FailedUnits;
+      return;
+    }
+    SerializableChecker Types(Ctx);
+    UnitModel Model;
+    buildUnitModel(Ctx, Report, Types, Unit, Model);
+    if (!Diags.hasErrorOccurred() && !Result.ScanOnly)
+      emit(Ctx, Report, Types, Unit, Model);
+    if (Diags.hasErrorOccurred() && !Result.ScanOnly) {
+      if (!Verify)
+        ++Result.FailedUnits;
+      return;
+    }
+    if (!Verify || Result.ScanOnly)
+      Result.Units.push_back(std::move(Unit));
+  }
+
+private:
+  /// Lowering, rewriting and glue, with the whole-program plan, or with a
+  /// plan of this unit alone (enough for a program of one unit).
+  void emit(ASTContext &Ctx, Reporter &Report, SerializableChecker &Types,
+            TranslationUnit &Unit, const UnitModel &Model) {
+    const LoweringPlan *Plan = Result.Plan;
+    LoweringPlan Local;
+    if (!Plan) {
+      Program P;
+      P.Units.push_back(Unit);
+      Local = planLowering(P, placeCalls(P));
+      Plan = &Local;
+    }
+    std::string Machines = lowerUnit(Ctx, Report, Types, *Plan, Unit, Model);
+    if (CI.getDiagnostics().hasErrorOccurred())
+      return;
+    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report);
+    Unit.Glue = glueOf(Ctx, Types, Unit, Model);
+    if (!Machines.empty())
+      Unit.Glue +=
+          "// ===== Steps: functions cut at their boundaries. =====\n" +
+          Machines;
+  }
+
+  CompilerInstance &CI;
+  FrontendResult &Result;
+};
+
+class Action : public ASTFrontendAction {
+public:
+  explicit Action(FrontendResult &Result) : Result(Result) {}
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
+                                                 llvm::StringRef) override {
+    return std::make_unique<Consumer>(CI, Result);
+  }
+
+private:
+  FrontendResult &Result;
+};
+
+class Factory : public tooling::FrontendActionFactory {
+public:
+  explicit Factory(FrontendResult &Result) : Result(Result) {}
+  std::unique_ptr<FrontendAction> create() override {
+    return std::make_unique<Action>(Result);
+  }
+
+private:
+  FrontendResult &Result;
+};
+
+} // namespace
+
+std::unique_ptr<tooling::FrontendActionFactory>
+newFrontendActionFactory(FrontendResult &Result) {
+  return std::make_unique<Factory>(Result);
+}
+
+} // namespace cleave

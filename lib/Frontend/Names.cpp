@@ -1,0 +1,46 @@
+//===- Names.cpp - How declarations and types are spelled ----------------===//
+
+#include "cleave/Frontend/Names.h"
+
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/QualTypeNames.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace clang;
+
+namespace cleave {
+
+PrintingPolicy codePrintingPolicy(const ASTContext &Ctx) {
+  PrintingPolicy P(Ctx.getLangOpts());
+  P.SuppressUnwrittenScope = true;
+  P.AnonymousTagLocations = false;
+  P.SuppressTemplateArgsInCXXConstructors = false;
+  P.Bool = true;
+  return P;
+}
+
+std::string codeTypeName(QualType T, const ASTContext &Ctx) {
+  // A member typedef of a class template specialization, as `auto` often
+  // deduces (std::map<K, V>::iterator), loses its class on the way through
+  // TypeName; spell the type it names instead.
+  if (const auto *TT = T->getAs<TypedefType>())
+    if (isa<ClassTemplateSpecializationDecl>(TT->getDecl()->getDeclContext()))
+      T = T.getCanonicalType();
+  return TypeName::getFullyQualifiedName(T, Ctx, codePrintingPolicy(Ctx),
+                                         /*WithGlobalNsPrefix=*/true);
+}
+
+std::string qualifiedName(const NamedDecl *D) {
+  PrintingPolicy P(D->getASTContext().getLangOpts());
+  P.SuppressUnwrittenScope = true;
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  D->printQualifiedName(OS, P);
+  return S;
+}
+
+std::string displayTypeName(QualType T, const ASTContext &Ctx) {
+  return T.getAsString(codePrintingPolicy(Ctx));
+}
+
+} // namespace cleave
