@@ -213,7 +213,9 @@ std::string MachineBuilder::oneStepMachine() {
     OS << "    ::cleave::rt::Local<" << T << "> cleave_" << N
        << "(cleave_r);\n    " << T << " &" << N << " = cleave_" << N
        << ".param({}, {});\n";
-    Params += (Params.empty() ? "" : ", ") + N;
+    // A parameter taken by value is moved into: the frame already made it.
+    Params += (Params.empty() ? "" : ", ") +
+              (P->getType()->isReferenceType() ? N : "::std::move(" + N + ")");
   }
   std::string Callee = "::" + FD->getQualifiedNameAsString();
   if (FD->getReturnType()->isVoidType())
