@@ -75,8 +75,7 @@ bool MachineBuilder::findCarriers() {
       for (const Decl *D : DS->decls())
         Add(dyn_cast<VarDecl>(D), Scope, DS->getEndLoc(), false, false);
   };
-  auto ConditionVariable = [&](const VarDecl *V, const Stmt *Body,
-                               const Stmt *Construct) {
+  auto ConditionVariable = [&](const VarDecl *V, const Stmt *Body) {
     if (!V || !Body || !onPath(Body))
       return;
     MC.Report.error(V->getLocation(),
@@ -85,7 +84,6 @@ bool MachineBuilder::findCarriers() {
                         "around a boundary; declare it before the statement");
     MC.Report.note(Stops[rangeOf(Body).first - 1].Call->getBeginLoc(),
                    "the boundary is here");
-    (void)Construct;
     OK = false;
   };
 
@@ -94,17 +92,7 @@ bool MachineBuilder::findCarriers() {
       return;
     if (const auto *CS = dyn_cast<CompoundStmt>(S)) {
       for (const Stmt *Child : CS->body()) {
-        const Stmt *E = Child;
-        while (true) {
-          if (const auto *L = dyn_cast<LabelStmt>(E))
-            E = L->getSubStmt();
-          else if (const auto *C = dyn_cast<CaseStmt>(E))
-            E = C->getSubStmt();
-          else if (const auto *D = dyn_cast<DefaultStmt>(E))
-            E = D->getSubStmt();
-          else
-            break;
-        }
+        const Stmt *E = unlabeled(Child);
         FromDeclStmt(E, CS);
         Visit(E);
       }
@@ -120,12 +108,12 @@ bool MachineBuilder::findCarriers() {
     }
     if (const auto *F = dyn_cast<ForStmt>(S)) {
       FromDeclStmt(F->getInit(), F);
-      ConditionVariable(F->getConditionVariable(), F->getBody(), F);
+      ConditionVariable(F->getConditionVariable(), F->getBody());
       Visit(F->getBody());
       return;
     }
     if (const auto *W = dyn_cast<WhileStmt>(S)) {
-      ConditionVariable(W->getConditionVariable(), W->getBody(), W);
+      ConditionVariable(W->getConditionVariable(), W->getBody());
       Visit(W->getBody());
       return;
     }
@@ -149,7 +137,7 @@ bool MachineBuilder::findCarriers() {
       return;
     }
     if (const auto *Sw = dyn_cast<SwitchStmt>(S)) {
-      ConditionVariable(Sw->getConditionVariable(), Sw->getBody(), Sw);
+      ConditionVariable(Sw->getConditionVariable(), Sw->getBody());
       FromDeclStmt(Sw->getInit(), Sw);
       Visit(Sw->getBody());
       return;
@@ -781,7 +769,6 @@ bool MachineBuilder::decide() {
         }
   // Rebuilt carriers need what their initializer reads: iterate.
   bool Changed = true;
-  std::vector<bool> Decided(Carriers.size(), false);
   std::vector<bool> Reported(Carriers.size(), false);
   while (Changed) {
     Changed = false;
@@ -905,7 +892,7 @@ bool MachineBuilder::decide() {
         }
         continue;
       }
-      if (How != C.How || !Decided[I]) {
+      {
         Changed |= How != C.How;
         C.How = How;
         // A range-for's reference is bound again as the loop does anyway.
@@ -913,7 +900,6 @@ bool MachineBuilder::decide() {
             !WhyNotCarried.empty() && !C.LoopVar)
           C.Reason = WhyNotCarried;
       }
-      Decided[I] = true;
       // What a rebuilt declaration reads must be there when it runs again.
       if (How == Carrier::Remat && !C.Needed.empty()) {
         std::vector<const Decl *> Reads;

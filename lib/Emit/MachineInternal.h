@@ -77,7 +77,6 @@ struct Carrier {
   /// afresh (value-initialized) when its type makes that unobservable.
   std::set<unsigned> Live;
   std::string SlotName; ///< "cleave_l3", "cleave_p0"
-  std::string TypeCode; ///< the object's type as the machine spells it
   std::string Reason;   ///< why it is rebuilt, for the remark
   unsigned Order = 0;   ///< where a resumed step restores it
 };
@@ -92,8 +91,6 @@ struct Loop {
   /// own, named by the loop variable with ".range").
   bool Temporary = false;
   std::string TemporarySlot;
-  std::string TemporaryType;
-  std::set<unsigned> TemporaryNeeded;
   std::string Position; ///< "index", "key", "keys"
   unsigned Order = 0;
 };
@@ -135,6 +132,8 @@ public:
   std::string typeDisplay(clang::QualType T) const;
   const clang::Stmt *parentOf(const clang::Stmt *S) const;
   const clang::Stmt *parentOfDecl(const clang::Decl *D) const;
+  /// \p S without the labels, case and default labels in front of it.
+  static const clang::Stmt *unlabeled(const clang::Stmt *S);
 
   // --- CutPoints.cpp -------------------------------------------------------
   bool findStops();

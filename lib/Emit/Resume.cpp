@@ -425,18 +425,6 @@ bool MachineBuilder::rewriteBody() {
     return false;
 
   // --- Blocks on the way: skip what comes before it ---------------------------
-  auto Effective = [](const Stmt *S) {
-    while (true) {
-      if (const auto *L = dyn_cast<LabelStmt>(S))
-        S = L->getSubStmt();
-      else if (const auto *C = dyn_cast<CaseStmt>(S))
-        S = C->getSubStmt();
-      else if (const auto *D = dyn_cast<DefaultStmt>(S))
-        S = D->getSubStmt();
-      else
-        return S;
-    }
-  };
   for (const auto &[S, R] : Range) {
     const auto *CS = dyn_cast<CompoundStmt>(S);
     if (!CS)
@@ -444,7 +432,7 @@ bool MachineBuilder::rewriteBody() {
     // The last statement on the way: after it, nothing is skipped.
     int Last = -1, I = 0;
     for (const Stmt *Child : CS->body()) {
-      if (onPath(Effective(Child)))
+      if (onPath(unlabeled(Child)))
         Last = I;
       ++I;
     }
@@ -452,14 +440,14 @@ bool MachineBuilder::rewriteBody() {
     for (const Stmt *Child : CS->body()) {
       if (I++ >= Last)
         break;
-      const Stmt *E = Effective(Child);
+      const Stmt *E = unlabeled(Child);
       if (isa<DeclStmt>(E) || isa<NullStmt>(E) || onPath(E))
         continue;
       Outer[E] = "if (!cleave_r.skipping()) { " + Outer[E];
       After[E] += " }";
     }
     for (const Stmt *Child : CS->body()) {
-      const Stmt *E = Effective(Child);
+      const Stmt *E = unlabeled(Child);
       if (!onPath(E) || isa<DeclStmt>(E) || rangeOf(E) == R)
         continue;
       auto [Lo, Hi] = rangeOf(E);
@@ -471,14 +459,14 @@ bool MachineBuilder::rewriteBody() {
   }
 
   // --- Statements on the way ---------------------------------------------------
-  auto Branches = [&](const Stmt *Then, const Stmt *Else) -> std::string {
-    // The branch that holds the resume point is taken without the condition.
+  // The branch that holds the resume point is taken without the condition:
+  // the then-branch when it holds it, otherwise the else-branch.
+  auto Branches = [&](const Stmt *Then) -> std::string {
     if (Then && onPath(Then)) {
       auto [Lo, Hi] = rangeOf(Then);
       return "cleave_r.in(" + std::to_string(Lo) + "u, " + std::to_string(Hi) +
              "u)";
     }
-    (void)Else;
     return "false";
   };
   for (const auto &[S, R] : Range) {
@@ -492,7 +480,7 @@ bool MachineBuilder::rewriteBody() {
       else
         Cond = "(" + text(If->getCond()->getSourceRange()) + ")";
       if (InBranch)
-        Cond = "cleave_r.skipping() ? " + Branches(If->getThen(), If->getElse()) +
+        Cond = "cleave_r.skipping() ? " + Branches(If->getThen()) +
                " : " + Cond;
       if (!If->getInit() && !CV) {
         if (InBranch)
@@ -670,7 +658,7 @@ bool MachineBuilder::rewriteBody() {
       for (const Stmt *Child : CS->body()) {
         if (isa<SwitchCase>(Child))
           Label = Child;
-        const Stmt *E = Effective(Child);
+        const Stmt *E = unlabeled(Child);
         if (!onPath(E))
           continue;
         if (!Label) {

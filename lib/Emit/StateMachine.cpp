@@ -121,6 +121,17 @@ const Stmt *MachineBuilder::parentOf(const Stmt *S) const {
   return nullptr;
 }
 
+const Stmt *MachineBuilder::unlabeled(const Stmt *S) {
+  while (true) {
+    if (const auto *L = dyn_cast<LabelStmt>(S))
+      S = L->getSubStmt();
+    else if (const auto *C = dyn_cast<SwitchCase>(S))
+      S = C->getSubStmt();
+    else
+      return S;
+  }
+}
+
 const Stmt *MachineBuilder::parentOfDecl(const Decl *D) const {
   DynTypedNodeList Ps = Ctx.getParents(*D);
   return Ps.empty() ? nullptr : Ps[0].get<Stmt>();

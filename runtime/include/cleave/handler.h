@@ -469,25 +469,6 @@ inline void appendListElement(std::string &Out, const std::string &Frame) {
   Out += Frame;
 }
 
-/// Splits a list made by appendListElement; false when it is malformed.
-inline bool splitList(const char *Data, size_t Len,
-                      std::vector<std::string_view> &Out) {
-  size_t At = 0;
-  while (At < Len) {
-    if (Len - At < 4)
-      return false;
-    const auto *P = reinterpret_cast<const unsigned char *>(Data + At);
-    size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
-               (static_cast<size_t>(P[3]) << 24);
-    At += 4;
-    if (N > Len - At)
-      return false;
-    Out.emplace_back(Data + At, N);
-    At += N;
-  }
-  return true;
-}
-
 /// One run of one step of a function cut at its boundaries. The generated
 /// state machine of the function takes a Step and either finishes (the
 /// function returned) or stops at a boundary after recording the call and

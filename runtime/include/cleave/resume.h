@@ -260,21 +260,22 @@ private:
   std::vector<Box> Pending;
 };
 
-/// Splits a fan-out's result list (four-byte little-endian length, then the
-/// bytes, per element).
-inline bool splitResults(std::string_view Data,
-                         std::vector<std::string_view> &Out) {
+/// Splits a list of frames (a little-endian uint32 length, then the bytes,
+/// per element; see appendListElement in handler.h); false when it is
+/// malformed.
+inline bool splitList(const char *Data, size_t Len,
+                      std::vector<std::string_view> &Out) {
   size_t At = 0;
-  while (At < Data.size()) {
-    if (Data.size() - At < 4)
+  while (At < Len) {
+    if (Len - At < 4)
       return false;
-    const auto *P = reinterpret_cast<const unsigned char *>(Data.data() + At);
+    const auto *P = reinterpret_cast<const unsigned char *>(Data + At);
     size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
                (static_cast<size_t>(P[3]) << 24);
     At += 4;
-    if (N > Data.size() - At)
+    if (N > Len - At)
       return false;
-    Out.push_back(Data.substr(At, N));
+    Out.emplace_back(Data + At, N);
     At += N;
   }
   return true;
@@ -284,7 +285,7 @@ template <class E> void Resume::arriveJoin(std::uint32_t K) {
   finishFrame();
   if constexpr (!std::is_void_v<E>) {
     std::vector<std::string_view> Parts;
-    if (!splitResults(Input, Parts))
+    if (!splitList(Input.data(), Input.size(), Parts))
       throw ResumeError("bad fan-out result list");
     std::vector<E> &Out = box<std::vector<E>>(K);
     Out.resize(Parts.size());
