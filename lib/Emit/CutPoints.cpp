@@ -175,9 +175,27 @@ bool MachineBuilder::placeStop(Stop &S) {
       return Fail("a boundary inside a try block cannot be resumed: the "
                   "handler would not be there when the callee throws",
                   P->getBeginLoc(), "the try block is here");
+  // Operators between the call and its statement that decide whether (or
+  // when) the call's operand runs.
+  std::vector<std::pair<const Expr *, const Expr *>> Deciding; // (op, second)
   auto Anchor = [&](const Stmt *A, bool Wrap) {
     S.Anchor = A;
     S.Wrap = Wrap && !isa<CompoundStmt>(A);
+    for (const auto &[Op, Second] : Deciding) {
+      auto It = std::find_if(Decisions.begin(), Decisions.end(),
+                             [&](const Decision &D) { return D.Op == Op; });
+      if (It == Decisions.end()) {
+        Decision D;
+        D.Op = Op;
+        D.Second = Second;
+        D.First = isa<ConditionalOperator>(Op)
+                      ? cast<ConditionalOperator>(Op)->getCond()
+                      : cast<BinaryOperator>(Op)->getLHS();
+        D.Anchor = A;
+        D.Id = static_cast<unsigned>(Decisions.size() + 1);
+        Decisions.push_back(D);
+      }
+    }
     return true;
   };
   for (const Stmt *P = parentOf(Child); P; Child = P, P = parentOf(P)) {
@@ -196,27 +214,14 @@ bool MachineBuilder::placeStop(Stop &S) {
         return Anchor(Child, false);
       continue; // the condition: the if is the anchor
     }
-    const Stmt *LoopBody = nullptr;
+    // A loop's head: the condition (or the variable it declares) and the
+    // increment are statements of their own inside `for (;;)`.
     if (const auto *W = dyn_cast<WhileStmt>(P))
-      LoopBody = W->getBody();
-    else if (const auto *D = dyn_cast<DoStmt>(P))
-      LoopBody = D->getBody();
-    if (LoopBody) {
-      if (Child == LoopBody)
-        return Anchor(Child, true);
-      return Fail("a boundary in a loop condition cannot be resumed; call it "
-                  "in the loop body and keep the result in a variable",
-                  P->getBeginLoc(), "the loop is here");
-    }
-    if (const auto *F = dyn_cast<ForStmt>(P)) {
-      if (Child == F->getBody())
-        return Anchor(Child, true);
-      if (Child == F->getInit())
-        return Anchor(Child, false);
-      return Fail("a boundary in a loop condition or increment cannot be "
-                  "resumed; call it in the loop body",
-                  F->getBeginLoc(), "the loop is here");
-    }
+      return Anchor(Child, Child == W->getBody());
+    if (const auto *D = dyn_cast<DoStmt>(P))
+      return Anchor(Child, Child == D->getBody());
+    if (const auto *F = dyn_cast<ForStmt>(P))
+      return Anchor(Child, Child == F->getBody());
     if (const auto *R = dyn_cast<CXXForRangeStmt>(P)) {
       if (Child == R->getBody())
         return Anchor(Child, true);
@@ -235,19 +240,18 @@ bool MachineBuilder::placeStop(Stop &S) {
         return Anchor(Child, false);
       continue;
     }
-    if (const auto *C = dyn_cast<AbstractConditionalOperator>(P)) {
+    if (const auto *C = dyn_cast<ConditionalOperator>(P)) {
       if (Child != C->getCond())
-        return Fail("a boundary in an operand of ?: cannot be cut; use an "
-                    "if statement",
-                    P->getBeginLoc(), "the conditional expression is here");
+        Deciding.push_back({C, C->getTrueExpr()});
       continue;
     }
+    if (isa<BinaryConditionalOperator>(P))
+      return Fail("a boundary in an operand of ?: without a middle operand "
+                  "cannot be cut; write the condition out",
+                  P->getBeginLoc(), "the conditional expression is here");
     if (const auto *B = dyn_cast<BinaryOperator>(P)) {
       if ((B->isLogicalOp() || B->isCommaOp()) && Child == B->getRHS())
-        return Fail("a boundary in the right operand of " +
-                        B->getOpcodeStr().str() +
-                        " cannot be cut; use an if statement",
-                    P->getBeginLoc(), "the operator is here");
+        Deciding.push_back({B, B->getRHS()});
       continue;
     }
     if (isa<StmtExpr>(P))
@@ -255,6 +259,98 @@ bool MachineBuilder::placeStop(Stop &S) {
                   P->getBeginLoc(), "the statement expression is here");
   }
   return Fail("cannot find the statement around this boundary call", {}, "");
+}
+
+std::string MachineBuilder::guardOf(const Stmt *Anchor, const Stmt *X) const {
+  // Outermost first: an inner flag is set only where the outer one holds.
+  std::vector<const Decision *> On;
+  for (const Decision &D : Decisions)
+    if (D.Anchor == Anchor && D.Op != X && encloses(D.Op, X) &&
+        !encloses(D.First, X))
+      On.push_back(&D);
+  std::sort(On.begin(), On.end(), [&](const Decision *A, const Decision *B) {
+    return encloses(A->Op, B->Op) && A->Op != B->Op;
+  });
+  std::string G;
+  for (const Decision *D : On) {
+    if (isa<BinaryOperator>(D->Op) && cast<BinaryOperator>(D->Op)->isCommaOp())
+      continue; // the right operand of a comma always runs
+    bool Taken = !isa<ConditionalOperator>(D->Op) || encloses(D->Second, X);
+    G += std::string(G.empty() ? "" : " && ") + (Taken ? "" : "!") +
+         "cleave_r.decided(" + std::to_string(D->Id) + "u)";
+  }
+  return G;
+}
+
+unsigned MachineBuilder::keyOf(const Stop &S) const {
+  return offsetOf(S.Call->getEndLoc());
+}
+
+unsigned MachineBuilder::keyOf(const Decision &D) const {
+  return offsetOf(D.Second->getBeginLoc());
+}
+
+bool MachineBuilder::decidedBefore(const Stop &J, const Stop &K) const {
+  for (const Decision &D : Decisions) {
+    if (D.Anchor != J.Anchor || !encloses(D.Op, J.Call))
+      continue;
+    // J in the condition: the decision used its value up, and K, later, is
+    // in an operand decided on or after the operator, which the statement
+    // runs again from the decision.
+    if (encloses(D.First, J.Call) && !encloses(D.First, K.Call))
+      return true;
+    if (!encloses(D.Op, K.Call))
+      continue;
+    // J and K in the two arms of ?: never run in one evaluation.
+    if (isa<ConditionalOperator>(D.Op) && !encloses(D.First, J.Call) &&
+        !encloses(D.First, K.Call) &&
+        encloses(D.Second, J.Call) != encloses(D.Second, K.Call))
+      return true;
+  }
+  return false;
+}
+
+bool MachineBuilder::headOnPath(const Stmt *Loop) const {
+  const Stmt *Body = nullptr;
+  const VarDecl *CV = nullptr;
+  const Stmt *Head[3] = {nullptr, nullptr, nullptr};
+  if (const auto *W = dyn_cast<WhileStmt>(Loop)) {
+    Body = W->getBody();
+    CV = W->getConditionVariable();
+    Head[0] = W->getCond();
+    Head[1] = W->getConditionVariableDeclStmt();
+  } else if (const auto *D = dyn_cast<DoStmt>(Loop)) {
+    Head[0] = D->getCond();
+  } else if (const auto *F = dyn_cast<ForStmt>(Loop)) {
+    Body = F->getBody();
+    CV = F->getConditionVariable();
+    Head[0] = F->getCond();
+    Head[1] = F->getConditionVariableDeclStmt();
+    Head[2] = F->getInc();
+  } else {
+    return false;
+  }
+  for (const Stmt *H : Head)
+    if (H && onPath(H))
+      return true;
+  // A variable declared in the condition, alive around a stop in the body.
+  return CV && Body && onPath(Body);
+}
+
+bool MachineBuilder::isConditionVariable(const VarDecl *V) const {
+  const Stmt *DS = parentOfDecl(V);
+  const Stmt *P = DS && isa<DeclStmt>(DS) ? parentOf(DS) : DS;
+  if (!P)
+    return false;
+  if (const auto *If = dyn_cast<IfStmt>(P))
+    return If->getConditionVariable() == V;
+  if (const auto *W = dyn_cast<WhileStmt>(P))
+    return W->getConditionVariable() == V;
+  if (const auto *F = dyn_cast<ForStmt>(P))
+    return F->getConditionVariable() == V;
+  if (const auto *Sw = dyn_cast<SwitchStmt>(P))
+    return Sw->getConditionVariable() == V;
+  return false;
 }
 
 bool MachineBuilder::checkGotos() {

@@ -46,8 +46,9 @@ void MachineBuilder::layoutFrames() {
     for (const Stop &K : Stops) {
       if (K.Index <= J.Index || K.Anchor != J.Anchor)
         continue;
-      // Consumed by the arguments of a call that stopped in between.
-      bool Consumed = false;
+      // Consumed by the arguments of a call that stopped in between, or by
+      // a decision taken before K (docs/splitting.md).
+      bool Consumed = decidedBefore(J, K);
       for (const Stop &M : Stops)
         if (M.Index > J.Index && M.Index <= K.Index && M.Anchor == J.Anchor)
           for (const Expr *A : M.Call->arguments())
@@ -56,6 +57,37 @@ void MachineBuilder::layoutFrames() {
         PendingAt[J.Index - 1].insert(K.Index);
     }
   }
+
+  // Decisions taken before a later stop of the statement travel with it,
+  // unless the arguments of a call that stopped in between used them up.
+  for (Decision &D : Decisions) {
+    D.FlagAt.clear();
+    if (const auto *B = dyn_cast<BinaryOperator>(D.Op); B && B->isCommaOp())
+      continue; // no flag: the right operand always runs
+    for (const Stop &K : Stops) {
+      if (K.Anchor != D.Anchor || encloses(D.Op, K.Call) ||
+          !SM.isBeforeInTranslationUnit(SM.getFileLoc(D.Op->getEndLoc()),
+                                        SM.getFileLoc(K.Call->getBeginLoc())))
+        continue;
+      bool Consumed = false;
+      for (const Stop &M : Stops)
+        if (M.Index <= K.Index && M.Anchor == D.Anchor)
+          for (const Expr *A : M.Call->arguments())
+            Consumed |= encloses(A, D.Op);
+      if (!Consumed)
+        D.FlagAt.insert(K.Index);
+    }
+  }
+
+  // What a statement's stops and decisions restore comes just before the
+  // statement, after what it declares in an if's init-statement.
+  auto StatementOrder = [&](const Stmt *Anchor) {
+    SourceLocation At = Anchor->getBeginLoc();
+    if (const auto *If = dyn_cast<IfStmt>(Anchor);
+        If && (If->getInit() || If->getConditionVariable()))
+      At = If->getCond()->getBeginLoc();
+    return (1000 + offsetOf(At)) * 4 + 3;
+  };
 
   Frames.assign(Stops.size(), {});
   for (const Stop &S : Stops) {
@@ -132,18 +164,38 @@ void MachineBuilder::layoutFrames() {
       I.TypeCode = J.ResultCode;
       if (J.Plan->Kind != SuspensionKind::FanOut)
         I.Type = J.Callee->getReturnType();
-      // Restored just before the statement, after what it declares in an
-      // if's init-statement.
-      SourceLocation At = J.Anchor->getBeginLoc();
-      if (const auto *If = dyn_cast<IfStmt>(J.Anchor);
-          If && (If->getInit() || If->getConditionVariable()))
-        At = If->getCond()->getBeginLoc();
-      I.Order = (1000 + offsetOf(At)) * 4 + 3;
+      I.Order = StatementOrder(J.Anchor);
+      I.Sub = keyOf(J);
+      // In an operand that runs only sometimes: whether it ran travels too.
+      if (!guardOf(J.Anchor, J.Call).empty()) {
+        I.Save = "cleave_r.pendingIf<" + J.ResultCode + ">(" +
+                 std::to_string(J.Index) + "u)";
+        I.TypeName = "std::optional<" + I.TypeName + ">";
+        I.TypeCode = "::std::optional<" + J.ResultCode + ">";
+        I.Type = QualType();
+      }
+      F.push_back(I);
+    }
+    for (const Decision &D : Decisions) {
+      if (!D.FlagAt.count(S.Index))
+        continue;
+      FrameItem I;
+      I.Save = "cleave_r.decided(" + std::to_string(D.Id) + "u)";
+      PresumedLoc P = SM.getPresumedLoc(SM.getFileLoc(D.Op->getBeginLoc()));
+      const auto *B = dyn_cast<BinaryOperator>(D.Op);
+      I.Display = std::string(B ? B->getOpcodeStr() : "?:") + " at " +
+                  std::to_string(P.getLine()) + ":" +
+                  std::to_string(P.getColumn());
+      I.TypeName = "bool";
+      I.TypeCode = "bool";
+      I.Type = Ctx.BoolTy;
+      I.Order = StatementOrder(D.Anchor);
+      I.Sub = keyOf(D);
       F.push_back(I);
     }
     std::stable_sort(F.begin(), F.end(), [](const FrameItem &A,
                                             const FrameItem &B) {
-      return A.Order < B.Order;
+      return A.Order != B.Order ? A.Order < B.Order : A.Sub < B.Sub;
     });
     std::string Shape = Node.MachineName + "#" + std::to_string(S.Index);
     for (const FrameItem &I : F)

@@ -73,18 +73,13 @@ bool MachineBuilder::findCarriers() {
   auto FromDeclStmt = [&](const Stmt *S, const Stmt *Scope) {
     if (const auto *DS = dyn_cast_or_null<DeclStmt>(S))
       for (const Decl *D : DS->decls())
-        Add(dyn_cast<VarDecl>(D), Scope, DS->getEndLoc(), false, false);
+        Add(dyn_cast<VarDecl>(D), Scope, D->getEndLoc(), false, false);
   };
-  auto ConditionVariable = [&](const VarDecl *V, const Stmt *Body) {
-    if (!V || !Body || !onPath(Body))
-      return;
-    MC.Report.error(V->getLocation(),
-                    "'" + V->getNameAsString() +
-                        "' is declared in the condition of a loop or switch "
-                        "around a boundary; declare it before the statement");
-    MC.Report.note(Stops[rangeOf(Body).first - 1].Call->getBeginLoc(),
-                   "the boundary is here");
-    OK = false;
+  // A variable declared in a condition lives in the statement: a stop in
+  // its own initializer comes before it, one in the body after it.
+  auto ConditionVariable = [&](const VarDecl *V, const Stmt *Owner) {
+    if (V)
+      Add(V, Owner, V->getEndLoc(), false, false);
   };
 
   std::function<void(const Stmt *)> Visit = [&](const Stmt *S) {
@@ -108,12 +103,12 @@ bool MachineBuilder::findCarriers() {
     }
     if (const auto *F = dyn_cast<ForStmt>(S)) {
       FromDeclStmt(F->getInit(), F);
-      ConditionVariable(F->getConditionVariable(), F->getBody());
+      ConditionVariable(F->getConditionVariable(), F);
       Visit(F->getBody());
       return;
     }
     if (const auto *W = dyn_cast<WhileStmt>(S)) {
-      ConditionVariable(W->getConditionVariable(), W->getBody());
+      ConditionVariable(W->getConditionVariable(), W);
       Visit(W->getBody());
       return;
     }
@@ -137,7 +132,7 @@ bool MachineBuilder::findCarriers() {
       return;
     }
     if (const auto *Sw = dyn_cast<SwitchStmt>(S)) {
-      ConditionVariable(Sw->getConditionVariable(), Sw->getBody());
+      ConditionVariable(Sw->getConditionVariable(), Sw);
       FromDeclStmt(Sw->getInit(), Sw);
       Visit(Sw->getBody());
       return;
@@ -514,6 +509,10 @@ bool MachineBuilder::computeNeeded() {
   AnalysisDeclContextManager Mgr(Ctx);
   AnalysisDeclContext *AC = Mgr.getContext(FD);
   AC->getCFGBuildOptions().setAllAlwaysAdd();
+  // Every operand that the code may run: a statement runs again when a step
+  // resumes in it, and what it reads there must be consistent with what a
+  // step passing it carries on (`true || f(v)` still names v).
+  AC->getCFGBuildOptions().PruneTriviallyFalseEdges = false;
   CFG *G = AC->getCFG();
   if (!G) {
     MC.Report.error(FD->getLocation(), "cannot analyse the control flow of '" +
@@ -824,9 +823,24 @@ bool MachineBuilder::decide() {
                                                     "from the frame"
                                                   : Why;
       }
+      // Needed nowhere: absent wherever a step passes it, so that nothing
+      // runs its initializer again, unless only its declaration as written
+      // can bind the name (an array, a function pointer spelled around the
+      // name, an initializer list).
+      auto Spelled = [&] {
+        QualType U = T.getNonReferenceType();
+        if (U->isArrayType() || U->isFunctionPointerType() ||
+            U->isMemberPointerType() || V->getLocation().isMacroID() ||
+            isa<DecompositionDecl>(V))
+          return true;
+        const auto *RD = U->getAsCXXRecordDecl();
+        return RD && RD->isInStdNamespace() &&
+               RD->getName() == "initializer_list";
+      };
       Carrier::Kind How;
       if (C.Needed.empty())
-        How = Pure ? Carrier::Remat : Carrier::Slot;
+        How = Pure && (C.LoopVar || Spelled()) ? Carrier::Remat
+                                               : Carrier::Slot;
       else if (C.Live.empty())
         How = Carrier::Slot; // starts afresh where it is needed
       else if (WhyNotCarried.empty() && !(Pure && C.LoopVar))
@@ -900,8 +914,9 @@ bool MachineBuilder::decide() {
             !WhyNotCarried.empty() && !C.LoopVar)
           C.Reason = WhyNotCarried;
       }
-      // What a rebuilt declaration reads must be there when it runs again.
-      if (How == Carrier::Remat && !C.Needed.empty()) {
+      // What a rebuilt declaration reads must be there when it runs again:
+      // at every resume point whose way passes it, needed there or not.
+      if (How == Carrier::Remat) {
         std::vector<const Decl *> Reads;
         for (const DeclRefExpr *R : Refs)
           if (V->getInit() && encloses(V->getInit(), R))
@@ -917,7 +932,7 @@ bool MachineBuilder::decide() {
           if (It == CarrierOf.end() || It->second == I)
             continue;
           Carrier &Dep = Carriers[It->second];
-          for (unsigned K : C.Needed)
+          for (unsigned K : C.Passed)
             if (Dep.Passed.count(K)) {
               Changed |= Dep.Needed.insert(K).second;
               Changed |= Dep.Live.insert(K).second;

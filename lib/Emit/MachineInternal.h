@@ -57,6 +57,26 @@ struct Stop {
   std::string Layout;     ///< "0x1234abcdu"
 };
 
+/// An operator between a stop and the statement it stops before that
+/// evaluates an operand only sometimes (?:, &&, ||) or only after another
+/// one (the comma operator). The step takes the decision before the stop, in
+/// a flag of the resume object (cleave_r.decide), and the operator reads the
+/// flag when the statement runs (again) with the callee's value; a resumed
+/// step does not evaluate the condition again, it knows which operand holds
+/// its resume point.
+struct Decision {
+  const clang::Expr *Op = nullptr;
+  const clang::Expr *First = nullptr;  ///< the condition, the left operand
+  const clang::Expr *Second = nullptr; ///< ?: true arm, or the right operand
+  const clang::Stmt *Anchor = nullptr;
+  unsigned Id = 0;
+  /// The stops in Second (Hi == 0: none).
+  unsigned Lo = 0, Hi = 0;
+  /// Resume points after the operator in the same statement: their frames
+  /// carry the flag, since the statement runs the operator again there.
+  std::set<unsigned> FlagAt;
+};
+
 /// A local (or parameter) whose declaration a resumed step passes on its
 /// way to a resume point.
 struct Carrier {
@@ -103,6 +123,7 @@ struct FrameItem {
   std::string TypeCode; ///< for the fingerprint
   clang::QualType Type; ///< for the size estimate; may be null
   unsigned Order = 0;
+  unsigned Sub = 0; ///< within one statement: where it is restored
 };
 
 class MachineBuilder {
@@ -139,6 +160,24 @@ public:
   bool findStops();
   bool placeStop(Stop &S);
   bool checkGotos();
+  /// The condition under which \p X runs in \p Anchor, from the decisions
+  /// around it: `cleave_r.decided(2u) && !cleave_r.decided(3u)`, or "".
+  std::string guardOf(const clang::Stmt *Anchor, const clang::Stmt *X) const;
+  /// Whether stop \p J's value is not waiting when the step stops at \p K:
+  /// a decision used it up (J in a condition, K in an operand it decides
+  /// on), or J and K are in the two arms of one ?:.
+  bool decidedBefore(const Stop &J, const Stop &K) const;
+  /// Where, in its statement, the step reaches a stop or takes a decision:
+  /// the order of what it restores there.
+  unsigned keyOf(const Stop &S) const;
+  unsigned keyOf(const Decision &D) const;
+  /// The head of a loop (its condition, condition variable or increment)
+  /// holds a stop, or declares a variable around one: the loop is rewritten
+  /// as `for (;;)` with the test inside.
+  bool headOnPath(const clang::Stmt *Loop) const;
+  /// Whether \p V is the variable declared in the condition of an if, a
+  /// loop or a switch.
+  bool isConditionVariable(const clang::VarDecl *V) const;
   void markPaths();
   bool onPath(const clang::Stmt *S) const { return Range.count(S); }
   std::pair<unsigned, unsigned> rangeOf(const clang::Stmt *S) const {
@@ -191,6 +230,7 @@ public:
   clang::Rewriter Rw;
 
   std::vector<Stop> Stops;
+  std::vector<Decision> Decisions;
   /// Every statement on the way to a stop, with the first and last resume
   /// point inside it.
   llvm::DenseMap<const clang::Stmt *, std::pair<unsigned, unsigned>> Range;

@@ -28,6 +28,9 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cctype>
+#include <functional>
+#include <optional>
 #include <regex>
 
 using namespace clang;
@@ -53,6 +56,35 @@ bool namesObject(const Expr *E) {
     return isa<VarDecl>(R->getDecl()) || isa<BindingDecl>(R->getDecl());
   if (const auto *M = dyn_cast<MemberExpr>(E))
     return !M->isArrow() && namesObject(M->getBase());
+  return false;
+}
+
+/// Whether the type written before a name has parentheses of a declarator
+/// around the name (`int (*f)(int)`, `int (&r)[3]`), rather than in a
+/// decltype, a template argument or an attribute.
+bool declaratorAroundName(const std::string &TypeText) {
+  int Angle = 0;
+  for (size_t I = 0; I < TypeText.size(); ++I) {
+    char C = TypeText[I];
+    if (C == '<')
+      ++Angle;
+    else if (C == '>' && Angle > 0)
+      --Angle;
+    else if (C == '(' && Angle == 0) {
+      // A decltype(...), typeof(...) or alignas(...) is part of the type.
+      size_t W = I;
+      while (W > 0 && (std::isalnum(static_cast<unsigned char>(TypeText[W - 1])) ||
+                       TypeText[W - 1] == '_'))
+        --W;
+      std::string Word = TypeText.substr(W, I - W);
+      if (Word.empty())
+        return true;
+      int Depth = 1;
+      while (++I < TypeText.size() && Depth > 0)
+        Depth += TypeText[I] == '(' ? 1 : TypeText[I] == ')' ? -1 : 0;
+      --I;
+    }
+  }
   return false;
 }
 
@@ -96,7 +128,7 @@ static std::string slotText(const Carrier &C, std::string TypeText,
          (TypeText.back() == '&' || TypeText.back() == ' '))
     TypeText.pop_back();
   if (spellsAuto(TypeText)) {
-    if (Expr.empty() || Expr.find(',') != std::string::npos && Init[0] == '{') {
+    if (Expr.empty() || (Expr.find(',') != std::string::npos && Init[0] == '{')) {
       Error = "its type is deduced from an initializer the compiler cannot "
               "spell again";
       return {};
@@ -190,9 +222,12 @@ bool MachineBuilder::rewriteBody() {
   // inside, unless a rewritten header took it in (Consumed).
   std::map<const Stmt *, std::string> Outer, Before, After;
   llvm::DenseSet<const Stmt *> Consumed;
+  // What runs before an anchor, in evaluation order: the stops, and the
+  // decisions of the operators between them and the anchor.
+  std::map<const Stmt *, std::vector<std::pair<unsigned, std::string>>> Items;
 
   // --- Each stop: its value replaces the call --------------------------------
-  for (Stop &S : Stops) {
+  auto DoStop = [&](Stop &S) {
     const FunctionDecl *Callee = S.Callee;
     std::string Name = MC.Plan.Machines.count(S.Plan->Callee)
                            ? MC.Plan.Machines.at(S.Plan->Callee)
@@ -213,6 +248,16 @@ bool MachineBuilder::rewriteBody() {
       Save += ", " + I.Save;
     std::string K = std::to_string(S.Index) + "u";
     std::string Pending = carrierList(PendingAt[S.Index - 1]);
+    // Inside an operand that runs only sometimes, the stop is made only when
+    // it runs; its value, when a later stop's frame carries it, is restored
+    // outside, from a frame that says whether it ran.
+    std::string G = guardOf(S.Anchor, S.Call);
+    std::string Keep;
+    if (!G.empty() && S.ResultCode != "void" && !PendingAt[S.Index - 1].empty()) {
+      Keep = "cleave_r.keepValue<" + S.ResultCode + ">(" + K + ", " + Pending +
+             "); ";
+      Pending = "{}";
+    }
     std::string Prologue;
     if (S.Plan->Kind == SuspensionKind::FanOut) {
       if (Callee->getNumParams() != 1) {
@@ -220,7 +265,7 @@ bool MachineBuilder::rewriteBody() {
                         "cleave::parallel_map needs a function of one "
                         "parameter");
         OK = false;
-        continue;
+        return;
       }
       std::string P = typeCode(Callee->getParamDecl(0)->getType());
       Prologue = "if (cleave_r.stopJoin<" +
@@ -287,14 +332,84 @@ bool MachineBuilder::rewriteBody() {
                        SM.getFileLoc(S.Call->getEndLoc())),
                    Discarded && S.ResultCode != "void" ? "(void)" + Value
                                                        : Value);
-    Before[S.Anchor] += Prologue;
+    if (!G.empty())
+      Prologue = Keep + "if (" + G + ") { " + Prologue + "} ";
+    Items[S.Anchor].push_back({offsetOf(S.Call->getEndLoc()), Prologue});
     if (S.Wrap && !Outer.count(S.Anchor)) {
       Outer[S.Anchor] = "{ ";
       After[S.Anchor] += " }";
     }
+  };
+
+  // --- Decisions: operators that run an operand only sometimes ---------------
+  std::vector<Decision *> ByNesting;
+  for (Decision &D : Decisions) {
+    for (const Stop &S : Stops)
+      if (S.Anchor == D.Anchor && encloses(D.Second, S.Call)) {
+        D.Lo = D.Hi == 0 ? S.Index : std::min(D.Lo, S.Index);
+        D.Hi = std::max(D.Hi, S.Index);
+      }
+    ByNesting.push_back(&D);
   }
+  auto Length = [&](const Decision *D) {
+    return offsetOf(D->Op->getEndLoc()) - offsetOf(D->Op->getBeginLoc());
+  };
+  auto DoDecision = [&](const Decision *D) {
+    std::string Guard = guardOf(D->Anchor, D->Op);
+    std::string First = text(D->First->getSourceRange());
+    std::string Id = std::to_string(D->Id) + "u";
+    const auto *B = dyn_cast<BinaryOperator>(D->Op);
+    std::string Text, Replace;
+    if (B && B->isCommaOp()) {
+      // The left operand runs before the stops of the right one.
+      Text = "if (" + (Guard.empty() ? "" : Guard + " && ") +
+             "!cleave_r.skipping()) (void)(" + First + "); ";
+      Replace = "(void)0";
+    } else {
+      bool Or = B && B->getOpcode() == BO_LOr;
+      // While resuming: the operand that holds the resume point is taken,
+      // and a decision taken before an earlier stop comes from the frame.
+      std::string In = D->Hi != 0 ? "cleave_r.in(" + std::to_string(D->Lo) +
+                                        "u, " + std::to_string(D->Hi) + "u)"
+                                  : std::string("false");
+      std::string Keep;
+      if (!D->FlagAt.empty()) {
+        Keep = "cleave_r.keep(" + Id + ", " + carrierList(D->FlagAt) + "); ";
+        In = "cleave_r.kept(" + Id + ", " + In + ")";
+      }
+      Text = "cleave_r.decide(" + Id + ", cleave_r.skipping() ? " + In + " : " +
+             (Or ? "!" : "") + "static_cast<bool>(" + First + ")); ";
+      if (!Guard.empty())
+        Text = "if (" + Guard + ") " + Text;
+      Text = Keep + Text;
+      Replace = std::string(Or ? "!" : "") + "cleave_r.decided(" + Id + ")";
+    }
+    Rw.ReplaceText(CharSourceRange::getCharRange(
+                       SM.getFileLoc(D->First->getBeginLoc()),
+                       endOfToken(D->First->getEndLoc())),
+                   Replace);
+    Items[D->Anchor].push_back({offsetOf(D->Second->getBeginLoc()), Text});
+  };
+  // Inner ones first: the text of a call's arguments, or of a condition,
+  // holds what the calls and operators inside it were rewritten to.
+  std::vector<std::pair<unsigned, std::function<void()>>> Work;
+  for (Stop &S : Stops)
+    Work.push_back({offsetOf(S.Call->getEndLoc()) - offsetOf(S.Call->getBeginLoc()),
+                    [&DoStop, &S] { DoStop(S); }});
+  for (const Decision *D : ByNesting)
+    Work.push_back({Length(D), [&DoDecision, D] { DoDecision(D); }});
+  std::stable_sort(Work.begin(), Work.end(),
+                   [](const auto &A, const auto &B) { return A.first < B.first; });
+  for (auto &W : Work)
+    W.second();
   if (!OK)
     return false;
+  for (auto &[A, List] : Items) {
+    std::stable_sort(List.begin(), List.end(),
+                     [](const auto &X, const auto &Y) { return X.first < Y.first; });
+    for (const auto &Item : List)
+      Before[A] += Item.second;
+  }
 
   // --- decltype(v) of a local held in a Local names a reference now ----------
   for (const DecltypeTypeLoc &TL : Decltypes) {
@@ -304,9 +419,13 @@ bool MachineBuilder::rewriteBody() {
     if (It == CarrierOf.end() || Carriers[It->second].How != Carrier::Slot ||
         V->getType()->isReferenceType() || TL.getBeginLoc().isMacroID())
       continue;
-    Rw.InsertTextBefore(SM.getFileLoc(TL.getBeginLoc()),
-                        "::std::remove_reference_t<");
-    Rw.InsertTextAfterToken(SM.getFileLoc(TL.getEndLoc()), ">");
+    // A replacement, not insertions: a declaration that starts with the
+    // decltype is replaced as a whole later, and text inserted at its start
+    // would be counted in and out of that range differently.
+    SourceRange TR(SM.getFileLoc(TL.getBeginLoc()), SM.getFileLoc(TL.getEndLoc()));
+    Rw.ReplaceText(CharSourceRange::getCharRange(TR.getBegin(),
+                                                 endOfToken(TR.getEnd())),
+                   "::std::remove_reference_t<" + text(TR) + ">");
   }
 
   // --- Returns hand their value to the runtime -------------------------------
@@ -323,7 +442,8 @@ bool MachineBuilder::rewriteBody() {
   // --- Declarations on the way ------------------------------------------------
   // The text of a carrier's declaration: Remat ones are left as written.
   auto DeclText = [&](const Carrier &C, const DeclStmt *DS,
-                      SourceLocation End, bool &Fine) -> std::string {
+                      SourceLocation End, bool &Fine,
+                      const std::string *Written = nullptr) -> std::string {
     const VarDecl *V = C.Var;
     if (V->getLocation().isMacroID() || (DS && inMacro(DS))) {
       MC.Report.error(V->getLocation(),
@@ -354,10 +474,11 @@ bool MachineBuilder::rewriteBody() {
       Declarator = V->getNameAsString();
     }
     std::string TypeText =
-        text(SM.getFileLoc(Begin), SM.getFileLoc(V->getLocation()));
+        Written ? *Written
+                : text(SM.getFileLoc(Begin), SM.getFileLoc(V->getLocation()));
     std::string InitText = text(NameEnd, SM.getFileLoc(End));
     QualType T = V->getType();
-    if (T->isArrayType() || TypeText.find('(') != std::string::npos) {
+    if (T->isArrayType() || declaratorAroundName(TypeText)) {
       MC.Report.error(V->getLocation(),
                       "'" + V->getNameAsString() +
                           "' lives across a boundary; declare it with a plain "
@@ -368,7 +489,11 @@ bool MachineBuilder::rewriteBody() {
     if (T->isReferenceType() && !(V->getInit() && isa<MaterializeTemporaryExpr>(
                                                       V->getInit()->IgnoreImplicit()))) {
       // A reference nothing after the resume point uses: bound to nothing.
+      // `T &r = e;`, `T &r(e);` and `T &r{e};` bind r to e alike.
       std::string Init = trim(InitText);
+      if (Init.size() >= 2 && ((Init.front() == '(' && Init.back() == ')') ||
+                               (Init.front() == '{' && Init.back() == '}')))
+        Init = "= " + Init.substr(1, Init.size() - 2);
       if (Init.empty() || Init[0] != '=') {
         MC.Report.error(V->getLocation(),
                         "bind reference '" + V->getNameAsString() +
@@ -394,20 +519,80 @@ bool MachineBuilder::rewriteBody() {
     return S;
   };
 
+  // `T a = x, *b = y;` with a or b in a Local is one declaration per name,
+  // in order: `T a = x; T *b = y;`.
+  auto SplitDecl = [&](const DeclStmt *DS) -> bool {
+    const auto *V0 = dyn_cast<VarDecl>(*DS->decl_begin());
+    if (!V0 || inMacro(DS) || V0->getTypeSpecEndLoc().isInvalid()) {
+      MC.Report.error(DS->getBeginLoc(),
+                      "declare each variable of this declaration on its own: "
+                      "one of them lives across a boundary");
+      return false;
+    }
+    SourceLocation SpecEnd = endOfToken(V0->getTypeSpecEndLoc());
+    std::string Spec = text(SM.getFileLoc(DS->getBeginLoc()), SpecEnd);
+    SourceLocation Prev = SpecEnd;
+    std::string Out;
+    for (const Decl *D : DS->decls()) {
+      const auto *V = dyn_cast<VarDecl>(D);
+      if (!V) {
+        MC.Report.error(D->getLocation(),
+                        "declare each variable of this declaration on its "
+                        "own: one of them lives across a boundary");
+        return false;
+      }
+      std::string Declarator =
+          llvm::StringRef(text(Prev, SM.getFileLoc(V->getLocation())))
+              .ltrim(" \t\n,")
+              .str();
+      std::string TypeText = Spec + " " + Declarator;
+      SourceLocation End = endOfToken(V->getSourceRange().getEnd());
+      // The stops (and decisions) of this declarator's initializer come
+      // right before it, after the declarators before it.
+      unsigned From = offsetOf(V->getLocation()), To = offsetOf(End);
+      for (const auto &[Key, Text] : Items[DS])
+        if (Key >= From && Key <= To)
+          Out += Text;
+      auto It = CarrierOf.find(V);
+      if (It != CarrierOf.end() && Carriers[It->second].How == Carrier::Slot &&
+          !Carriers[It->second].Param) {
+        bool Fine = true;
+        Out += DeclText(Carriers[It->second], nullptr, End, Fine, &TypeText) +
+               " ";
+        if (!Fine)
+          return false;
+      } else {
+        Out += TypeText + text(SM.getFileLoc(V->getLocation()), End) + "; ";
+      }
+      Prev = End;
+    }
+    Rw.ReplaceText(CharSourceRange::getCharRange(SM.getFileLoc(DS->getBeginLoc()),
+                                                 afterStmt(DS)),
+                   Out);
+    // What went before it is inside it now, also where a statement's head
+    // takes the declaration in.
+    Consumed.insert(DS);
+    Before[DS].clear();
+    return true;
+  };
+  llvm::DenseSet<const DeclStmt *> Split;
+  // A declaration of several variables with a stop in an initializer: the
+  // stop comes after the variables declared before it.
+  for (const auto &[A, List] : Items)
+    if (const auto *DS = dyn_cast<DeclStmt>(A); DS && !DS->isSingleDecl())
+      if (Split.insert(DS).second)
+        OK &= SplitDecl(DS);
   for (const Carrier &C : Carriers) {
     if (C.Param || C.LoopVar || C.How == Carrier::Remat)
       continue;
     const VarDecl *V = C.Var;
     const Stmt *P = parentOfDecl(V);
     const auto *DS = dyn_cast_or_null<DeclStmt>(P);
-    if (!DS) // an if's condition variable: written with its header
+    if (!DS || isConditionVariable(V)) // written with its statement's head
       continue;
     if (!DS->isSingleDecl()) {
-      MC.Report.error(V->getLocation(),
-                      "declare '" + V->getNameAsString() +
-                          "' in a declaration of its own: it lives across a "
-                          "boundary");
-      OK = false;
+      if (Split.insert(DS).second)
+        OK &= SplitDecl(DS);
       continue;
     }
     bool Fine = true;
@@ -457,6 +642,157 @@ bool MachineBuilder::rewriteBody() {
       After[E] += " }";
     }
   }
+
+  // --- Loops whose head is on the way -----------------------------------------
+  // The text of the stops and decisions before a part of a head.
+  auto Take = [&](const Stmt *A) -> std::string {
+    if (!A)
+      return {};
+    Consumed.insert(A);
+    return Before.count(A) ? Before[A] : std::string();
+  };
+  // The variable a condition declares, as a statement: restored or absent in
+  // a Local when it lives across a stop, as written otherwise. \p End is
+  // where its initializer ends.
+  auto CondDecl = [&](const VarDecl *CV, SourceLocation End,
+                      bool &Fine) -> std::string {
+    auto It = CarrierOf.find(CV);
+    if (It != CarrierOf.end() && Carriers[It->second].How == Carrier::Slot)
+      return DeclText(Carriers[It->second], nullptr, End, Fine);
+    if (CV->getLocation().isMacroID()) {
+      MC.Report.error(CV->getLocation(),
+                      "'" + CV->getNameAsString() +
+                          "' is declared in a loop condition around a "
+                          "boundary inside a macro expansion, which cannot be "
+                          "rewritten");
+      Fine = false;
+      return {};
+    }
+    return text(SM.getFileLoc(CV->getBeginLoc()), SM.getFileLoc(End)) + ";";
+  };
+  // The test of a loop, inside `for (;;)`: while resuming, the step is past
+  // it on its way to the resume point.
+  auto Test = [&](const VarDecl *CV, const Expr *Cond, SourceLocation End,
+                  bool &Fine) -> std::string {
+    if (CV)
+      return CondDecl(CV, End, Fine) +
+             " if (!cleave_r.skipping() && !static_cast<bool>(" +
+             CV->getNameAsString() + ")) break; ";
+    if (Cond)
+      return "if (!cleave_r.skipping() && !(" + text(Cond->getSourceRange()) +
+             ")) break; ";
+    return {};
+  };
+  // `continue` in the body of a loop whose next test or increment now
+  // follows the body: a jump to it.
+  auto Continues = [&](const Stmt *LoopBody, const std::string &Label) {
+    std::vector<const ContinueStmt *> Found;
+    std::function<void(const Stmt *)> Walk = [&](const Stmt *X) {
+      if (!X || isa<ForStmt>(X) || isa<WhileStmt>(X) || isa<DoStmt>(X) ||
+          isa<CXXForRangeStmt>(X) || isa<LambdaExpr>(X) || isa<BlockExpr>(X))
+        return;
+      if (const auto *C = dyn_cast<ContinueStmt>(X)) {
+        Found.push_back(C);
+        return;
+      }
+      for (const Stmt *Child : X->children())
+        Walk(Child);
+    };
+    Walk(LoopBody);
+    bool Fine = true;
+    for (const ContinueStmt *C : Found) {
+      if (C->getContinueLoc().isMacroID()) {
+        MC.Report.error(C->getContinueLoc(),
+                        "a continue inside a macro expansion cannot be "
+                        "rewritten; its loop's head holds a boundary");
+        Fine = false;
+        continue;
+      }
+      Rw.ReplaceText(CharSourceRange::getCharRange(
+                         C->getContinueLoc(), endOfToken(C->getContinueLoc())),
+                     "goto " + Label);
+    }
+    return Fine;
+  };
+  // What guards a body when the resume point can be after it, in the
+  // increment or the test of a do loop.
+  auto BodyGuard = [&](const Stmt *LoopBody) -> std::string {
+    if (!onPath(LoopBody))
+      return "if (!cleave_r.skipping()) { ";
+    auto [Lo, Hi] = rangeOf(LoopBody);
+    return "if (!cleave_r.skipping() || cleave_r.in(" + std::to_string(Lo) +
+           "u, " + std::to_string(Hi) + "u)) { ";
+  };
+  // while (c) b         for (;;) { S(c) if (!c) break; b }
+  // do b while (c);     for (;;) { G { b } next: ; S(c) if (!c) break; }
+  // for (i; c; n) b     { i for (;;) { S(c) if (!c) break; G { b }
+  //                                     next: ; S(n) n; } }
+  // S(x) is the stops of x; G guards the body when the step can resume after
+  // it (in n or the do loop's c); a continue in b jumps to next.
+  auto LoopHead = [&](const Stmt *L) -> bool {
+    bool Fine = true;
+    std::string Label = "cleave_next" + std::to_string(++Counter);
+    if (const auto *W = dyn_cast<WhileStmt>(L)) {
+      std::string Head = "for (;;) { " + Take(W->getConditionVariableDeclStmt()) +
+                         Take(W->getCond());
+      Head += Test(W->getConditionVariable(), W->getCond(), W->getRParenLoc(),
+                   Fine);
+      Rw.ReplaceText(CharSourceRange::getCharRange(
+                         SM.getFileLoc(W->getWhileLoc()),
+                         endOfToken(W->getRParenLoc())),
+                     Head);
+      After[W] = " }" + After[W];
+      return Fine;
+    }
+    if (const auto *D = dyn_cast<DoStmt>(L)) {
+      std::string Tail = "} " + Label + ": ; " + Take(D->getCond()) +
+                         Test(nullptr, D->getCond(), {}, Fine) + "}";
+      Fine &= Continues(D->getBody(), Label);
+      Rw.ReplaceText(CharSourceRange::getCharRange(SM.getFileLoc(D->getDoLoc()),
+                                                   endOfToken(D->getDoLoc())),
+                     "for (;;) { " + BodyGuard(D->getBody()));
+      Rw.ReplaceText(CharSourceRange::getCharRange(
+                         SM.getFileLoc(D->getWhileLoc()), afterStmt(D)),
+                     Tail);
+      return Fine;
+    }
+    const auto *F = cast<ForStmt>(L);
+    std::string Head = "{ ";
+    if (const Stmt *Init = F->getInit())
+      Head += Take(Init) +
+              text(SM.getFileLoc(Init->getBeginLoc()), afterStmt(Init)) + " ";
+    Head += "for (;;) { " + Take(F->getConditionVariableDeclStmt()) +
+            Take(F->getCond());
+    if (const VarDecl *CV = F->getConditionVariable()) {
+      // The condition's initializer ends at the second semicolon.
+      std::optional<Token> Semi =
+          Lexer::findNextToken(SM.getFileLoc(CV->getEndLoc()), SM, LO);
+      if (!Semi || Semi->isNot(tok::semi)) {
+        MC.Report.error(CV->getLocation(),
+                        "cannot find the end of the condition declaring '" +
+                            CV->getNameAsString() + "'");
+        return false;
+      }
+      Head += Test(CV, nullptr, Semi->getLocation(), Fine);
+    } else {
+      Head += Test(nullptr, F->getCond(), {}, Fine);
+    }
+    std::string Tail;
+    if (const Expr *Inc = F->getInc()) {
+      Fine &= Continues(F->getBody(), Label);
+      Head += onPath(Inc) ? BodyGuard(F->getBody()) : "{ ";
+      Tail = " } " + Label + ": ; " + Take(Inc) + "(void)(" +
+             text(Inc->getSourceRange()) + "); } }";
+    } else {
+      Tail = " } }";
+    }
+    Rw.ReplaceText(CharSourceRange::getCharRange(SM.getFileLoc(F->getForLoc()),
+                                                 endOfToken(F->getRParenLoc())),
+                   Head);
+    // Inside what goes around the loop (a block's guard).
+    After[F] = Tail + After[F];
+    return Fine;
+  };
 
   // --- Statements on the way ---------------------------------------------------
   // The branch that holds the resume point is taken without the condition:
@@ -519,6 +855,13 @@ bool MachineBuilder::rewriteBody() {
                                                     SM.getFileLoc(If->getRParenLoc())),
                      Head + "if (" + Cond + ")");
       After[If] += " }";
+      continue;
+    }
+    // A loop whose head holds a stop (or declares a variable that lives
+    // around one) becomes `for (;;)` with its test inside; see LoopHead.
+    if ((isa<WhileStmt>(S) || isa<DoStmt>(S) || isa<ForStmt>(S)) &&
+        headOnPath(S)) {
+      OK &= LoopHead(S);
       continue;
     }
     if (const auto *W = dyn_cast<WhileStmt>(S)) {
@@ -630,21 +973,37 @@ bool MachineBuilder::rewriteBody() {
     }
     if (const auto *Sw = dyn_cast<SwitchStmt>(S)) {
       const auto *CS = dyn_cast_or_null<CompoundStmt>(Sw->getBody());
-      // `switch (init; c)` is `{ init; switch (c) }`.
+      // `switch (init; T v = e)` is `{ init; T v = e; switch (v) }`; the
+      // jumps to the case that holds the resume point come after v.
+      std::string Jumps;
       auto Blockify = [&] {
         const Stmt *Init = Sw->getInit();
-        if (!Init)
+        const VarDecl *CV = Sw->getConditionVariable();
+        if (!Init && !CV) {
+          Before[Sw] += Jumps;
           return;
-        std::string Head = "{ " + Before[Init];
-        Consumed.insert(Init);
-        Head += text(SM.getFileLoc(Init->getBeginLoc()), afterStmt(Init)) + " " +
-                Before[Sw];
+        }
+        std::string Head = "{ ";
+        if (Init) {
+          Head += Before[Init];
+          Consumed.insert(Init);
+          Head += text(SM.getFileLoc(Init->getBeginLoc()), afterStmt(Init)) + " ";
+        }
+        Head += Before[Sw];
         Consumed.insert(Sw);
-        Rw.ReplaceText(CharSourceRange::getTokenRange(
+        std::string Cond;
+        if (CV) {
+          bool Fine = true;
+          Head += CondDecl(CV, Sw->getRParenLoc(), Fine) + " ";
+          OK &= Fine;
+          Cond = CV->getNameAsString();
+        } else {
+          Cond = text(Sw->getCond()->getSourceRange());
+        }
+        Rw.ReplaceText(CharSourceRange::getCharRange(
                            SM.getFileLoc(Sw->getSwitchLoc()),
-                           SM.getFileLoc(Sw->getRParenLoc())),
-                       Head + "switch (" +
-                           text(Sw->getCond()->getSourceRange()) + ")");
+                           endOfToken(Sw->getRParenLoc())),
+                       Head + Jumps + "switch (" + Cond + ")");
         After[Sw] += " }";
       };
       if (!CS || !onPath(CS)) {
@@ -652,7 +1011,6 @@ bool MachineBuilder::rewriteBody() {
         continue;
       }
       // Enter at the case before the statement that holds the resume point.
-      std::string Jumps;
       const Stmt *Label = nullptr;
       std::map<const Stmt *, std::pair<unsigned, unsigned>> Regions;
       for (const Stmt *Child : CS->body()) {
@@ -681,7 +1039,7 @@ bool MachineBuilder::rewriteBody() {
                  std::to_string(LoHi.second) + "u)) goto " + Name + "; ";
         Rw.InsertTextBefore(SM.getFileLoc(Lbl->getBeginLoc()), Name + ": ");
       }
-      Before[Sw] = "if (cleave_r.skipping()) { " + Jumps + "} " + Before[Sw];
+      Jumps = "if (cleave_r.skipping()) { " + Jumps + "} ";
       Blockify();
       continue;
     }
@@ -690,19 +1048,46 @@ bool MachineBuilder::rewriteBody() {
     return false;
 
   // --- What goes around statements --------------------------------------------
-  std::set<const Stmt *> Starts;
+  // Statements that start (or end) at one place nest: the outer one's text
+  // goes outside. Text inserted before a place goes in front of what is
+  // there, so the inner statements go first; text inserted after it goes
+  // behind, so the inner statements go first there too.
+  auto Span = [&](const Stmt *S) {
+    return std::make_pair(offsetOf(S->getBeginLoc()),
+                          offsetOf(afterStmt(S)));
+  };
+  auto InnerFirst = [&](const Stmt *A, const Stmt *B) {
+    auto [AB, AE] = Span(A);
+    auto [BB, BE] = Span(B);
+    if (AB != BB)
+      return AB > BB;
+    return AE < BE;
+  };
+  std::vector<const Stmt *> Starts;
   for (const auto &[S, Text] : Outer)
-    Starts.insert(S);
+    Starts.push_back(S);
   for (const auto &[S, Text] : Before)
-    Starts.insert(S);
+    if (!Outer.count(S))
+      Starts.push_back(S);
+  std::stable_sort(Starts.begin(), Starts.end(), InnerFirst);
   for (const Stmt *S : Starts) {
     std::string Text = Outer[S] + (Consumed.count(S) ? "" : Before[S]);
     if (!Text.empty())
       Rw.InsertTextBefore(SM.getFileLoc(S->getBeginLoc()), Text);
   }
+  std::vector<const Stmt *> Ends;
   for (const auto &[S, Text] : After)
     if (!Text.empty())
-      Rw.InsertTextAfter(afterStmt(S), Text);
+      Ends.push_back(S);
+  std::stable_sort(Ends.begin(), Ends.end(), [&](const Stmt *A, const Stmt *B) {
+    auto [AB, AE] = Span(A);
+    auto [BB, BE] = Span(B);
+    if (AE != BE)
+      return AE < BE;
+    return AB > BB; // the inner one starts later
+  });
+  for (const Stmt *S : Ends)
+    Rw.InsertTextAfter(afterStmt(S), After[S]);
   return OK;
 }
 

@@ -23,6 +23,7 @@
 
 #include "cleave/Executor.h"
 #include "cleave/Router.h"
+#include "cleave/codec.h"
 #include "cleave/frame.h"
 
 #include <fmt/format.h>
@@ -193,17 +194,6 @@ Result<std::string> queryArgs(const httplib::Request &Req) {
   } catch (const Json::type_error &) {
     return Error("query string is not valid UTF-8");
   }
-}
-
-/// nlohmann's messages start with "[json.exception.parse_error.101] ",
-/// which means nothing to a client.
-std::string stripJsonPrefix(std::string Message) {
-  if (!Message.empty() && Message.front() == '[') {
-    size_t End = Message.find("] ");
-    if (End != std::string::npos)
-      Message.erase(0, End + 2);
-  }
-  return Message;
 }
 
 const char *describeHttpStatus(int Status) {
@@ -445,12 +435,15 @@ void Server::Impl::serveWithBody(const httplib::Request &Req,
   // the original text, parsed once more by its generated decoder.
   if (B.Text.empty())
     B.Text = "{}";
-  try {
-    Json Parsed = Json::parse(B.Text);
+  // Parsed as the handler parses it (codec::parseJson: numbers exact), so
+  // an error names where in the body it is.
+  {
+    codec::Json Parsed;
+    std::string Why;
+    if (!codec::parseJson(B.Text, Parsed, Why))
+      return replyError(Res, 400, "malformed JSON: " + Why);
     if (!Parsed.is_object())
       return replyError(Res, 400, "request body must be a JSON object");
-  } catch (const Json::parse_error &E) {
-    return replyError(Res, 400, "malformed JSON: " + stripJsonPrefix(E.what()));
   }
   invoke(Match.Index, Req, B.Text, /*ArgsAreStrings=*/false, Res);
 }

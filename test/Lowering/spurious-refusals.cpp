@@ -2,11 +2,13 @@
 // std::pair, std::tuple and std::unique_ptr locals dead at the boundary, a
 // class without a default constructor, and a std::regex built from a
 // literal and used after the boundary, which is rebuilt there (-Rcleave
-// says so) because a regex cannot travel.
+// says so) because a regex cannot travel; several variables in one
+// declaration, and references bound with parentheses, alive
+// across the boundary.
 // RUN: rm -rf %t
 // RUN: cleave build -Rcleave -q --no-build -o %t/remarks %s -- -std=c++17 2>&1 | FileCheck %s --check-prefix=REMARK
 // RUN: %python %S/lowerdiff.py %s --work %t --include %cleave_include | FileCheck %s
-// CHECK: difftest spurious-refusals: 7 calls agree (7 x 200)
+// CHECK: difftest spurious-refusals: 10 calls agree (10 x 200)
 
 #include <cleave/cleave.h>
 
@@ -50,6 +52,25 @@ CLEAVE_ENTRY("POST /digits") int digits(std::string text) {
   return q * 100 + found;
 }
 
+CLEAVE_ENTRY("POST /declarators") std::string declarators(int x) {
+  int a = x, *unused = nullptr, b = quote(a), c[2] = {1, 2};
+  std::string s(3, 'z'), t = "t";
+  const std::string &r(s), &u(t);
+  int q = quote(a + b + c[1]);
+  return r + u + std::to_string(q + a + b);
+}
+
+CLEAVE_ENTRY("POST /ifinit") int ifinit(int x) {
+  if (int a = x + 1, b = quote(a); a < b)
+    return a * 1000 + b;
+  for (int i = quote(x), j = i + 1; i < j; ++i)
+    x += i;
+  return x;
+}
+
+// CALL: POST /declarators {"x": 5}
+// CALL: POST /ifinit {"x": 2}
+// CALL: POST /ifinit {"x": -3}
 // CALL: POST /dead {"x": 4}
 // CALL: POST /dead {"x": -1}
 // CALL: POST /meter {"x": 2}

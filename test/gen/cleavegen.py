@@ -48,6 +48,8 @@ FEATURES = {
     "b-arg": "a boundary call as the argument of another call",
     "b-cond": "a boundary call in the condition of an if",
     "b-switch": "a boundary call in the condition of a switch",
+    "b-loop": "a boundary call in a loop's condition or a for's increment",
+    "b-operand": "a boundary call in an arm of ?: or the right operand of && or ||",
     "b-helper": "a plain helper that reaches a boundary",
     "b-nested": "a boundary function that calls another boundary",
     "parallel-map": "cleave::parallel_map over a one-parameter CLEAVE_FUNCTION",
@@ -81,7 +83,8 @@ GROUPS = {
     "control": ["if", "for", "while", "do", "switch", "range-vector", "range-map",
                 "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
-                   "b-cond", "b-switch", "b-helper", "b-nested", "parallel-map"],
+                   "b-cond", "b-switch", "b-loop", "b-operand", "b-helper",
+                   "b-nested", "parallel-map"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
     "state": ["state-scalar", "state-map", "state-vector", "state-helper",
@@ -345,6 +348,19 @@ class Unit:
         if self.on(feature) and (self.force_call or self.chance(0.5)):
             self.force_call = False
             c = self.call()
+            if self.on("b-operand") and self.chance(0.3):
+                # Evaluated only sometimes: the deployment must call exactly
+                # when the plain program does.
+                p = self.expr(1, pure=True)
+                other = self.expr(1, pure=True)
+                form = self.rng.randrange(4)
+                if form == 0:
+                    return f"({p} % 2 == 0 ? {c} : {other})", True
+                if form == 1:
+                    return f"({p} % 2 == 0 ? {other} : {c})", True
+                if form == 2:
+                    return f"(({p} % 3 != 0 && {c} % 2 == 1) ? {other} : 7)", True
+                return f"(({p} % 3 == 0 || {c} % 2 == 1) ? {other} : 9)", True
             if self.chance(0.4):
                 other = self.expr(1, pure=True)
                 return f"(({c} + {other}) & 0xffff)", True
@@ -594,16 +610,28 @@ class Unit:
         self.declare(Var(w, "int", mutable=False))
         return w, self.rng.randint(1, 3)
 
+    def loop_test(self, counter, bound):
+        """A loop's condition: the counter's bound, and with b-loop at times
+        a boundary call that may end the loop early."""
+        if self.on("b-loop") and self.chance(0.4):
+            c = self.call()
+            return f"{counter} < {bound} && {c} % 5 != 4"
+        return f"{counter} < {bound}"
+
     def st_for(self, depth, lines, indent):
         i = self.fresh("i")
         k = self.rng.randint(1, 3)
-        self.emit(lines, indent, f"for (int {i} = 0; {i} < {k}; ++{i}) {{")
+        inc = f"++{i}"
+        if self.on("b-loop") and self.chance(0.3):
+            inc = f"{i} += 1 + {self.call()} % 2"
+        self.emit(lines, indent,
+                  f"for (int {i} = 0; {self.loop_test(i, k)}; {inc}) {{")
         self.loop_body(depth, lines, indent, [Var(i, "int", mutable=False)])
         self.emit(lines, indent, "}")
 
     def st_while(self, depth, lines, indent):
         w, k = self.loop_counter(lines, indent, "w")
-        self.emit(lines, indent, f"while ({w} < {k}) {{\n  ++{w};")
+        self.emit(lines, indent, f"while ({self.loop_test(w, k)}) {{\n  ++{w};")
         self.loop_body(depth, lines, indent)
         self.emit(lines, indent, "}")
 
@@ -611,7 +639,7 @@ class Unit:
         w, k = self.loop_counter(lines, indent, "w")
         self.emit(lines, indent, f"do {{\n  ++{w};")
         self.loop_body(depth, lines, indent)
-        self.emit(lines, indent, f"}} while ({w} < {k});")
+        self.emit(lines, indent, f"}} while ({self.loop_test(w, k)});")
 
     def st_switch(self, depth, lines, indent):
         e, _ = self.maybe_call_expr("b-switch")

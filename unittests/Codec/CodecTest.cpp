@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cstring>
 #include <cstdint>
 #include <limits>
 
@@ -18,7 +19,11 @@ std::pair<std::string, std::string> decodeError(const char *Text) {
   T V{};
   Path P{nullptr, "x"};
   try {
-    decode(Json::parse(Text), V, P);
+    Json J;
+    std::string Why;
+    if (!parseJson(Text, std::strlen(Text), J, Why))
+      return {"", "not JSON: " + Why};
+    decode(J, V, P);
   } catch (const DecodeError &E) {
     return {E.Field, E.Message};
   }
@@ -38,7 +43,7 @@ TEST(CodecTest, IntegersCheckTypeAndRange) {
   EXPECT_EQ(decodeError<int>("\"5\"").second,
             "expected an integer, got a string");
   EXPECT_EQ(decodeError<int>("2.5").second, "expected an integer, got 2.5");
-  EXPECT_EQ(decodeError<int>("2.0").second, ""); // an integral double is fine
+  EXPECT_EQ(decodeError<int>("2.0").second, ""); // the integer 2, written so
   EXPECT_EQ(decodeError<int>("4294967296").second,
             "integer 4294967296 is out of range");
   EXPECT_EQ(decodeError<unsigned>("-1").second, "integer -1 is out of range");

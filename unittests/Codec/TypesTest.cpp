@@ -47,10 +47,15 @@ template <class T> std::string json(const T &V) {
   return J.dump();
 }
 
-/// Decodes \p Text into a T; throws DecodeError.
+/// Decodes \p Text into a T as the runtime does (codec::parseJson); throws
+/// DecodeError.
 template <class T> T fromJson(const std::string &Text) {
   T V{};
-  cleave::codec::decode(Json::parse(Text), V, Path{nullptr, "x"});
+  Json J;
+  std::string Why;
+  if (!cleave::codec::parseJson(Text, J, Why))
+    throw DecodeError("x", "not JSON: " + Why);
+  cleave::codec::decode(J, V, Path{nullptr, "x"});
   return V;
 }
 
@@ -112,20 +117,21 @@ TEST(TypesTest, FloatingTypes) {
 }
 
 TEST(TypesTest, OutOfRangeIntegersAreRefused) {
-  // nlohmann::json reads these as doubles (+-2^63, 2^64): none of them may
-  // come out as a wrapped or rounded integer.
-  EXPECT_EQ(refusal<std::int64_t>("9223372036854775807.0"),
-            "x: number 9.223372036854776e+18 is out of range (or not exactly "
-            "an integer)");
+  // A number written with a fraction or exponent that is exactly an integer
+  // is that integer; beyond 64 bits, or with a fraction, it is refused, never
+  // wrapped or rounded.
+  EXPECT_EQ(fromJson<std::int64_t>("9223372036854775807.0"),
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(fromJson<std::int64_t>("-9223372036854775808.0"),
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(refusal<std::int64_t>("9223372036854775808.0"),
+            "x: integer 9223372036854775808 is out of range");
   EXPECT_EQ(refusal<std::int64_t>("-9223372036854775809"),
-            "x: number -9.223372036854776e+18 is out of range (or not "
-            "exactly an integer)");
+            "x: number -9.223372036854776e+18 is out of range");
   EXPECT_EQ(refusal<std::uint64_t>("18446744073709551844"),
-            "x: number 1.8446744073709552e+19 is out of range (or not "
-            "exactly an integer)");
+            "x: number 1.8446744073709552e+19 is out of range");
   EXPECT_EQ(refusal<std::uint64_t>("18446744073709551616"),
-            "x: number 1.8446744073709552e+19 is out of range (or not "
-            "exactly an integer)");
+            "x: number 1.8446744073709552e+19 is out of range");
   EXPECT_EQ(refusal<std::uint64_t>("-1"), "x: integer -1 is out of range");
   EXPECT_EQ(refusal<std::int8_t>("-129"), "x: integer -129 is out of range");
   EXPECT_EQ(refusal<std::uint8_t>("256"), "x: integer 256 is out of range");
@@ -134,10 +140,47 @@ TEST(TypesTest, OutOfRangeIntegersAreRefused) {
   EXPECT_EQ(refusal<int>("2.5"), "x: expected an integer, got 2.5");
   EXPECT_EQ(refusal<int>("1e3"), "ok");
   EXPECT_EQ(fromJson<int>("1e3"), 1000);
+  EXPECT_EQ(fromJson<int>("2.50e1"), 25);
+  EXPECT_EQ(fromJson<int>("-0"), 0);
+  EXPECT_EQ(refusal<int>("-0.0"), "x: expected an integer, got -0.0");
   EXPECT_EQ(fromJson<std::int64_t>("9007199254740991.0"), 9007199254740991);
-  EXPECT_EQ(refusal<std::int64_t>("9007199254740993.0"),
-            "x: number 9.007199254740992e+15 is out of range (or not exactly "
-            "an integer)");
+  // Beyond 2^53 a double cannot hold it, and the text can.
+  EXPECT_EQ(fromJson<std::int64_t>("9007199254740993.0"), 9007199254740993);
+  EXPECT_EQ(fromJson<std::uint64_t>("1.8446744073709551615e19"),
+            std::numeric_limits<std::uint64_t>::max());
+  // Not an integer, though the nearest double is one.
+  EXPECT_EQ(refusal<int>("1.00000000000000001"),
+            "x: expected an integer, got 1.0");
+  EXPECT_EQ(refusal<std::int64_t>("1e-400"), "x: expected an integer, got 0.0");
+  // A double field takes what the text says, to the nearest double.
+  EXPECT_EQ(fromJson<double>("1.00000000000000001"), 1.0);
+  EXPECT_EQ(fromJson<double>("9007199254740993.0"), 9007199254740992.0);
+  EXPECT_TRUE(std::signbit(fromJson<double>("-0.0")));
+}
+
+TEST(TypesTest, ExactIntegerTextIsRecognized) {
+  using cleave::codec::ExactSax;
+  std::uint64_t M = 0;
+  bool Neg = false;
+  EXPECT_TRUE(ExactSax::exactInteger("120e-1", M, Neg));
+  EXPECT_EQ(M, 12u);
+  EXPECT_FALSE(ExactSax::exactInteger("121e-1", M, Neg));
+  EXPECT_TRUE(ExactSax::exactInteger("-0.000", M, Neg));
+  EXPECT_TRUE(Neg);
+  EXPECT_EQ(M, 0u);
+  EXPECT_FALSE(ExactSax::exactInteger("1e20", M, Neg)); // beyond 64 bits
+  EXPECT_FALSE(ExactSax::exactInteger("1e99999999999", M, Neg));
+  EXPECT_TRUE(ExactSax::exactInteger("0e99999999999", M, Neg));
+}
+
+TEST(TypesTest, MalformedNumbersSayWhere) {
+  Json J;
+  std::string Why;
+  EXPECT_FALSE(cleave::codec::parseJson(R"({"order": {"qty": [1, 1e400]}})", J,
+                                        Why));
+  EXPECT_EQ(Why.rfind("at 'order.qty[1]': number overflow parsing '1e400'", 0),
+            0u)
+      << Why;
 }
 
 TEST(TypesTest, NonFiniteAndOverflowingNumbersAreRefused) {

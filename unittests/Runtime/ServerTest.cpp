@@ -563,7 +563,22 @@ TEST_F(ServerTest, MalformedJsonIs400WithTheParserMessage) {
   Json J = bodyOf(Res);
   ASSERT_TRUE(J.is_object()) << Res->body;
   std::string Message = J.value("error", "");
-  EXPECT_EQ(Message.rfind("malformed JSON: parse error at line 1, column 7", 0),
+  EXPECT_EQ(
+      Message.rfind("malformed JSON: at 'a': parse error at line 1, column 7", 0),
+      0u)
+      << Message;
+  expectAlive();
+}
+
+TEST_F(ServerTest, OverflowingNumberIs400NamingTheField) {
+  auto Res = client()->Post("/echo", R"({"a": {"qty": 1e400}})",
+                            "application/json");
+  ASSERT_TRUE(Res);
+  EXPECT_EQ(Res->status, 400);
+  std::string Message = bodyOf(Res).value("error", "");
+  EXPECT_EQ(Message.rfind("malformed JSON: at 'a.qty': number overflow parsing "
+                          "'1e400'",
+                          0),
             0u)
       << Message;
   expectAlive();

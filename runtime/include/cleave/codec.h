@@ -79,6 +79,189 @@ struct Path {
   }
 };
 
+/// Builds a Json from JSON text without losing what a number says. A number
+/// written with a fraction or an exponent that is exactly an integer
+/// (`3.0`, `1e3`, `2.50e1`) is kept as that integer when it fits 64 bits, so
+/// that an integer field takes it; any other such number is a double, which
+/// an integer field refuses. nlohmann::json alone would read
+/// `1.00000000000000001` as the double 1.0, which an integer field could
+/// not tell from `1`. Builds with a stack of its own, so deep nesting does
+/// not recurse.
+class ExactSax {
+public:
+  explicit ExactSax(Json &Root) : Root(Root) {}
+
+  bool null() { return put(Json(nullptr)); }
+  bool boolean(bool B) { return put(Json(B)); }
+  bool number_integer(std::int64_t I) { return put(Json(I)); }
+  bool number_unsigned(std::uint64_t U) { return put(Json(U)); }
+  bool number_float(double D, const std::string &Raw) {
+    std::uint64_t Magnitude = 0;
+    bool Negative = false;
+    if (exactInteger(Raw, Magnitude, Negative)) {
+      if (!Negative)
+        return put(Json(Magnitude));
+      if (Magnitude == 0)
+        return put(Json(D)); // -0.0 stays a double: its sign is its value
+      if (Magnitude <= static_cast<std::uint64_t>(
+                           std::numeric_limits<std::int64_t>::max()) +
+                           1)
+        return put(Json(static_cast<std::int64_t>(0 - Magnitude)));
+    }
+    return put(Json(D));
+  }
+  bool string(std::string &S) { return put(Json(std::move(S))); }
+  bool binary(Json::binary_t &B) { return put(Json(std::move(B))); }
+  bool start_object(std::size_t) { return open(Json::object()); }
+  bool key(std::string &K) {
+    Keys.back() = K;
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(Json::array()); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &E) {
+    std::string What = E.what();
+    // "[json.exception.parse_error.101] parse error at line 1, ..."
+    if (auto End = What.find("] "); What.rfind("[json.exception.", 0) == 0 &&
+                                    End != std::string::npos)
+      What = What.substr(End + 2);
+    std::string Where = path();
+    Error = Where.empty() ? What : "at '" + Where + "': " + What;
+    return false;
+  }
+
+  /// Why the text is not JSON, with where in it; empty when it is.
+  const std::string &error() const { return Error; }
+
+  /// Whether decimal number text \p Raw (JSON syntax) is an integer, and
+  /// its magnitude when that fits 64 bits.
+  static bool exactInteger(const std::string &Raw, std::uint64_t &Magnitude,
+                           bool &Negative) {
+    size_t I = 0;
+    Negative = I < Raw.size() && Raw[I] == '-';
+    if (Negative)
+      ++I;
+    std::string Digits;
+    long long Exponent = 0;
+    for (; I < Raw.size() && std::isdigit(static_cast<unsigned char>(Raw[I])); ++I)
+      Digits += Raw[I];
+    if (I < Raw.size() && Raw[I] == '.')
+      for (++I; I < Raw.size() && std::isdigit(static_cast<unsigned char>(Raw[I]));
+           ++I) {
+        Digits += Raw[I];
+        --Exponent;
+      }
+    if (I < Raw.size() && (Raw[I] == 'e' || Raw[I] == 'E')) {
+      ++I;
+      bool NegExp = I < Raw.size() && Raw[I] == '-';
+      if (I < Raw.size() && (Raw[I] == '-' || Raw[I] == '+'))
+        ++I;
+      long long E = 0;
+      for (; I < Raw.size() && std::isdigit(static_cast<unsigned char>(Raw[I]));
+           ++I)
+        E = std::min(E * 10 + (Raw[I] - '0'), 100000LL);
+      Exponent += NegExp ? -E : E;
+    }
+    if (I != Raw.size())
+      return false;
+    size_t First = Digits.find_first_not_of('0');
+    if (First == std::string::npos) {
+      Magnitude = 0;
+      return true;
+    }
+    Digits.erase(0, First);
+    while (Exponent < 0 && !Digits.empty() && Digits.back() == '0') {
+      Digits.pop_back();
+      ++Exponent;
+    }
+    if (Exponent < 0 ||
+        static_cast<long long>(Digits.size()) + Exponent > 20)
+      return false;
+    Digits.append(static_cast<size_t>(Exponent), '0');
+    std::uint64_t V = 0;
+    for (char C : Digits) {
+      unsigned D = static_cast<unsigned>(C - '0');
+      if (V > (std::numeric_limits<std::uint64_t>::max() - D) / 10)
+        return false;
+      V = V * 10 + D;
+    }
+    Magnitude = V;
+    return true;
+  }
+
+private:
+  bool put(Json V) {
+    if (Stack.empty()) {
+      Root = std::move(V);
+      return true;
+    }
+    Json &Top = *Stack.back();
+    if (Top.is_array()) {
+      Top.push_back(std::move(V));
+      ++Indices.back();
+    } else {
+      Top[Keys.back()] = std::move(V);
+    }
+    return true;
+  }
+  bool open(Json V) {
+    Json *Made;
+    if (Stack.empty()) {
+      Root = std::move(V);
+      Made = &Root;
+    } else if (Stack.back()->is_array()) {
+      Stack.back()->push_back(std::move(V));
+      Made = &Stack.back()->back();
+    } else {
+      Made = &((*Stack.back())[Keys.back()] = std::move(V));
+    }
+    Stack.push_back(Made);
+    Keys.emplace_back();
+    Indices.push_back(0);
+    return true;
+  }
+  bool close() {
+    Stack.pop_back();
+    Keys.pop_back();
+    Indices.pop_back();
+    if (!Indices.empty() && Stack.back()->is_array())
+      ++Indices.back();
+    return true;
+  }
+  std::string path() const {
+    std::string P;
+    for (size_t I = 0; I < Stack.size(); ++I) {
+      if (Stack[I]->is_array())
+        P += "[" + std::to_string(Indices[I]) + "]";
+      else if (!Keys[I].empty())
+        P += (P.empty() ? "" : ".") + Keys[I];
+    }
+    return P;
+  }
+
+  Json &Root;
+  std::vector<Json *> Stack;
+  std::vector<std::string> Keys;
+  std::vector<size_t> Indices;
+  std::string Error;
+};
+
+/// Parses JSON text into \p Out (see ExactSax); false, with \p Error
+/// saying why and where, when it is not JSON.
+inline bool parseJson(const char *Data, size_t Len, Json &Out,
+                      std::string &Error) {
+  ExactSax Sax(Out);
+  bool OK = Json::sax_parse(Data, Data + Len, &Sax);
+  if (!OK)
+    Error = Sax.error().empty() ? "not valid JSON" : Sax.error();
+  return OK;
+}
+inline bool parseJson(const std::string &Text, Json &Out, std::string &Error) {
+  return parseJson(Text.data(), Text.size(), Out, Error);
+}
+
 /// A value that does not fit the C++ type it is decoded into.
 class DecodeError : public std::runtime_error {
 public:
@@ -142,12 +325,6 @@ template <> struct Codec<bool> {
   }
 };
 
-/// The largest magnitude up to which every integer is a double: a number
-/// written with a fraction or exponent is taken for an integer only below
-/// it, where the double nlohmann::json parsed is the value that was written
-/// (beyond it, -9223372036854775809 and 9223372036854775807.0 both read as
-/// +-2^63, so neither can be decoded exactly).
-inline constexpr double ExactDoubleLimit = 9007199254740992.0; // 2^53
 
 template <class T>
 struct Codec<
@@ -183,19 +360,15 @@ struct Codec<
       return;
     }
     if (J.is_number_float()) {
-      // nlohmann::json reads integers beyond 64 bits, and every number with
-      // a fraction or exponent, as a double.
+      // parseJson keeps every number that is exactly an integer of 64 bits
+      // as one: a double here has a fraction (maybe too small for a double
+      // to show, as in 1e-400), is out of range, or is -0.0, which is a
+      // double's value.
       double D = J.get<double>();
-      if (!std::isfinite(D) || std::trunc(D) != D)
+      if (!std::isfinite(D) || std::trunc(D) != D ||
+          std::fabs(D) < 9223372036854775808.0)
         fail(P, "expected an integer, got " + J.dump());
-      if (std::fabs(D) >= ExactDoubleLimit)
-        fail(P, "number " + J.dump() +
-                    " is out of range (or not exactly an integer)");
-      auto I = static_cast<std::int64_t>(D);
-      if (!fitsSigned(I))
-        fail(P, "integer " + std::to_string(I) + " is out of range");
-      V = static_cast<T>(I);
-      return;
+      fail(P, "number " + J.dump() + " is out of range");
     }
     fail(P, std::string("expected an integer, got ") + kindOf(J));
   }
@@ -718,8 +891,9 @@ template <class T> void decodeText(const std::string &S, T &V, const Path &P) {
   } else if constexpr (HasDecodeText<T>::value) {
     Codec<T>::decodeText(S, V, P);
   } else {
-    Json J = Json::parse(S, nullptr, /*allow_exceptions=*/false);
-    if (J.is_discarded())
+    Json J;
+    std::string Why;
+    if (!parseJson(S, J, Why))
       fail(P, "expected JSON text, got '" + S + "'");
     Codec<T>::decode(J, V, P);
   }

@@ -71,9 +71,10 @@ StateOps makeStateOps(const char *Name, void *(*Local)()) {
   };
   Ops.Destroy = [](void *Obj) { delete static_cast<T *>(Obj); };
   Ops.Decode = [](const char *Data, size_t Len, void *Obj) -> std::string {
-    Json J = Json::parse(Data, Data + Len, nullptr, /*allow_exceptions=*/false);
-    if (J.is_discarded())
-      return "stored value is not valid JSON";
+    Json J;
+    std::string Why;
+    if (!codec::parseJson(Data, Len, J, Why))
+      return "stored value is not valid JSON: " + Why;
     try {
       // Decoding into an object that already holds a value would merge
       // into it (a map keeps its other keys): start from an empty one.
@@ -333,9 +334,9 @@ public:
 
   /// Parses the argument object; on failure the reply is a 400.
   bool parseArgs() {
-    Args = Json::parse(Call->args, Call->args + Call->args_len, nullptr,
-                       /*allow_exceptions=*/false);
-    if (Args.is_discarded() || !Args.is_object()) {
+    std::string Why;
+    if (!codec::parseJson(Call->args, Call->args_len, Args, Why) ||
+        !Args.is_object()) {
       replyError(400, "request arguments must be a JSON object", "");
       return false;
     }
@@ -854,9 +855,11 @@ private:
     size_t Len = 0;
     int Got = Scope->readKey(Full, Data, Len);
     if (Got == 1 && Len > 0) {
-      Json J = Json::parse(Data, Data + Len, nullptr, false);
-      if (J.is_discarded())
-        throw StateError("state '" + Full + "': stored value is not valid JSON");
+      Json J;
+      std::string Why;
+      if (!codec::parseJson(Data, Len, J, Why))
+        throw StateError("state '" + Full +
+                         "': stored value is not valid JSON: " + Why);
       mapped_type V{};
       try {
         codec::Codec<mapped_type>::decode(J, V, codec::Path{});

@@ -35,6 +35,7 @@
 #include <iterator>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -199,6 +200,50 @@ public:
       return std::move(pending<R>(K));
     }
   }
+  /// The decision \p Id of an operator that runs an operand only sometimes
+  /// (?:, &&, ||), taken before a stop in that operand and read by the
+  /// operator when its statement runs with the callee's value.
+  void decide(std::uint32_t Id, bool Taken) {
+    if (Id >= Decided.size())
+      Decided.resize(Id + 1, false);
+    Decided[Id] = Taken;
+  }
+  bool decided(std::uint32_t Id) const {
+    return Id < Decided.size() && Decided[Id];
+  }
+  /// A decision taken before an earlier stop of the statement travels in
+  /// the frame: keep() reads it on the way to a resume point in \p At, and
+  /// kept() gives it back (or \p Otherwise when none was read).
+  void keep(std::uint32_t Id, std::initializer_list<std::uint32_t> At) {
+    if (Skipping && carries(At))
+      Kept.push_back({Id, read<bool>()});
+  }
+  bool kept(std::uint32_t Id, bool Otherwise) const {
+    for (const auto &[K, V] : Kept)
+      if (K == Id)
+        return V;
+    return Otherwise;
+  }
+  /// The value of the call of \p K in an operand that runs only sometimes:
+  /// a frame saves whether it ran (pendingIf), and keepValue() restores it,
+  /// on the way to a resume point in \p At, where it did.
+  template <class R>
+  void keepValue(std::uint32_t K, std::initializer_list<std::uint32_t> At) {
+    if (!Skipping || !carries(At))
+      return;
+    std::optional<R> V;
+    if (!frame::frameMember(Reader, V))
+      failFrame();
+    if (V)
+      box<R>(K) = std::move(*V);
+  }
+  template <class R> std::optional<R> pendingIf(std::uint32_t K) const {
+    for (const Box &B : Pending)
+      if (B.Point == K)
+        return *static_cast<const R *>(B.Obj);
+    return std::nullopt;
+  }
+
   /// The value of the call of \p K, as a continuation frame saves it.
   template <class R> R &pending(std::uint32_t K) {
     for (Box &B : Pending)
@@ -258,6 +303,8 @@ private:
   frame::FrameReader Reader;
   std::string Error;
   std::vector<Box> Pending;
+  std::vector<bool> Decided;
+  std::vector<std::pair<std::uint32_t, bool>> Kept;
 };
 
 /// Splits a list of frames (a little-endian uint32 length, then the bytes,
@@ -352,8 +399,15 @@ public:
     }
     return resume(At, Fresh);
   }
-  /// The object, for the continuation frame.
-  const Object &get() const { return *ptr(); }
+  /// The object, for the continuation frame. A frame never carries an
+  /// object the step does not have; were the compiler to get that wrong,
+  /// the step fails (500) instead of saving whatever the storage holds.
+  const Object &get() const {
+    if (!Live)
+      throw ResumeError("internal error: a value of the continuation frame "
+                        "was not restored in this step");
+    return *ptr();
+  }
 
 private:
   T *ptr() const {
