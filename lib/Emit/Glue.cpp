@@ -293,14 +293,16 @@ std::string generateGlue(ASTContext &Ctx,
        << "  ::cleave::rt::Invocation Inv(Call, Reply, "
        << cppStringLiteral(F.Name) << ");\n"
        << "  if (!Inv.parseArgs())\n    return Inv.finish();\n";
+    // The parameters are made once the state is loaded (argInRun).
+    OS << "  Inv.run([&]() -> decltype(auto) {\n";
     for (size_t I = 0; I < F.Params.size(); ++I)
-      OS << "  " << F.Params[I].CodeType << " A" << I << "{};\n"
-         << "  if (!Inv.arg(" << cppStringLiteral(F.Params[I].Name) << ", A"
-         << I << "))\n    return Inv.finish();\n";
-    OS << "  Inv.run([&]() -> decltype(auto) { return " << E.Callee << "(";
+      OS << "    " << F.Params[I].CodeType << " A" << I << "{};\n"
+         << "    Inv.argInRun(" << cppStringLiteral(F.Params[I].Name) << ", A"
+         << I << ");\n";
+    OS << "    return " << E.Callee << "(";
     for (size_t I = 0; I < F.Params.size(); ++I)
       OS << (I ? ", " : "") << "std::move(A" << I << ")";
-    OS << "); });\n  return Inv.finish();\n}\n";
+    OS << ");\n  });\n  return Inv.finish();\n}\n";
   }
 
   // Local returns the calling thread's instance of the thread_local

@@ -66,17 +66,18 @@ CLEAVE_ENTRY("POST /route") Route plan(const Route &r, std::vector<geo::Point> e
 // CHECK:      } // namespace codec
 // CHECK-NEXT: } // namespace cleave
 
-// The handler decodes each parameter by name into its value type.
+// The handler decodes each parameter by name into its value type, once the
+// state is loaded (inside run).
 // CHECK:      int cleave_handler_plan(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) noexcept {
 // CHECK-NEXT:   ::cleave::rt::Invocation Inv(Call, Reply, "plan");
 // CHECK-NEXT:   if (!Inv.parseArgs())
 // CHECK-NEXT:     return Inv.finish();
-// CHECK-NEXT:   ::Route A0{};
-// CHECK-NEXT:   if (!Inv.arg("r", A0))
-// CHECK-NEXT:     return Inv.finish();
-// CHECK-NEXT:   ::std::vector< ::geo::Point> A1{};
-// CHECK-NEXT:   if (!Inv.arg("extra", A1))
-// CHECK-NEXT:     return Inv.finish();
-// CHECK-NEXT:   Inv.run([&]() -> decltype(auto) { return ::plan(std::move(A0), std::move(A1)); });
+// CHECK-NEXT:   Inv.run([&]() -> decltype(auto) {
+// CHECK-NEXT:     ::Route A0{};
+// CHECK-NEXT:     Inv.argInRun("r", A0);
+// CHECK-NEXT:     ::std::vector< ::geo::Point> A1{};
+// CHECK-NEXT:     Inv.argInRun("extra", A1);
+// CHECK-NEXT:     return ::plan(std::move(A0), std::move(A1));
+// CHECK-NEXT:   });
 // CHECK-NEXT:   return Inv.finish();
 // CHECK-NEXT: }

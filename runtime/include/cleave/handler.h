@@ -302,6 +302,9 @@ inline StateScope *&currentInvocation() {
 }
 
 /// Makes \p S the scope of state uses while alive.
+/// Thrown by Invocation::argInRun when a parameter does not decode.
+struct BadArgument {};
+
 class ScopeGuard {
 public:
   explicit ScopeGuard(StateScope *S) { currentInvocation() = S; }
@@ -369,6 +372,16 @@ public:
     return false;
   }
 
+  /// arg() inside run(): the parameters are made after the state is
+  /// loaded, as the plain program makes them where the state is the
+  /// program's own (a default member initializer or a constructor may read
+  /// or write state). A field that does not decode ends the run with the
+  /// 400 arg() replied, and nothing is written back.
+  template <class T> void argInRun(const char *Name, T &V) {
+    if (!arg(Name, V))
+      throw BadArgument{};
+  }
+
   /// Runs the user's function: sets this invocation current, loads the
   /// state the function may touch, turns an
   /// escaping exception into a 500, and replies with the encoded result
@@ -393,6 +406,8 @@ public:
         if (commit())
           reply(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
       }
+    } catch (const BadArgument &) {
+      // Replied 400 already; the function did not run.
     } catch (const StateError &E) {
       // The store could not be read: nothing the function did is trusted.
       replyError(

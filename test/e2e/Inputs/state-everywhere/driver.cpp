@@ -12,6 +12,8 @@
 
 #include "../../../../examples/driver.h"
 
+#include <memory>
+
 namespace {
 
 Json toJson(const Snapshot &S) {
@@ -21,7 +23,8 @@ Json toJson(const Snapshot &S) {
               {"closed", S.closed},   {"default_qty", S.default_qty},
               {"ordered", S.ordered}, {"lambdas", S.lambdas},
               {"areas", S.areas},     {"pointed", S.pointed},
-              {"functions", S.functions}, {"apples", S.apples}};
+              {"functions", S.functions}, {"apples", S.apples},
+              {"stamped", S.stamped}};
 }
 
 Call decodeCall(const std::string &Route, const Json &Args) {
@@ -60,6 +63,13 @@ Call decodeCall(const std::string &Route, const Json &Args) {
     return [I = Args.at("item").get<std::string>(), N = Long("n")] {
       return Reply{200, shelf(I, N)};
     };
+  if (Route == "POST /stamp") {
+    // The caller makes the parameter (its constructor writes state) when
+    // it decodes the request, before the call.
+    auto S = std::make_shared<Stamp>();
+    S->label = Args.at("s").at("label").get<std::string>();
+    return [S] { return Reply{200, stamp(*S)}; };
+  }
   throw std::runtime_error("no such route in state-everywhere: " + Route);
 }
 

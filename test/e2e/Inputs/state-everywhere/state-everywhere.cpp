@@ -33,6 +33,7 @@ CLEAVE_STATE() long areas = 0;
 CLEAVE_STATE() long pointed = 0;
 CLEAVE_STATE() long functions = 0;
 CLEAVE_STATE() std::map<std::string, long> shelves = {{"apple", 3}};
+CLEAVE_STATE() long stamped = 0;
 
 struct Snapshot {
   long visits = 0;
@@ -49,6 +50,7 @@ struct Snapshot {
   long pointed = 0;
   long functions = 0;
   long apples = 0;
+  long stamped = 0;
 };
 
 template <class T> T read_hits() { return hits; }
@@ -162,6 +164,17 @@ CLEAVE_ENTRY("POST /shelf") long shelf(std::string item, long n) {
   return shelves.at(item);
 }
 
+// A parameter whose constructor writes state: the caller makes it, where
+// the state is the program's own, before the entry runs.
+struct Stamp {
+  Stamp() { ++stamped; }
+  std::string label;
+};
+
+CLEAVE_ENTRY("POST /stamp") long stamp(Stamp s) {
+  return stamped * 100 + static_cast<long>(s.label.size());
+}
+
 CLEAVE_ENTRY("GET /snapshot") Snapshot snapshot() {
   Snapshot S;
   S.visits = visits;
@@ -178,6 +191,7 @@ CLEAVE_ENTRY("GET /snapshot") Snapshot snapshot() {
   S.pointed = pointed;
   S.functions = functions;
   S.apples = shelves.count("apple") ? shelves.at("apple") : -1;
+  S.stamped = stamped;
   return S;
 }
 
