@@ -150,6 +150,11 @@ public:
     if (!detail::constructFromFrame<T>(Reader, Storage))
       failFrame();
   }
+  /// Reads the next value of the frame into \p V, which exists.
+  template <class T> void readInto(T &V) {
+    if (!frame::frameMember(Reader, V))
+      failFrame();
+  }
   /// Reads the next value of the continuation frame.
   template <class T> T read() {
     T V{};
@@ -390,11 +395,20 @@ public:
     return *ptr();
   }
   /// A parameter: from the arguments frame at step 0, otherwise as resume().
+  /// At step 0 the caller makes it: constructed, where the type allows,
+  /// with the state loaded (a constructor may read or write state), then
+  /// filled from the frame, as a one-step entry fills it from JSON.
   T &param(std::initializer_list<std::uint32_t> At,
            std::initializer_list<std::uint32_t> Fresh) {
     if (R.target() == 0) {
-      R.restoreInto<Object>(Buf);
-      Live = true;
+      if constexpr (std::is_default_constructible_v<Object>) {
+        ::new (static_cast<void *>(Buf)) Object();
+        Live = true;
+        R.readInto(*ptr());
+      } else {
+        R.restoreInto<Object>(Buf);
+        Live = true;
+      }
       return *ptr();
     }
     return resume(At, Fresh);

@@ -70,6 +70,11 @@ Call decodeCall(const std::string &Route, const Json &Args) {
     S->label = Args.at("s").at("label").get<std::string>();
     return [S] { return Reply{200, stamp(*S)}; };
   }
+  if (Route == "POST /stamp_far") {
+    auto S = std::make_shared<Stamp>();
+    S->label = Args.at("s").at("label").get<std::string>();
+    return [S] { return Reply{200, stamp_far(*S)}; };
+  }
   throw std::runtime_error("no such route in state-everywhere: " + Route);
 }
 
