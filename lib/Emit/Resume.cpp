@@ -88,6 +88,51 @@ bool declaratorAroundName(const std::string &TypeText) {
   return false;
 }
 
+/// The value of a default argument as code the caller can evaluate, for a
+/// parameter of type \p Code: a constant (a number, a truth value, an
+/// enumerator, a string literal), or empty. Anything else would have to be
+/// spelled in the scope of the callee's declaration.
+std::string defaultArgumentText(const Expr *E, const ASTContext &Ctx,
+                                const std::string &Code) {
+  const Expr *Bare = E->IgnoreImplicit();
+  // std::string("...") and the like: one argument, the rest defaulted.
+  if (const auto *C = dyn_cast<CXXConstructExpr>(Bare); C && C->getNumArgs()) {
+    bool Rest = true;
+    for (unsigned I = 1; I < C->getNumArgs(); ++I)
+      Rest &= isa<CXXDefaultArgExpr>(C->getArg(I));
+    if (Rest)
+      Bare = C->getArg(0)->IgnoreImplicit();
+  }
+  if (const auto *L = dyn_cast<StringLiteral>(Bare))
+    return L->isOrdinary() ? cppStringLiteral(L->getString().str())
+                           : std::string();
+  if (E->isValueDependent() || E->isTypeDependent())
+    return {};
+  Expr::EvalResult R;
+  if (!E->EvaluateAsRValue(R, Ctx) || R.HasSideEffects)
+    return {};
+  if (R.Val.isInt()) {
+    const llvm::APSInt &V = R.Val.getInt();
+    std::string Digits = llvm::toString(V, 10);
+    std::string Suffix = V.isUnsigned() ? "ULL" : "LL";
+    if (V.getSignificantBits() > 64)
+      return {};
+    // The most negative value has no literal of its own.
+    if (V.isSigned() && V.getBitWidth() == 64 && V.isMinSignedValue())
+      return "static_cast<" + Code + ">(-9223372036854775807LL - 1)";
+    return "static_cast<" + Code + ">(" + Digits + Suffix + ")";
+  }
+  if (R.Val.isFloat()) {
+    const llvm::APFloat &F = R.Val.getFloat();
+    if (!F.isFinite())
+      return {};
+    char Buf[64];
+    F.convertToHexString(Buf, 0, false, llvm::APFloat::rmNearestTiesToEven);
+    return "static_cast<" + Code + ">(" + std::string(Buf) + "L)";
+  }
+  return {};
+}
+
 } // namespace
 
 std::string MachineBuilder::restoreLists(const Carrier &C) const {
@@ -282,14 +327,21 @@ bool MachineBuilder::rewriteBody() {
           break;
         const ParmVarDecl *P = Callee->getParamDecl(I);
         QualType PT = P->getType();
-        if (isa<CXXDefaultArgExpr>(A)) {
-          MC.Report.error(S.Call->getBeginLoc(),
-                          "parameter '" + P->getNameAsString() + "' of '" +
-                              Callee->getNameAsString() +
-                              "' takes its default argument; across a "
-                              "boundary every argument must be written");
-          OK = false;
-          continue;
+        std::string ArgText;
+        if (const auto *D = dyn_cast<CXXDefaultArgExpr>(A)) {
+          ArgText = defaultArgumentText(D->getExpr(), Ctx, typeCode(PT));
+          if (ArgText.empty()) {
+            MC.Report.error(S.Call->getBeginLoc(),
+                            "parameter '" + P->getNameAsString() + "' of '" +
+                                Callee->getNameAsString() +
+                                "' takes its default argument, which is not a "
+                                "constant; across a boundary write it out");
+            MC.Report.note(P->getLocation(), "the parameter is declared here");
+            OK = false;
+            continue;
+          }
+        } else {
+          ArgText = text(A->getSourceRange());
         }
         if (PT->isLValueReferenceType() &&
             !PT.getNonReferenceType().isConstQualified()) {
@@ -317,7 +369,7 @@ bool MachineBuilder::rewriteBody() {
         // object moved from, as in the plain program.
         Args += std::string(PT->isReferenceType() ? "cleave_s.arg<"
                                                    : "cleave_s.argByValue<") +
-                typeCode(PT) + ">(" + text(A->getSourceRange()) + "); ";
+                typeCode(PT) + ">(" + ArgText + "); ";
       }
       Prologue = "if (cleave_r.stop<" + S.ResultCode + ">(" + K + ", " +
                  Pending + ")) { " + Args + "cleave_s.call(" + Quoted + ", " +
