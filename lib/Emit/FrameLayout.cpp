@@ -48,12 +48,7 @@ void MachineBuilder::layoutFrames() {
         continue;
       // Consumed by the arguments of a call that stopped in between, or by
       // a decision taken before K (docs/splitting.md).
-      bool Consumed = decidedBefore(J, K);
-      for (const Stop &M : Stops)
-        if (M.Index > J.Index && M.Index <= K.Index && M.Anchor == J.Anchor)
-          for (const Expr *A : M.Call->arguments())
-            Consumed |= encloses(A, J.Call);
-      if (!Consumed)
+      if (!inStopArgs(J.Call, K.Index) && !decidedBefore(J, K))
         PendingAt[J.Index - 1].insert(K.Index);
     }
   }
@@ -69,12 +64,7 @@ void MachineBuilder::layoutFrames() {
           !SM.isBeforeInTranslationUnit(SM.getFileLoc(D.Op->getEndLoc()),
                                         SM.getFileLoc(K.Call->getBeginLoc())))
         continue;
-      bool Consumed = false;
-      for (const Stop &M : Stops)
-        if (M.Index <= K.Index && M.Anchor == D.Anchor)
-          for (const Expr *A : M.Call->arguments())
-            Consumed |= encloses(A, D.Op);
-      if (!Consumed)
+      if (!inStopArgs(D.Op, K.Index))
         D.FlagAt.insert(K.Index);
     }
   }

@@ -76,8 +76,7 @@ bool declaratorAroundName(const std::string &TypeText) {
       while (W > 0 && (std::isalnum(static_cast<unsigned char>(TypeText[W - 1])) ||
                        TypeText[W - 1] == '_'))
         --W;
-      std::string Word = TypeText.substr(W, I - W);
-      if (Word.empty())
+      if (W == I) // no keyword before it
         return true;
       int Depth = 1;
       while (++I < TypeText.size() && Depth > 0)
@@ -394,18 +393,12 @@ bool MachineBuilder::rewriteBody() {
   };
 
   // --- Decisions: operators that run an operand only sometimes ---------------
-  std::vector<Decision *> ByNesting;
-  for (Decision &D : Decisions) {
+  for (Decision &D : Decisions)
     for (const Stop &S : Stops)
       if (S.Anchor == D.Anchor && encloses(D.Second, S.Call)) {
         D.Lo = D.Hi == 0 ? S.Index : std::min(D.Lo, S.Index);
         D.Hi = std::max(D.Hi, S.Index);
       }
-    ByNesting.push_back(&D);
-  }
-  auto Length = [&](const Decision *D) {
-    return offsetOf(D->Op->getEndLoc()) - offsetOf(D->Op->getBeginLoc());
-  };
   auto DoDecision = [&](const Decision *D) {
     std::string Guard = guardOf(D->Anchor, D->Op);
     std::string First = text(D->First->getSourceRange());
@@ -444,12 +437,14 @@ bool MachineBuilder::rewriteBody() {
   };
   // Inner ones first: the text of a call's arguments, or of a condition,
   // holds what the calls and operators inside it were rewritten to.
+  auto Length = [&](const Stmt *X) {
+    return offsetOf(X->getEndLoc()) - offsetOf(X->getBeginLoc());
+  };
   std::vector<std::pair<unsigned, std::function<void()>>> Work;
   for (Stop &S : Stops)
-    Work.push_back({offsetOf(S.Call->getEndLoc()) - offsetOf(S.Call->getBeginLoc()),
-                    [&DoStop, &S] { DoStop(S); }});
-  for (const Decision *D : ByNesting)
-    Work.push_back({Length(D), [&DoDecision, D] { DoDecision(D); }});
+    Work.push_back({Length(S.Call), [&DoStop, &S] { DoStop(S); }});
+  for (const Decision &D : Decisions)
+    Work.push_back({Length(D.Op), [&DoDecision, &D] { DoDecision(&D); }});
   std::stable_sort(Work.begin(), Work.end(),
                    [](const auto &A, const auto &B) { return A.first < B.first; });
   for (auto &W : Work)
