@@ -20,6 +20,25 @@ namespace machine {
 
 namespace {
 
+/// Whether a handler of \p T catches only exceptions as they come back
+/// from a boundary: a class of exception_types.def, by value or reference.
+bool crossesBoundary(QualType T) {
+  T = T.getNonReferenceType().getCanonicalType();
+  const auto *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->isInStdNamespace() || !RD->getIdentifier())
+    return false;
+  std::string Name = "std::" + RD->getName().str();
+  static const char *const Classes[] = {
+#define CLEAVE_EXCEPTION(Class, Spelling, FromText) Spelling,
+#include "cleave/exception_types.def"
+#undef CLEAVE_EXCEPTION
+  };
+  for (const char *C : Classes)
+    if (Name == C)
+      return true;
+  return false;
+}
+
 std::string usrOf(const Decl *D) {
   llvm::SmallString<128> Buf;
   if (index::generateUSRForDecl(D->getCanonicalDecl(), Buf))
@@ -169,12 +188,6 @@ bool MachineBuilder::placeStop(Stop &S) {
   if (inMacro(S.Call))
     return Fail("a boundary call cannot be cut inside a macro expansion", {},
                 "");
-  // Nothing above the call may be a try block or a handler, at any depth.
-  for (const Stmt *P = parentOf(S.Call); P; P = parentOf(P))
-    if (isa<CXXTryStmt>(P) || isa<CXXCatchStmt>(P))
-      return Fail("a boundary inside a try block cannot be resumed: the "
-                  "handler would not be there when the callee throws",
-                  P->getBeginLoc(), "the try block is here");
   // Operators between the call and its statement that decide whether (or
   // when) the call's operand runs.
   std::vector<std::pair<const Expr *, const Expr *>> Deciding; // (op, second)
@@ -378,6 +391,45 @@ bool MachineBuilder::checkGotos() {
         MC.Report.note(G->getLabel()->getLocation(), "the label is here");
         OK = false;
         break;
+      }
+    }
+  }
+  return OK;
+}
+
+bool MachineBuilder::checkHandlers() {
+  bool OK = true;
+  // Try statements in source order, so that errors and handler numbers
+  // come out in the order of the source.
+  std::vector<const CXXTryStmt *> Tries;
+  for (const auto &[S, R] : Range)
+    if (const auto *T = dyn_cast<CXXTryStmt>(S))
+      Tries.push_back(T);
+  std::sort(Tries.begin(), Tries.end(), [&](const Stmt *A, const Stmt *B) {
+    return offsetOf(A->getBeginLoc()) < offsetOf(B->getBeginLoc());
+  });
+  for (const CXXTryStmt *T : Tries) {
+    const Stop &First = Stops[rangeOf(T).first - 1];
+    for (unsigned I = 0; I < T->getNumHandlers(); ++I) {
+      const CXXCatchStmt *C = T->getHandler(I);
+      QualType Caught = C->getCaughtType();
+      if (!Caught.isNull() && !crossesBoundary(Caught)) {
+        MC.Report.error(C->getBeginLoc(),
+                        "a handler around a boundary cannot catch '" +
+                            typeDisplay(Caught.getNonReferenceType()) +
+                            "': an exception crosses a boundary as its "
+                            "standard class and its what(), so only "
+                            "std::exception, its standard subclasses and "
+                            "'...' can be caught here");
+        MC.Report.note(First.Call->getBeginLoc(), "the boundary is here");
+        OK = false;
+      }
+      if (onPath(C)) {
+        Handler H;
+        H.Catch = C;
+        H.Try = T;
+        H.Id = static_cast<unsigned>(Handlers.size() + 1);
+        Handlers.push_back(H);
       }
     }
   }

@@ -140,6 +140,21 @@ void MachineBuilder::layoutFrames() {
       I.Order = L.Order * 4 + 2;
       F.push_back(I);
     }
+    // The exception of each handler around the stop, read where the step
+    // enters its try block and throws it again.
+    for (const Handler &H : Handlers) {
+      if (!encloses(H.Catch, S.Call))
+        continue;
+      FrameItem I;
+      I.Save = "cleave_r.handled(" + std::to_string(H.Id) + "u)";
+      PresumedLoc P = SM.getPresumedLoc(SM.getFileLoc(H.Catch->getBeginLoc()));
+      I.Display = "exception caught at " + std::to_string(P.getLine()) + ":" +
+                  std::to_string(P.getColumn());
+      I.TypeName = "exception";
+      I.TypeCode = "exception";
+      I.Order = (1000 + offsetOf(H.Try->getBeginLoc())) * 4 + 1;
+      F.push_back(I);
+    }
     for (const Stop &J : Stops) {
       if (!PendingAt[J.Index - 1].count(S.Index))
         continue;

@@ -116,6 +116,14 @@ bool MachineBuilder::findCarriers() {
       Visit(D->getBody());
       return;
     }
+    // The variable a handler declares is not carried: a step resuming in
+    // the handler throws the exception again, and the handler binds it.
+    if (const auto *T = dyn_cast<CXXTryStmt>(S)) {
+      Visit(T->getTryBlock());
+      for (unsigned I = 0; I < T->getNumHandlers(); ++I)
+        Visit(T->getHandler(I)->getHandlerBlock());
+      return;
+    }
     if (const auto *R = dyn_cast<CXXForRangeStmt>(S)) {
       if (onPath(R->getBody())) {
         Loop L;
@@ -513,6 +521,10 @@ bool MachineBuilder::computeNeeded() {
   // resumes in it, and what it reads there must be consistent with what a
   // step passing it carries on (`true || f(v)` still names v).
   AC->getCFGBuildOptions().PruneTriviallyFalseEdges = false;
+  // A call in a try block may go to its handlers: what they use is used
+  // after a boundary call there, since the callee's exception comes back
+  // to the step that resumes.
+  AC->getCFGBuildOptions().AddEHEdges = true;
   CFG *G = AC->getCFG();
   if (!G) {
     MC.Report.error(FD->getLocation(), "cannot analyse the control flow of '" +

@@ -77,6 +77,17 @@ struct Decision {
   std::set<unsigned> FlagAt;
 };
 
+/// A handler that holds a stop. It keeps the exception it caught
+/// (cleave_r.enterHandler), the frames of its stops carry it, and a step
+/// resuming in it throws it again at the start of its try block
+/// (cleave_r.throwHandled), so that the handler takes it as it took the
+/// original.
+struct Handler {
+  const clang::CXXCatchStmt *Catch = nullptr;
+  const clang::CXXTryStmt *Try = nullptr;
+  unsigned Id = 0;
+};
+
 /// A local (or parameter) whose declaration a resumed step passes on its
 /// way to a resume point.
 struct Carrier {
@@ -160,6 +171,9 @@ public:
   bool findStops();
   bool placeStop(Stop &S);
   bool checkGotos();
+  /// The handlers of a try statement around a stop catch only what crosses
+  /// a boundary (exception_types.def, or `...`); fills Handlers.
+  bool checkHandlers();
   /// The condition under which \p X runs in \p Anchor, from the decisions
   /// around it: `cleave_r.decided(2u) && !cleave_r.decided(3u)`, or "".
   std::string guardOf(const clang::Stmt *Anchor, const clang::Stmt *X) const;
@@ -231,6 +245,7 @@ public:
 
   std::vector<Stop> Stops;
   std::vector<Decision> Decisions;
+  std::vector<Handler> Handlers;
   /// Every statement on the way to a stop, with the first and last resume
   /// point inside it.
   llvm::DenseMap<const clang::Stmt *, std::pair<unsigned, unsigned>> Range;

@@ -1094,6 +1094,33 @@ bool MachineBuilder::rewriteBody() {
   if (!OK)
     return false;
 
+  // --- Handlers on the way ---------------------------------------------------
+  // A handler that holds a resume point keeps the exception it caught; a
+  // step resuming in it enters its try block and throws that exception
+  // again before anything else, so that the handler takes it as it took the
+  // original (docs/splitting.md, "Exceptions").
+  std::map<const CXXTryStmt *, std::pair<unsigned, unsigned>> Rethrow;
+  auto LBrace = [&](const Stmt *Block) {
+    SourceLocation L = SM.getFileLoc(cast<CompoundStmt>(Block)->getLBracLoc());
+    return CharSourceRange::getTokenRange(L, L);
+  };
+  for (const Handler &H : Handlers) {
+    auto [Lo, Hi] = rangeOf(H.Catch);
+    auto [It, New] = Rethrow.try_emplace(H.Try, Lo, Hi);
+    if (!New) {
+      It->second.first = std::min(It->second.first, Lo);
+      It->second.second = std::max(It->second.second, Hi);
+    }
+    Rw.ReplaceText(LBrace(H.Catch->getHandlerBlock()),
+                   "{ cleave_r.enterHandler(" + std::to_string(H.Id) + "u); ");
+  }
+  for (const auto &[T, LoHi] : Rethrow)
+    Rw.ReplaceText(LBrace(T->getTryBlock()),
+                   "{ if (cleave_r.skipping() && cleave_r.in(" +
+                       std::to_string(LoHi.first) + "u, " +
+                       std::to_string(LoHi.second) +
+                       "u)) cleave_r.throwHandled(); ");
+
   // --- What goes around statements --------------------------------------------
   // Statements that start (or end) at one place nest: the outer one's text
   // goes outside. Text inserted before a place goes in front of what is

@@ -169,8 +169,7 @@ std::string MachineBuilder::assemble() {
   OS << "static void " << MachineFn << "(::cleave::rt::Step &cleave_s) {\n"
      << "  static const ::std::uint32_t cleave_layouts[] = {" << layoutTable(Stops)
      << "};\n"
-     << "  ::cleave::rt::Resume cleave_r(cleave_s.resumePoint(), "
-        "cleave_s.frame(), cleave_s.input(), cleave_layouts, "
+     << "  ::cleave::rt::Resume cleave_r(cleave_s, cleave_layouts, "
      << Stops.size() << "u);\n"
      << "  if (!cleave_r.error().empty())\n"
      << "    return cleave_s.cannotResume(cleave_r.error());\n";
@@ -212,8 +211,7 @@ std::string MachineBuilder::oneStepMachine() {
      << "  ::cleave::rt::Step S(Call, Reply, " << cppStringLiteral(Node.MachineName)
      << ");\n  return S.run([&] {\n"
      << "    static const ::std::uint32_t cleave_layouts[] = {0u};\n"
-     << "    ::cleave::rt::Resume cleave_r(S.resumePoint(), S.frame(), "
-        "S.input(), cleave_layouts, 0u);\n"
+     << "    ::cleave::rt::Resume cleave_r(S, cleave_layouts, 0u);\n"
      << "    if (!cleave_r.error().empty())\n"
      << "      return S.cannotResume(cleave_r.error());\n";
   std::string Params;
@@ -347,6 +345,8 @@ bool MachineBuilder::run(std::string &Out) {
     if (!checkGotos())
       return false;
     markPaths();
+    if (!checkHandlers())
+      return false;
     for (Stop &S : Stops) {
       QualType CRT = S.Callee->getReturnType();
       S.ResultCode = CRT->isVoidType() ? "void" : typeCode(CRT);

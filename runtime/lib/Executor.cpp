@@ -135,6 +135,24 @@ std::string joinNotStored() {
                    "when the runtime restarts");
 }
 
+/// Whether a chain's end goes to its caller: a value, or an exception the
+/// caller may catch. Any other failure skips the callers.
+bool passesToCaller(int Status) {
+  return Status == CLEAVE_STEP_DONE || Status == CLEAVE_STEP_THROW;
+}
+
+/// What the code that started a chain hears of an exception no caller took
+/// (CLEAVE_STEP_THROW): the 500 the plain program gives.
+void settle(int &Status, std::string &Value) {
+  if (Status != CLEAVE_STEP_THROW)
+    return;
+  std::string Message, Type, What;
+  if (!frame::decodeFrame(Value, Message, Type, What))
+    Message = "an exception escaped, and its description is damaged";
+  Status = CLEAVE_STEP_ERROR;
+  Value = errorJson(Message);
+}
+
 /// A chain's end as a join or an idempotency key keeps it.
 std::string outcomeRecord(int Status, std::string_view Value) {
   std::string Rec;
@@ -313,7 +331,8 @@ std::string Executor::encodeStack(const Cont *K) const {
 
 std::string Executor::encodeMessage(const Task &T) const {
   std::string Out;
-  frame::encodeFrame(Out, uint8_t(0), Machines[T.Machine].Name, T.Step,
+  frame::encodeFrame(Out, uint8_t(T.Thrown ? 1 : 0), Machines[T.Machine].Name,
+                     T.Step,
                      std::string(T.Frame.view()), std::string(T.Input.view()),
                      T.Invocation, T.Prefix, T.Seq, encodeStack(T.Then.get()));
   return Out;
@@ -405,8 +424,9 @@ bool Executor::decodeMessage(const Message &M, Task &T) {
   std::string Machine, Frame, Input, Stack;
   if (!frame::decodeFrame(M.Body, Kind, Machine, T.Step, Frame, Input,
                           T.Invocation, T.Prefix, T.Seq, Stack) ||
-      Kind != 0)
+      Kind > 1)
     return false;
+  T.Thrown = Kind == 1; // a resume with the callee's exception
   T.Frame = std::move(Frame);
   T.Input = std::move(Input);
   T.Machine = find(Machine);
@@ -426,8 +446,10 @@ void Executor::recordEnd(CommitRequest &C, const Cont &End, int Status,
                         outcomeRecord(Status, Value));
     C.Enqueue.push_back({arrivalId(End.J->Id, End.Slot), std::string()});
   } else if (End.K == Cont::Root && !End.IdempotencyKey.empty()) {
+    std::string Body(Value);
+    settle(Status, Body);
     C.Meta.emplace_back("idem/" + End.IdempotencyKey,
-                        outcomeRecord(Status, Value));
+                        outcomeRecord(Status, Body));
   }
 }
 
@@ -459,6 +481,7 @@ bool Executor::deliver(const Cont &End, int Status, std::string Value, Ending E,
                        Task &Next) {
   assert(End.K != Cont::Resume && "a chain ends at a join or at its start");
   if (End.K == Cont::Root) {
+    settle(Status, Value);
     End.Done(Outcome{Status, std::move(Value)});
     return false;
   }
@@ -518,14 +541,17 @@ bool Executor::endJoin(Join &J, Task &Next) {
 }
 
 bool Executor::fireJoin(Join &J, int Status, std::string Value, Task &Next) {
-  const bool Ok = Status == CLEAVE_STEP_DONE;
-  // Where a failure goes: past the fanning-out caller, to its chain's end.
+  // An element's exception (the first by slot, as the plain loop meets it)
+  // goes to the fanning-out caller, as a value does; any other failure goes
+  // past it, to its chain's end.
+  const bool Ok = Status == CLEAVE_STEP_DONE || Status == CLEAVE_STEP_THROW;
   const Cont &End = chainEnd(*J.Then);
   Next = Task();
   if (Ok) {
     Next.Machine = J.Then->Machine;
     Next.Step = J.Then->Step;
     Next.Input = std::move(Value);
+    Next.Thrown = Status == CLEAVE_STEP_THROW;
     Next.Then = J.Then->Parent;
     // Only a durable join may try to fire again (after a store failure).
     Next.Frame = Opts.Durable ? J.Then->Frame : std::move(J.Then->Frame);
@@ -597,9 +623,13 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
     cleave_step_reply_v1 Reply{};
     Reply.status = CLEAVE_STEP_ERROR;
     if (Txn || M.State.empty()) {
-      cleave_step_call_v1 Call{
-          T.Step,         T.Frame.data(), T.Frame.size(),
-          T.Input.data(), T.Input.size(), Txn ? Txn->host() : &StatelessHost};
+      cleave_step_call_v1 Call{T.Step,
+                               T.Frame.data(),
+                               T.Frame.size(),
+                               T.Input.data(),
+                               T.Input.size(),
+                               Txn ? Txn->host() : &StatelessHost,
+                               T.Thrown ? 1u : 0u};
       bool Threw = false;
       try {
         M.Machine->step(&Call, &Reply);
@@ -713,7 +743,8 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
         }
       }
     } else {
-      if (R.Status != CLEAVE_STEP_DONE && R.Status != CLEAVE_STEP_BAD_REQUEST &&
+      if (R.Status != CLEAVE_STEP_DONE && R.Status != CLEAVE_STEP_THROW &&
+          R.Status != CLEAVE_STEP_BAD_REQUEST &&
           R.Status != CLEAVE_STEP_ERROR) {
         R.Value = errorJson(fmt::format(
             "step {} of '{}' answered with unknown status {}", T.Step, M.Name,
@@ -722,14 +753,15 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       }
       if (R.Status != CLEAVE_STEP_DONE && R.Value.empty())
         R.Value = errorJson(fmt::format("'{}' failed without a message", M.Name));
-      // Where the value goes: a caller, a join, or the chain's start; a
-      // failure skips the callers.
-      const Cont &End =
-          R.Status == CLEAVE_STEP_DONE ? *T.Then : chainEnd(*T.Then);
+      // Where the value goes: a caller, a join, or the chain's start. An
+      // exception goes to the caller too, which throws it again where the
+      // call was; any other failure skips the callers.
+      const Cont &End = passesToCaller(R.Status) ? *T.Then : chainEnd(*T.Then);
       if (End.K == Cont::Resume) {
         Next.Machine = End.Machine;
         Next.Step = End.Step;
         Next.Input = std::move(R.Value);
+        Next.Thrown = R.Status == CLEAVE_STEP_THROW;
         if (Durable) {
           Next.Frame = End.Frame;
           Next.Then = End.Parent;
@@ -816,7 +848,7 @@ void Executor::runChain(Task T) {
       // A call, an element, an empty join, or a resume after a value; else
       // the chain ended here, and its value goes to a join or the caller.
       GoOn = Next.Machine >= 0 ||
-             deliver(R.Status == CLEAVE_STEP_DONE ? *T.Then : chainEnd(*T.Then),
+             deliver(passesToCaller(R.Status) ? *T.Then : chainEnd(*T.Then),
                      R.Status, R.Value.take(), R.End, Next);
     }
     if (!GoOn)

@@ -743,8 +743,8 @@ TEST(StepTest, AFrameOfAnotherLayoutIsRefused) {
   std::string Value;
   frame::encodeFrame(Value, 1);
   cleave_host_v1 Host{};
-  cleave_step_call_v1 Call{2, Frame.data(), Frame.size(), Value.data(),
-                           Value.size(), &Host};
+  cleave_step_call_v1 Call{2,     Frame.data(), Frame.size(), Value.data(),
+                           Value.size(), &Host,     0};
   cleave_step_reply_v1 Reply{};
   Step S(&Call, &Reply, "chain");
   int A = 0;
@@ -764,7 +764,7 @@ TEST(StepTest, ATruncatedContinuationIsRefused) {
   frame::encodeFrame(Frame, std::uint32_t(0x3), std::string("abc"));
   for (size_t Len = 0; Len < Frame.size(); ++Len) {
     cleave_host_v1 Host{};
-    cleave_step_call_v1 Call{1, Frame.data(), Len, nullptr, 0, &Host};
+    cleave_step_call_v1 Call{1, Frame.data(), Len, nullptr, 0, &Host, 0};
     cleave_step_reply_v1 Reply{};
     Step S(&Call, &Reply, "f");
     std::string V;

@@ -163,6 +163,8 @@ public:
     uint32_t Step = 0;
     Bytes Frame;
     Bytes Input;
+    /// A resume whose Input is the exception the callee let escape.
+    bool Thrown = false;
     std::shared_ptr<Cont> Then;
     /// The first step of a chain run() started with an idempotency key: its
     /// commit takes the key.

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define CLEAVE_ABI_VERSION 2u
+#define CLEAVE_ABI_VERSION 3u
 
 /* Callbacks the runtime provides to a running handler. */
 typedef struct cleave_host_v1 {
@@ -90,12 +90,22 @@ typedef struct cleave_step_call_v1 {
   const char *input;
   size_t input_len;
   const cleave_host_v1 *host;
+  /* ABI version 3. Resume points only: nonzero when `input` is not the
+   * callee's value but the exception it let escape (a CLEAVE_STEP_THROW
+   * value), which the step throws again where the call was. */
+  uint32_t thrown;
 } cleave_step_call_v1;
 
 enum {
   CLEAVE_STEP_DONE = 0,    /* returned: `value` holds the value frame */
   CLEAVE_STEP_CALL = 1,    /* call `callee` with `args`, then run `resume` */
   CLEAVE_STEP_FAN_OUT = 2, /* call `callee` once per element of `args` */
+  /* An exception escaped the function: `value` is a frame of three
+   * strings, the message a 500 would give, the standard class it travels
+   * as (exception_types.def; "" for one that is not a std::exception) and
+   * its what(). The runtime hands it to the caller's resume point
+   * (`thrown`), or, where no caller waits, answers 500 with the message. */
+  CLEAVE_STEP_THROW = 3,
   CLEAVE_STEP_BAD_REQUEST = 400, /* `value` holds a JSON error */
   CLEAVE_STEP_ERROR = 500        /* `value` holds a JSON error */
 };

@@ -247,9 +247,19 @@ public:
   int readKey(const std::string &Key, const char *&Data, size_t &Len) {
     int Got = Host->state_get(Host->ctx, Key.c_str(), &Data, &Len);
     if (Got < 0)
-      throw StateError("cannot read state '" + Key + "'");
+      failState("cannot read state '" + Key + "'");
     return Got;
   }
+
+  /// Ends the function with a StateError that nothing may hide: were a
+  /// handler of the user's to take it, the function still fails.
+  [[noreturn]] void failState(const std::string &Why) {
+    if (Broken.empty())
+      Broken = Why;
+    throw StateError(Why);
+  }
+  /// Empty unless a StateError was thrown: then why.
+  const std::string &broken() const { return Broken; }
 
   /// Hands every changed state value to the runtime and forgets what was
   /// loaded. A value whose encoding equals what was loaded (the stored
@@ -294,6 +304,7 @@ private:
   std::vector<LoadedVar> Loaded;
   std::unordered_map<std::string, KeySlot> KeySlots;
   std::string FailedKey;
+  std::string Broken;
 };
 
 inline StateScope *&currentInvocation() {
@@ -395,6 +406,8 @@ public:
       using Result = decltype(F());
       if constexpr (std::is_void_v<Result>) {
         F();
+        if (hidden())
+          return;
         if (commit())
           reply(204, std::string());
       } else {
@@ -403,6 +416,8 @@ public:
           const auto &V = F();
           codec::encode<std::decay_t<Result>>(J, V);
         }
+        if (hidden())
+          return;
         if (commit())
           reply(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
       }
@@ -413,13 +428,23 @@ public:
       replyError(
           500, std::string("state error in ") + Function + ": " + E.what(), "");
     } catch (const std::exception &E) {
-      if (commit())
+      if (!hidden() && commit())
         replyError(
             500, std::string("exception in ") + Function + ": " + E.what(), "");
     } catch (...) {
-      if (commit())
+      if (!hidden() && commit())
         replyError(500, std::string("unknown exception in ") + Function, "");
     }
+  }
+
+  /// A StateError that a handler of the user's took: the function failed
+  /// all the same, and nothing it did is trusted.
+  bool hidden() {
+    if (broken().empty())
+      return false;
+    replyError(500, std::string("state error in ") + Function + ": " + broken(),
+               "");
+    return true;
   }
 
   int finish() { return Reply->status; }
@@ -499,6 +524,11 @@ public:
   }
 
   std::uint32_t resumePoint() const { return Call->step; }
+  /// The input is the exception the callee let escape, not its value.
+  bool thrown() const { return Call->step != 0 && Call->thrown != 0; }
+  /// The machine's resume object: a failure to resume that the user's
+  /// handler took still fails the step.
+  void watch(const Resume &R) { Watched = &R; }
   /// The arguments frame (step 0) or the continuation frame.
   std::string_view frame() const {
     return std::string_view(Call->frame, Call->frame_len);
@@ -655,6 +685,7 @@ public:
   /// (as a handler does).
   template <class Fn> int run(Fn &&Machine) {
     ScopeGuard Guard(this);
+    std::exception_ptr Escaped;
     try {
       load(Function);
       Machine();
@@ -667,15 +698,20 @@ public:
     } catch (const ResumeError &E) {
       return fail(CLEAVE_STEP_ERROR,
                   std::string("in ") + Function + ": " + E.what());
-    } catch (const std::exception &E) {
-      if (commitOrFail())
-        fail(CLEAVE_STEP_ERROR,
-             std::string("exception in ") + Function + ": " + E.what());
-      return Reply->status;
     } catch (...) {
+      Escaped = std::current_exception();
+    }
+    // The store could not be read, or the frame not resumed from, and a
+    // handler of the user's took the error: the step fails all the same.
+    if (!broken().empty())
+      return fail(CLEAVE_STEP_ERROR,
+                  std::string("state error in ") + Function + ": " + broken());
+    if (Watched && !Watched->failure().empty())
+      return fail(CLEAVE_STEP_ERROR,
+                  std::string("in ") + Function + ": " + Watched->failure());
+    if (Escaped) {
       if (commitOrFail())
-        fail(CLEAVE_STEP_ERROR,
-             std::string("unknown exception in ") + Function);
+        throwOut(Escaped);
       return Reply->status;
     }
     if (Reply->status == CLEAVE_STEP_DONE ||
@@ -706,6 +742,23 @@ private:
     return true;
   }
 
+  /// An exception escaped the function: it goes to the caller's resume
+  /// point, described (thrown.h), with the 500 it gives where no caller
+  /// waits.
+  void throwOut(std::exception_ptr P) {
+    ThrownText T = describeException(P);
+    std::string Message =
+        T.first.empty() ? std::string("unknown exception in ") + Function
+                        : std::string("exception in ") + Function + ": " +
+                              T.second;
+    std::string Bytes;
+    frame::encodeFrame(Bytes, Message, T.first, T.second);
+    fail(CLEAVE_STEP_THROW, std::string());
+    std::free(Reply->value);
+    Reply->value = mallocCopy(Bytes);
+    Reply->value_len = Bytes.size();
+  }
+
   int fail(int Status, const std::string &Message) {
     std::free(Reply->value);
     std::free(Reply->frame);
@@ -723,7 +776,15 @@ private:
   cleave_step_reply_v1 *Reply;
   const char *Function;
   std::string Args;
+  const Resume *Watched = nullptr;
 };
+
+inline Resume::Resume(Step &S, const std::uint32_t *Layouts,
+                      std::uint32_t Points)
+    : Resume(S.resumePoint(), S.frame(), S.input(), S.thrown(), Layouts,
+             Points) {
+  S.watch(*this);
+}
 
 /// The JSON reply for the value frame of an entry run as steps.
 template <class R>
@@ -873,13 +934,13 @@ private:
       Json J;
       std::string Why;
       if (!codec::parseJson(Data, Len, J, Why))
-        throw StateError("state '" + Full +
+        Scope->failState("state '" + Full +
                          "': stored value is not valid JSON: " + Why);
       mapped_type V{};
       try {
         codec::Codec<mapped_type>::decode(J, V, codec::Path{});
       } catch (const codec::DecodeError &E) {
-        throw StateError("state '" + Full + "': " + E.what());
+        Scope->failState("state '" + Full + "': " + E.what());
       }
       S.Entry = new value_type(Key, std::move(V));
       S.Original.assign(Data, Len);

@@ -19,6 +19,9 @@
 //     frame: it is released quietly, without the user's destructor body.
 //   - Cursor<R> walks a range-for's range by a position that survives the
 //     frame: an index, a key, or the keys still to visit.
+//   - An exception the callee let escape is thrown again where its call
+//     was; a step resuming in a handler throws the exception the handler
+//     held again at the start of its try block (thrown.h).
 //
 // Included by generated code only (through handler.h), C++17.
 //
@@ -28,9 +31,12 @@
 #define CLEAVE_RESUME_H
 
 #include "cleave/frame.h"
+#include "cleave/thrown.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
+#include <map>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -86,10 +92,11 @@ template <class T> void releaseQuietly(T *Obj) {
 class Resume {
 public:
   /// \p Layouts[k] is the layout fingerprint of resume point k (index 0 is
-  /// unused); \p Points is the number of resume points.
+  /// unused); \p Points is the number of resume points. \p Thrown: \p Input
+  /// is the exception the callee let escape, not its value.
   Resume(std::uint32_t Target, std::string_view Frame, std::string_view Input,
-         const std::uint32_t *Layouts, std::uint32_t Points)
-      : Target(Target), Skipping(Target != 0), Input(Input),
+         bool Thrown, const std::uint32_t *Layouts, std::uint32_t Points)
+      : Target(Target), Skipping(Target != 0), Thrown(Thrown), Input(Input),
         Reader(Frame.data(), Frame.size()) {
     if (Target > Points) {
       Error = "it has no step " + std::to_string(Target);
@@ -124,8 +131,23 @@ public:
       B.Destroy(B.Obj);
   }
 
+  /// The step \p S runs: its resume point, frames and input. \p S hears of
+  /// a failure to resume even where a handler of the user's took the
+  /// ResumeError (defined in handler.h).
+  Resume(Step &S, const std::uint32_t *Layouts, std::uint32_t Points);
+
   /// Empty when the frame can be resumed from; otherwise why not.
   const std::string &error() const { return Error; }
+  /// Empty unless resuming failed after the start (a ResumeError was
+  /// thrown): then why. The step fails, whatever the code around did.
+  const std::string &failure() const { return Failure; }
+  /// Ends the step with a ResumeError that nothing may hide.
+  [[noreturn]] void fail(const std::string &Why) {
+    Suspending = true;
+    if (Failure.empty())
+      Failure = Why;
+    throw ResumeError(Why);
+  }
   std::uint32_t target() const { return Target; }
 
   /// On the way to the resume point: statements before it are skipped.
@@ -254,8 +276,26 @@ public:
     for (Box &B : Pending)
       if (B.Point == K)
         return *static_cast<R *>(B.Obj);
-    throw ResumeError("no value for the call of resume point " +
-                      std::to_string(K));
+    fail("no value for the call of resume point " + std::to_string(K));
+  }
+
+  /// The start of a handler around a boundary (\p Id numbers it in the
+  /// function): the exception it holds, for a frame to carry.
+  void enterHandler(std::uint32_t Id) { Handled[Id] = std::current_exception(); }
+  ThrownText handled(std::uint32_t Id) {
+    auto It = Handled.find(Id);
+    if (It == Handled.end() || !It->second)
+      fail("internal error: no exception for handler " + std::to_string(Id));
+    return describeException(It->second);
+  }
+  /// The start of a try block whose handler holds the resume point: the
+  /// exception the handler held, from the frame, thrown again, so that the
+  /// handler takes it as it took the original.
+  void throwHandled() {
+    ThrownText T;
+    if (!frame::frameMember(Reader, T))
+      failFrame();
+    throwDescribed(T);
   }
 
 private:
@@ -266,9 +306,8 @@ private:
   };
 
   [[noreturn]] void failFrame() {
-    Suspending = true;
-    throw ResumeError("cannot resume at step " + std::to_string(Target) +
-                      ": bad continuation frame: " + Reader.status().str());
+    fail("cannot resume at step " + std::to_string(Target) +
+         ": bad continuation frame: " + Reader.status().str());
   }
 
   template <class R> R &box(std::uint32_t K) {
@@ -283,11 +322,17 @@ private:
   /// callee's value takes the call's place.
   void finishFrame() {
     Skipping = false;
-    if (!Reader.atEnd()) {
-      Suspending = true;
-      throw ResumeError("cannot resume at step " + std::to_string(Target) +
-                        ": " + std::to_string(Reader.remaining()) +
-                        " bytes of the continuation frame were not used");
+    if (!Reader.atEnd())
+      fail("cannot resume at step " + std::to_string(Target) + ": " +
+           std::to_string(Reader.remaining()) +
+           " bytes of the continuation frame were not used");
+    if (Thrown) {
+      // The callee's exception, where its call was.
+      std::string Message;
+      ThrownText T;
+      if (!frame::decodeFrame(Input, Message, T.first, T.second))
+        fail("bad exception frame");
+      throwDescribed(T);
     }
   }
   template <class R> void arrive(std::uint32_t K) {
@@ -296,17 +341,20 @@ private:
       R &V = box<R>(K);
       frame::FrameStatus St = frame::decodeFrame(Input, V);
       if (!St)
-        throw ResumeError("bad value frame: " + St.str());
+        fail("bad value frame: " + St.str());
     }
   }
   template <class E> void arriveJoin(std::uint32_t K);
 
   std::uint32_t Target;
   bool Skipping;
+  bool Thrown;
   bool Suspending = false;
   std::string_view Input;
   frame::FrameReader Reader;
   std::string Error;
+  std::string Failure;
+  std::map<std::uint32_t, std::exception_ptr> Handled;
   std::vector<Box> Pending;
   std::vector<bool> Decided;
   std::vector<std::pair<std::uint32_t, bool>> Kept;
@@ -338,14 +386,14 @@ template <class E> void Resume::arriveJoin(std::uint32_t K) {
   if constexpr (!std::is_void_v<E>) {
     std::vector<std::string_view> Parts;
     if (!splitList(Input.data(), Input.size(), Parts))
-      throw ResumeError("bad fan-out result list");
+      fail("bad fan-out result list");
     std::vector<E> &Out = box<std::vector<E>>(K);
     Out.resize(Parts.size());
     for (size_t I = 0; I < Parts.size(); ++I) {
       frame::FrameStatus St = frame::decodeFrame(Parts[I], Out[I]);
       if (!St)
-        throw ResumeError("bad value frame of element " + std::to_string(I) +
-                          ": " + St.str());
+        fail("bad value frame of element " + std::to_string(I) + ": " +
+             St.str());
     }
   }
 }
@@ -418,8 +466,8 @@ public:
   /// the step fails (500) instead of saving whatever the storage holds.
   const Object &get() const {
     if (!Live)
-      throw ResumeError("internal error: a value of the continuation frame "
-                        "was not restored in this step");
+      R.fail("internal error: a value of the continuation frame was not "
+             "restored in this step");
     return *ptr();
   }
 
