@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -79,8 +80,9 @@ int sumStep(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {
     case 1: {
       if (!S.restore(0xabcdu, Base))
         return;
+      std::vector<int> Ys = S.joined<int>(); // an element's exception: thrown
       ++Joins;
-      for (int Y : S.joined<int>())
+      for (int Y : Ys)
         Base += Y;
       S.finish<int>(Base);
       return;
@@ -141,6 +143,31 @@ int outerStep(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {
   });
 }
 
+/// int guarded(int n) {
+///   try { return twice(n); }
+///   catch (const std::runtime_error &e) { return -1000 - strlen(e.what()); }
+/// }
+int guardedStep(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {
+  Step S(Call, Reply, "guarded");
+  return S.run([&] {
+    int N = 0;
+    if (S.resumePoint() == 0) {
+      if (!S.args(N))
+        return;
+      S.arg<int>(N);
+      S.call("twice", 1, 0x9u);
+      return;
+    }
+    if (!S.restore(0x9u))
+      return;
+    try {
+      S.finish<int>(S.result<int>());
+    } catch (const std::runtime_error &E) {
+      S.finish<int>(-1000 - static_cast<int>(std::strlen(E.what())));
+    }
+  });
+}
+
 void release(char *P) { std::free(P); }
 
 const cleave_machine_v1 Machines[] = {
@@ -148,9 +175,10 @@ const cleave_machine_v1 Machines[] = {
     {"sum", 2, &sumStep, nullptr, nullptr},
     {"chain", 3, &chainStep, nullptr, nullptr},
     {"outer", 2, &outerStep, nullptr, nullptr},
+    {"guarded", 2, &guardedStep, nullptr, nullptr},
 };
 const cleave_module_v1_t Table = {CLEAVE_ABI_VERSION, 0, nullptr, &release,
-                                  4, Machines};
+                                  5, Machines};
 
 template <class... Ts> std::string argsFrame(const Ts &...V) {
   std::string F;
@@ -219,6 +247,24 @@ TEST_P(ExecutorTest, NestedFanOutResumesTheOuterChain) {
             100 + 12 + 1);
 }
 
+TEST_P(ExecutorTest, AnExceptionComesBackToTheCallersHandler) {
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("guarded"), argsFrame(5))), 10);
+  EXPECT_EQ(valueOf<int>(Exec->run(Exec->find("guarded"), argsFrame(13))),
+            -1000 - 7); // "unlucky"
+}
+
+TEST_P(ExecutorTest, AnUncaughtExceptionEndsWithTheErrorOfTheEntry) {
+  // twice throws, chain does not catch: the exception goes up through chain
+  // (whose step throws it again), and the answer names chain, as the plain
+  // program's handler of chain would.
+  Executor::Outcome O = Exec->run(Exec->find("chain"), argsFrame(13));
+  EXPECT_EQ(O.Status, CLEAVE_STEP_ERROR);
+  EXPECT_EQ(O.Body, R"({"error":"exception in chain: unlucky"})");
+  O = Exec->run(Exec->find("outer"), argsFrame(std::vector<int>{4, 13}));
+  EXPECT_EQ(O.Status, CLEAVE_STEP_ERROR);
+  EXPECT_EQ(O.Body, R"({"error":"exception in outer: unlucky"})");
+}
+
 TEST_P(ExecutorTest, AFailedElementEndsTheChainOnceAndSkipsTheJoin) {
   std::vector<int> Xs = {1, 13, 2, 13, 3};
   std::atomic<int> Calls{0};
@@ -228,8 +274,10 @@ TEST_P(ExecutorTest, AFailedElementEndsTheChainOnceAndSkipsTheJoin) {
       P.set_value(std::move(O));
   });
   Executor::Outcome O = P.get_future().get();
+  // The first element's exception goes to sum's join step, which throws it
+  // again where parallel_map was.
   EXPECT_EQ(O.Status, CLEAVE_STEP_ERROR);
-  EXPECT_NE(O.Body.find("exception in twice: unlucky"), std::string::npos)
+  EXPECT_NE(O.Body.find("exception in sum: unlucky"), std::string::npos)
       << O.Body;
   // Let the other elements finish: they must not call back again.
   Exec.reset();
@@ -673,10 +721,10 @@ TEST_P(DurableExecutorTest, RecoveryFinishesEveryInterruptedChain) {
 }
 
 TEST_P(DurableExecutorTest, AFailedElementFiresTheJoinOnceAcrossARestart) {
-  // sum([1, 13, 2]) commits its fan-out, three elements (13 fails), and the
-  // join's firing: cut after each, restart, and the request answers with
-  // the element's failure, once, without running the join's step.
-  for (int Cut = 1; Cut <= 6; ++Cut) {
+  // sum([1, 13, 2]) commits its fan-out, three elements (13 throws), the
+  // join's firing and the join's step, which throws the element's exception
+  // again: cut after each, restart, and the request answers with it, once.
+  for (int Cut = 1; Cut <= 7; ++Cut) {
     fresh("fail" + std::to_string(Cut));
     CrashingStore Crashing(Ledger);
     Crashing.CommitsLeft = Cut;
@@ -694,10 +742,35 @@ TEST_P(DurableExecutorTest, AFailedElementFiresTheJoinOnceAcrossARestart) {
     std::optional<Executor::Outcome> Kept = awaitResponse(*Exec, Key);
     ASSERT_TRUE(Kept) << "cut after " << Cut << " commits";
     EXPECT_EQ(Kept->Status, CLEAVE_STEP_ERROR) << Cut;
-    EXPECT_NE(Kept->Body.find("exception in twice: unlucky"), std::string::npos)
+    EXPECT_NE(Kept->Body.find("exception in sum: unlucky"), std::string::npos)
         << Kept->Body;
     Exec.reset();
     EXPECT_EQ(Joins, 0) << Cut;
+    expectOnlyTheAnswerOf(Key, Cut);
+  }
+}
+
+TEST_P(DurableExecutorTest, AnExceptionReachesTheCallerAcrossARestart) {
+  // guarded(13) commits its call, twice's throw (a resume with the
+  // exception) and its own end: cut after each, restart, and the resumed
+  // caller's handler takes the exception.
+  for (int Cut = 1; Cut <= 4; ++Cut) {
+    fresh("throw" + std::to_string(Cut));
+    CrashingStore Crashing(Ledger);
+    Crashing.CommitsLeft = Cut;
+    const std::string Key = "throw" + std::to_string(Cut);
+    {
+      auto Exec = make(Crashing, 1);
+      Exec->run(Exec->find("guarded"), argsFrame(13), Key);
+    }
+    reopen();
+    auto Exec = make(Ledger, 2);
+    Result<size_t> Resumed = Exec->recover();
+    ASSERT_TRUE(Resumed) << Resumed.error().message();
+    std::optional<Executor::Outcome> Kept = awaitResponse(*Exec, Key);
+    ASSERT_TRUE(Kept) << "cut after " << Cut << " commits";
+    EXPECT_EQ(valueOf<int>(*Kept), -1007) << Cut;
+    Exec.reset();
     expectOnlyTheAnswerOf(Key, Cut);
   }
 }
@@ -772,6 +845,77 @@ TEST(StepTest, ATruncatedContinuationIsRefused) {
     EXPECT_EQ(Reply.status, CLEAVE_STEP_ERROR);
     std::free(Reply.value);
   }
+}
+
+TEST(StepTest, AResumeErrorThatTheProgramCatchesStillFailsTheStep) {
+  // Resume point 1 of a machine whose frame carries an int, given a frame
+  // without it; the program's catch-all takes the ResumeError and finishes.
+  std::string Frame;
+  frame::encodeFrame(Frame, std::uint32_t(0x3));
+  cleave_host_v1 Host{};
+  cleave_step_call_v1 Call{1, Frame.data(), Frame.size(), nullptr, 0, &Host, 0};
+  cleave_step_reply_v1 Reply{};
+  static const std::uint32_t Layouts[] = {0u, 0x3u};
+  Step S(&Call, &Reply, "f");
+  S.run([&] {
+    Resume R(S, Layouts, 1u);
+    ASSERT_TRUE(R.error().empty()) << R.error();
+    try {
+      (void)R.read<int>();
+    } catch (...) {
+    }
+    S.finish<int>(1);
+  });
+  EXPECT_EQ(Reply.status, CLEAVE_STEP_ERROR);
+  std::string Body(Reply.value, Reply.value_len);
+  EXPECT_NE(Body.find("in f: cannot resume at step 1: bad continuation frame"),
+            std::string::npos)
+      << Body;
+  std::free(Reply.value);
+}
+
+TEST(StepTest, AStateErrorThatTheProgramCatchesStillFailsTheStep) {
+  cleave_host_v1 Host{};
+  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0};
+  cleave_step_reply_v1 Reply{};
+  Step S(&Call, &Reply, "f");
+  S.run([&] {
+    try {
+      S.failState("cannot read state 'stock/apple'");
+    } catch (const std::exception &) {
+    }
+    S.finish<int>(1);
+  });
+  EXPECT_EQ(Reply.status, CLEAVE_STEP_ERROR);
+  std::string Body(Reply.value, Reply.value_len);
+  EXPECT_EQ(Body,
+            R"({"error":"state error in f: cannot read state 'stock/apple'"})");
+  std::free(Reply.value);
+}
+
+TEST(StepTest, AnEscapingExceptionIsDescribedForTheCaller) {
+  cleave_host_v1 Host{};
+  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0};
+  cleave_step_reply_v1 Reply{};
+  Step S(&Call, &Reply, "f");
+  EXPECT_EQ(S.run([&] { throw std::out_of_range("no such sku"); }),
+            CLEAVE_STEP_THROW);
+  std::string Message, Type, What;
+  ASSERT_TRUE(frame::decodeFrame(std::string_view(Reply.value, Reply.value_len),
+                                 Message, Type, What));
+  EXPECT_EQ(Message, "exception in f: no such sku");
+  EXPECT_EQ(Type, "std::out_of_range");
+  EXPECT_EQ(What, "no such sku");
+  std::free(Reply.value);
+
+  cleave_step_reply_v1 Other{};
+  Step T(&Call, &Other, "g");
+  EXPECT_EQ(T.run([&] { throw 42; }), CLEAVE_STEP_THROW);
+  ASSERT_TRUE(frame::decodeFrame(std::string_view(Other.value, Other.value_len),
+                                 Message, Type, What));
+  EXPECT_EQ(Message, "unknown exception in g");
+  EXPECT_EQ(Type, "");
+  std::free(Other.value);
 }
 
 } // namespace

@@ -80,7 +80,7 @@ TEST(ModuleTest, AbiVersionMismatch) {
   ASSERT_FALSE(M);
   EXPECT_EQ(M.error().message(),
             "old.so: handler library uses ABI version 1, but this runtime "
-            "speaks version 2; rebuild it with a matching cleave");
+            "speaks version 3; rebuild it with a matching cleave");
 }
 
 TEST(ModuleTest, MalformedTables) {

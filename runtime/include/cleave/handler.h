@@ -526,9 +526,9 @@ public:
   std::uint32_t resumePoint() const { return Call->step; }
   /// The input is the exception the callee let escape, not its value.
   bool thrown() const { return Call->step != 0 && Call->thrown != 0; }
-  /// The machine's resume object: a failure to resume that the user's
-  /// handler took still fails the step.
-  void watch(const Resume &R) { Watched = &R; }
+  /// Where the machine's Resume records a failure to resume: the step
+  /// fails, even where a handler of the user's took the ResumeError.
+  std::string *resumeFailure() { return &ResumeFailure; }
   /// The arguments frame (step 0) or the continuation frame.
   std::string_view frame() const {
     return std::string_view(Call->frame, Call->frame_len);
@@ -639,8 +639,22 @@ public:
     suspend(CLEAVE_STEP_FAN_OUT, Callee, Resume, Layout, Live...);
   }
 
-  /// The value of the call the step resumes after.
+  /// At a resume point whose callee let an exception escape: throws it
+  /// again, as Resume does where the call was.
+  void throwIfThrown() const {
+    if (!thrown())
+      return;
+    std::string Message;
+    ThrownText T;
+    if (!frame::decodeFrame(input(), Message, T.first, T.second))
+      throw FrameError("bad exception frame");
+    throwDescribed(T);
+  }
+
+  /// The value of the call the step resumes after (or its exception,
+  /// thrown again).
   template <class R> R result() {
+    throwIfThrown();
     if constexpr (std::is_void_v<R>) {
       return;
     } else {
@@ -653,8 +667,10 @@ public:
     }
   }
 
-  /// The results of the fan-out the step resumes after, in input order.
+  /// The results of the fan-out the step resumes after, in input order (or
+  /// the exception of its first element that threw, thrown again).
   template <class R> std::vector<R> joined() {
+    throwIfThrown();
     std::vector<std::string_view> Parts;
     if (!splitList(Call->input, Call->input_len, Parts))
       throw FrameError("bad fan-out result list");
@@ -706,9 +722,9 @@ public:
     if (!broken().empty())
       return fail(CLEAVE_STEP_ERROR,
                   std::string("state error in ") + Function + ": " + broken());
-    if (Watched && !Watched->failure().empty())
+    if (!ResumeFailure.empty())
       return fail(CLEAVE_STEP_ERROR,
-                  std::string("in ") + Function + ": " + Watched->failure());
+                  std::string("in ") + Function + ": " + ResumeFailure);
     if (Escaped) {
       if (commitOrFail())
         throwOut(Escaped);
@@ -776,14 +792,14 @@ private:
   cleave_step_reply_v1 *Reply;
   const char *Function;
   std::string Args;
-  const Resume *Watched = nullptr;
+  std::string ResumeFailure;
 };
 
 inline Resume::Resume(Step &S, const std::uint32_t *Layouts,
                       std::uint32_t Points)
     : Resume(S.resumePoint(), S.frame(), S.input(), S.thrown(), Layouts,
              Points) {
-  S.watch(*this);
+  Failure = S.resumeFailure();
 }
 
 /// The JSON reply for the value frame of an entry run as steps.

@@ -138,14 +138,13 @@ public:
 
   /// Empty when the frame can be resumed from; otherwise why not.
   const std::string &error() const { return Error; }
-  /// Empty unless resuming failed after the start (a ResumeError was
-  /// thrown): then why. The step fails, whatever the code around did.
-  const std::string &failure() const { return Failure; }
-  /// Ends the step with a ResumeError that nothing may hide.
+  /// Ends the step with a ResumeError that nothing may hide: the step
+  /// (which outlives this object) hears why, whatever the code around does
+  /// with the error.
   [[noreturn]] void fail(const std::string &Why) {
     Suspending = true;
-    if (Failure.empty())
-      Failure = Why;
+    if (Failure && Failure->empty())
+      *Failure = Why;
     throw ResumeError(Why);
   }
   std::uint32_t target() const { return Target; }
@@ -353,7 +352,7 @@ private:
   std::string_view Input;
   frame::FrameReader Reader;
   std::string Error;
-  std::string Failure;
+  std::string *Failure = nullptr; ///< the step's record of a failure
   std::map<std::uint32_t, std::exception_ptr> Handled;
   std::vector<Box> Pending;
   std::vector<bool> Decided;
