@@ -6,7 +6,7 @@
 // of its try block, so `e` and `throw;` work after the boundary.
 // RUN: rm -rf %t
 // RUN: %python %S/lowerdiff.py %s --work %t --include %cleave_include | FileCheck %s
-// CHECK: difftest try-block: 47 calls agree (39 x 200, 8 x 500)
+// CHECK: difftest try-block: 51 calls agree (43 x 200, 8 x 500)
 
 #include <cleave/cleave.h>
 
@@ -193,6 +193,30 @@ CLEAVE_ENTRY("POST /function-try") int functionTry(int x) try {
   return -7;
 }
 
+// After the boundary only a constructor throws: what the handler reads is
+// carried, since the boundary call itself may throw into the handler.
+struct Picky {
+  int v;
+  explicit Picky(int r) : v(r) {
+    if (r > 20)
+      throw std::length_error("picky " + std::to_string(r));
+  }
+};
+
+CLEAVE_ENTRY("POST /ctor-throws") int ctorThrows(int x) {
+  std::string note = "n" + std::to_string(x);
+  int r = 0;
+  try {
+    r = quote(x);
+    Picky p(r);
+    r += p.v;
+  } catch (const std::exception &e) {
+    log_ += note + ":" + e.what() + ";";
+    r = -1;
+  }
+  return r;
+}
+
 CLEAVE_ENTRY("GET /log") std::string log() { return log_; }
 
 // CALL: POST /direct {"x": 4}
@@ -242,3 +266,7 @@ CLEAVE_ENTRY("GET /log") std::string log() { return log_; }
 // CALL: POST /function-try {"x": -4}
 // CALL: GET /log {}
 // CALL: POST /direct {"x": -2}
+// CALL: POST /ctor-throws {"x": 3}
+// CALL: POST /ctor-throws {"x": 9}
+// CALL: POST /ctor-throws {"x": -1}
+// CALL: GET /log {}
