@@ -198,11 +198,39 @@ TEST(TypesTest, NonFiniteAndOverflowingNumbersAreRefused) {
                    Json(std::numeric_limits<double>::quiet_NaN()), V, P),
                DecodeError);
   EXPECT_EQ(refusal<float>("1e39"), "x: number 1e+39 is out of range");
-  // Query text goes through strtod, which knows infinities and NaN.
-  for (const char *Text : {"1e400", "inf", "nan", "-Infinity", " 1", "1e-400"})
+  // Query text goes through strtod, which knows other spellings of
+  // infinities and NaN: only the codec's own are taken.
+  for (const char *Text : {"1e400", "inf", "nan", "-inf", "infinity", " 1",
+                           "1e-400", "+Infinity", "NAN"})
     EXPECT_THROW(cleave::codec::decodeText(Text, V, P), DecodeError) << Text;
   cleave::codec::decodeText("4.9e-324", V, P);
   EXPECT_EQ(V, 4.9e-324);
+}
+
+TEST(TypesTest, NaNAndTheInfinitiesTravelAsStrings) {
+  // A double state variable (or value) that holds them comes back as it
+  // was, as Protocol Buffers' JSON mapping spells them.
+  double Inf = std::numeric_limits<double>::infinity();
+  roundTrips(Inf, "\"Infinity\"");
+  roundTrips(-Inf, "\"-Infinity\"");
+  roundTrips(std::numeric_limits<float>::infinity(), "\"Infinity\"");
+  Json J;
+  cleave::codec::encode(J, std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(J.dump(), "\"NaN\"");
+  double V = 0;
+  Path P{nullptr, "x"};
+  cleave::codec::decode(J, V, P);
+  EXPECT_TRUE(std::isnan(V));
+  long double L = 0;
+  cleave::codec::decode(Json("-Infinity"), L, P);
+  EXPECT_EQ(L, -std::numeric_limits<long double>::infinity());
+  cleave::codec::decodeText("NaN", V, P);
+  EXPECT_TRUE(std::isnan(V));
+  cleave::codec::decodeText("-Infinity", V, P);
+  EXPECT_EQ(V, -Inf);
+  // Any other string is still not a number.
+  EXPECT_EQ(refusal<double>("\"nan\""), "x: expected a number, got a string");
+  EXPECT_EQ(refusal<double>("\"1.5\""), "x: expected a number, got a string");
 }
 
 TEST(TypesTest, EnumsTravelByName) {

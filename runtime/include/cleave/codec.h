@@ -383,11 +383,32 @@ struct Codec<
 };
 
 /// float, double and long double travel as a JSON double: a long double is
-/// rounded to double on the way out. NaN and infinity are refused on the way
-/// in (JSON has no spelling for them; nlohmann::json prints them as null).
+/// rounded to double on the way out. JSON has no number for NaN and the
+/// infinities: they travel as the strings "NaN", "Infinity" and "-Infinity"
+/// (the convention of Protocol Buffers' JSON mapping), so that a value, a
+/// state variable in particular, comes back as it was.
 template <class T>
 struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
-  static void encode(Json &J, T V) { J = static_cast<double>(V); }
+  static void encode(Json &J, T V) {
+    if (std::isnan(V))
+      J = "NaN";
+    else if (std::isinf(V))
+      J = V > 0 ? "Infinity" : "-Infinity";
+    else
+      J = static_cast<double>(V);
+  }
+  /// The value a spelling of NaN or an infinity names, if it is one.
+  static bool nonFinite(const std::string &S, T &V) {
+    if (S == "NaN")
+      V = std::numeric_limits<T>::quiet_NaN();
+    else if (S == "Infinity")
+      V = std::numeric_limits<T>::infinity();
+    else if (S == "-Infinity")
+      V = -std::numeric_limits<T>::infinity();
+    else
+      return false;
+    return true;
+  }
   static void check(double D, const std::string &Shown, const Path &P) {
     if (!std::isfinite(D))
       fail(P, "number " + Shown + " is not finite");
@@ -396,6 +417,8 @@ struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
         fail(P, "number " + Shown + " is out of range");
   }
   static void decode(const Json &J, T &V, const Path &P) {
+    if (J.is_string() && nonFinite(J.get_ref<const std::string &>(), V))
+      return;
     if (!J.is_number())
       fail(P, std::string("expected a number, got ") + kindOf(J));
     double D = J.get<double>();
@@ -403,6 +426,8 @@ struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     V = static_cast<T>(D);
   }
   static void decodeText(const std::string &S, T &V, const Path &P) {
+    if (nonFinite(S, V))
+      return;
     // strtod rather than from_chars: libstdc++ 12 has floating from_chars,
     // but older ones do not, and user code may build with them.
     char *End = nullptr;
