@@ -221,6 +221,18 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
       Cur = MT;
       continue;
     }
+    if (const auto *IL = P.get<InitListExpr>()) {
+      // `{x}`: x initializes what the list makes, which binds as the list
+      // does (`const T &r{x}` reads x), unless a reference member of an
+      // aggregate that the list makes may write it.
+      if (const auto *RD = IL->getType()->getAsCXXRecordDecl())
+        for (const FieldDecl *F : RD->fields())
+          if (F->getType()->isReferenceType() &&
+              !F->getType().getNonReferenceType().isConstQualified())
+            return StateAccess::ReadWrite;
+      Cur = IL;
+      continue;
+    }
     if (P.get<ConditionalOperator>()) {
       Cur = P.get<ConditionalOperator>();
       continue;

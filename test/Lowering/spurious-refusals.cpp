@@ -3,7 +3,7 @@
 // class without a default constructor, and a std::regex built from a
 // literal and used after the boundary, which is rebuilt there (-Rcleave
 // says so) because a regex cannot travel; several variables in one
-// declaration, and references bound with parentheses, alive
+// declaration, and references bound with parentheses or braces, alive
 // across the boundary.
 // RUN: rm -rf %t
 // RUN: cleave build -Rcleave -q --no-build -o %t/remarks %s -- -std=c++17 2>&1 | FileCheck %s --check-prefix=REMARK
@@ -56,8 +56,9 @@ CLEAVE_ENTRY("POST /declarators") std::string declarators(int x) {
   int a = x, *unused = nullptr, b = quote(a), c[2] = {1, 2};
   std::string s(3, 'z'), t = "t";
   const std::string &r(s), &u(t);
+  const std::string &v{s};
   int q = quote(a + b + c[1]);
-  return r + u + std::to_string(q + a + b);
+  return r + u + v + std::to_string(q + a + b);
 }
 
 CLEAVE_ENTRY("POST /ifinit") int ifinit(int x) {
