@@ -90,6 +90,18 @@ StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
     if (const auto *ICE = P.get<ImplicitCastExpr>()) {
       if (ICE->getCastKind() == CK_LValueToRValue)
         return StateAccess::Read;
+      if (ICE->getCastKind() == CK_ArrayToPointerDecay) {
+        // An array used as a pointer: `a[i]` goes on as the element; any
+        // other use may write through a pointer to non-const.
+        auto Up = Ctx.getParents(*ICE);
+        if (!Up.empty() && Up[0].get<ArraySubscriptExpr>()) {
+          Cur = ICE;
+          continue;
+        }
+        return ICE->getType()->getPointeeType().isConstQualified()
+                   ? StateAccess::Read
+                   : StateAccess::ReadWrite;
+      }
       if (ICE->getCastKind() == CK_NoOp ||
           ICE->getCastKind() == CK_DerivedToBase ||
           ICE->getCastKind() == CK_UncheckedDerivedToBase) {

@@ -11,10 +11,11 @@
 
 CLEAVE_FUNCTION("memory=2048") int quote(int x) { return x * 3; }
 
-// A local C array, here the range of a range-for around the boundary: the
-// loop walks it by reference, so it may change, and it does not travel.
+// A local C array that changes, here the range of a range-for around the
+// boundary: it does not travel, and cannot be rebuilt.
 CLEAVE_ENTRY("POST /carray") int carray(int x) {
   int parts[3] = {x, x + 1, x + 2}; // expected-note {{'parts' is declared here}}
+  parts[2] *= 2;
   int acc = 0;
   for (int p : parts) // expected-error {{'parts' (int[3]) is used after the boundary but cannot be carried across it: it is a C array; a std::array travels}}
     acc += quote(p);  // expected-note {{the boundary: 'quote' runs as its own function}}
