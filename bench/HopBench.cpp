@@ -444,7 +444,7 @@ void BM_Part_CalleeStep(benchmark::State &State) {
     return;
   }
   cleave_step_call_v1 Call{0,       Args.data(), Args.size(),
-                           nullptr, 0,           (*Txn)->host(), 0};
+                           nullptr, 0,           (*Txn)->host(), 0, nullptr, 0};
   for (auto _ : State) {
     cleave_step_reply_v1 Reply{};
     int Status = cleave_step_f(&Call, &Reply);
@@ -477,6 +477,8 @@ void BM_Part_CallerStep(benchmark::State &State) {
                            Value.data(),
                            Value.size(),
                            (*Txn)->host(),
+                           0,
+                           nullptr,
                            0};
   for (auto _ : State) {
     cleave_step_reply_v1 Reply{};

@@ -397,6 +397,70 @@ bool MachineBuilder::checkGotos() {
   return OK;
 }
 
+bool MachineBuilder::bindInOut() {
+  bool OK = true;
+  for (Stop &S : Stops) {
+    unsigned Index = 0;
+    for (unsigned I = 0; I < S.Callee->getNumParams(); ++I) {
+      const ParmVarDecl *P = S.Callee->getParamDecl(I);
+      if (!isInOut(P))
+        continue;
+      unsigned Out = Index++;
+      const Expr *Arg = I < S.Call->getNumArgs() ? S.Call->getArg(I) : nullptr;
+      auto Refuse = [&](const std::string &Why) {
+        MC.Report.error(Arg ? Arg->getBeginLoc() : S.Call->getBeginLoc(),
+                        "'" + S.Callee->getNameAsString() +
+                            "' takes parameter '" + P->getNameAsString() +
+                            "' by non-const reference, and across a boundary "
+                            "its final value comes back to the variable "
+                            "passed there; " +
+                            Why);
+        MC.Report.note(P->getLocation(), "the parameter is declared here");
+        OK = false;
+      };
+      if (S.Plan->Kind == SuspensionKind::FanOut || !Arg) {
+        Refuse("cleave::parallel_map passes each element by value");
+        continue;
+      }
+      const auto *R = dyn_cast<DeclRefExpr>(Arg->IgnoreParenImpCasts());
+      const auto *V = R ? dyn_cast<VarDecl>(R->getDecl()) : nullptr;
+      if (!V || !V->hasLocalStorage() || isa<DecompositionDecl>(V) ||
+          (V->getType()->isReferenceType() && !isa<ParmVarDecl>(V)) ||
+          !CarrierOf.count(V)) {
+        Refuse("pass a variable of the calling function, not an element, a "
+               "member or a reference");
+        continue;
+      }
+      QualType VT =
+          V->getType().getNonReferenceType().getCanonicalType().getUnqualifiedType();
+      QualType PT =
+          P->getType().getNonReferenceType().getCanonicalType().getUnqualifiedType();
+      if (VT != PT) {
+        Refuse("'" + V->getNameAsString() + "' is a '" + typeDisplay(VT) +
+               "', and only a variable of the parameter's own type comes "
+               "back whole");
+        continue;
+      }
+      // Passed once: another argument naming it would see a copy, where the
+      // plain program sees the object the callee changes.
+      bool Again = false;
+      for (unsigned J = 0; J < S.Call->getNumArgs() && !Again; ++J)
+        if (J != I)
+          for (const DeclRefExpr *Ref : Refs)
+            if (Ref->getDecl() == V && encloses(S.Call->getArg(J), Ref))
+              Again = true;
+      if (Again) {
+        Refuse("'" + V->getNameAsString() +
+               "' is passed to it more than once");
+        continue;
+      }
+      S.Outs.push_back({V, Out});
+      Carriers[CarrierOf[V]].FromCallee[S.Index] = Out;
+    }
+  }
+  return OK;
+}
+
 bool MachineBuilder::checkHandlers() {
   bool OK = true;
   // Try statements in source order, so that errors and handler numbers

@@ -623,7 +623,18 @@ bool MachineBuilder::computeNeeded() {
           !isFreshable(C.Var->getType()))
         C.Live.insert(S.Index);
     }
+    // A variable passed to an in-out parameter comes back from the callee.
+    for (const auto &[V, Index] : S.Outs)
+      Carriers[CarrierOf.lookup(V)].Needed.insert(S.Index);
   }
+  // This function's own in-out parameters go back to its caller at its
+  // end: they are there at every resume point.
+  for (const ParmVarDecl *P : FD->parameters())
+    if (isInOut(P)) {
+      Carrier &C = Carriers[CarrierOf.lookup(P)];
+      C.Needed.insert(C.Passed.begin(), C.Passed.end());
+      C.Live.insert(C.Passed.begin(), C.Passed.end());
+    }
   return true;
 }
 
@@ -953,6 +964,10 @@ bool MachineBuilder::decide() {
       }
     }
   }
+  // What comes back from a callee is not in the frame.
+  for (Carrier &C : Carriers)
+    for (const auto &[K, Index] : C.FromCallee)
+      C.Live.erase(K);
   return OK;
 }
 

@@ -55,7 +55,18 @@ struct Stop {
   std::string ElemCode;   ///< fan-out: one element's value type
   std::string Args;       ///< code evaluating the arguments into the call
   std::string Layout;     ///< "0x1234abcdu"
+  /// The variables the call passes to the callee's in-out parameters, with
+  /// each parameter's index among them: they come back from the callee.
+  std::vector<std::pair<const clang::VarDecl *, unsigned>> Outs;
 };
+
+/// A parameter taken by non-const lvalue reference: in a function cut into
+/// steps, copied in with the arguments and out with the value.
+inline bool isInOut(const clang::ParmVarDecl *P) {
+  clang::QualType T = P->getType();
+  return T->isLValueReferenceType() &&
+         !T.getNonReferenceType().isConstQualified();
+}
 
 /// An operator between a stop and the statement it stops before that
 /// evaluates an operand only sometimes (?:, &&, ||) or only after another
@@ -107,6 +118,9 @@ struct Carrier {
   /// Elsewhere in Needed it is only written before it is read, and starts
   /// afresh (value-initialized) when its type makes that unobservable.
   std::set<unsigned> Live;
+  /// Resume points whose call passed it to an in-out parameter (the
+  /// parameter's index): it comes back from the callee, not the frame.
+  std::map<unsigned, unsigned> FromCallee;
   std::string SlotName; ///< "cleave_l3", "cleave_p0"
   std::string Reason;   ///< why it is rebuilt, for the remark
   unsigned Order = 0;   ///< where a resumed step restores it
@@ -171,6 +185,10 @@ public:
   bool findStops();
   bool placeStop(Stop &S);
   bool checkGotos();
+  /// The arguments of in-out parameters: each a variable of this function,
+  /// passed once, of the parameter's own type; fills Stop::Outs and
+  /// Carrier::FromCallee. After findCarriers.
+  bool bindInOut();
   /// The handlers of a try statement around a stop catch only what crosses
   /// a boundary (exception_types.def, or `...`); fills Handlers.
   bool checkHandlers();

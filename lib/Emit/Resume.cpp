@@ -137,9 +137,16 @@ std::string defaultArgumentText(const Expr *E, const ASTContext &Ctx,
 std::string MachineBuilder::restoreLists(const Carrier &C) const {
   std::set<unsigned> Fresh;
   for (unsigned K : C.Needed)
-    if (!C.Live.count(K))
+    if (!C.Live.count(K) && !C.FromCallee.count(K))
       Fresh.insert(K);
-  return carrierList(C.Live) + ", " + carrierList(Fresh);
+  std::string Lists = carrierList(C.Live) + ", " + carrierList(Fresh);
+  if (C.FromCallee.empty())
+    return Lists;
+  std::string Outs;
+  for (const auto &[K, I] : C.FromCallee)
+    Outs += (Outs.empty() ? "{" : ", {") + std::to_string(K) + "u, " +
+            std::to_string(I) + "u}";
+  return Lists + ", {" + Outs + "}";
 }
 
 std::string MachineBuilder::carrierList(const std::set<unsigned> &At) const {
@@ -342,17 +349,6 @@ bool MachineBuilder::rewriteBody() {
         } else {
           ArgText = text(A->getSourceRange());
         }
-        if (PT->isLValueReferenceType() &&
-            !PT.getNonReferenceType().isConstQualified()) {
-          MC.Report.error(A->getBeginLoc(),
-                          "'" + Callee->getNameAsString() +
-                              "' takes parameter '" + P->getNameAsString() +
-                              "' by non-const reference; a call that crosses "
-                              "a boundary passes values");
-          MC.Report.note(P->getLocation(), "the parameter is declared here");
-          OK = false;
-          continue;
-        }
         if (auto Pr =
                 MC.Types.check(PT.getNonReferenceType().getUnqualifiedType())) {
           MC.Report.error(A->getBeginLoc(),
@@ -362,6 +358,14 @@ bool MachineBuilder::rewriteBody() {
           if (Pr->NoteLoc.isValid())
             MC.Report.note(Pr->NoteLoc, Pr->Note);
           OK = false;
+          continue;
+        }
+        // An in-out parameter is copied in; its variable comes back from
+        // the callee (bindInOut).
+        if (isInOut(P)) {
+          Args += "cleave_s.arg<" +
+                  typeCode(PT.getNonReferenceType().getUnqualifiedType()) +
+                  ">(" + ArgText + "); ";
           continue;
         }
         // Evaluated as the call would: a std::move leaves the caller's

@@ -173,8 +173,17 @@ std::string MachineBuilder::assemble() {
      << Stops.size() << "u);\n"
      << "  if (!cleave_r.error().empty())\n"
      << "    return cleave_s.cannotResume(cleave_r.error());\n";
+  auto SlotOf = [&](const ParmVarDecl *P) {
+    auto It = CarrierOf.find(P);
+    return It == CarrierOf.end()
+               ? "cleave_p" + std::to_string(P->getFunctionScopeIndex())
+               : Carriers[It->second].SlotName;
+  };
   for (const ParmVarDecl *P : FD->parameters()) {
-    const Carrier &C = Carriers[CarrierOf.lookup(P)];
+    auto It = CarrierOf.find(P);
+    std::string Slot = SlotOf(P);
+    std::string Lists =
+        It == CarrierOf.end() ? "{}, {}" : restoreLists(Carriers[It->second]);
     std::string Name = P->getName().empty()
                            ? "cleave_unnamed" +
                                  std::to_string(P->getFunctionScopeIndex())
@@ -182,10 +191,21 @@ std::string MachineBuilder::assemble() {
     QualType T = P->getType();
     bool Const = T.getNonReferenceType().getCanonicalType().isConstQualified();
     std::string Type = typeCode(T);
-    OS << "  ::cleave::rt::Local<" << Type << "> " << C.SlotName
-       << "(cleave_r);\n  " << (Const ? "const " : "") << Type << " &" << Name
-       << " = " << C.SlotName << ".param(" << restoreLists(C) << ");\n";
+    // A reference parameter names the caller's object, which the function
+    // does not destroy.
+    OS << "  ::cleave::rt::Local<" << Type << "> " << Slot
+       << (T->isReferenceType() ? "(cleave_r, true);\n  " : "(cleave_r);\n  ") << (Const ? "const " : "") << Type << " &" << Name
+       << " = " << Slot << ".param(" << Lists << ");\n";
   }
+  // In-out parameters go back to the caller when the function ends.
+  std::string Outs;
+  for (const ParmVarDecl *P : FD->parameters())
+    if (isInOut(P))
+      Outs += (Outs.empty() ? "" : ", ") + SlotOf(P) + ".get()";
+  if (!Outs.empty())
+    OS << "  ::cleave::rt::OutParams cleave_outs(cleave_r, [&] { "
+          "cleave_s.keepOuts("
+       << Outs << "); });\n";
   OS << "  (void)cleave_r;\n";
   PresumedLoc PL = SM.getPresumedLoc(SM.getFileLoc(Body->getBeginLoc()));
   if (PL.isValid())
@@ -214,18 +234,26 @@ std::string MachineBuilder::oneStepMachine() {
      << "    ::cleave::rt::Resume cleave_r(S, cleave_layouts, 0u);\n"
      << "    if (!cleave_r.error().empty())\n"
      << "      return S.cannotResume(cleave_r.error());\n";
-  std::string Params;
+  std::string Params, Outs;
   unsigned I = 0;
   for (const ParmVarDecl *P : FD->parameters()) {
     std::string N = "a" + std::to_string(I++);
     std::string T = typeCode(P->getType());
     OS << "    ::cleave::rt::Local<" << T << "> cleave_" << N
-       << "(cleave_r);\n    " << T << " &" << N << " = cleave_" << N
+       << (P->getType()->isReferenceType() ? "(cleave_r, true);\n    "
+                                           : "(cleave_r);\n    ") << T << " &" << N << " = cleave_" << N
        << ".param({}, {});\n";
     // A parameter taken by value is moved into: the frame already made it.
     Params += (Params.empty() ? "" : ", ") +
               (P->getType()->isReferenceType() ? N : "::std::move(" + N + ")");
+    if (isInOut(P))
+      Outs += (Outs.empty() ? "" : ", ") + ("cleave_" + N + ".get()");
   }
+  // In-out parameters go back to the caller, also when the function throws.
+  if (!Outs.empty())
+    OS << "    ::cleave::rt::OutParams cleave_outs(cleave_r, [&] { "
+          "S.keepOuts("
+       << Outs << "); });\n";
   std::string Callee = "::" + FD->getQualifiedNameAsString();
   if (FD->getReturnType()->isVoidType())
     OS << "    " << Callee << "(" << Params << ");\n";
@@ -244,7 +272,7 @@ std::string MachineBuilder::entryAdapters() {
      << "  ::cleave::rt::Invocation Inv(Call, Reply, "
      << cppStringLiteral(Node.Name) << ");\n"
      << "  if (!Inv.parseArgs())\n    return Inv.finish();\n";
-  std::string Params;
+  std::string Params, Outs;
   unsigned I = 0;
   for (const ParmVarDecl *P : FD->parameters()) {
     std::string N = "a" + std::to_string(I++);
@@ -273,13 +301,6 @@ bool MachineBuilder::checkSignature() {
   }
   for (const ParmVarDecl *P : FD->parameters()) {
     QualType T = P->getType();
-    if (T->isLValueReferenceType() && !T.getNonReferenceType().isConstQualified()) {
-      MC.Report.error(P->getLocation(),
-                      "'" + Node.Name + "' runs as steps, so it receives its "
-                      "parameters by value; '" + P->getNameAsString() +
-                          "' is a non-const reference");
-      return false;
-    }
     if (auto Pr = MC.Types.check(T.getNonReferenceType().getUnqualifiedType())) {
       MC.Report.error(P->getLocation(),
                       "parameter '" + P->getNameAsString() + "' of '" +
@@ -336,12 +357,21 @@ bool MachineBuilder::run(std::string &Out) {
     return false;
 
   bool Split = MC.Plan.Sites.count(Node.USR);
-  if (Split) {
+  // A parameter taken by value whose type has constructors or a destructor
+  // of its own: the machine is a copy of the body, where the parameter is
+  // the object the frame made. Calling the function would move it into
+  // another one, running constructors the plain program does not run.
+  bool Copy = Split || std::any_of(FD->param_begin(), FD->param_end(),
+                                   [&](const ParmVarDecl *P) {
+                                     return !P->getType()->isReferenceType() &&
+                                            !isQuietType(P->getType());
+                                   });
+  if (Copy) {
     if (!findStops())
       return false;
     Split = !Stops.empty();
   }
-  if (Split) {
+  if (Split || Copy) {
     if (!checkGotos())
       return false;
     markPaths();
@@ -355,7 +385,7 @@ bool MachineBuilder::run(std::string &Out) {
         S.ResultCode = "::std::vector<" + S.ResultCode + ">";
       }
     }
-    if (!findCarriers() || !computeNeeded() || !decide())
+    if (!findCarriers() || !bindInOut() || !computeNeeded() || !decide())
       return false;
     unsigned Local = 0;
     for (Carrier &C : Carriers)

@@ -102,6 +102,7 @@ enum class Executor::Ending : uint8_t {
 struct Executor::StepResult {
   int Status = CLEAVE_STEP_ERROR;
   Bytes Value;
+  Bytes Outs; ///< a value's or exception's in-out parameters
   Ending End = Ending::Recorded;
 };
 
@@ -332,7 +333,7 @@ std::string Executor::encodeStack(const Cont *K) const {
 std::string Executor::encodeMessage(const Task &T) const {
   std::string Out;
   frame::encodeFrame(Out, uint8_t(T.Thrown ? 1 : 0), Machines[T.Machine].Name,
-                     T.Step,
+                     std::string(T.Outs.view()), T.Step,
                      std::string(T.Frame.view()), std::string(T.Input.view()),
                      T.Invocation, T.Prefix, T.Seq, encodeStack(T.Then.get()));
   return Out;
@@ -421,14 +422,15 @@ std::shared_ptr<Executor::Join> Executor::recoveredJoin(const std::string &Id) {
 
 bool Executor::decodeMessage(const Message &M, Task &T) {
   uint8_t Kind = 0;
-  std::string Machine, Frame, Input, Stack;
-  if (!frame::decodeFrame(M.Body, Kind, Machine, T.Step, Frame, Input,
+  std::string Machine, Outs, Frame, Input, Stack;
+  if (!frame::decodeFrame(M.Body, Kind, Machine, Outs, T.Step, Frame, Input,
                           T.Invocation, T.Prefix, T.Seq, Stack) ||
       Kind > 1)
     return false;
   T.Thrown = Kind == 1; // a resume with the callee's exception
   T.Frame = std::move(Frame);
   T.Input = std::move(Input);
+  T.Outs = std::move(Outs);
   T.Machine = find(Machine);
   T.Then = decodeStack(Stack);
   T.Queued = true;
@@ -629,7 +631,9 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
                                T.Input.data(),
                                T.Input.size(),
                                Txn ? Txn->host() : &StatelessHost,
-                               T.Thrown ? 1u : 0u};
+                               T.Thrown ? 1u : 0u,
+                               T.Outs.data(),
+                               T.Outs.size()};
       bool Threw = false;
       try {
         M.Machine->step(&Call, &Reply);
@@ -645,6 +649,7 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       } else {
         R.Status = Reply.status;
         R.Value = Bytes(Reply.value, Reply.value_len, Mod);
+        R.Outs = Bytes(Reply.outs, Reply.outs_len, Mod);
       }
     }
     // The step's buffers go on to the next steps as they are.
@@ -762,6 +767,7 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
         Next.Step = End.Step;
         Next.Input = std::move(R.Value);
         Next.Thrown = R.Status == CLEAVE_STEP_THROW;
+        Next.Outs = std::move(R.Outs);
         if (Durable) {
           Next.Frame = End.Frame;
           Next.Then = End.Parent;

@@ -817,7 +817,7 @@ TEST(StepTest, AFrameOfAnotherLayoutIsRefused) {
   frame::encodeFrame(Value, 1);
   cleave_host_v1 Host{};
   cleave_step_call_v1 Call{2,     Frame.data(), Frame.size(), Value.data(),
-                           Value.size(), &Host,     0};
+                           Value.size(), &Host,     0, nullptr, 0};
   cleave_step_reply_v1 Reply{};
   Step S(&Call, &Reply, "chain");
   int A = 0;
@@ -837,7 +837,7 @@ TEST(StepTest, ATruncatedContinuationIsRefused) {
   frame::encodeFrame(Frame, std::uint32_t(0x3), std::string("abc"));
   for (size_t Len = 0; Len < Frame.size(); ++Len) {
     cleave_host_v1 Host{};
-    cleave_step_call_v1 Call{1, Frame.data(), Len, nullptr, 0, &Host, 0};
+    cleave_step_call_v1 Call{1, Frame.data(), Len, nullptr, 0, &Host, 0, nullptr, 0};
     cleave_step_reply_v1 Reply{};
     Step S(&Call, &Reply, "f");
     std::string V;
@@ -853,7 +853,7 @@ TEST(StepTest, AResumeErrorThatTheProgramCatchesStillFailsTheStep) {
   std::string Frame;
   frame::encodeFrame(Frame, std::uint32_t(0x3));
   cleave_host_v1 Host{};
-  cleave_step_call_v1 Call{1, Frame.data(), Frame.size(), nullptr, 0, &Host, 0};
+  cleave_step_call_v1 Call{1, Frame.data(), Frame.size(), nullptr, 0, &Host, 0, nullptr, 0};
   cleave_step_reply_v1 Reply{};
   static const std::uint32_t Layouts[] = {0u, 0x3u};
   Step S(&Call, &Reply, "f");
@@ -876,7 +876,7 @@ TEST(StepTest, AResumeErrorThatTheProgramCatchesStillFailsTheStep) {
 
 TEST(StepTest, AStateErrorThatTheProgramCatchesStillFailsTheStep) {
   cleave_host_v1 Host{};
-  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0};
+  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0, nullptr, 0};
   cleave_step_reply_v1 Reply{};
   Step S(&Call, &Reply, "f");
   S.run([&] {
@@ -895,7 +895,7 @@ TEST(StepTest, AStateErrorThatTheProgramCatchesStillFailsTheStep) {
 
 TEST(StepTest, AnEscapingExceptionIsDescribedForTheCaller) {
   cleave_host_v1 Host{};
-  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0};
+  cleave_step_call_v1 Call{0, nullptr, 0, nullptr, 0, &Host, 0, nullptr, 0};
   cleave_step_reply_v1 Reply{};
   Step S(&Call, &Reply, "f");
   EXPECT_EQ(S.run([&] { throw std::out_of_range("no such sku"); }),

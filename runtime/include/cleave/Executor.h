@@ -165,6 +165,8 @@ public:
     Bytes Input;
     /// A resume whose Input is the exception the callee let escape.
     bool Thrown = false;
+    /// A resume: the final values of the callee's in-out parameters.
+    Bytes Outs;
     std::shared_ptr<Cont> Then;
     /// The first step of a chain run() started with an idempotency key: its
     /// commit takes the key.

@@ -94,6 +94,11 @@ typedef struct cleave_step_call_v1 {
    * callee's value but the exception it let escape (a CLEAVE_STEP_THROW
    * value), which the step throws again where the call was. */
   uint32_t thrown;
+  /* ABI version 3. Resume points only: the final values of the callee's
+   * in-out parameters (non-const references), its reply's `outs`; the step
+   * restores the variables it passed to them from here. */
+  const char *outs;
+  size_t outs_len;
 } cleave_step_call_v1;
 
 enum {
@@ -126,6 +131,12 @@ typedef struct cleave_step_reply_v1 {
   char *args;
   size_t args_len;
   uint32_t count;
+  /* ABI version 3. DONE and THROW: the final values of the function's
+   * in-out parameters (non-const references) in order, a list of frames as
+   * for FAN_OUT's args; the runtime hands them to the caller's resume point
+   * (`outs`). Empty for a function without in-out parameters. */
+  char *outs;
+  size_t outs_len;
 } cleave_step_reply_v1;
 
 typedef int (*cleave_step_fn_v1)(const cleave_step_call_v1 *call,

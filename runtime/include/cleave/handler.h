@@ -537,6 +537,23 @@ public:
   std::string_view input() const {
     return std::string_view(Call->input, Call->input_len);
   }
+  /// The final values of the callee's in-out parameters at a resume point.
+  std::string_view outs() const {
+    return Call->step ? std::string_view(Call->outs, Call->outs_len)
+                      : std::string_view();
+  }
+  /// The final values of this function's in-out parameters (non-const
+  /// references), at its end, for the caller: see OutParams (resume.h).
+  template <class... Ts> void keepOuts(const Ts &...V) {
+    Outs.clear();
+    std::string One;
+    auto Add = [&](const auto &X) {
+      One.clear();
+      frame::encodeFrame(One, X);
+      appendListElement(Outs, One);
+    };
+    (Add(V), ...);
+  }
   /// Answers a frame the machine cannot resume from (see Resume::error).
   void cannotResume(const std::string &Why) {
     fail(Call->step ? CLEAVE_STEP_ERROR : CLEAVE_STEP_BAD_REQUEST,
@@ -597,9 +614,20 @@ public:
   /// parameter is initialized from the argument as the call would, so that
   /// `f(std::move(buf))` leaves the caller's buf moved from, as in the plain
   /// program.
+  /// The parameter travels to the callee, which destroys it at its end:
+  /// here it ends without the user's destructor body, so that the
+  /// destructor runs once, as in the plain program.
   template <class P, class A> void argByValue(A &&V) {
-    P Param = std::forward<A>(V);
-    arg<P>(Param);
+    alignas(P) unsigned char Storage[sizeof(P)];
+    // Copy-initialized, as a parameter is (no explicit constructor), and
+    // made in place.
+    P *Param = ::new (static_cast<void *>(Storage))
+        P([&]() -> P { return std::forward<A>(V); }());
+    struct End {
+      P *Obj;
+      ~End() { detail::releaseQuietly(Obj); }
+    } Ender{Param};
+    arg<P>(*Param);
   }
 
   /// Ends the step at a boundary: call \p Callee with the arguments given
@@ -726,14 +754,17 @@ public:
       return fail(CLEAVE_STEP_ERROR,
                   std::string("in ") + Function + ": " + ResumeFailure);
     if (Escaped) {
-      if (commitOrFail())
+      if (commitOrFail()) {
         throwOut(Escaped);
+        attachOuts();
+      }
       return Reply->status;
     }
     if (Reply->status == CLEAVE_STEP_DONE ||
         Reply->status == CLEAVE_STEP_CALL ||
         Reply->status == CLEAVE_STEP_FAN_OUT)
-      commitOrFail();
+      if (commitOrFail() && Reply->status == CLEAVE_STEP_DONE)
+        attachOuts();
     return Reply->status;
   }
 
@@ -775,10 +806,17 @@ private:
     Reply->value_len = Bytes.size();
   }
 
+  void attachOuts() {
+    std::free(Reply->outs);
+    Reply->outs = mallocCopy(Outs);
+    Reply->outs_len = Outs.size();
+  }
+
   int fail(int Status, const std::string &Message) {
     std::free(Reply->value);
     std::free(Reply->frame);
     std::free(Reply->args);
+    std::free(Reply->outs);
     std::memset(Reply, 0, sizeof(*Reply));
     Json J = {{"error", Message}};
     std::string Body = J.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -792,6 +830,7 @@ private:
   cleave_step_reply_v1 *Reply;
   const char *Function;
   std::string Args;
+  std::string Outs;
   std::string ResumeFailure;
 };
 
@@ -800,6 +839,7 @@ inline Resume::Resume(Step &S, const std::uint32_t *Layouts,
     : Resume(S.resumePoint(), S.frame(), S.input(), S.thrown(), Layouts,
              Points) {
   Failure = S.resumeFailure();
+  OutsList = S.outs();
 }
 
 /// The JSON reply for the value frame of an entry run as steps.

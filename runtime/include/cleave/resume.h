@@ -88,6 +88,27 @@ template <class T> void releaseQuietly(T *Obj) {
 
 } // namespace detail
 
+/// Splits a list of frames (a little-endian uint32 length, then the bytes,
+/// per element; see appendListElement in handler.h); false when it is
+/// malformed.
+inline bool splitList(const char *Data, size_t Len,
+                      std::vector<std::string_view> &Out) {
+  size_t At = 0;
+  while (At < Len) {
+    if (Len - At < 4)
+      return false;
+    const auto *P = reinterpret_cast<const unsigned char *>(Data + At);
+    size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
+               (static_cast<size_t>(P[3]) << 24);
+    At += 4;
+    if (N > Len - At)
+      return false;
+    Out.emplace_back(Data + At, N);
+    At += N;
+  }
+  return true;
+}
+
 /// Where one run of a state machine is going, and the frame it resumes from.
 class Resume {
 public:
@@ -143,9 +164,13 @@ public:
   /// with the error.
   [[noreturn]] void fail(const std::string &Why) {
     Suspending = true;
+    noteFailure(Why);
+    throw ResumeError(Why);
+  }
+  /// Fails the step without throwing (from a destructor).
+  void noteFailure(const std::string &Why) {
     if (Failure && Failure->empty())
       *Failure = Why;
-    throw ResumeError(Why);
   }
   std::uint32_t target() const { return Target; }
 
@@ -171,6 +196,25 @@ public:
     if (!detail::constructFromFrame<T>(Reader, Storage))
       failFrame();
   }
+  /// Builds in \p Storage the final value of in-out parameter \p Index of
+  /// the callee the step resumes after: the variable the call passed there.
+  template <class T> void restoreOut(std::uint32_t Index, void *Storage) {
+    if (!OutsSplit) {
+      OutsSplit = true;
+      if (!splitList(OutsList.data(), OutsList.size(), OutParts))
+        fail("bad in-out parameter list");
+    }
+    if (Index >= OutParts.size())
+      fail("the callee gave back no in-out parameter " + std::to_string(Index));
+    frame::FrameReader Out(OutParts[Index].data(), OutParts[Index].size());
+    if (!frame::readFrameHeader(Out) || !detail::constructFromFrame<T>(Out, Storage))
+      fail("bad in-out parameter " + std::to_string(Index) + ": " +
+           Out.status().str());
+    if (!Out.atEnd())
+      fail("bad in-out parameter " + std::to_string(Index) +
+           ": bytes left over");
+  }
+
   /// Reads the next value of the frame into \p V, which exists.
   template <class T> void readInto(T &V) {
     if (!frame::frameMember(Reader, V))
@@ -354,31 +398,13 @@ private:
   std::string Error;
   std::string *Failure = nullptr; ///< the step's record of a failure
   std::map<std::uint32_t, std::exception_ptr> Handled;
+  std::string_view OutsList;
+  bool OutsSplit = false;
+  std::vector<std::string_view> OutParts;
   std::vector<Box> Pending;
   std::vector<bool> Decided;
   std::vector<std::pair<std::uint32_t, bool>> Kept;
 };
-
-/// Splits a list of frames (a little-endian uint32 length, then the bytes,
-/// per element; see appendListElement in handler.h); false when it is
-/// malformed.
-inline bool splitList(const char *Data, size_t Len,
-                      std::vector<std::string_view> &Out) {
-  size_t At = 0;
-  while (At < Len) {
-    if (Len - At < 4)
-      return false;
-    const auto *P = reinterpret_cast<const unsigned char *>(Data + At);
-    size_t N = P[0] | (P[1] << 8) | (P[2] << 16) |
-               (static_cast<size_t>(P[3]) << 24);
-    At += 4;
-    if (N > Len - At)
-      return false;
-    Out.emplace_back(Data + At, N);
-    At += N;
-  }
-  return true;
-}
 
 template <class E> void Resume::arriveJoin(std::uint32_t K) {
   finishFrame();
@@ -397,19 +423,29 @@ template <class E> void Resume::arriveJoin(std::uint32_t K) {
   }
 }
 
+/// Where a variable comes back from the callee: at resume point Point, the
+/// call passed it to the callee's in-out parameter Index.
+struct OutAt {
+  std::uint32_t Point;
+  std::uint32_t Index;
+};
+
 /// The storage of a local (or parameter) that lives across a boundary. The
 /// user's name is bound to the object, wherever it came from.
 template <class T> class Local {
   using Object = std::remove_cv_t<T>;
 
 public:
-  explicit Local(Resume &R) : R(R) {}
+  /// \p Borrowed: a parameter the function takes by reference. In the plain
+  /// program it names the caller's object, which this function does not
+  /// destroy: the copy here ends without the user's destructor body.
+  explicit Local(Resume &R, bool Borrowed = false) : R(R), Borrowed(Borrowed) {}
   Local(const Local &) = delete;
   Local &operator=(const Local &) = delete;
   ~Local() {
     if (!Live)
       return;
-    if (R.suspending())
+    if (R.suspending() || Borrowed)
       detail::releaseQuietly(const_cast<Object *>(ptr()));
     else
       ptr()->~T();
@@ -428,8 +464,17 @@ public:
   /// Where the rest of the function only writes it before reading it (one
   /// of \p Fresh), it starts afresh: value-initialized, which the compiler
   /// allows only for types whose constructors have no effects.
+  /// Where the call of the resume point passed it to an in-out parameter
+  /// (one of \p Outs), it comes back from the callee, as the callee left it.
   T &resume(std::initializer_list<std::uint32_t> At,
-            std::initializer_list<std::uint32_t> Fresh) {
+            std::initializer_list<std::uint32_t> Fresh,
+            std::initializer_list<OutAt> Outs = {}) {
+    for (const OutAt &O : Outs)
+      if (R.skipping() && O.Point == R.target()) {
+        R.restoreOut<Object>(O.Index, Buf);
+        Live = true;
+        return *ptr();
+      }
     if (R.carries(At)) {
       R.restoreInto<Object>(Buf);
       Live = true;
@@ -446,7 +491,8 @@ public:
   /// with the state loaded (a constructor may read or write state), then
   /// filled from the frame, as a one-step entry fills it from JSON.
   T &param(std::initializer_list<std::uint32_t> At,
-           std::initializer_list<std::uint32_t> Fresh) {
+           std::initializer_list<std::uint32_t> Fresh,
+           std::initializer_list<OutAt> Outs = {}) {
     if (R.target() == 0) {
       if constexpr (std::is_default_constructible_v<Object>) {
         ::new (static_cast<void *>(Buf)) Object();
@@ -458,7 +504,7 @@ public:
       }
       return *ptr();
     }
-    return resume(At, Fresh);
+    return resume(At, Fresh, Outs);
   }
   /// The object, for the continuation frame. A frame never carries an
   /// object the step does not have; were the compiler to get that wrong,
@@ -478,6 +524,35 @@ private:
   Resume &R;
   alignas(Object) unsigned char Buf[sizeof(Object)];
   bool Live = false;
+  bool Borrowed = false;
+};
+
+/// At the end of a function with in-out parameters (a return, or an
+/// exception leaving it; not a stop at a boundary), after its locals are
+/// destroyed: hands the parameters' final values to the step, for the
+/// caller, which restores the variables it passed from them (copy-in,
+/// copy-out: docs/splitting.md, "In-out parameters").
+template <class Fn> class OutParams {
+public:
+  OutParams(Resume &R, Fn Keep) : R(R), Keep(std::move(Keep)) {}
+  OutParams(const OutParams &) = delete;
+  OutParams &operator=(const OutParams &) = delete;
+  ~OutParams() {
+    if (R.suspending())
+      return;
+    try {
+      Keep();
+    } catch (const std::exception &E) {
+      R.noteFailure(std::string("cannot save the in-out parameters: ") +
+                    E.what());
+    } catch (...) {
+      R.noteFailure("cannot save the in-out parameters");
+    }
+  }
+
+private:
+  Resume &R;
+  Fn Keep;
 };
 
 /// A reference that nothing after the resume point uses, bound on the way
