@@ -19,21 +19,26 @@ namespace cleave {
 
 namespace {
 
-/// Lowers the functions of the unit that run as steps; their machines.
-std::string lowerUnit(ASTContext &Ctx, Reporter &Report,
-                      SerializableChecker &Types, const LoweringPlan &Plan,
-                      TranslationUnit &Unit, const UnitModel &Model) {
+/// Lowers the functions of the unit that run as steps; their machines, and
+/// in \p Insertions what the unit's rewritten copy must declare for them.
+std::string
+lowerUnit(ASTContext &Ctx, Reporter &Report, SerializableChecker &Types,
+          const LoweringPlan &Plan, TranslationUnit &Unit,
+          const UnitModel &Model,
+          std::vector<std::pair<SourceLocation, std::string>> &Insertions) {
   const SourceManager &SM = Ctx.getSourceManager();
   MachineContext MC{
       Ctx, Report, Types, Plan,
       [&SM](SourceLocation L) { return sourcePos(SM, L); },
-      [&](Rewriter &R) { rewritePerKeyUses(R, Ctx, Model, Plan, nullptr); }};
+      [&](Rewriter &R) { rewritePerKeyUses(R, Ctx, Model, Plan, nullptr); },
+      {}};
   std::string Out;
   for (const auto &[Index, FD] : Model.Definitions) {
     FunctionNode &N = Unit.Functions[Index];
     if (Plan.isMachine(N.USR))
       emitMachine(MC, FD, N, Out);
   }
+  Insertions = std::move(MC.UnitInsertions);
   return Out;
 }
 
@@ -105,10 +110,12 @@ private:
       Local = planLowering(P, placeCalls(P));
       Plan = &Local;
     }
-    std::string Machines = lowerUnit(Ctx, Report, Types, *Plan, Unit, Model);
+    std::vector<std::pair<SourceLocation, std::string>> Insertions;
+    std::string Machines =
+        lowerUnit(Ctx, Report, Types, *Plan, Unit, Model, Insertions);
     if (CI.getDiagnostics().hasErrorOccurred())
       return;
-    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report);
+    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report, Insertions);
     Unit.Glue = glueOf(Ctx, Types, Unit, Model);
     if (!Machines.empty())
       Unit.Glue +=

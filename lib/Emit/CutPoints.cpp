@@ -401,6 +401,57 @@ bool MachineBuilder::bindInOut() {
   bool OK = true;
   for (Stop &S : Stops) {
     unsigned Index = 0;
+    // The object of a member function is its first in-out parameter, where
+    // the function may change it.
+    if (const auto *MD = dyn_cast<CXXMethodDecl>(S.Callee);
+        MD && !MD->isStatic()) {
+      const auto *MCall = dyn_cast<CXXMemberCallExpr>(S.Call);
+      const Expr *Obj =
+          MCall ? MCall->getImplicitObjectArgument()->IgnoreParenImpCasts()
+                : nullptr;
+      auto Refuse = [&](const std::string &Why) {
+        MC.Report.error(S.Call->getBeginLoc(),
+                        "'" + MD->getQualifiedNameAsString() +
+                            "' runs as steps, and its object crosses the "
+                            "boundary; " +
+                            Why);
+        OK = false;
+      };
+      if (!Obj) {
+        Refuse("call it as a member function of an object (`shop.buy(x)`)");
+        continue;
+      }
+      if (!MD->isConst()) {
+        Index = 1;
+        QualType Own = Ctx.getRecordType(MD->getParent());
+        const auto *R = dyn_cast<DeclRefExpr>(Obj);
+        const auto *V = R ? dyn_cast<VarDecl>(R->getDecl()) : nullptr;
+        const auto *ME = dyn_cast<MemberExpr>(MCall->getCallee()->IgnoreParens());
+        if (isa<CXXThisExpr>(Obj)) {
+          if (!HasSelf || Class != MD->getParent()) {
+            Refuse("its changes come back to the object only when it is this "
+                   "function's own object of the same class, or a variable");
+            continue;
+          }
+          S.Outs.push_back({nullptr, 0});
+          SelfFromCallee[S.Index] = 0;
+        } else if (!V || (ME && ME->isArrow()) || !V->hasLocalStorage() ||
+                   isa<DecompositionDecl>(V) ||
+                   (V->getType()->isReferenceType() && !isa<ParmVarDecl>(V)) ||
+                   !CarrierOf.count(V) ||
+                   V->getType().getNonReferenceType().getCanonicalType()
+                           .getUnqualifiedType() != Own.getCanonicalType()) {
+          Refuse("its changes come back to the object, so call it on a "
+                 "variable of the calling function of class '" +
+                 MD->getParent()->getNameAsString() +
+                 "', not on an element, a member, a pointer or a reference");
+          continue;
+        } else {
+          S.Outs.push_back({V, 0});
+          Carriers[CarrierOf[V]].FromCallee[S.Index] = 0;
+        }
+      }
+    }
     for (unsigned I = 0; I < S.Callee->getNumParams(); ++I) {
       const ParmVarDecl *P = S.Callee->getParamDecl(I);
       if (!isInOut(P))

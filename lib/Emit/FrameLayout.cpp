@@ -82,6 +82,17 @@ void MachineBuilder::layoutFrames() {
   Frames.assign(Stops.size(), {});
   for (const Stop &S : Stops) {
     std::vector<FrameItem> &F = Frames[S.Index - 1];
+    // The object of a member function, restored before the parameters
+    // (unless it comes back from the callee it was passed to).
+    if (HasSelf && !SelfFromCallee.count(S.Index)) {
+      FrameItem I;
+      I.Save = "cleave_self.get()";
+      I.Display = "*this";
+      I.Type = Ctx.getRecordType(Class);
+      I.TypeName = typeDisplay(I.Type);
+      I.TypeCode = typeCode(I.Type);
+      F.push_back(I);
+    }
     for (const Carrier &C : Carriers) {
       if (C.How != Carrier::Slot || !C.Live.count(S.Index))
         continue;

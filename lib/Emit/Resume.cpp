@@ -327,6 +327,26 @@ bool MachineBuilder::rewriteBody() {
                  "); cleave_r.suspend(); return; } ";
     } else {
       std::string Args;
+      // The object of a member function goes first (bindInOut checked it).
+      if (const auto *MD = dyn_cast<CXXMethodDecl>(Callee);
+          MD && !MD->isStatic())
+        if (const auto *MCall = dyn_cast<CXXMemberCallExpr>(S.Call)) {
+          const Expr *Obj = MCall->getImplicitObjectArgument();
+          const auto *ME =
+              dyn_cast<MemberExpr>(MCall->getCallee()->IgnoreParens());
+          std::string ObjText =
+              Obj->IgnoreParenImpCasts()->getBeginLoc().isInvalid() ||
+                      (isa<CXXThisExpr>(Obj->IgnoreParenImpCasts()) &&
+                       cast<CXXThisExpr>(Obj->IgnoreParenImpCasts())
+                           ->isImplicit())
+                  ? std::string("this")
+                  : text(Obj->getSourceRange());
+          if (ME && ME->isArrow())
+            ObjText = "(*" + ObjText + ")";
+          Args += "cleave_s.arg<" +
+                  typeCode(Ctx.getRecordType(MD->getParent())) + ">(" +
+                  ObjText + "); ";
+        }
       for (unsigned I = 0; I < S.Call->getNumArgs(); ++I) {
         const Expr *A = S.Call->getArg(I);
         if (I >= Callee->getNumParams())

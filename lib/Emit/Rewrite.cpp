@@ -44,12 +44,16 @@ void rewritePerKeyUses(Rewriter &R, ASTContext &Ctx, const UnitModel &Model,
   }
 }
 
-std::string rewriteUnit(ASTContext &Ctx, const UnitModel &Model,
-                        const LoweringPlan &Plan, Reporter &Report) {
+std::string rewriteUnit(
+    ASTContext &Ctx, const UnitModel &Model, const LoweringPlan &Plan,
+    Reporter &Report,
+    const std::vector<std::pair<SourceLocation, std::string>> &Insertions) {
   SourceManager &SM = Ctx.getSourceManager();
   Rewriter R(SM, Ctx.getLangOpts());
   FileID Main = SM.getMainFileID();
   rewritePerKeyUses(R, Ctx, Model, Plan, &Report);
+  for (const auto &[At, Text] : Insertions)
+    R.InsertTextBefore(At, Text);
   for (SourceLocation L : Model.ThreadLocalAt)
     R.InsertTextBefore(L, "thread_local ");
   // The monolith's main is not part of the deployment. Blank it line for

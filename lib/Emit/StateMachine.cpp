@@ -166,13 +166,44 @@ std::string MachineBuilder::assemble() {
     if (!N->isAnonymousNamespace())
       Qual += N->getName().str() + "::";
   }
-  OS << "static void " << MachineFn << "(::cleave::rt::Step &cleave_s) {\n"
-     << "  static const ::std::uint32_t cleave_layouts[] = {" << layoutTable(Stops)
-     << "};\n"
-     << "  ::cleave::rt::Resume cleave_r(cleave_s, cleave_layouts, "
-     << Stops.size() << "u);\n"
-     << "  if (!cleave_r.error().empty())\n"
-     << "    return cleave_s.cannotResume(cleave_r.error());\n";
+  // A member function's machine is a member function of its class too
+  // (static for a static one), declared at the end of the class in the
+  // unit's rewritten copy: its body finds the class's names, reaches its
+  // private members, and `this` is the object, as in the original.
+  std::string Owner;
+  for (const DeclContext *DC = Class; DC && isa<CXXRecordDecl>(DC);
+       DC = DC->getParent())
+    Owner = cast<CXXRecordDecl>(DC)->getName().str() + "::" + Owner;
+  bool Const = HasSelf && cast<CXXMethodDecl>(FD)->isConst();
+  std::string SelfType = Class ? typeCode(Ctx.getRecordType(Class)) : "";
+  std::string Prologue =
+      "  static const ::std::uint32_t cleave_layouts[] = {" +
+      layoutTable(Stops) + "};\n" +
+      "  ::cleave::rt::Resume cleave_r(cleave_s, cleave_layouts, " +
+      std::to_string(Stops.size()) + "u);\n" +
+      "  if (!cleave_r.error().empty())\n" +
+      "    return cleave_s.cannotResume(cleave_r.error());\n";
+  std::string SelfParams = "(::cleave::rt::Step &cleave_s, "
+                           "::cleave::rt::Resume &cleave_r, "
+                           "::cleave::rt::Local<" +
+                           SelfType + "> &cleave_self)" +
+                           (Const ? " const" : "");
+  if (HasSelf) {
+    MC.UnitInsertions.push_back(
+        {SM.getFileLoc(Class->getBraceRange().getEnd()),
+         "\npublic:\n  void " + MachineFn + SelfParams + ";\n"});
+    OS << "void " << Owner << MachineFn << SelfParams << " {\n";
+  } else if (Class) {
+    MC.UnitInsertions.push_back(
+        {SM.getFileLoc(Class->getBraceRange().getEnd()),
+         "\npublic:\n  static void " + MachineFn +
+             "(::cleave::rt::Step &cleave_s);\n"});
+    OS << "void " << Owner << MachineFn << "(::cleave::rt::Step &cleave_s) {\n"
+       << Prologue;
+  } else {
+    OS << "static void " << MachineFn << "(::cleave::rt::Step &cleave_s) {\n"
+       << Prologue;
+  }
   auto SlotOf = [&](const ParmVarDecl *P) {
     auto It = CarrierOf.find(P);
     return It == CarrierOf.end()
@@ -197,8 +228,11 @@ std::string MachineBuilder::assemble() {
        << (T->isReferenceType() ? "(cleave_r, true);\n  " : "(cleave_r);\n  ") << (Const ? "const " : "") << Type << " &" << Name
        << " = " << Slot << ".param(" << Lists << ");\n";
   }
-  // In-out parameters go back to the caller when the function ends.
+  // In-out parameters (the object of a non-const member function first) go
+  // back to the caller when the function ends.
   std::string Outs;
+  if (HasSelf && !cast<CXXMethodDecl>(FD)->isConst())
+    Outs = "cleave_self.get()";
   for (const ParmVarDecl *P : FD->parameters())
     if (isInOut(P))
       Outs += (Outs.empty() ? "" : ", ") + SlotOf(P) + ".get()";
@@ -217,7 +251,29 @@ std::string MachineBuilder::assemble() {
   OS << "int " << Symbol
      << "(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {\n"
      << "  ::cleave::rt::Step S(Call, Reply, " << cppStringLiteral(Node.MachineName)
-     << ");\n  return S.run([&] { " << Qual << MachineFn << "(S); });\n}\n";
+     << ");\n";
+  if (!HasSelf) {
+    OS << "  return S.run([&] { " << Qual << Owner << MachineFn
+       << "(S); });\n}\n";
+    return S;
+  }
+  // The object first: restored at every resume point (or given back by the
+  // callee it was passed to), and ended without its destructor, since it
+  // is the caller's. Its member function runs the rest.
+  std::set<unsigned> At;
+  for (const Stop &X : Stops)
+    if (!SelfFromCallee.count(X.Index))
+      At.insert(X.Index);
+  std::string Back;
+  for (const auto &[K, I] : SelfFromCallee)
+    Back += (Back.empty() ? "{" : ", {") + std::to_string(K) + "u, " +
+            std::to_string(I) + "u}";
+  OS << "  return S.run([&] {\n  ::cleave::rt::Step &cleave_s = S;\n"
+     << Prologue << "  ::cleave::rt::Local<" << SelfType
+     << "> cleave_self(cleave_r, true);\n"
+     << "  cleave_self.param(" << carrierList(At) << ", {}"
+     << (Back.empty() ? "" : ", {" + Back + "}") << ")." << MachineFn
+     << "(cleave_s, cleave_r, cleave_self);\n  });\n}\n";
   return S;
 }
 
@@ -292,12 +348,52 @@ std::string MachineBuilder::entryAdapters() {
 }
 
 bool MachineBuilder::checkSignature() {
-  if (FD->isVariadic() || isa<CXXMethodDecl>(FD)) {
+  if (FD->isVariadic()) {
     MC.Report.error(FD->getLocation(),
                     "'" + Node.Name +
-                        "' would run as steps, which needs a free function "
+                        "' would run as steps, which needs a function "
                         "without variadic parameters");
     return false;
+  }
+  if (const auto *MD = dyn_cast<CXXMethodDecl>(FD)) {
+    // Its machine is a static member function added to the class in the
+    // unit's rewritten copy.
+    const CXXRecordDecl *RD = MD->getParent();
+    std::string Why;
+    if (isa<CXXConstructorDecl>(MD) || isa<CXXDestructorDecl>(MD) ||
+        isa<CXXConversionDecl>(MD) || MD->isOverloadedOperator())
+      Why = "a constructor, destructor, conversion or operator cannot run as "
+            "steps; move the code that reaches the boundary into a member "
+            "function of its own";
+    else if (RD->getDescribedClassTemplate() ||
+             isa<ClassTemplateSpecializationDecl>(RD) || RD->isDependentContext())
+      Why = "it is a member of a class template";
+    else if (RD->isLocalClass() || RD->isLambda() || !RD->getIdentifier())
+      Why = "its class is local or unnamed";
+    else if (!SM.isInMainFile(SM.getExpansionLoc(RD->getLocation())))
+      Why = "its class is defined in a header, and its machine is a member "
+            "function that cleave adds to the class in the source files it "
+            "rewrites; define the class in a source file given to cleave "
+            "build, or move the code that reaches the boundary into a free "
+            "function";
+    if (!Why.empty()) {
+      MC.Report.error(FD->getLocation(),
+                      "'" + Node.Name + "' would run as steps, but " + Why);
+      MC.Report.note(RD->getLocation(), "the class is defined here");
+      return false;
+    }
+    Class = RD;
+    HasSelf = !MD->isStatic();
+    if (HasSelf)
+      if (auto Pr = MC.Types.checkFrame(Ctx.getRecordType(RD))) {
+        MC.Report.error(FD->getLocation(),
+                        "'" + Node.Name + "' would run as steps, so its "
+                        "object crosses a boundary, but it cannot: " +
+                            Pr->Reason);
+        if (Pr->NoteLoc.isValid())
+          MC.Report.note(Pr->NoteLoc, Pr->Note);
+        return false;
+      }
   }
   for (const ParmVarDecl *P : FD->parameters()) {
     QualType T = P->getType();
@@ -361,7 +457,8 @@ bool MachineBuilder::run(std::string &Out) {
   // of its own: the machine is a copy of the body, where the parameter is
   // the object the frame made. Calling the function would move it into
   // another one, running constructors the plain program does not run.
-  bool Copy = Split || std::any_of(FD->param_begin(), FD->param_end(),
+  bool Copy = Split || Class ||
+              std::any_of(FD->param_begin(), FD->param_end(),
                                    [&](const ParmVarDecl *P) {
                                      return !P->getType()->isReferenceType() &&
                                             !isQuietType(P->getType());

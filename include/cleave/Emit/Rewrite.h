@@ -30,9 +30,13 @@ void rewritePerKeyUses(clang::Rewriter &R, clang::ASTContext &Ctx,
                        Reporter *Report);
 
 /// The rewritten main file of the unit of \p Ctx, with the runtime's header
-/// and a #line back to the original first.
-std::string rewriteUnit(clang::ASTContext &Ctx, const UnitModel &Model,
-                        const LoweringPlan &Plan, Reporter &Report);
+/// and a #line back to the original first; \p Insertions (text before a
+/// location) go in too.
+std::string rewriteUnit(
+    clang::ASTContext &Ctx, const UnitModel &Model, const LoweringPlan &Plan,
+    Reporter &Report,
+    const std::vector<std::pair<clang::SourceLocation, std::string>>
+        &Insertions = {});
 
 } // namespace cleave
 

@@ -46,6 +46,10 @@ struct MachineContext {
   std::function<SourcePos(clang::SourceLocation)> PosOf;
   /// Applies the unit's own rewrites (state uses) to a fresh rewriter.
   std::function<void(clang::Rewriter &)> BaseEdits;
+  /// Text the unit's rewritten copy inserts before a location: the
+  /// declarations of the machines of member functions, at the end of their
+  /// classes.
+  std::vector<std::pair<clang::SourceLocation, std::string>> UnitInsertions;
 };
 
 /// Appends \p FD's machine (and, for an entry, its JSON adapters) to \p Out
