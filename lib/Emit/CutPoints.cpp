@@ -397,116 +397,205 @@ bool MachineBuilder::checkGotos() {
   return OK;
 }
 
+bool MachineBuilder::isPlace(const Expr *E) const {
+  E = E->IgnoreParens();
+  if (const auto *C = dyn_cast<ImplicitCastExpr>(E))
+    return (C->getCastKind() == CK_NoOp ||
+            C->getCastKind() == CK_ArrayToPointerDecay) &&
+           isPlace(C->getSubExpr());
+  if (const auto *R = dyn_cast<DeclRefExpr>(E)) {
+    const auto *V = dyn_cast<VarDecl>(R->getDecl());
+    return V && V->hasLocalStorage() && !isa<DecompositionDecl>(V) &&
+           CarrierOf.count(V) &&
+           (!V->getType()->isReferenceType() || isa<ParmVarDecl>(V));
+  }
+  if (isa<CXXThisExpr>(E))
+    return HasSelf;
+  if (const auto *M = dyn_cast<MemberExpr>(E)) {
+    if (!isa<FieldDecl>(M->getMemberDecl()))
+      return false;
+    if (M->isArrow())
+      return isa<CXXThisExpr>(M->getBase()->IgnoreParenImpCasts()) && HasSelf;
+    return isPlace(M->getBase());
+  }
+  // An index free of side effects is the same when the step names the
+  // place again at once after the callee returns.
+  auto Index = [&](const Expr *I) { return !I->HasSideEffects(Ctx, false); };
+  if (const auto *A = dyn_cast<ArraySubscriptExpr>(E))
+    return isPlace(A->getBase()) && Index(A->getIdx());
+  // `v[i]` and `v.at(i)` of a standard sequence, `m.at(k)` of a map (whose
+  // `m[k]` inserts, and is not taken).
+  auto StdSequence = [](QualType T, bool Maps) {
+    const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
+    if (!RD || !RD->isInStdNamespace() || !RD->getIdentifier())
+      return false;
+    llvm::StringRef N = RD->getName();
+    return N == "vector" || N == "deque" || N == "array" ||
+           N == "basic_string" ||
+           (Maps && (N == "map" || N == "unordered_map"));
+  };
+  if (const auto *O = dyn_cast<CXXOperatorCallExpr>(E))
+    return O->getOperator() == OO_Subscript && O->getNumArgs() == 2 &&
+           StdSequence(O->getArg(0)->getType(), false) &&
+           isPlace(O->getArg(0)) && Index(O->getArg(1));
+  if (const auto *MC2 = dyn_cast<CXXMemberCallExpr>(E)) {
+    const CXXMethodDecl *MD = MC2->getMethodDecl();
+    return MD && MD->getIdentifier() && MD->getName() == "at" &&
+           MC2->getNumArgs() == 1 &&
+           StdSequence(MC2->getImplicitObjectArgument()->getType(), true) &&
+           isPlace(MC2->getImplicitObjectArgument()) && Index(MC2->getArg(0));
+  }
+  return false;
+}
+
 bool MachineBuilder::bindInOut() {
   bool OK = true;
   for (Stop &S : Stops) {
+    // What the call passes to in-out parameters, with the index of each
+    // among them: the object of a non-const member function first.
+    struct InOut {
+      const Expr *Arg;
+      unsigned Out;
+      std::string What;
+      QualType Want; ///< the parameter's type, without the reference
+      bool Arrow;    ///< the object of `p->f()`: Arg is the pointer
+    };
+    std::vector<InOut> Passed;
     unsigned Index = 0;
-    // The object of a member function is its first in-out parameter, where
-    // the function may change it.
     if (const auto *MD = dyn_cast<CXXMethodDecl>(S.Callee);
         MD && !MD->isStatic()) {
       const auto *MCall = dyn_cast<CXXMemberCallExpr>(S.Call);
-      const Expr *Obj =
-          MCall ? MCall->getImplicitObjectArgument()->IgnoreParenImpCasts()
-                : nullptr;
-      auto Refuse = [&](const std::string &Why) {
+      if (!MCall) {
         MC.Report.error(S.Call->getBeginLoc(),
                         "'" + MD->getQualifiedNameAsString() +
-                            "' runs as steps, and its object crosses the "
-                            "boundary; " +
-                            Why);
+                            "' runs as steps; call it as a member function of "
+                            "an object (`shop.buy(x)`)");
         OK = false;
-      };
-      if (!Obj) {
-        Refuse("call it as a member function of an object (`shop.buy(x)`)");
         continue;
       }
-      if (!MD->isConst()) {
-        Index = 1;
-        QualType Own = Ctx.getRecordType(MD->getParent());
-        const auto *R = dyn_cast<DeclRefExpr>(Obj);
-        const auto *V = R ? dyn_cast<VarDecl>(R->getDecl()) : nullptr;
-        const auto *ME = dyn_cast<MemberExpr>(MCall->getCallee()->IgnoreParens());
-        if (isa<CXXThisExpr>(Obj)) {
-          if (!HasSelf || Class != MD->getParent()) {
-            Refuse("its changes come back to the object only when it is this "
-                   "function's own object of the same class, or a variable");
-            continue;
-          }
-          S.Outs.push_back({nullptr, 0});
-          SelfFromCallee[S.Index] = 0;
-        } else if (!V || (ME && ME->isArrow()) || !V->hasLocalStorage() ||
-                   isa<DecompositionDecl>(V) ||
-                   (V->getType()->isReferenceType() && !isa<ParmVarDecl>(V)) ||
-                   !CarrierOf.count(V) ||
-                   V->getType().getNonReferenceType().getCanonicalType()
-                           .getUnqualifiedType() != Own.getCanonicalType()) {
-          Refuse("its changes come back to the object, so call it on a "
-                 "variable of the calling function of class '" +
-                 MD->getParent()->getNameAsString() +
-                 "', not on an element, a member, a pointer or a reference");
-          continue;
-        } else {
-          S.Outs.push_back({V, 0});
-          Carriers[CarrierOf[V]].FromCallee[S.Index] = 0;
-        }
-      }
+      const auto *ME = dyn_cast<MemberExpr>(MCall->getCallee()->IgnoreParens());
+      if (!MD->isConst())
+        Passed.push_back({MCall->getImplicitObjectArgument(), Index++,
+                          "its object",
+                          Ctx.getRecordType(MD->getParent()).getCanonicalType(),
+                          ME && ME->isArrow()});
     }
     for (unsigned I = 0; I < S.Callee->getNumParams(); ++I) {
       const ParmVarDecl *P = S.Callee->getParamDecl(I);
       if (!isInOut(P))
         continue;
-      unsigned Out = Index++;
       const Expr *Arg = I < S.Call->getNumArgs() ? S.Call->getArg(I) : nullptr;
-      auto Refuse = [&](const std::string &Why) {
-        MC.Report.error(Arg ? Arg->getBeginLoc() : S.Call->getBeginLoc(),
+      if (S.Plan->Kind == SuspensionKind::FanOut || !Arg) {
+        MC.Report.error(S.Call->getBeginLoc(),
                         "'" + S.Callee->getNameAsString() +
                             "' takes parameter '" + P->getNameAsString() +
-                            "' by non-const reference, and across a boundary "
-                            "its final value comes back to the variable "
-                            "passed there; " +
-                            Why);
+                            "' by non-const reference; cleave::parallel_map "
+                            "passes each element by value");
         MC.Report.note(P->getLocation(), "the parameter is declared here");
         OK = false;
+        Index++;
+        continue;
+      }
+      Passed.push_back({Arg, Index++, "parameter '" + P->getNameAsString() + "'",
+                        P->getType()
+                            .getNonReferenceType()
+                            .getCanonicalType()
+                            .getUnqualifiedType(),
+                        false});
+    }
+    for (const auto &[Arg, Out, What, Want, Arrow] : Passed) {
+      const Expr *E = Arg->IgnoreParenImpCasts();
+      auto Refuse = [&](const std::string &Why) {
+        MC.Report.error(Arg->getBeginLoc().isValid() ? Arg->getBeginLoc()
+                                                     : S.Call->getBeginLoc(),
+                        "'" + S.Callee->getQualifiedNameAsString() +
+                            "' takes " + What +
+                            " by non-const reference, and across a boundary "
+                            "its final value comes back to what the call "
+                            "passed there; " +
+                            Why);
+        OK = false;
       };
-      if (S.Plan->Kind == SuspensionKind::FanOut || !Arg) {
-        Refuse("cleave::parallel_map passes each element by value");
-        continue;
+      // What is passed, whole: the variable, or this function's object.
+      const Expr *Whole = E;
+      while (true) {
+        if (const auto *M = dyn_cast<MemberExpr>(Whole))
+          Whole = M->getBase()->IgnoreParenImpCasts();
+        else if (const auto *A = dyn_cast<ArraySubscriptExpr>(Whole))
+          Whole = A->getBase()->IgnoreParenImpCasts();
+        else if (const auto *O = dyn_cast<CXXOperatorCallExpr>(Whole))
+          Whole = O->getArg(0)->IgnoreParenImpCasts();
+        else if (const auto *C = dyn_cast<CXXMemberCallExpr>(Whole))
+          Whole = C->getImplicitObjectArgument()->IgnoreParenImpCasts();
+        else
+          break;
       }
-      const auto *R = dyn_cast<DeclRefExpr>(Arg->IgnoreParenImpCasts());
+      const auto *R = dyn_cast<DeclRefExpr>(Whole);
       const auto *V = R ? dyn_cast<VarDecl>(R->getDecl()) : nullptr;
-      if (!V || !V->hasLocalStorage() || isa<DecompositionDecl>(V) ||
-          (V->getType()->isReferenceType() && !isa<ParmVarDecl>(V)) ||
-          !CarrierOf.count(V)) {
-        Refuse("pass a variable of the calling function, not an element, a "
-               "member or a reference");
+      if (Arrow && !isa<CXXThisExpr>(E)) {
+        Refuse("call it on a variable of the calling function, or a member "
+               "or element of one, not through a pointer");
         continue;
       }
-      QualType VT =
-          V->getType().getNonReferenceType().getCanonicalType().getUnqualifiedType();
-      QualType PT =
-          P->getType().getNonReferenceType().getCanonicalType().getUnqualifiedType();
-      if (VT != PT) {
-        Refuse("'" + V->getNameAsString() + "' is a '" + typeDisplay(VT) +
-               "', and only a variable of the parameter's own type comes "
-               "back whole");
+      if (!isPlace(E) || (!Arrow && !E->isLValue())) {
+        Refuse("pass a variable of the calling function, or a member or "
+               "element of one, whose indices have no side effects");
         continue;
       }
-      // Passed once: another argument naming it would see a copy, where the
-      // plain program sees the object the callee changes.
+      // Passed once: another argument naming it would see a copy, where
+      // the plain program sees the object the callee changes.
       bool Again = false;
       for (unsigned J = 0; J < S.Call->getNumArgs() && !Again; ++J)
-        if (J != I)
+        if (S.Call->getArg(J) != Arg && J < S.Callee->getNumParams() &&
+            S.Callee->getParamDecl(J)->getType()->isReferenceType())
           for (const DeclRefExpr *Ref : Refs)
-            if (Ref->getDecl() == V && encloses(S.Call->getArg(J), Ref))
+            if (V && Ref->getDecl() == V && encloses(S.Call->getArg(J), Ref))
               Again = true;
+      for (const InOut &O : Passed)
+        if (O.Arg != Arg && !V && isa<CXXThisExpr>(Whole)) {
+          // Two places in this function's object: `f(a_, b_)` may alias.
+          const Expr *OW = O.Arg->IgnoreParenImpCasts();
+          while (const auto *M = dyn_cast<MemberExpr>(OW))
+            OW = M->getBase()->IgnoreParenImpCasts();
+          Again |= isa<CXXThisExpr>(OW);
+        }
       if (Again) {
-        Refuse("'" + V->getNameAsString() +
+        Refuse("'" + (V ? V->getNameAsString() : std::string("*this")) +
                "' is passed to it more than once");
         continue;
       }
-      S.Outs.push_back({V, Out});
-      Carriers[CarrierOf[V]].FromCallee[S.Index] = Out;
+      QualType PT = E->getType().getCanonicalType().getUnqualifiedType();
+      if (E == Whole && V) {
+        // A variable comes back whole, at its declaration.
+        QualType VT = V->getType()
+                          .getNonReferenceType()
+                          .getCanonicalType()
+                          .getUnqualifiedType();
+        if (VT != Want) {
+          Refuse("'" + V->getNameAsString() + "' is a '" + typeDisplay(VT) +
+                 "', and only a variable of the parameter's own type comes "
+                 "back whole");
+          continue;
+        }
+        S.Outs.push_back({V, Out});
+        Carriers[CarrierOf[V]].FromCallee[S.Index] = Out;
+        continue;
+      }
+      if (E == Whole && isa<CXXThisExpr>(Whole)) {
+        if (Class != cast<CXXMethodDecl>(S.Callee)->getParent()) {
+          Refuse("'*this' is not of the member function's own class");
+          continue;
+        }
+        S.Outs.push_back({nullptr, Out});
+        SelfFromCallee[S.Index] = Out;
+        continue;
+      }
+      // A member or an element: named again, and rebuilt in place.
+      if (!MC.Types.isResurrectable(PT)) {
+        Refuse("'" + typeDisplay(PT) + "' cannot be rebuilt in place");
+        continue;
+      }
+      S.Places.push_back({E, Out});
     }
   }
   return OK;

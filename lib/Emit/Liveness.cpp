@@ -623,9 +623,18 @@ bool MachineBuilder::computeNeeded() {
           !isFreshable(C.Var->getType()))
         C.Live.insert(S.Index);
     }
-    // A variable passed to an in-out parameter comes back from the callee.
+    // A variable passed to an in-out parameter comes back from the callee;
+    // a place passed there is named again (what names it travels).
     for (const auto &[V, Index] : S.Outs)
-      Carriers[CarrierOf.lookup(V)].Needed.insert(S.Index);
+      if (V)
+        Carriers[CarrierOf.lookup(V)].Needed.insert(S.Index);
+    for (const auto &[E, Index] : S.Places)
+      for (const DeclRefExpr *R : Refs)
+        if (encloses(E, R))
+          if (int I = IndexOf(R->getDecl()); I >= 0) {
+            Carriers[I].Needed.insert(S.Index);
+            Carriers[I].Live.insert(S.Index);
+          }
   }
   // This function's own in-out parameters go back to its caller at its
   // end: they are there at every resume point.

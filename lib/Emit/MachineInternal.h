@@ -60,6 +60,10 @@ struct Stop {
   /// A null variable is this function's own object (`this`), passed to a
   /// non-const member function.
   std::vector<std::pair<const clang::VarDecl *, unsigned>> Outs;
+  /// Places (`v[i]`, `o.line`, a member of this) the call passes to in-out
+  /// parameters: named again when the step resumes, and given the callee's
+  /// final value in place.
+  std::vector<std::pair<const clang::Expr *, unsigned>> Places;
 };
 
 /// A parameter taken by non-const lvalue reference: in a function cut into
@@ -191,6 +195,10 @@ public:
   /// passed once, of the parameter's own type; fills Stop::Outs and
   /// Carrier::FromCallee. After findCarriers.
   bool bindInOut();
+  /// Whether \p E names a place a resumed step can name again: a local
+  /// variable (or this function's object), or a member or element of one,
+  /// with indices free of side effects.
+  bool isPlace(const clang::Expr *E) const;
   /// The handlers of a try statement around a stop catch only what crosses
   /// a boundary (exception_types.def, or `...`); fills Handlers.
   bool checkHandlers();

@@ -394,10 +394,19 @@ bool MachineBuilder::rewriteBody() {
                                                    : "cleave_s.argByValue<") +
                 typeCode(PT) + ">(" + ArgText + "); ";
       }
+      // Places passed to in-out parameters get their values back when the
+      // step arrives, before the callee's exception (if any) is thrown.
+      std::string GiveBack;
+      for (const auto &[E, Index] : S.Places)
+        GiveBack += "cleave_r.giveBack(" + std::to_string(Index) + "u, " +
+                    text(E->getSourceRange()) + "); ";
       Prologue = "if (cleave_r.stop<" + S.ResultCode + ">(" + K + ", " +
-                 Pending + ")) { " + Args + "cleave_s.call(" + Quoted + ", " +
-                 K + ", " + S.Layout + Save +
-                 "); cleave_r.suspend(); return; } ";
+                 Pending + (GiveBack.empty() ? "" : ", true") + ")) { " +
+                 Args + "cleave_s.call(" + Quoted + ", " + K + ", " +
+                 S.Layout + Save + "); cleave_r.suspend(); return; } ";
+      if (!GiveBack.empty())
+        Prologue += "if (cleave_r.arrivedAt(" + K + ")) { " + GiveBack +
+                    "cleave_r.settle(); } ";
     }
     std::string Value = "cleave_r.value<" + S.ResultCode + ">(" + K + ")";
     bool Discarded =

@@ -215,6 +215,28 @@ public:
            ": bytes left over");
   }
 
+  /// Whether this step has just arrived at resume point \p K.
+  bool arrivedAt(std::uint32_t K) const { return Arrived && K == Target; }
+  /// Gives \p Place, which the call passed to in-out parameter \p Index,
+  /// the callee's final value: rebuilt in place from the frame, without
+  /// running an assignment or constructor of the program's (the bytes are
+  /// checked first, so that a bad frame does not leave it destroyed).
+  template <class T> void giveBack(std::uint32_t Index, T &Place) {
+    using Object = std::remove_cv_t<T>;
+    alignas(Object) unsigned char Probe[sizeof(Object)];
+    restoreOut<Object>(Index, Probe);
+    detail::releaseQuietly(std::launder(reinterpret_cast<Object *>(Probe)));
+    detail::releaseQuietly(const_cast<Object *>(&Place));
+    restoreOut<Object>(Index, const_cast<Object *>(&Place));
+  }
+  /// After giveBack: the callee's exception, thrown where the call was.
+  void settle() {
+    if (PendingThrow) {
+      PendingThrow = false;
+      throwDescribed(PendingText);
+    }
+  }
+
   /// Reads the next value of the frame into \p V, which exists.
   template <class T> void readInto(T &V) {
     if (!frame::frameMember(Reader, V))
@@ -233,12 +255,18 @@ public:
   /// saves the frame and returns); false on the way to a later resume point
   /// (the call's value, if the frame carries it, is restored) or at the
   /// resume point itself (the callee's value is decoded, and skipping ends).
+  /// \p GiveBack: the call passed places (an element, a member) to
+  /// in-out parameters; at the resume point the callee's exception waits
+  /// until they have their values back (giveBack, then settle).
   template <class R>
-  bool stop(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt) {
+  bool stop(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt,
+            bool GiveBack = false) {
     if (!Skipping)
       return true;
     if (K == Target) {
+      DeferThrow = GiveBack;
       arrive<R>(K);
+      Arrived = true;
       return false;
     }
     if constexpr (!std::is_void_v<R>)
@@ -370,16 +398,22 @@ private:
            std::to_string(Reader.remaining()) +
            " bytes of the continuation frame were not used");
     if (Thrown) {
-      // The callee's exception, where its call was.
+      // The callee's exception, where its call was (after the places the
+      // call passed have their values back: settle).
       std::string Message;
       ThrownText T;
       if (!frame::decodeFrame(Input, Message, T.first, T.second))
         fail("bad exception frame");
-      throwDescribed(T);
+      if (!DeferThrow)
+        throwDescribed(T);
+      PendingThrow = true;
+      PendingText = std::move(T);
     }
   }
   template <class R> void arrive(std::uint32_t K) {
     finishFrame();
+    if (PendingThrow)
+      return;
     if constexpr (!std::is_void_v<R>) {
       R &V = box<R>(K);
       frame::FrameStatus St = frame::decodeFrame(Input, V);
@@ -400,6 +434,10 @@ private:
   std::map<std::uint32_t, std::exception_ptr> Handled;
   std::string_view OutsList;
   bool OutsSplit = false;
+  bool Arrived = false;
+  bool DeferThrow = false;
+  bool PendingThrow = false;
+  ThrownText PendingText;
   std::vector<std::string_view> OutParts;
   std::vector<Box> Pending;
   std::vector<bool> Decided;
