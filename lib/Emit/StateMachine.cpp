@@ -188,16 +188,18 @@ std::string MachineBuilder::assemble() {
                            "::cleave::rt::Local<" +
                            SelfType + "> &cleave_self)" +
                            (Const ? " const" : "");
+  // On the class's last line, so that the lines after it (and __LINE__)
+  // stay what they are in the source.
   if (HasSelf) {
     MC.UnitInsertions.push_back(
         {SM.getFileLoc(Class->getBraceRange().getEnd()),
-         "\npublic:\n  void " + MachineFn + SelfParams + ";\n"});
+         " public: void " + MachineFn + SelfParams + "; "});
     OS << "void " << Owner << MachineFn << SelfParams << " {\n";
   } else if (Class) {
     MC.UnitInsertions.push_back(
         {SM.getFileLoc(Class->getBraceRange().getEnd()),
-         "\npublic:\n  static void " + MachineFn +
-             "(::cleave::rt::Step &cleave_s);\n"});
+         " public: static void " + MachineFn +
+             "(::cleave::rt::Step &cleave_s); "});
     OS << "void " << Owner << MachineFn << "(::cleave::rt::Step &cleave_s) {\n"
        << Prologue;
   } else {
