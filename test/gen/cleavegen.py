@@ -53,6 +53,7 @@ FEATURES = {
     "b-helper": "a plain helper that reaches a boundary",
     "b-nested": "a boundary function that calls another boundary",
     "parallel-map": "cleave::parallel_map over a one-parameter CLEAVE_FUNCTION",
+    "b-try": "boundary functions that throw; try / catch around boundaries and in handlers",
     # locals
     "int": "int locals",
     "double": "double locals",
@@ -84,7 +85,7 @@ GROUPS = {
                 "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
                    "b-cond", "b-switch", "b-loop", "b-operand", "b-helper",
-                   "b-nested", "parallel-map"],
+                   "b-nested", "parallel-map", "b-try"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
     "state": ["state-scalar", "state-map", "state-vector", "state-helper",
@@ -122,7 +123,7 @@ PRELUDE = """\
 class Var:
     def __init__(self, name, kind, mutable=True):
         self.name = name
-        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault raii
+        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault raii exc
         self.mutable = mutable
         self.frozen = 0  # > 0 while a range-for walks it
 
@@ -154,6 +155,14 @@ class Unit:
         self.in_switch = 0
         self.force_call = False  # the next maybe_call_expr makes a call
         self.scopes = []
+        # b-try: boundary function -> (modulus, residue) of the arguments it
+        # throws for; and per boundary function whether it may throw and
+        # whether it writes state (itself or through its callee).
+        self.throwers = {}
+        self.bthrows = {}
+        self.bwrites = {}
+        self.in_try = 0  # > 0 inside a try block
+        self.tags = 0  # handlers so far, to tell them apart in the checksum
 
     # --- helpers ----------------------------------------------------------
 
@@ -213,6 +222,14 @@ class Unit:
                 f"  ~{p}G() {{ ++{p}dtor; {p}dsum = ({p}dsum + tag) & 0xffff;{dtor_state} }}\n"
                 f"}};")
             out.append(f"static long ck(const {p}G &g) {{ return g.tag; }}")
+        if self.on("b-try"):
+            # Thrown by the boundary functions and the entry: a class derived
+            # from a standard one (it crosses a boundary as std::runtime_error)
+            # and one that is no std::exception at all.
+            out.append(f"struct {p}E : std::runtime_error {{\n"
+                       f"  explicit {p}E(long c) : std::runtime_error(\"{p}E \" + std::to_string(c)) {{}}\n"
+                       f"}};")
+            out.append(f"struct {p}X {{ long v; }};")
         # Boundary functions: a different memory profile from the entry's.
         count = rng.randint(1, 3)
         for i in range(count):
@@ -224,11 +241,26 @@ class Unit:
                 mem = 8192
             k1, k2 = rng.randrange(3, 40), rng.randrange(100)
             body = f"  long r = (x * {k1} + {k2}) & 0xffff;\n"
+            throws = writes = False
             if i > 0 and self.on("b-nested") and self.chance(0.5):
                 # Its own profile differs from the callee's: a boundary too.
-                body += f"  r = (r + {self.bfuncs[0]}(x ^ {k2})) & 0xffff;\n"
+                nested = f"r = (r + {self.bfuncs[0]}(x ^ {k2})) & 0xffff;"
+                if self.on("b-try") and self.chance(0.4):
+                    nested = self.callee_try(nested)
+                body += "".join(f"  {t}\n" for t in nested.split("\n"))
+                throws, writes = self.bthrows[self.bfuncs[0]], self.bwrites[self.bfuncs[0]]
             if self.on("state-callee") and self.on("state-scalar") and self.chance(0.5):
                 body += f"  {p}s = ({p}s + r) & 0xffff;\n"
+                writes = True
+            if self.on("b-try"):
+                # Rarely, by its argument; before or after its state write.
+                m = self.rng.choice([13, 17, 19, 23, 29])
+                res = self.rng.randrange(m)
+                self.throwers[name] = (m, res)
+                throw = f"  if (x % {m} == {res})\n    throw {self.thrown(name, 'x')};\n"
+                body = throw + body if self.chance(0.5) else body + throw
+                throws = True
+            self.bthrows[name], self.bwrites[name] = throws, writes
             out.append(f'CLEAVE_FUNCTION("memory={mem}") long {name}(long x) {{\n{body}  return r;\n}}')
             self.bfuncs.append(name)
         if self.on("b-helper"):
@@ -243,7 +275,21 @@ class Unit:
                     body = (f"  if (x % 3 == {rng.randrange(3)})\n"
                             f"    return {b}(x + {k});\n"
                             f"  return (x * {k}) & 0xffff;\n")
-                out.append(f"static long {name}(long x) {{\n{body}}}")
+                if self.on("b-try") and self.chance(0.3):
+                    # A function-try-block: its handlers see the parameter,
+                    # and each returns or throws again.
+                    handlers = ""
+                    for decl, e in self.handler_decls():
+                        if self.chance(0.2):
+                            what = "throw;"
+                        elif e:
+                            what = f"return (ck({e}.what()) + x * {rng.randrange(1, 9)}) & 0xffff;"
+                        else:
+                            what = f"return (x + {rng.randrange(1000)}) & 0xffff;"
+                        handlers += f" catch ({decl}) {{\n  {what}\n}}"
+                    out.append(f"static long {name}(long x) try {{\n{body}}}{handlers}")
+                else:
+                    out.append(f"static long {name}(long x) {{\n{body}}}")
                 self.helpers.append(name)
         if self.on("state-helper"):
             for name, kind in self.state:
@@ -265,6 +311,72 @@ class Unit:
                 elif kind == "vector":
                     out.append(f"template <class T> long {p}tsum(const T &c) {{ long h = 0; for (long e : c) h = (h + e) & 0xffff; return h; }}")
         return out
+
+    # What may be thrown (b-try), weighted: standard classes, a class derived
+    # from one, std::exception itself, and things that are no std::exception.
+    THROWN = ["out_of_range"] * 3 + ["invalid_argument"] * 2 + ["runtime_error"] * 2 + [
+        "logic_error", "domain_error", "length_error", "range_error", "overflow_error",
+        "E", "exception", "bad_alloc", "int", "X"]
+
+    # Handlers around boundaries: the class, its rank (a handler never
+    # follows one of a lower rank that would hide it: `...` last).
+    HANDLERS = [("std::out_of_range", 0), ("std::invalid_argument", 0),
+                ("std::logic_error", 1), ("std::runtime_error", 1),
+                ("std::exception", 2), ("...", 3)]
+
+    def thrown(self, who, value):
+        """The operand of a throw of a random kind, with value in its message."""
+        kind = self.rng.choice(self.THROWN)
+        if kind == "E":
+            return f"{self.p}E({value})"
+        if kind == "X":
+            return f"{self.p}X{{{value}}}"
+        if kind == "int":
+            return f"static_cast<int>({value})"
+        if kind in ("exception", "bad_alloc"):
+            return f"std::{kind}()"
+        return f'std::{kind}("{who} {kind} " + std::to_string({value}))'
+
+    def handler_decls(self):
+        """1 to 3 handlers, in an order where none hides a later one:
+        [(the declaration in catch (...), the exception's name or None)]."""
+        weights = [3, 1, 3, 3, 3, 3]
+        chosen = []
+        for _ in range(self.rng.randint(1, 3)):
+            h = self.rng.choices(self.HANDLERS, weights)[0]
+            if h not in chosen:
+                chosen.append(h)
+        if self.chance(0.4):
+            # Mostly a handler that takes whatever comes, last.
+            h = self.rng.choice(self.HANDLERS[-2:])
+            if h not in chosen:
+                chosen.append(h)
+        chosen.sort(key=lambda h: h[1])
+        out = []
+        for cls, _ in chosen:
+            if cls == "...":
+                out.append(("...", None))
+                continue
+            e = self.fresh("e")
+            if cls != "std::exception" and self.chance(0.1):
+                out.append((f"{cls} {e}", e))  # by value: a copy of the class
+            else:
+                out.append((f"const {cls} &{e}", e))
+        return out
+
+    def callee_try(self, stmt):
+        """stmt (a boundary call in a boundary function, assigning r) in a
+        try statement whose handlers fold the exception into r."""
+        text = f"try {{\n  {stmt}\n}}"
+        for decl, e in self.handler_decls():
+            if self.chance(0.15):
+                what = "throw;"
+            elif e:
+                what = f"r = (r + ck({e}.what())) & 0xffff;"
+            else:
+                what = f"r = (r + {self.rng.randrange(1000)}) & 0xffff;"
+            text += f" catch ({decl}) {{\n  {what}\n}}"
+        return text
 
     def state_checksum(self):
         """An expression of this unit's state and counters."""
@@ -337,8 +449,22 @@ class Unit:
         f = self.rng.choice(opts)
         if self.on("b-arg") and self.chance(0.25):
             inner = self.rng.choice(self.bfuncs)
-            return f"{f}({inner}({arg}))"
-        return f"{f}({arg})"
+            return f"{f}({inner}({self.steer(inner, arg)}))"
+        return f"{f}({self.steer(f, arg)})"
+
+    def steer(self, f, arg):
+        """In a try block (b-try), at times an argument that makes boundary
+        function f throw one time in two, so that handlers run often.
+        Outside, a constant argument never makes it throw: the entry would
+        answer every call with 500."""
+        if f not in self.throwers:
+            return arg
+        m, r = self.throwers[f]
+        if not self.in_try:
+            return str(int(arg) + 1) if arg.isdigit() and int(arg) % m == r else arg
+        if not self.chance(0.7):
+            return arg
+        return f"({arg} % 2 == 0 ? {m * self.rng.randrange(20) + r} : {arg})"
 
     def maybe_call_expr(self, feature):
         """For a statement whose form is `feature`: an expression that holds
@@ -414,6 +540,13 @@ class Unit:
             kinds.append("compound")
         if any(self.on(f) for f in ("b-decl", "b-assign", "b-arg")):
             kinds += ["bcall", "bcall"]
+        if self.on("b-try"):
+            if depth < 3:
+                kinds += ["try", "try"]
+            if self.in_try:
+                kinds += ["throw", "throw"]
+            if self.visible(lambda v: v.kind == "exc"):
+                kinds.append("what")
         kind = rng.choice(kinds)
         getattr(self, "st_" + kind)(depth, lines, indent)
 
@@ -426,7 +559,11 @@ class Unit:
 
     def st_bcall(self, depth, lines, indent):
         """A statement that surely reaches a boundary."""
-        form = self.rng.choice([f for f in ("b-decl", "b-assign", "b-arg") if self.on(f)])
+        forms = [f for f in ("b-decl", "b-assign", "b-arg") if self.on(f)]
+        if not forms:
+            self.emit(lines, indent, f"acc = mix(acc, {self.call()});")
+            return
+        form = self.rng.choice(forms)
         if form == "b-arg":
             self.emit(lines, indent, f"acc = mix(acc, {self.call()});")
             return
@@ -737,7 +874,14 @@ class Unit:
 
     def st_pmap(self, depth, lines, indent):
         vs = self.visible(lambda v: v.kind == "vector")
-        f = self.rng.choice(self.bfuncs)
+        fs = self.bfuncs
+        if self.on("b-try"):
+            # The elements after the one that throws run in the deployment
+            # but not in the plain loop: only if they leave no trace.
+            fs = [f for f in fs if not (self.bthrows[f] and self.bwrites[f])]
+            if not fs:
+                return self.st_decl(depth, lines, indent)
+        f = self.rng.choice(fs)
         if vs and self.chance(0.6):
             src = self.rng.choice(vs).name
         else:
@@ -749,6 +893,68 @@ class Unit:
         ty = "auto" if self.on("auto-parallel-map") and self.chance(0.3) else "std::vector<long>"
         self.emit(lines, indent, f"{ty} {name} = cleave::parallel_map({src}, {f});")
         self.declare(Var(name, "vector"))
+
+    def call_block(self, depth, lines, indent, with_call):
+        """1 to 4 statements while the budget lasts; with_call: one of them,
+        at a random place, surely reaches a boundary."""
+        n = self.rng.randint(1, 4)
+        at = self.rng.randrange(n) if with_call else -1
+        for j in range(n):
+            if j == at:
+                self.st_bcall(depth, lines, indent)
+            elif self.budget > 0:
+                self.budget -= 1
+                self.statement(depth, lines, indent)
+
+    def fold_scope(self, lines, indent):
+        """Folds the locals of the innermost scope into acc."""
+        for v in self.scopes[-1]:
+            if v.kind != "exc":
+                self.emit(lines, indent, f"acc = mix(acc, ck({v.name}));")
+
+    def st_try(self, depth, lines, indent):
+        """A try statement, mostly around a boundary, with 1 to 3 handlers
+        that fold the exception into acc, may reach boundaries themselves
+        (with locals before and after), and may throw it again."""
+        rng = self.rng
+        self.emit(lines, indent, "try {")
+        self.in_try += 1
+        self.scopes.append([])
+        self.call_block(depth + 1, lines, indent + 1, self.chance(0.8))
+        self.fold_scope(lines, indent + 1)
+        self.scopes.pop()
+        self.in_try -= 1
+        for decl, e in self.handler_decls():
+            self.tags += 1
+            self.emit(lines, indent, f"}} catch ({decl}) {{")
+            self.scopes.append([Var(e, "exc", mutable=False)] if e else [])
+            self.emit(lines, indent + 1, f"acc = mix(acc, {100 + self.tags});")
+            if e:
+                self.emit(lines, indent + 1, f"acc = mix(acc, ck({e}.what()));")
+            if self.chance(0.3):
+                # Locals on both sides of a boundary in the handler.
+                self.st_decl(depth + 1, lines, indent + 1)
+                self.st_bcall(depth + 1, lines, indent + 1)
+                self.st_decl(depth + 1, lines, indent + 1)
+            elif self.chance(0.6):
+                self.call_block(depth + 1, lines, indent + 1, self.chance(0.5))
+            if e and self.chance(0.5):
+                self.emit(lines, indent + 1, f"acc = mix(acc, ck({e}.what()) + 1);")
+            self.fold_scope(lines, indent + 1)
+            if self.chance(0.25):
+                self.emit(lines, indent + 1, f"if (acc % 3 == {rng.randrange(3)})\n  throw;")
+            self.scopes.pop()
+        self.emit(lines, indent, "}")
+
+    def st_throw(self, depth, lines, indent):
+        """Inside a try block: a throw of the entry's own, at times."""
+        self.emit(lines, indent, f"if ({self.expr(1)} % 5 == {self.rng.randrange(5)})\n"
+                  f"  throw {self.thrown(self.entry, self.expr(1))};")
+
+    def st_what(self, depth, lines, indent):
+        """In a handler: the what() of a caught exception, again."""
+        e = self.rng.choice(self.visible(lambda v: v.kind == "exc")).name
+        self.emit(lines, indent, f"acc = mix(acc, ck({e}.what()) ^ {self.rng.randrange(100)});")
 
     # --- the entry --------------------------------------------------------
 
@@ -764,11 +970,23 @@ class Unit:
         tail = ["acc = mix(acc, ck(" + v.name + "));" for v in self.scopes[0]]
         self.scopes = []
         tail.append(f"acc = mix(acc, {self.state_checksum()});")
-        out.append(f'CLEAVE_ENTRY("{self.method} /{self.entry}") long {self.entry}(long a, long b) {{')
+        # b-try: at times the entry is a function-try-block, whose handlers
+        # see the parameters and may reach a boundary.
+        handlers = self.on("b-try") and self.chance(0.15)
+        head = "try " if handlers else ""
+        out.append(f'CLEAVE_ENTRY("{self.method} /{self.entry}") long {self.entry}(long a, long b) {head}{{')
         out.append("  long acc = 17;")
         out += lines
         out += ["  " + t for t in tail]
         out.append("  return acc;")
+        if handlers:
+            for decl, e in self.handler_decls():
+                self.tags += 1
+                value = self.call() if self.chance(0.5) else self.expr(1)
+                if e:
+                    value = f"mix(ck({e}.what()), {value})"
+                out.append(f"}} catch ({decl}) {{")
+                out.append(f"  return mix({100 + self.tags}, {value});")
         out.append("}")
         out.append(f"// unit {self.n} end")
         return "\n".join(out)
