@@ -90,7 +90,7 @@ LoweringPlan planLowering(const Program &P,
   for (const std::string &USR : Split) {
     const FunctionNode *F = Nodes.at(USR);
     for (const CallSite &S : F->Calls) {
-      Suspension Sp{S.Pos, S.Callee, SuspensionKind::Local, false};
+      Suspension Sp{S.Pos, S.Callee, SuspensionKind::Local};
       if (Stops.count({USR, &S}))
         Sp.Kind = S.FanOut ? SuspensionKind::FanOut : SuspensionKind::Boundary;
       else if (S.FanOut || !Split.count(S.Callee))
@@ -98,29 +98,6 @@ LoweringPlan planLowering(const Program &P,
       Plan.Sites[USR].push_back(Sp);
     }
   }
-
-  // Recursion through suspensions: the callee reaches the caller again.
-  std::function<bool(const std::string &, const std::string &,
-                     std::set<std::string> &)>
-      Reaches = [&](const std::string &From, const std::string &To,
-                    std::set<std::string> &Seen) {
-        if (From == To)
-          return true;
-        if (!Seen.insert(From).second)
-          return false;
-        auto It = Plan.Sites.find(From);
-        if (It == Plan.Sites.end())
-          return false;
-        for (const Suspension &S : It->second)
-          if (Reaches(S.Callee, To, Seen))
-            return true;
-        return false;
-      };
-  for (auto &[Caller, List] : Plan.Sites)
-    for (Suspension &S : List) {
-      std::set<std::string> Seen;
-      S.Recursive = Reaches(S.Callee, Caller, Seen);
-    }
 
   std::set<std::string> Names;
   auto AddMachine = [&](const std::string &USR) {

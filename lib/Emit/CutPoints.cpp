@@ -104,18 +104,6 @@ bool MachineBuilder::findStops() {
   for (const auto &[Call, Lambda] : Calls) {
     if (Call->getBeginLoc().isInvalid())
       continue;
-    // A function that stops at boundaries cannot call itself: the inner call
-    // would have to stop too, inside a step of the outer one.
-    if (const FunctionDecl *Direct = Call->getDirectCallee();
-        Direct && Direct->getCanonicalDecl() == FD->getCanonicalDecl()) {
-      MC.Report.error(Call->getBeginLoc(),
-                      "recursion through a boundary: '" + Node.Name +
-                          "' calls itself, and a chain of steps cannot call "
-                          "itself");
-      MC.Report.note(FD->getLocation(), "'" + Node.Name + "' is defined here");
-      OK = false;
-      continue;
-    }
     const Suspension *Sp = MC.Plan.find(Node.USR, MC.PosOf(Call->getBeginLoc()));
     if (!Sp)
       continue;
@@ -150,16 +138,6 @@ bool MachineBuilder::findStops() {
     }
     if (!S.Callee)
       continue;
-    if (Sp->Recursive) {
-      MC.Report.error(Call->getBeginLoc(),
-                      "recursion through a boundary: '" +
-                          S.Callee->getNameAsString() + "' reaches '" +
-                          Node.Name +
-                          "' again, and a chain of steps cannot call itself");
-      MC.Report.note(FD->getLocation(), "'" + Node.Name + "' is defined here");
-      OK = false;
-      continue;
-    }
     Stops.push_back(S);
   }
   // Evaluation order: a call's arguments before the call.

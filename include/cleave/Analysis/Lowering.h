@@ -35,8 +35,6 @@ struct Suspension {
   SourcePos Pos;      ///< the call, as CallSite::Pos
   std::string Callee; ///< USR
   SuspensionKind Kind = SuspensionKind::Boundary;
-  /// The callee reaches the caller again through suspensions.
-  bool Recursive = false;
 };
 
 struct LoweringPlan {
