@@ -228,7 +228,8 @@ std::string MachineBuilder::assemble() {
     // does not destroy.
     OS << "  ::cleave::rt::Local<" << Type << "> " << Slot
        << (T->isReferenceType() ? "(cleave_r, true);\n  " : "(cleave_r);\n  ") << (Const ? "const " : "") << Type << " &" << Name
-       << " = " << Slot << ".param(" << Lists << ");\n";
+       << " = " << Slot << (Node.IsEntry ? ".param(" : ".argument(") << Lists
+       << ");\n";
   }
   // In-out parameters (the object of a non-const member function first) go
   // back to the caller when the function ends.
@@ -273,7 +274,7 @@ std::string MachineBuilder::assemble() {
   OS << "  return S.run([&] {\n  ::cleave::rt::Step &cleave_s = S;\n"
      << Prologue << "  ::cleave::rt::Local<" << SelfType
      << "> cleave_self(cleave_r, true);\n"
-     << "  cleave_self.param(" << carrierList(At) << ", {}"
+     << "  cleave_self.argument(" << carrierList(At) << ", {}"
      << (Back.empty() ? "" : ", {" + Back + "}") << ")." << MachineFn
      << "(cleave_s, cleave_r, cleave_self);\n  });\n}\n";
   return S;
@@ -300,7 +301,7 @@ std::string MachineBuilder::oneStepMachine() {
     OS << "    ::cleave::rt::Local<" << T << "> cleave_" << N
        << (P->getType()->isReferenceType() ? "(cleave_r, true);\n    "
                                            : "(cleave_r);\n    ") << T << " &" << N << " = cleave_" << N
-       << ".param({}, {});\n";
+       << (Node.IsEntry ? ".param({}, {});\n" : ".argument({}, {});\n");
     // A parameter taken by value is moved into: the frame already made it.
     Params += (Params.empty() ? "" : ", ") +
               (P->getType()->isReferenceType() ? N : "::std::move(" + N + ")");

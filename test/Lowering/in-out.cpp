@@ -8,7 +8,7 @@
 // nor assigned.
 // RUN: rm -rf %t
 // RUN: %python %S/lowerdiff.py %s --work %t --include %cleave_include | FileCheck %s
-// CHECK: difftest in-out: 16 calls agree (15 x 200, 1 x 500)
+// CHECK: difftest in-out: 17 calls agree (16 x 200, 1 x 500)
 
 #include <cleave/cleave.h>
 
@@ -164,6 +164,30 @@ CLEAVE_ENTRY("POST /places") std::string places(int x) {
          std::to_string(counts[0]);
 }
 
+// A class whose default constructor counts: a parameter is the caller's
+// argument, rebuilt from the frame, never default-constructed.
+int made = 0;
+struct Counted {
+  long v = 0;
+  Counted() { ++made; }
+  long step(int x) {
+    v += quote(x);
+    return v;
+  }
+};
+void inc(Counted &c) { c.v += quote(1); }
+CLEAVE_FUNCTION("memory=2048") int look(const Counted &c) { return c.v + 1; }
+CLEAVE_FUNCTION("memory=2048") int byValue(Counted c) { return c.v + 2; }
+
+CLEAVE_ENTRY("POST /counted") int counted(int x) {
+  made = 0;
+  Counted c;
+  c.step(x);
+  inc(c);
+  int r = look(c) + byValue(c);
+  return made * 1000 + r;
+}
+
 CLEAVE_ENTRY("GET /log") std::string log() { return log_; }
 
 // CALL: POST /fill {"x": 2}
@@ -181,4 +205,5 @@ CLEAVE_ENTRY("GET /log") std::string log() { return log_; }
 // CALL: POST /pass {"x": 8}
 // CALL: POST /places {"x": 3}
 // CALL: POST /places {"x": 600}
+// CALL: POST /counted {"x": 4}
 // CALL: GET /log {}

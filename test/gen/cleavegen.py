@@ -54,6 +54,8 @@ FEATURES = {
     "b-nested": "a boundary function that calls another boundary",
     "parallel-map": "cleave::parallel_map over a one-parameter CLEAVE_FUNCTION",
     "b-try": "boundary functions that throw; try / catch around boundaries and in handlers",
+    "b-inout": "helpers that reach a boundary taking long & and struct & (in-out) parameters",
+    "b-member": "member functions that reach a boundary: non-const, const, static, on members and elements",
     # locals
     "int": "int locals",
     "double": "double locals",
@@ -85,7 +87,7 @@ GROUPS = {
                 "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
                    "b-cond", "b-switch", "b-loop", "b-operand", "b-helper",
-                   "b-nested", "parallel-map", "b-try"],
+                   "b-nested", "parallel-map", "b-try", "b-inout", "b-member"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
     "state": ["state-scalar", "state-map", "state-vector", "state-helper",
@@ -123,9 +125,10 @@ PRELUDE = """\
 class Var:
     def __init__(self, name, kind, mutable=True):
         self.name = name
-        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault raii exc
+        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault raii exc R C D Tvec
         self.mutable = mutable
         self.frozen = 0  # > 0 while a range-for walks it
+        self.minsize = 0  # a vector (or a struct's vector) never has fewer elements
 
 
 class Unit:
@@ -163,6 +166,11 @@ class Unit:
         self.bwrites = {}
         self.in_try = 0  # > 0 inside a try block
         self.tags = 0  # handlers so far, to tell them apart in the checksum
+        # b-inout: in-out helpers, (name, kind of the reference parameter:
+        # "long" or "R").
+        self.inouts = []
+        self.pull = False  # b-member and b-inout: C has pull(long &)
+        self.members = False  # b-member: the unit has its classes
 
     # --- helpers ----------------------------------------------------------
 
@@ -310,6 +318,12 @@ class Unit:
                     out.append(f"template <class K> long {p}tat(K k) {{ auto it = {name}.find(std::to_string(static_cast<long>(k) % 8)); return it == {name}.end() ? 0 : it->second; }}")
                 elif kind == "vector":
                     out.append(f"template <class T> long {p}tsum(const T &c) {{ long h = 0; for (long e : c) h = (h + e) & 0xffff; return h; }}")
+        # b-inout and b-member in about half of the units each, to keep
+        # programs (and the batch) small.
+        if self.on("b-inout") and self.chance(0.5):
+            out += self.build_inout()
+        if self.on("b-member") and self.chance(0.5):
+            out += self.build_member()
         return out
 
     # What may be thrown (b-try), weighted: standard classes, a class derived
@@ -382,6 +396,275 @@ class Unit:
         """An expression of this unit's state and counters."""
         p = self.p
         return checksum([name for name, _ in self.state] + [p + "ctor", p + "dtor", p + "dsum"])
+
+    # --- in-out parameters and member functions (b-inout, b-member) -------
+
+    def boundary_callee(self):
+        """A function of one long that reaches a boundary: a boundary
+        function or (b-helper) a plain helper that reaches one."""
+        return self.rng.choice(self.bfuncs + [h for h in self.helpers if "::" not in h])
+
+    def inout_throw(self, who, cond_value, indent="  "):
+        """b-try: at times a throw after the parameter was changed, so that
+        the caller sees the change through its handler."""
+        if not self.on("b-try") or not self.chance(0.4):
+            return ""
+        m = self.rng.choice([7, 11, 13])
+        return (f"{indent}if ({cond_value} % {m} == {self.rng.randrange(m)})\n"
+                f"{indent}  throw {self.thrown(who, cond_value)};\n")
+
+    def build_inout(self):
+        """A struct R (two longs and a vector that is never empty) and
+        helpers that reach a boundary taking a long & or an R & parameter,
+        change it before and after their boundary calls, pass it (or a
+        member or element of it) on to earlier in-out helpers, and at times
+        throw after changing it."""
+        p, rng = self.p, self.rng
+        out = [f"struct {p}R {{ long a = 0; long b = 0; std::vector<long> v; }};",
+               f"static long ck(const {p}R &r) {{ return (r.a * 5 + r.b * 3 + ck(r.v)) & 0xffff; }}"]
+        for i in range(rng.randint(2, 4)):
+            name = f"{p}io{i}"
+            kind = "long" if i == 0 else "R" if i == 1 else rng.choice(["long", "R"])
+            earlier = list(self.inouts)
+            body = "  long t = y;\n"
+            if kind == "long":
+                sig = f"long &x, long y"
+                places = ["x"]
+                body += f"  x = (x * {rng.randrange(2, 9)} + y) & 0xffff;\n"
+            else:
+                sig = f"{p}R &r, long y"
+                places = ["r.a", "r.b", "r.v[y % r.v.size()]", "r.v.at(y % r.v.size())"]
+                body += f"  r.a = (r.a + y * {rng.randrange(1, 9)}) & 0xffff;\n"
+                body += "  if (r.v.size() < 6)\n    r.v.push_back((r.a + t) & 0xffff);\n"
+            for _ in range(rng.randint(1, 3)):
+                # A boundary call (reading the parameter), or the parameter
+                # passed on to an earlier in-out helper.
+                passes = [(f, k) for f, k in earlier if k == "long" or kind == "R"]
+                if passes and self.chance(0.5):
+                    f, k = rng.choice(passes)
+                    place = "r" if k == "R" else rng.choice(places)
+                    body += f"  t = (t + {f}({place}, t)) & 0xffff;\n"
+                else:
+                    place = rng.choice(places[:2])
+                    body += f"  t = (t + {self.boundary_callee()}({place} ^ {rng.randrange(100)})) & 0xffff;\n"
+                # Changed again after the call.
+                place = rng.choice(places)
+                body += f"  {place} = ({place} + t * {rng.randrange(1, 9)}) & 0xffff;\n"
+                body += self.inout_throw(name, places[0])
+            body += f"  return (t ^ {places[0]}) & 0xffff;\n"
+            if i > 0 and self.chance(0.25):
+                # A boundary function of its own, with an in-out parameter.
+                head = f'CLEAVE_FUNCTION("memory={rng.choice(self.MEMORIES)}") long'
+            else:
+                head = "static long"
+            out.append(f"{head} {name}({sig}) {{\n{body}}}")
+            self.inouts.append((name, kind))
+        return out
+
+    def build_member(self):
+        """A class C with private data, a private alias and constant, a
+        constructor and at times a destructor that count, whose non-const,
+        const and static member functions reach boundaries (and the unit's
+        state), one calling another on its own object; a plain struct T
+        with a member function that reaches one; and a class D that holds a
+        C and a vector of T and calls them as members and elements."""
+        p, rng = self.p, self.rng
+        C, D, T = p + "C", p + "D", p + "T"
+        kk = rng.randrange(2, 9)
+        state = [n for n, k in self.state if k == "long"]
+        dtor = self.chance(0.6)
+        # add: non-const, reaches a boundary, changes the object around it.
+        add = (f"  Num t = (x + base_ * kK) & 0xffff;\n"
+               f"  if (hist_.size() < 6)\n    hist_.push_back(t);\n"
+               f"  t = (t + {self.boundary_callee()}(t ^ {rng.randrange(100)})) & 0xffff;\n"
+               f"  base_ = (base_ ^ t) & 0xffff;\n")
+        if self.inouts and self.chance(0.5):
+            # A member of its own object passed to an in-out helper.
+            f, k = rng.choice(self.inouts)
+            if k == "long":
+                place = rng.choice(["base_", "hist_[x % hist_.size()]"])
+                add += f"  t = (t + {f}({place}, x)) & 0xffff;\n"
+        if state and self.chance(0.5):
+            add += f"  {state[0]} = ({state[0]} + t) & 0xffff;\n"
+        add += self.inout_throw(C + "::add", "base_")
+        add += "  return t;\n"
+        # run: calls add on its own object, twice.
+        this1 = rng.choice(["", "this->"])
+        this2 = rng.choice(["", "this->"])
+        run = (f"    Num r = {this1}add(x);\n"
+               f"    r = (r + {this2}add((x + r) & 0xffff)) & 0xffff;\n"
+               f"    return (r + static_cast<Num>(hist_.size())) & 0xffff;\n")
+        peek = f"    return ({self.boundary_callee()}(x ^ base_) + kK + static_cast<Num>(hist_.size())) & 0xffff;\n"
+        fee = f"    return ({self.boundary_callee()}(x) * kK) & 0xffff;\n"
+        outside = self.chance(0.5)
+        self.pull = self.on("b-inout") and self.chance(0.7)
+        lines = [f"class {C} {{",
+                 "public:",
+                 f"  explicit {C}(long s) : base_(s & 0xffff), hist_{{(s * 3) & 0xffff}} {{ ++{p}ctor; }}"]
+        if dtor:
+            lines.append(f"  ~{C}() {{ ++{p}dtor; {p}dsum = ({p}dsum + base_) & 0xffff; }}")
+        if outside:
+            lines.append("  long add(long x);")
+        else:
+            lines.append(f"  long add(long x) {{\n" + "".join("  " + t + "\n" for t in add.rstrip("\n").split("\n")) + "  }")
+        if self.pull:
+            # b-inout: an in-out parameter beside the object.
+            lines.append(f"  long pull(long &x) {{\n"
+                         f"    x = (x + base_) & 0xffff;\n"
+                         f"    Num t = {self.boundary_callee()}(x);\n"
+                         f"    hist_.push_back(t);\n    hist_.erase(hist_.begin());\n"
+                         f"    x = (x ^ t) & 0xffff;\n"
+                         + self.inout_throw(C + "::pull", "x", "    ") +
+                         f"    return (t + kK) & 0xffff;\n  }}")
+        lines += [f"  long run(long x) {{\n{run}  }}",
+                  f"  long peek(long x) const {{\n{peek}  }}",
+                  f"  static long fee(long x) {{\n{fee}  }}",
+                  "  long sum() const {\n    long h = base_;\n    for (Num e : hist_)\n"
+                  "      h = (h * 5 + e) & 0xffff;\n    return h;\n  }",
+                  "",
+                  "private:",
+                  "  using Num = long;",
+                  f"  static constexpr Num kK = {kk};",
+                  "  Num base_;",
+                  "  std::vector<Num> hist_;",
+                  "};"]
+        out = ["\n".join(lines)]
+        if outside:
+            out.append(f"long {C}::add(long x) {{\n{add}}}")
+        out.append(f"static long ck(const {C} &c) {{ return c.sum(); }}")
+        out.append(f"struct {T} {{\n"
+                   f"  long cash = 0;\n"
+                   f"  long take(long x) {{\n"
+                   f"    cash = (cash + {self.boundary_callee()}(x ^ cash)) & 0xffff;\n"
+                   f"    return cash;\n  }}\n}};")
+        out.append(f"static long ck(const std::vector<{T}> &v) {{\n"
+                   f"  long h = static_cast<long>(v.size());\n"
+                   f"  for (const {T} &t : v)\n    h = (h * 3 + t.cash) & 0xffff;\n  return h;\n}}")
+        n = rng.randint(1, 3)
+        out.append(f"class {D} {{\n"
+                   f"public:\n"
+                   f"  explicit {D}(long s) : main_(s ^ {rng.randrange(100)}), items_({n}) {{}}\n"
+                   f"  long work(long x) {{\n"
+                   f"    long r = main_.add(x);\n"
+                   f"    for (long i = 0; i < {n}; ++i)\n"
+                   f"      r = (r + items_[i].take((x + i) & 0xffff)) & 0xffff;\n"
+                   f"    return (r + main_.{rng.choice(['peek', 'run'])}(x)) & 0xffff;\n"
+                   f"  }}\n"
+                   f"  long look(long x) const {{ return (main_.peek(x) + items_[x % {n}].cash) & 0xffff; }}\n"
+                   f"  long sum() const {{ return (ck(main_) * 7 + ck(items_)) & 0xffff; }}\n\n"
+                   f"private:\n"
+                   f"  {C} main_;\n"
+                   f"  std::vector<{T}> items_;\n"
+                   f"}};")
+        out.append(f"static long ck(const {D} &d) {{ return d.sum(); }}")
+        self.helpers.append(f"{C}::fee")
+        self.members = True
+        return out
+
+    def place_index(self, size, avoid=()):
+        """An index below size, free of side effects, reading no variable
+        in avoid."""
+        opts = [str(self.rng.randrange(1000)), "a", "b"]
+        opts += [v.name for v in self.visible(lambda v: v.kind == "int" and not v.mutable)]
+        opts = [o for o in opts if o not in avoid]
+        return f"{self.rng.choice(opts)} % {size}"
+
+    def long_places(self):
+        """Where a long & argument may point: (text, the variable)."""
+        places = [("a", "a"), ("b", "b")]
+        for v in self.visible(lambda v: v.mutable and not v.frozen):
+            if v.kind == "long":
+                places.append((v.name, v.name))
+            elif v.kind == "struct":
+                places.append((f"{v.name}.{self.rng.choice(['x', 'y'])}", v.name))
+            elif v.kind == "pair":
+                places.append((f"{v.name}.{self.rng.choice(['first', 'second'])}", v.name))
+            elif v.kind == "vector" and v.minsize:
+                i = self.place_index(v.minsize)
+                places.append((self.rng.choice([f"{v.name}[{i}]", f"{v.name}.at({i})"]), v.name))
+            elif v.kind == "R":
+                i = self.place_index(v.minsize)
+                places.append((self.rng.choice([f"{v.name}.a", f"{v.name}.b", f"{v.name}.v[{i}]",
+                                                f"{v.name}.v.at({i})"]), v.name))
+        return places
+
+    def inout_call_stmt(self, lines, indent, call, root):
+        """A statement of call (which changes root), then root folded into
+        acc. Only constants and locals the call does not change beside it."""
+        form = self.rng.randrange(4 if self.on("b-operand") else 3)
+        if form == 3:
+            # Made only sometimes: the object comes back only then.
+            c = self.expr(1, pure=True)
+            other = self.expr(1, pure=True)
+            if self.chance(0.5):
+                self.emit(lines, indent, f"acc = mix(acc, ({c} % 2 == 0 ? {call} : {other}));")
+            else:
+                self.emit(lines, indent, f"acc = mix(acc, ({c} % 3 != 0 && {call} % 2 == 1) ? {other} : 5);")
+        elif form == 0:
+            self.emit(lines, indent, f"acc = mix(acc, {call});")
+        elif form == 1:
+            name = self.fresh("v")
+            self.emit(lines, indent, f"long {name} = {call};")
+            self.declare(Var(name, "long"))
+        else:
+            self.emit(lines, indent, f"{call};")
+        self.emit(lines, indent, f"acc = mix(acc, ck({root}));")
+
+    def st_inout(self, depth, lines, indent):
+        """A call of an in-out helper on a local, a parameter, a member or
+        an element of one."""
+        f, kind = self.rng.choice(self.inouts)
+        if kind == "R":
+            rs = self.visible(lambda v: v.kind == "R" and v.mutable)
+            if not rs or self.chance(0.3):
+                name = self.fresh("r")
+                k = self.rng.randint(1, 3)
+                items = ", ".join(self.expr(1) for _ in range(k))
+                self.emit(lines, indent, f"{self.p}R {name}{{{self.expr(1)}, {self.expr(1)}, {{{items}}}}};")
+                r = self.declare(Var(name, "R"))
+                r.minsize = k
+            else:
+                r = self.rng.choice(rs)
+            place, root = r.name, r.name
+        else:
+            place, root = self.rng.choice(self.long_places())
+        arg = self.expr(1, pure=True)
+        self.inout_call_stmt(lines, indent, f"{f}({place}, {arg})", root)
+
+    def st_member(self, depth, lines, indent):
+        """A local object of the unit's classes (or a vector of T) and a
+        call of a member function of it, or of the static one."""
+        p = self.p
+        objs = self.visible(lambda v: v.kind in ("C", "D", "Tvec"))
+        if not objs or self.chance(0.3):
+            kind = self.rng.choice(["C", "C", "D", "Tvec"])
+            name = self.fresh("o")
+            if kind == "Tvec":
+                k = self.rng.randint(1, 3)
+                self.emit(lines, indent, f"std::vector<{p}T> {name}({k});")
+            else:
+                self.emit(lines, indent, f"{p}{kind} {name}({self.expr(1)});")
+            o = self.declare(Var(name, kind))
+            if kind == "Tvec":
+                o.minsize = k
+        else:
+            o = self.rng.choice(objs)
+        arg = self.expr(1, pure=True)
+        if o.kind == "C":
+            m = self.rng.choice(["add", "add", "run", "peek", "fee"] + (["pull", "pull"] if self.pull else []))
+            call = f"{p}C::fee({arg})" if m == "fee" else f"{o.name}.{m}({arg})"
+            if m == "pull":
+                places = [(t, r) for t, r in self.long_places() if r != o.name]
+                place, root = self.rng.choice(places)
+                call = f"{o.name}.pull({place})"
+                self.inout_call_stmt(lines, indent, call, o.name)
+                self.emit(lines, indent, f"acc = mix(acc, ck({root}));")
+                return
+        elif o.kind == "D":
+            call = f"{o.name}.{self.rng.choice(['work', 'work', 'look'])}({arg})"
+        else:
+            call = f"{o.name}[{self.place_index(o.minsize)}].take({arg})"
+        self.inout_call_stmt(lines, indent, call, o.name)
 
     # --- expressions ------------------------------------------------------
 
@@ -547,6 +830,10 @@ class Unit:
                 kinds += ["throw", "throw"]
             if self.visible(lambda v: v.kind == "exc"):
                 kinds.append("what")
+        if self.inouts:
+            kinds += ["inout"] * 3
+        if self.members:
+            kinds += ["member"] * 3
         kind = rng.choice(kinds)
         getattr(self, "st_" + kind)(depth, lines, indent)
 
@@ -646,8 +933,11 @@ class Unit:
                     self.declare(Var(x, "long", mutable=False))
             return
         elif kind == "vector":
-            items = ", ".join(self.expr(1) for _ in range(self.howmany(4)))
+            count = self.howmany(4)
+            items = ", ".join(self.expr(1) for _ in range(count))
             self.emit(lines, indent, f"std::vector<long> {name}{{{items}}};")
+            self.declare(Var(name, kind)).minsize = count
+            return
         elif kind == "set":
             items = ", ".join(self.expr(1) for _ in range(self.howmany(4)))
             self.emit(lines, indent, f"std::set<long> {name}{{{items}}};")

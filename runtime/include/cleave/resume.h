@@ -544,6 +544,22 @@ public:
     }
     return resume(At, Fresh, Outs);
   }
+  /// A parameter of a function that is not an entry: at step 0 the caller's
+  /// step made the argument, so it is rebuilt from the frame without a
+  /// constructor of the program's (where the type allows), as in the plain
+  /// program the caller's argument is the parameter; otherwise as resume().
+  T &argument(std::initializer_list<std::uint32_t> At,
+              std::initializer_list<std::uint32_t> Fresh,
+              std::initializer_list<OutAt> Outs = {}) {
+    if constexpr (frame::IsResurrectable<Object>::value) {
+      if (R.target() == 0) {
+        R.restoreInto<Object>(Buf);
+        Live = true;
+        return *ptr();
+      }
+    }
+    return param(At, Fresh, Outs);
+  }
   /// The object, for the continuation frame. A frame never carries an
   /// object the step does not have; were the compiler to get that wrong,
   /// the step fails (500) instead of saving whatever the storage holds.
