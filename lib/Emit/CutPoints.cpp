@@ -564,7 +564,6 @@ bool MachineBuilder::bindInOut() {
           Refuse("'*this' is not of the member function's own class");
           continue;
         }
-        S.Outs.push_back({nullptr, Out});
         SelfFromCallee[S.Index] = Out;
         continue;
       }

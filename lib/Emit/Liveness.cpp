@@ -626,8 +626,7 @@ bool MachineBuilder::computeNeeded() {
     // A variable passed to an in-out parameter comes back from the callee;
     // a place passed there is named again (what names it travels).
     for (const auto &[V, Index] : S.Outs)
-      if (V)
-        Carriers[CarrierOf.lookup(V)].Needed.insert(S.Index);
+      Carriers[CarrierOf.lookup(V)].Needed.insert(S.Index);
     for (const auto &[E, Index] : S.Places)
       for (const DeclRefExpr *R : Refs)
         if (encloses(E, R))

@@ -57,8 +57,8 @@ struct Stop {
   std::string Layout;     ///< "0x1234abcdu"
   /// The variables the call passes to the callee's in-out parameters, with
   /// each parameter's index among them: they come back from the callee.
-  /// A null variable is this function's own object (`this`), passed to a
-  /// non-const member function.
+  /// (This function's own object, passed to a non-const member function,
+  /// is in SelfFromCallee.)
   std::vector<std::pair<const clang::VarDecl *, unsigned>> Outs;
   /// Places (`v[i]`, `o.line`, a member of this) the call passes to in-out
   /// parameters: named again when the step resumes, and given the callee's
@@ -271,14 +271,13 @@ public:
   const clang::Stmt *Body;
   clang::Rewriter Rw;
 
-  /// A member function: its class. The machine is a static member function
-  /// added to the class (in the unit's rewritten copy), so that the body
-  /// finds the class's names and members; `this` is `cleave_this`, which
-  /// points at the object, an in-out parameter of a non-const member
+  /// A member function: its class. The machine is a member function added
+  /// to the class (in the unit's rewritten copy), static for a static one,
+  /// so that the body finds the class's names and members and `this` is
+  /// the object; the object is an in-out parameter of a non-const member
   /// function (copied in, and back to the caller at the end).
   const clang::CXXRecordDecl *Class = nullptr;
   bool HasSelf = false; ///< a non-static member function
-  std::vector<const clang::CXXThisExpr *> Thises;
   /// Resume points whose call passed this function's own object to a
   /// non-const member function: it comes back from the callee.
   std::map<unsigned, unsigned> SelfFromCallee;

@@ -334,13 +334,11 @@ bool MachineBuilder::rewriteBody() {
           const Expr *Obj = MCall->getImplicitObjectArgument();
           const auto *ME =
               dyn_cast<MemberExpr>(MCall->getCallee()->IgnoreParens());
-          std::string ObjText =
-              Obj->IgnoreParenImpCasts()->getBeginLoc().isInvalid() ||
-                      (isa<CXXThisExpr>(Obj->IgnoreParenImpCasts()) &&
-                       cast<CXXThisExpr>(Obj->IgnoreParenImpCasts())
-                           ->isImplicit())
-                  ? std::string("this")
-                  : text(Obj->getSourceRange());
+          // An implicit `this` has no text of its own.
+          const auto *This = dyn_cast<CXXThisExpr>(Obj->IgnoreParenImpCasts());
+          std::string ObjText = This && This->isImplicit()
+                                    ? std::string("this")
+                                    : text(Obj->getSourceRange());
           if (ME && ME->isArrow())
             ObjText = "(*" + ObjText + ")";
           Args += "cleave_s.arg<" +
