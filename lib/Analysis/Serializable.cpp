@@ -148,9 +148,18 @@ std::optional<std::string> blockedSpecialMember(const CXXRecordDecl *RD) {
 /// Whether \p RD itself (not its subobjects) has a user-provided special
 /// member or a default member initializer with side effects.
 bool hasOwnNoise(const CXXRecordDecl *RD, const ASTContext &Ctx) {
+  // Only the constructors that copies, moves and value-initialization run:
+  // a constructor from other arguments runs only where the program calls it.
+  // A constructor template may be chosen to copy.
   for (const CXXConstructorDecl *C : RD->ctors())
-    if (C->isUserProvided())
+    if (C->isUserProvided() &&
+        (C->isDefaultConstructor() || C->isCopyOrMoveConstructor() ||
+         C->getInheritedConstructor()))
       return true;
+  for (const Decl *D : RD->decls())
+    if (const auto *FT = dyn_cast<FunctionTemplateDecl>(D))
+      if (isa<CXXConstructorDecl>(FT->getTemplatedDecl()))
+        return true;
   if (const CXXDestructorDecl *D = RD->getDestructor())
     if (D->isUserProvided())
       return true;
@@ -339,10 +348,16 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
           return Fail(problem(Name + " nests optionals; null could not tell "
                                      "the empty one apart"));
       }
+      // A standard template's decoder value-initializes its elements, also
+      // in a frame.
+      bool WasFrameOnly = FrameOnly;
+      FrameOnly = false;
+      std::optional<SerializeProblem> P;
       for (const auto &[Arg, Step] : Args)
-        if (auto P = checkType(Arg, Path + Step, Depth + 1))
-          return P;
-      return std::nullopt;
+        if ((P = checkType(Arg, Path + Step, Depth + 1)))
+          break;
+      FrameOnly = WasFrameOnly;
+      return P;
     }
     return Fail(problem(
         Name + " is not supported by generated serializers (supported: "

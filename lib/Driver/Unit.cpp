@@ -12,6 +12,8 @@
 #include "clang/AST/ASTConsumer.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendAction.h"
+#include "clang/Lex/PPCallbacks.h"
+#include "clang/Lex/Preprocessor.h"
 
 using namespace clang;
 
@@ -31,7 +33,7 @@ lowerUnit(ASTContext &Ctx, Reporter &Report, SerializableChecker &Types,
       Ctx, Report, Types, Plan,
       [&SM](SourceLocation L) { return sourcePos(SM, L); },
       [&](Rewriter &R) { rewritePerKeyUses(R, Ctx, Model, Plan, nullptr); },
-      {}};
+      {}, {}, {}};
   std::string Out;
   for (const auto &[Index, FD] : Model.Definitions) {
     FunctionNode &N = Unit.Functions[Index];
@@ -39,6 +41,12 @@ lowerUnit(ASTContext &Ctx, Reporter &Report, SerializableChecker &Types,
       emitMachine(MC, FD, N, Out);
   }
   Insertions = std::move(MC.UnitInsertions);
+  // The program's exception classes that cross boundaries, registered as
+  // the handler library loads.
+  unsigned N = 0;
+  for (const auto &[RD, Registration] : MC.Carried)
+    Out += "static const bool cleave_carried_" + std::to_string(N++) +
+           " = " + Registration + ";\n";
   return Out;
 }
 
@@ -58,10 +66,48 @@ std::string glueOf(ASTContext &Ctx, SerializableChecker &Types,
   return generateGlue(Ctx, Types.records().getArrayRef(), Entries, States);
 }
 
+/// Records the unit's inclusion directives, for the copies of the headers
+/// that its rewritten copy edits.
+class IncludeRecorder : public PPCallbacks {
+public:
+  IncludeRecorder(const SourceManager &SM, std::vector<Inclusion> &Out)
+      : SM(SM), Out(Out) {}
+
+  void InclusionDirective(SourceLocation HashLoc, const Token &,
+                          llvm::StringRef, bool IsAngled,
+                          CharSourceRange FilenameRange,
+                          OptionalFileEntryRef File, llvm::StringRef,
+                          llvm::StringRef, const Module *, bool,
+                          SrcMgr::CharacteristicKind) override {
+    if (!File || HashLoc.isInvalid() || !HashLoc.isFileID())
+      return;
+    Inclusion I;
+    I.Hash = HashLoc;
+    I.Filename = FilenameRange;
+    I.Angled = IsAngled;
+    FileManager &FM = const_cast<SourceManager &>(SM).getFileManager();
+    I.Resolved = FM.getCanonicalName(*File).str();
+    bool Invalid = false;
+    I.Written = FilenameRange.isValid() &&
+                FilenameRange.getBegin().isFileID() &&
+                FilenameRange.getEnd().isFileID();
+    if (I.Written) {
+      const char *C = SM.getCharacterData(FilenameRange.getBegin(), &Invalid);
+      I.Written = !Invalid && (*C == '"' || *C == '<');
+    }
+    Out.push_back(std::move(I));
+  }
+
+private:
+  const SourceManager &SM;
+  std::vector<Inclusion> &Out;
+};
+
 class Consumer : public ASTConsumer {
 public:
-  Consumer(CompilerInstance &CI, FrontendResult &Result)
-      : CI(CI), Result(Result) {}
+  Consumer(CompilerInstance &CI, FrontendResult &Result,
+           const std::vector<Inclusion> &Includes)
+      : CI(CI), Result(Result), Includes(Includes) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
     DiagnosticsEngine &Diags = CI.getDiagnostics();
@@ -115,7 +161,8 @@ private:
         lowerUnit(Ctx, Report, Types, *Plan, Unit, Model, Insertions);
     if (CI.getDiagnostics().hasErrorOccurred())
       return;
-    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report, Insertions);
+    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report, Insertions,
+                                 Includes, Unit.Headers);
     Unit.Glue = glueOf(Ctx, Types, Unit, Model);
     if (!Machines.empty())
       Unit.Glue +=
@@ -125,6 +172,7 @@ private:
 
   CompilerInstance &CI;
   FrontendResult &Result;
+  const std::vector<Inclusion> &Includes;
 };
 
 class Action : public ASTFrontendAction {
@@ -132,11 +180,15 @@ public:
   explicit Action(FrontendResult &Result) : Result(Result) {}
   std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
                                                  llvm::StringRef) override {
-    return std::make_unique<Consumer>(CI, Result);
+    Includes.clear();
+    CI.getPreprocessor().addPPCallbacks(
+        std::make_unique<IncludeRecorder>(CI.getSourceManager(), Includes));
+    return std::make_unique<Consumer>(CI, Result, Includes);
   }
 
 private:
   FrontendResult &Result;
+  std::vector<Inclusion> Includes;
 };
 
 class Factory : public tooling::FrontendActionFactory {

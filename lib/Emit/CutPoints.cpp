@@ -594,17 +594,11 @@ bool MachineBuilder::checkHandlers() {
     for (unsigned I = 0; I < T->getNumHandlers(); ++I) {
       const CXXCatchStmt *C = T->getHandler(I);
       QualType Caught = C->getCaughtType();
-      if (!Caught.isNull() && !crossesBoundary(Caught)) {
-        MC.Report.error(C->getBeginLoc(),
-                        "a handler around a boundary cannot catch '" +
-                            typeDisplay(Caught.getNonReferenceType()) +
-                            "': an exception crosses a boundary as its "
-                            "standard class and its what(), so only "
-                            "std::exception, its standard subclasses and "
-                            "'...' can be caught here");
-        MC.Report.note(First.Call->getBeginLoc(), "the boundary is here");
+      // A standard class crosses as its class and what(); a class of the
+      // program, as itself, where it can (Thrown.cpp).
+      if (!Caught.isNull() && !crossesBoundary(Caught) &&
+          !carryCaught(C, First.Call->getBeginLoc()))
         OK = false;
-      }
       if (onPath(C)) {
         Handler H;
         H.Catch = C;

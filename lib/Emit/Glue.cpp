@@ -186,14 +186,15 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
        << "  static bool decode(FrameReader &R, " << T << " &V);\n"
        << "};\n";
   }
-  // What constructFrame needs to rebuild each class (see frame.h). Only a
-  // class that is resurrectable but not quiet is rebuilt member by member.
+  // What constructFrame needs to rebuild each class (see frame.h). A class
+  // that is not quiet, or that has no default constructor (which the
+  // runtime asks of the C++ compiler), is rebuilt member by member.
   std::vector<bool> Rebuilt;
   for (const RecordLayout &L : Layouts) {
     QualType RT = Ctx.getRecordType(L.RD);
     bool Quiet = Types.isQuiet(RT);
     bool Resurrectable = Types.isResurrectable(RT);
-    Rebuilt.push_back(Resurrectable && !Quiet);
+    Rebuilt.push_back(Resurrectable);
     OS << "template <> struct FrameRecord<" << L.Type << "> {\n"
        << "  static constexpr bool Quiet = " << (Quiet ? "true" : "false")
        << ";\n"

@@ -165,6 +165,13 @@ public:
 
   // --- The machine (StateMachine.cpp) --------------------------------------
   bool checkSignature();
+  /// Why an argument of \p F's parameter of type \p PT cannot cross a
+  /// boundary, if it cannot. An entry's parameter is also decoded from JSON
+  /// into a value-initialized object; any other function's is rebuilt from
+  /// the caller's frame (Local::argument), which needs no default
+  /// constructor where frame::constructFrame applies.
+  std::optional<SerializeProblem> parameterProblem(const clang::FunctionDecl *F,
+                                                   clang::QualType PT);
   std::string assemble();
   std::string oneStepMachine();
   std::string entryAdapters();
@@ -186,6 +193,24 @@ public:
   const clang::Stmt *parentOfDecl(const clang::Decl *D) const;
   /// \p S without the labels, case and default labels in front of it.
   static const clang::Stmt *unlabeled(const clang::Stmt *S);
+
+  // --- Thrown.cpp ----------------------------------------------------------
+  /// Whether \p C, called with a message, makes an object whose what() is
+  /// that message and does nothing else: an empty body, and the message
+  /// passed unchanged to a base constructor that does the same (or to a
+  /// standard exception's).
+  bool passesMessageOn(const clang::CXXConstructorDecl *C,
+                       unsigned Depth) const;
+  /// Why exceptions of the program's class \p RD cannot cross a boundary as
+  /// themselves; otherwise sets \p Registration.
+  std::optional<SerializeProblem>
+  carriedClassProblem(const clang::CXXRecordDecl *RD,
+                      std::string &Registration);
+  /// Makes exceptions of the class that handler \p C catches, and of the
+  /// unit's classes derived from it, cross boundaries as themselves
+  /// (MC.Carried); false after reporting why they cannot.
+  bool carryCaught(const clang::CXXCatchStmt *C,
+                   clang::SourceLocation Boundary);
 
   // --- CutPoints.cpp -------------------------------------------------------
   bool findStops();

@@ -349,6 +349,16 @@ llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
                        cppStringLiteral(AbsPath.str()) + "\n" + U.Glue;
     if (auto Err = writeFile(std::string(Path), Text))
       return Err;
+    for (const auto &[Rel, HeaderText] : U.Headers) {
+      llvm::SmallString<256> H(Src);
+      llvm::sys::path::append(H, Rel);
+      if (std::error_code EC = llvm::sys::fs::create_directories(
+              llvm::sys::path::parent_path(H)))
+        return llvm::createStringError(EC, "cannot create '%s': %s",
+                                       H.c_str(), EC.message().c_str());
+      if (auto Err = writeFile(std::string(H), HeaderText))
+        return Err;
+    }
   }
   llvm::SmallString<256> Module(Src);
   llvm::sys::path::append(Module, "cleave_module.cpp");

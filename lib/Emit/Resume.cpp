@@ -367,8 +367,7 @@ bool MachineBuilder::rewriteBody() {
         } else {
           ArgText = text(A->getSourceRange());
         }
-        if (auto Pr =
-                MC.Types.check(PT.getNonReferenceType().getUnqualifiedType())) {
+        if (auto Pr = parameterProblem(Callee, PT)) {
           MC.Report.error(A->getBeginLoc(),
                           "argument '" + P->getNameAsString() + "' of '" +
                               Callee->getNameAsString() +

@@ -350,6 +350,32 @@ std::string MachineBuilder::entryAdapters() {
   return S;
 }
 
+std::optional<SerializeProblem>
+MachineBuilder::parameterProblem(const FunctionDecl *F, QualType PT) {
+  QualType T = PT.getNonReferenceType().getUnqualifiedType();
+  bool Entry = false;
+  for (const FunctionDecl *R : F->redecls())
+    for (const auto *A : R->specific_attrs<AnnotateAttr>())
+      Entry |= A->getAnnotation() == "cleave.entry";
+  if (Entry)
+    return MC.Types.check(T);
+  if (auto P = MC.Types.checkFrame(T))
+    return P;
+  if (!MC.Types.check(T) || Ctx.getAsArrayType(T) || MC.Types.isResurrectable(T))
+    return std::nullopt;
+  // Neither value-initialized then decoded, nor rebuilt member by member.
+  SerializeProblem P;
+  P.Reason = "'" + typeDisplay(T) +
+             "' has no default constructor, and rebuilding it from the "
+             "frame would run constructors or a destructor of its members "
+             "again";
+  if (const auto *RD = T->getAsCXXRecordDecl()) {
+    P.NoteLoc = RD->getLocation();
+    P.Note = "declared here";
+  }
+  return P;
+}
+
 bool MachineBuilder::checkSignature() {
   if (FD->isVariadic()) {
     MC.Report.error(FD->getLocation(),
@@ -373,12 +399,6 @@ bool MachineBuilder::checkSignature() {
       Why = "it is a member of a class template";
     else if (RD->isLocalClass() || RD->isLambda() || !RD->getIdentifier())
       Why = "its class is local or unnamed";
-    else if (!SM.isInMainFile(SM.getExpansionLoc(RD->getLocation())))
-      Why = "its class is defined in a header, and its machine is a member "
-            "function that cleave adds to the class in the source files it "
-            "rewrites; define the class in a source file given to cleave "
-            "build, or move the code that reaches the boundary into a free "
-            "function";
     if (!Why.empty()) {
       MC.Report.error(FD->getLocation(),
                       "'" + Node.Name + "' would run as steps, but " + Why);
@@ -399,8 +419,7 @@ bool MachineBuilder::checkSignature() {
       }
   }
   for (const ParmVarDecl *P : FD->parameters()) {
-    QualType T = P->getType();
-    if (auto Pr = MC.Types.check(T.getNonReferenceType().getUnqualifiedType())) {
+    if (auto Pr = parameterProblem(FD, P->getType())) {
       MC.Report.error(P->getLocation(),
                       "parameter '" + P->getNameAsString() + "' of '" +
                           Node.Name + "' cannot cross a boundary: " + Pr->Reason);

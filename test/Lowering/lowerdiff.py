@@ -94,6 +94,8 @@ def main():
     ap.add_argument("source")
     ap.add_argument("--work", required=True)
     ap.add_argument("--include", required=True)
+    ap.add_argument("--flag", action="append", default=[],
+                    help="a compiler flag for both builds (repeatable)")
     args = ap.parse_args()
 
     text = open(args.source).read()
@@ -123,7 +125,7 @@ def main():
             f.write(json.dumps(c) + "\n")
     cmd = [sys.executable, os.path.join(HERE, "..", "e2e", "difftest.py"),
            "--example", example, "--work", os.path.join(args.work, "diff"),
-           "--include", args.include]
+           "--include", args.include] + ["--flag=" + f for f in args.flag]
     sys.exit(subprocess.call(cmd))
 
 

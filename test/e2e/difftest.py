@@ -109,6 +109,7 @@ def run_monolith(opts, name, calls, scenario_path):
             "-std=c++17",
             "-O1",
             f"-I{opts.include}",
+            *getattr(opts, "flag", []),
             "-o",
             exe,
             os.path.join(opts.example, "driver.cpp"),
@@ -287,7 +288,7 @@ def cleave_build(opts, source, out):
     if os.path.exists(out):
         shutil.rmtree(out)
     run(
-        [cleave, "build", "-q", "-o", out, source, "--", "-std=c++17"],
+        [cleave, "build", "-q", "-o", out, source, "--", "-std=c++17", *getattr(opts, "flag", [])],
         "cleave build",
         timeout=900,
     )
@@ -344,6 +345,12 @@ def main():
         "--include",
         default=os.path.join(HERE, "..", "..", "runtime", "include"),
         help="where cleave/cleave.h is",
+    )
+    parser.add_argument(
+        "--flag",
+        action="append",
+        default=[],
+        help="a compiler flag for both builds, such as -I<dir> (repeatable)",
     )
     parser.add_argument(
         "--cxx",

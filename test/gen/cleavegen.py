@@ -56,6 +56,7 @@ FEATURES = {
     "b-try": "boundary functions that throw; try / catch around boundaries and in handlers",
     "b-inout": "helpers that reach a boundary taking long & and struct & (in-out) parameters",
     "b-member": "member functions that reach a boundary: non-const, const, static, on members and elements",
+    "b-own": "exception classes of the program thrown across boundaries and caught by their classes",
     # locals
     "int": "int locals",
     "double": "double locals",
@@ -87,7 +88,7 @@ GROUPS = {
                 "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
                    "b-cond", "b-switch", "b-loop", "b-operand", "b-helper",
-                   "b-nested", "parallel-map", "b-try", "b-inout", "b-member"],
+                   "b-nested", "parallel-map", "b-try", "b-inout", "b-member", "b-own"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
     "state": ["state-scalar", "state-map", "state-vector", "state-helper",
@@ -238,6 +239,22 @@ class Unit:
                        f"  explicit {p}E(long c) : std::runtime_error(\"{p}E \" + std::to_string(c)) {{}}\n"
                        f"}};")
             out.append(f"struct {p}X {{ long v; }};")
+        if self.on("b-try") and self.on("b-own"):
+            # Classes of the program that handlers around boundaries catch:
+            # they cross as themselves (a subclass of a standard exception
+            # made from its message, one derived from it, plain data).
+            out.append(f"struct {p}Own : std::runtime_error {{\n"
+                       f"  using std::runtime_error::runtime_error;\n"
+                       f"}};")
+            out.append(f"struct {p}OwnSub : {p}Own {{\n"
+                       f"  explicit {p}OwnSub(const std::string &m) : {p}Own(m) {{}}\n"
+                       f"}};")
+            out.append(f"struct {p}OwnData {{\n"
+                       f"  long v;\n"
+                       f"  std::string note;\n"
+                       f"  const char *what() const {{ return note.c_str(); }}\n"
+                       f"}};")
+            out.append(f"static long ck(const {p}OwnData &d) {{ return (ck(d.note) + d.v) & 0xffff; }}")
         # Boundary functions: a different memory profile from the entry's.
         count = rng.randint(1, 3)
         for i in range(count):
@@ -340,7 +357,13 @@ class Unit:
 
     def thrown(self, who, value):
         """The operand of a throw of a random kind, with value in its message."""
-        kind = self.rng.choice(self.THROWN)
+        kinds = self.THROWN + (["Own", "Own", "OwnSub", "OwnSub", "OwnData", "OwnData"]
+                               if self.on("b-own") else [])
+        kind = self.rng.choice(kinds)
+        if kind in ("Own", "OwnSub"):
+            return f'{self.p}{kind}("{who} {kind} " + std::to_string({value}))'
+        if kind == "OwnData":
+            return f'{self.p}OwnData{{{value}, "{who} OwnData"}}'
         if kind == "E":
             return f"{self.p}E({value})"
         if kind == "X":
@@ -354,10 +377,13 @@ class Unit:
     def handler_decls(self):
         """1 to 3 handlers, in an order where none hides a later one:
         [(the declaration in catch (...), the exception's name or None)]."""
-        weights = [3, 1, 3, 3, 3, 3]
+        handlers, weights = list(self.HANDLERS), [3, 1, 3, 3, 3, 3]
+        if self.on("b-own"):
+            handlers += [(f"{self.p}OwnSub", 0), (f"{self.p}Own", 0.5), (f"{self.p}OwnData", 0)]
+            weights += [2, 3, 2]
         chosen = []
         for _ in range(self.rng.randint(1, 3)):
-            h = self.rng.choices(self.HANDLERS, weights)[0]
+            h = self.rng.choices(handlers, weights)[0]
             if h not in chosen:
                 chosen.append(h)
         if self.chance(0.4):
@@ -372,7 +398,7 @@ class Unit:
                 out.append(("...", None))
                 continue
             e = self.fresh("e")
-            if cls != "std::exception" and self.chance(0.1):
+            if cls not in ("std::exception", f"{self.p}Own") and self.chance(0.1):
                 out.append((f"{cls} {e}", e))  # by value: a copy of the class
             else:
                 out.append((f"const {cls} &{e}", e))

@@ -3,16 +3,55 @@
 // describeException and throwDescribed (cleave/thrown.h): every class of
 // exception_types.def comes back as itself with its what(), a class derived
 // from one of them as the nearest one, and anything else as something only
-// `catch (...)` takes.
+// `catch (...)` takes. Classes of the program registered with carryClass
+// (handler.h) come back as themselves; a class derived from one that is not
+// registered cannot cross, and says so.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cleave/thrown.h"
+#include "cleave/handler.h"
 
 #include <gtest/gtest.h>
 
 #include <system_error>
 #include <typeinfo>
+#include <vector>
+
+// Classes of the program, at namespace scope as carried classes must be.
+struct Carried : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct CarriedWorse : Carried {
+  using Carried::Carried;
+};
+struct Short {
+  std::string Sku;
+  int Missing = 0;
+  std::vector<int> Bins;
+};
+
+// What the compiler generates for Short.
+namespace cleave::frame {
+template <> struct FrameCodec<::Short> {
+  static void encode(FrameWriter &W, const ::Short &V) {
+    frameMember(W, V.Sku);
+    frameMember(W, V.Missing);
+    frameMember(W, V.Bins);
+  }
+  static bool decode(FrameReader &R, ::Short &V) {
+    frameMember(R, V.Sku);
+    frameMember(R, V.Missing);
+    frameMember(R, V.Bins);
+    return R.ok();
+  }
+};
+template <> struct FrameRecord<::Short> {
+  static constexpr bool Quiet = true;
+  static constexpr bool Resurrectable = true;
+  static constexpr std::size_t Subobjects = 3;
+};
+} // namespace cleave::frame
 
 namespace {
 
@@ -143,6 +182,60 @@ TEST(ThrownTest, AnythingElseIsTakenOnlyByACatchAll) {
     Where = 2;
   }
   EXPECT_EQ(Where, 2);
+}
+
+TEST(ThrownTest, ACarriedClassComesBackAsItself) {
+  carryClass<Carried>("::Carried",
+                      [](const std::string &W) { throw Carried(W); });
+  ThrownText T = describeException(std::make_exception_ptr(Carried("nope")));
+  EXPECT_EQ(T.first, "::Carried");
+  EXPECT_EQ(T.second, "nope");
+  EXPECT_EQ(uncarried(T), "");
+  std::exception_ptr P = roundTrip(Carried("nope"));
+  try {
+    std::rethrow_exception(P);
+  } catch (const Carried &Back) {
+    EXPECT_TRUE(typeid(Back) == typeid(Carried));
+    EXPECT_STREQ(Back.what(), "nope");
+  } catch (...) {
+    ADD_FAILURE() << "not a Carried";
+  }
+}
+
+TEST(ThrownTest, APlainClassComesBackWithItsMembers) {
+  carryClass<Short>("::Short");
+  std::exception_ptr P = roundTrip(Short{"sku-1", 7, {1, 2, 3}});
+  try {
+    std::rethrow_exception(P);
+  } catch (const Short &Back) {
+    EXPECT_EQ(Back.Sku, "sku-1");
+    EXPECT_EQ(Back.Missing, 7);
+    EXPECT_EQ(Back.Bins, (std::vector<int>{1, 2, 3}));
+  } catch (...) {
+    ADD_FAILURE() << "not a Short";
+  }
+}
+
+TEST(ThrownTest, AClassDerivedFromACarriedOneThatIsNotCarriedCannotCross) {
+  carryClass<Carried>("::Carried",
+                      [](const std::string &W) { throw Carried(W); });
+  ThrownText T =
+      describeException(std::make_exception_ptr(CarriedWorse("worse")));
+  EXPECT_EQ(T.first, UncarriedException);
+  std::string Why = uncarried(T);
+  EXPECT_NE(Why.find("CarriedWorse"), std::string::npos) << Why;
+  EXPECT_NE(Why.find("derives from 'Carried'"), std::string::npos) << Why;
+  // A carried class this library does not have cannot be thrown again.
+  EXPECT_NE(uncarried({"::Elsewhere", ""}).find("Elsewhere"),
+            std::string::npos);
+  EXPECT_EQ(uncarried({"std::runtime_error", "x"}), "");
+}
+
+TEST(ThrownTest, TheMessageIsThePlainProgramsHandlers) {
+  EXPECT_EQ(exceptionMessage(std::make_exception_ptr(Carried("x")), "f"),
+            "exception in f: x");
+  EXPECT_EQ(exceptionMessage(std::make_exception_ptr(Short{}), "f"),
+            "unknown exception in f");
 }
 
 } // namespace

@@ -29,14 +29,37 @@ void rewritePerKeyUses(clang::Rewriter &R, clang::ASTContext &Ctx,
                        const UnitModel &Model, const LoweringPlan &Plan,
                        Reporter *Report);
 
+/// An inclusion directive of a unit, as the preprocessor resolved it.
+struct Inclusion {
+  clang::SourceLocation Hash;      ///< the directive's '#'
+  clang::CharSourceRange Filename; ///< "name" or <name>, as written
+  std::string Resolved;            ///< the file it named, by its real path
+  bool Written = false;            ///< the name is spelled out, not a macro
+  bool Angled = false;             ///< <name>: found on the search path only
+};
+
+/// Where the copies of a unit's edited headers go, relative to the
+/// directory of its rewritten main file: cleave_include/<stem>_<hash>.
+std::string headerCopyDir(llvm::StringRef Source);
+
 /// The rewritten main file of the unit of \p Ctx, with the runtime's header
 /// and a #line back to the original first; \p Insertions (text before a
 /// location) go in too.
+///
+/// An insertion in an included file (the machine of a member function of a
+/// class defined in a header) is made in a copy of that file, and so in a
+/// copy of every file that includes it, up to the main file: each copy's
+/// inclusion directives name the copies, or the files they named before by
+/// their paths, so that every name resolves as in the original. The copies
+/// go to \p Headers, as paths relative to the rewritten main file's
+/// directory, with their text.
 std::string rewriteUnit(
     clang::ASTContext &Ctx, const UnitModel &Model, const LoweringPlan &Plan,
     Reporter &Report,
     const std::vector<std::pair<clang::SourceLocation, std::string>>
-        &Insertions = {});
+        &Insertions,
+    llvm::ArrayRef<Inclusion> Includes,
+    std::vector<std::pair<std::string, std::string>> &Headers);
 
 } // namespace cleave
 

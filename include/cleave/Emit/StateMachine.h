@@ -32,8 +32,10 @@
 
 #include "clang/AST/Decl.h"
 #include "clang/Rewrite/Core/Rewriter.h"
+#include "llvm/ADT/MapVector.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace cleave {
@@ -50,6 +52,12 @@ struct MachineContext {
   /// declarations of the machines of member functions, at the end of their
   /// classes.
   std::vector<std::pair<clang::SourceLocation, std::string>> UnitInsertions;
+  /// The program's exception classes that handlers around boundaries catch
+  /// (and the unit's classes derived from them), each with the expression
+  /// that registers it with the runtime (carryClass, handler.h).
+  llvm::MapVector<const clang::CXXRecordDecl *, std::string> Carried;
+  /// Every class the unit defines, once a handler needs them.
+  std::optional<std::vector<const clang::CXXRecordDecl *>> AllClasses;
 };
 
 /// Appends \p FD's machine (and, for an entry, its JSON adapters) to \p Out

@@ -200,6 +200,9 @@ struct TranslationUnit {
   std::string OutputName;         ///< file name under OUT/src
   std::vector<std::string> Flags; ///< compile flags to build the rewritten copy
   std::string Rewritten;          ///< the rewritten source, without glue
+  /// Copies of included files that the rewritten source includes instead
+  /// (rewriteUnit): paths relative to OUT/src, and their text.
+  std::vector<std::pair<std::string, std::string>> Headers;
   std::string Glue;               ///< generated code appended to it
   std::vector<FunctionNode> Functions;
   std::vector<StateVar> States;        ///< defined in this unit

@@ -1004,7 +1004,7 @@ template <class T> void releaseQuietly(T *Obj) {
 template <class T> bool constructMember(FrameReader &R, T *Storage) {
   if (!R.ok())
     return false;
-  if constexpr (IsQuiet<T>::value) {
+  if constexpr (IsQuiet<T>::value && std::is_default_constructible_v<T>) {
     T *Obj = ::new (static_cast<void *>(Storage)) T();
     if (FrameCodec<T>::decode(R, *Obj))
       return true;
@@ -1026,7 +1026,8 @@ template <class T> bool constructMember(FrameReader &R, T *Storage) {
 /// Builds a T in the uninitialized, suitably aligned \p Storage from the
 /// next value in \p R (as FrameCodec<T> wrote it) without running any
 /// user-written constructor of T: a quiet type is value-initialized and then
-/// decoded; a class with user-written special members gets its bases and
+/// decoded; a class with user-written special members (or, quiet, without a
+/// default constructor) gets its bases and
 /// fields constructed one by one in place, each from its own codec, so T's
 /// constructor body never runs. On failure nothing is left constructed and
 /// the status says why. End the object with releaseQuietly (or, when the

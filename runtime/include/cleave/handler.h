@@ -669,13 +669,19 @@ public:
 
   /// At a resume point whose callee let an exception escape: throws it
   /// again, as Resume does where the call was.
-  void throwIfThrown() const {
+  void throwIfThrown() {
     if (!thrown())
       return;
     std::string Message;
     ThrownText T;
     if (!frame::decodeFrame(input(), Message, T.first, T.second))
       throw FrameError("bad exception frame");
+    std::string Why = uncarried(T);
+    if (!Why.empty()) {
+      if (ResumeFailure.empty())
+        ResumeFailure = Why;
+      throw ResumeError(Why);
+    }
     throwDescribed(T);
   }
 
@@ -794,10 +800,7 @@ private:
   /// waits.
   void throwOut(std::exception_ptr P) {
     ThrownText T = describeException(P);
-    std::string Message =
-        T.first.empty() ? std::string("unknown exception in ") + Function
-                        : std::string("exception in ") + Function + ": " +
-                              T.second;
+    std::string Message = exceptionMessage(P, Function);
     std::string Bytes;
     frame::encodeFrame(Bytes, Message, T.first, T.second);
     fail(CLEAVE_STEP_THROW, std::string());
@@ -1021,6 +1024,64 @@ private:
 /// The current invocation's view of a map stored per key.
 template <class M> KeyedState<M> stateKeys(const M &Variable, const char *Name) {
   return KeyedState<M>(Variable, Name);
+}
+
+namespace detail {
+
+/// The payload of an exception of class \p T: its what() for a class made
+/// from its message, otherwise its members, as a frame.
+template <class T> std::string encodeCarried(std::exception_ptr P) {
+  try {
+    std::rethrow_exception(P);
+  } catch (const T &E) {
+    if constexpr (std::is_base_of_v<std::exception, T>) {
+      const char *W = E.what();
+      return W ? W : "";
+    } else {
+      std::string Bytes;
+      frame::encodeFrame(Bytes, E);
+      return Bytes;
+    }
+  } catch (...) {
+  }
+  return {};
+}
+
+/// Throws the object of class \p T that \p Payload holds: rebuilt from
+/// the frame without a constructor of the program's, then moved into the
+/// exception (the compiler carries only quiet classes this way, whose
+/// special members do nothing one could see).
+template <class T> void throwCarried(const std::string &Payload) {
+  alignas(T) unsigned char Buf[sizeof(T)];
+  frame::FrameReader R(Payload.data(), Payload.size());
+  if (!frame::readFrameHeader(R) || !frame::constructFrame<T>(R, Buf))
+    throw FrameError("bad exception frame: " + R.status().str());
+  T *Obj = std::launder(reinterpret_cast<T *>(Buf));
+  struct Release {
+    T *Obj;
+    ~Release() { frame::releaseQuietly(Obj); }
+  } Guard{Obj};
+  throw std::move(*Obj);
+}
+
+} // namespace detail
+
+/// Registers a class of the program that a handler around a boundary
+/// catches (generated code does, as the handler library loads): exceptions
+/// of exactly this class cross as it (thrown.h). \p Throw, for a class
+/// derived from a standard exception, throws one made from its message.
+template <class T>
+bool carryClass(const char *Name,
+                void (*Throw)(const std::string &) = nullptr) {
+  for (const CarriedClass &C : carriedClasses())
+    if (C.Name == Name)
+      return true;
+  void (*Thrower)(const std::string &) = Throw;
+  if constexpr (!std::is_base_of_v<std::exception, T>)
+    Thrower = &detail::throwCarried<T>;
+  carriedClasses().push_back({Name, &typeid(T), &detail::isA<T>,
+                              &detail::encodeCarried<T>, Thrower});
+  return true;
 }
 
 } // namespace rt

@@ -233,7 +233,7 @@ public:
   void settle() {
     if (PendingThrow) {
       PendingThrow = false;
-      throwDescribed(PendingText);
+      throwAgain(PendingText);
     }
   }
 
@@ -366,6 +366,14 @@ public:
     ThrownText T;
     if (!frame::frameMember(Reader, T))
       failFrame();
+    throwAgain(T);
+  }
+  /// Throws \p T again, or fails the step where it cannot cross
+  /// (thrown.h, uncarried): no handler of the program may take it then.
+  [[noreturn]] void throwAgain(const ThrownText &T) {
+    std::string Why = uncarried(T);
+    if (!Why.empty())
+      fail(Why);
     throwDescribed(T);
   }
 
@@ -405,7 +413,7 @@ private:
       if (!frame::decodeFrame(Input, Message, T.first, T.second))
         fail("bad exception frame");
       if (!DeferThrow)
-        throwDescribed(T);
+        throwAgain(T);
       PendingThrow = true;
       PendingText = std::move(T);
     }

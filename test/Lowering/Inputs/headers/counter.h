@@ -1,4 +1,5 @@
-// A class defined in a header, for member-functions-refused.cpp.
+// A class defined in a header, for member-functions-refused.cpp and
+// header-classes-refused.cpp.
 #pragma once
 
 int quote(int x);
