@@ -401,8 +401,10 @@ bool MachineBuilder::isPlace(const Expr *E) const {
   auto Index = [&](const Expr *I) { return !I->HasSideEffects(Ctx, false); };
   if (const auto *A = dyn_cast<ArraySubscriptExpr>(E))
     return isPlace(A->getBase()) && Index(A->getIdx());
-  // `v[i]` and `v.at(i)` of a standard sequence, `m.at(k)` of a map (whose
-  // `m[k]` inserts, and is not taken).
+  // `v[i]` and `v.at(i)` of a standard sequence, `m[k]` and `m.at(k)` of a
+  // map. `m[k]` inserts k when it is missing, once, where the call is
+  // evaluated, as in the plain program: the map carried across then holds
+  // it, so naming the place again finds it.
   auto StdSequence = [](QualType T, bool Maps) {
     const auto *RD = T.getNonReferenceType()->getAsCXXRecordDecl();
     if (!RD || !RD->isInStdNamespace() || !RD->getIdentifier())
@@ -414,7 +416,7 @@ bool MachineBuilder::isPlace(const Expr *E) const {
   };
   if (const auto *O = dyn_cast<CXXOperatorCallExpr>(E))
     return O->getOperator() == OO_Subscript && O->getNumArgs() == 2 &&
-           StdSequence(O->getArg(0)->getType(), false) &&
+           StdSequence(O->getArg(0)->getType(), true) &&
            isPlace(O->getArg(0)) && Index(O->getArg(1));
   if (const auto *MC2 = dyn_cast<CXXMemberCallExpr>(E)) {
     const CXXMethodDecl *MD = MC2->getMethodDecl();

@@ -32,7 +32,7 @@ CLEAVE_ENTRY("POST /element") int element(int x) {
   int i = 0;
   bump(v[i++]); // expected-error {{'bump' takes parameter 'x' by non-const reference, and across a boundary its final value comes back to what the call passed there; pass a variable of the calling function, or a member or element of one, whose indices have no side effects}}
   std::map<int, int> m;
-  bump(m[x]); // expected-error {{pass a variable of the calling function, or a member or element of one}}
+  bump(m[x + i++]); // expected-error {{pass a variable of the calling function, or a member or element of one}}
   return v[1] + i;
 }
 

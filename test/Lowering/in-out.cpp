@@ -8,7 +8,7 @@
 // nor assigned.
 // RUN: rm -rf %t
 // RUN: %python %S/lowerdiff.py %s --work %t --include %cleave_include | FileCheck %s
-// CHECK: difftest in-out: 17 calls agree (16 x 200, 1 x 500)
+// CHECK: difftest in-out: 19 calls agree (18 x 200, 1 x 500)
 
 #include <cleave/cleave.h>
 
@@ -164,6 +164,25 @@ CLEAVE_ENTRY("POST /places") std::string places(int x) {
          std::to_string(counts[0]);
 }
 
+// Values of maps by key: `m[k]` inserts a missing key once, where the call
+// is evaluated, as in the plain program.
+CLEAVE_ENTRY("POST /keys") std::string keys(int x) {
+  std::map<std::string, Order> orders;
+  orders["a"] = Order{"a", x};
+  price(orders["a"]);
+  price(orders["b"]);
+  stamp(orders.at("a"), 2);
+  std::map<int, int> counts;
+  int n = x;
+  twice(orders["c"], counts[x % 4]);
+  std::string out;
+  for (const auto &[k, o] : orders)
+    out += k + ":" + show(o) + ";";
+  for (const auto &[k, c] : counts)
+    out += std::to_string(k) + "=" + std::to_string(c) + ";";
+  return out + std::to_string(n);
+}
+
 // A class whose default constructor counts: a parameter is the caller's
 // argument, rebuilt from the frame, never default-constructed.
 int made = 0;
@@ -205,5 +224,7 @@ CLEAVE_ENTRY("GET /log") std::string log() { return log_; }
 // CALL: POST /pass {"x": 8}
 // CALL: POST /places {"x": 3}
 // CALL: POST /places {"x": 600}
+// CALL: POST /keys {"x": 3}
+// CALL: POST /keys {"x": 6}
 // CALL: POST /counted {"x": 4}
 // CALL: GET /log {}
