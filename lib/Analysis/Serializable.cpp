@@ -62,8 +62,27 @@ constexpr StdTemplate StdTemplates[] = {
     {"map", 2},           {"multimap", 2},       {"unordered_map", 2},
     {"unordered_multimap", 2},
     {"pair", 2},          {"tuple", 0},          {"optional", 1},
-    {"variant", 0},
+    {"variant", 0},       {"unique_ptr", 1},
 };
+
+/// std::ostringstream, std::istringstream, std::stringstream: they travel in
+/// continuation frames (their text, positions and format state), not in
+/// JSON.
+bool isStringStream(const CXXRecordDecl *RD) {
+  const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD);
+  if (!Spec || !RD->isInStdNamespace())
+    return false;
+  StringRef N = Spec->getName();
+  if (N != "basic_ostringstream" && N != "basic_istringstream" &&
+      N != "basic_stringstream")
+    return false;
+  const TemplateArgumentList &Args = Spec->getTemplateArgs();
+  if (Args.size() < 1 || Args[0].getKind() != TemplateArgument::Type)
+    return false;
+  QualType C = Args[0].getAsType();
+  return C->isSpecificBuiltinType(BuiltinType::Char_S) ||
+         C->isSpecificBuiltinType(BuiltinType::Char_U);
+}
 
 const StdTemplate *findStdTemplate(const CXXRecordDecl *RD) {
   const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(RD);
@@ -102,7 +121,7 @@ valueArgs(const CXXRecordDecl *RD, const StdTemplate &T) {
       Step = "<" + std::to_string(I) + ">";
     else if (T.ValueArgs == 2 && I == 0)
       Step = "{}";
-    else if (Name == "optional")
+    else if (Name == "optional" || Name == "unique_ptr")
       Step = "";
     Out.push_back({Types[I], Step});
   }
@@ -328,6 +347,13 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
     }
     if (!Spec && RD->getName() == "monostate")
       return std::nullopt;
+    if (isStringStream(RD)) {
+      if (FrameOnly)
+        return std::nullopt;
+      return Fail(problem(Name + " is a string stream; it crosses a boundary "
+                                 "as a local, in a continuation frame, but "
+                                 "not as JSON"));
+    }
     if (const StdTemplate *ST = Spec ? findStdTemplate(RD) : nullptr) {
       StringRef TName = ST->Name;
       if (TName == "array") {
@@ -348,10 +374,34 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
           return Fail(problem(Name + " nests optionals; null could not tell "
                                      "the empty one apart"));
       }
+      if (TName == "unique_ptr") {
+        const TemplateArgumentList &TA = Spec->getTemplateArgs();
+        QualType Elem = TA[0].getAsType();
+        const CXXRecordDecl *Del = TA.size() > 1 && TA[1].getKind() ==
+                                                         TemplateArgument::Type
+                                       ? TA[1].getAsType()->getAsCXXRecordDecl()
+                                       : nullptr;
+        if (Elem->isArrayType())
+          return Fail(problem(Name + " owns an array; use std::vector"));
+        if (!Del || !Del->isInStdNamespace() ||
+            Del->getName() != "default_delete")
+          return Fail(problem(Name + " has a deleter of its own, which "
+                                     "generated code cannot rebuild"));
+        if (const CXXRecordDecl *ER = Elem->getAsCXXRecordDecl())
+          if ((ER = ER->getDefinition()))
+            for (const Decl *D : ER->decls())
+              if (const FunctionDecl *FD = D->getAsFunction();
+                  FD && (FD->getOverloadedOperator() == OO_New ||
+                         FD->getOverloadedOperator() == OO_Delete))
+                return Fail(problem(
+                    Name + " owns a class with an allocation function of its "
+                           "own, which a rebuilt object would not come from",
+                    ER->getLocation(), "declared here"));
+      }
       // A standard template's decoder value-initializes its elements, also
-      // in a frame.
+      // in a frame; a unique_ptr's rebuilds its object as a frame does.
       bool WasFrameOnly = FrameOnly;
-      FrameOnly = false;
+      FrameOnly = FrameOnly && TName == "unique_ptr";
       std::optional<SerializeProblem> P;
       for (const auto &[Arg, Step] : Args)
         if ((P = checkType(Arg, Path + Step, Depth + 1)))
@@ -364,7 +414,8 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
                "std::string, std::vector, std::deque, std::list, std::array, "
                "std::set, std::multiset, std::unordered_set, std::map, "
                "std::multimap, std::unordered_map, std::pair, std::tuple, "
-               "std::optional, std::variant, std::monostate)"));
+               "std::optional, std::variant, std::monostate, std::unique_ptr; "
+               "in continuation frames also the string streams)"));
   }
   if (auto P = checkNameable(RD, Name))
     return Fail(*P);
@@ -489,11 +540,15 @@ bool SerializableChecker::quiet(QualType T, bool Resurrect) {
   if (!RD || !(RD = RD->getDefinition()))
     return false;
   if (RD->isInStdNamespace()) {
-    if (isStdString(Canon) || RD->getName() == "monostate")
+    if (isStdString(Canon) || RD->getName() == "monostate" ||
+        isStringStream(RD))
       return true;
     const StdTemplate *ST = findStdTemplate(RD);
     if (!ST)
       return false;
+    // A unique_ptr rebuilds its object as a frame does a local.
+    if (StringRef(ST->Name) == "unique_ptr")
+      return quiet(valueArgs(RD, *ST).front().first, Resurrect);
     // A container runs its elements' special members itself, so it is
     // resurrectable only when it is quiet.
     for (const auto &Arg : valueArgs(RD, *ST))

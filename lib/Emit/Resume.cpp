@@ -903,13 +903,16 @@ bool MachineBuilder::rewriteBody() {
                          Cond);
         continue;
       }
-      // `if (init; T v = e)` is `{ init; T v = e; if (v) ... }`.
+      // `if (init; T v = e)` is `{ init; T v = e; if (v) ... }`. The stops
+      // of the condition (of e, when it declares v) come before v, which
+      // takes the value of the call they make.
       std::string Head = "{ ";
       if (const Stmt *Init = If->getInit()) {
         Head += Before[Init];
         Consumed.insert(Init);
         Head += text(SM.getFileLoc(Init->getBeginLoc()), afterStmt(Init)) + " ";
       }
+      Head += Before[If];
       if (CV) {
         auto It = CarrierOf.find(CV);
         std::string Decl;
@@ -926,7 +929,6 @@ bool MachineBuilder::rewriteBody() {
         }
         Head += Decl + " ";
       }
-      Head += Before[If];
       Consumed.insert(If);
       Rw.ReplaceText(CharSourceRange::getTokenRange(SM.getFileLoc(If->getIfLoc()),
                                                     SM.getFileLoc(If->getRParenLoc())),

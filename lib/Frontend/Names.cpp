@@ -40,7 +40,12 @@ std::string qualifiedName(const NamedDecl *D) {
 }
 
 std::string displayTypeName(QualType T, const ASTContext &Ctx) {
-  return T.getAsString(codePrintingPolicy(Ctx));
+  std::string S = T.getAsString(codePrintingPolicy(Ctx));
+  // An alias of the standard library's own (`auto p = std::make_unique<int>`
+  // deduces `__detail::__unique_ptr_t<int>`): the type it stands for.
+  if (S.find("__") != std::string::npos)
+    S = T.getCanonicalType().getAsString(codePrintingPolicy(Ctx));
+  return S;
 }
 
 } // namespace cleave

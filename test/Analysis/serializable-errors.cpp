@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <set>
 #include <string>
 #include <tuple>
@@ -124,10 +125,38 @@ CLEAVE_ENTRY("POST /book") int book(Book b) { (void)b; return 0; }
 // expected-error@-1 {{Book.levels[]: 'Book::Level' is a private nested type; generated code cannot name it}}
 
 struct Owner {
-  std::unique_ptr<int> p; // expected-note {{'p' declared here}}
+  std::shared_ptr<int> p; // expected-note {{'p' declared here}}
 };
 CLEAVE_ENTRY("POST /own") int own(const Owner &x) { (void)x; return 0; }
-// expected-error@-1 {{Owner.p: 'std::unique_ptr<int>' is not supported by generated serializers}}
+// expected-error@-1 {{Owner.p: 'std::shared_ptr<int>' is not supported by generated serializers}}
+
+struct Many {
+  std::unique_ptr<int[]> p; // expected-note {{'p' declared here}}
+};
+CLEAVE_ENTRY("POST /many") int many(const Many &x) { (void)x; return 0; }
+// expected-error@-1 {{Many.p: 'std::unique_ptr<int[]>' owns an array; use std::vector}}
+
+struct Freer {
+  void operator()(int *p) const { delete p; }
+};
+struct Custom {
+  std::unique_ptr<int, Freer> p; // expected-note {{'p' declared here}}
+};
+CLEAVE_ENTRY("POST /custom") int custom(const Custom &x) { (void)x; return 0; }
+// expected-error@-1 {{Custom.p: 'std::unique_ptr<int, Freer>' has a deleter of its own, which generated code cannot rebuild}}
+
+struct Pooled { // expected-note {{declared here}}
+  static void *operator new(std::size_t n) { return ::operator new(n); }
+  int v = 0;
+};
+struct UsesPool {
+  std::unique_ptr<Pooled> p;
+};
+CLEAVE_ENTRY("POST /pool") int pool(const UsesPool &x) { (void)x; return 0; }
+// expected-error@-1 {{UsesPool.p: 'std::unique_ptr<Pooled>' owns a class with an allocation function of its own, which a rebuilt object would not come from}}
+
+CLEAVE_ENTRY("POST /stream") int stream(const std::ostringstream &x) { (void)x; return 0; }
+// expected-error@-1 {{'std::ostringstream' is a string stream; it crosses a boundary as a local, in a continuation frame, but not as JSON}}
 
 CLEAVE_ENTRY("POST /oo") int oo(std::optional<std::optional<int>> x) { (void)x; return 0; }
 // expected-error@-1 {{nests optionals; null could not tell the empty one apart}}

@@ -47,7 +47,8 @@ CLEAVE_ENTRY("POST /element") int element(int x) {
   Tally *ptr = &t;
   r += ptr->bump(x); // expected-error {{'Tally::bump' takes its object by non-const reference, and across a boundary its final value comes back to what the call passed there; call it on a variable of the calling function, or a member or element of one, not through a pointer}}
   std::map<int, Tally> m;
-  r += m[x].bump(x); // expected-error {{pass a variable of the calling function, or a member or element of one}}
+  r += m[x].bump(x); // by key: named again at arrival
+  r += m[r++].bump(x); // expected-error {{pass a variable of the calling function, or a member or element of one}}
   // A const member function only reads its object: anything will do.
   r += ts[1].total() + ptr->total();
   return r;

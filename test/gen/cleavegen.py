@@ -47,6 +47,7 @@ FEATURES = {
     "b-return": "a boundary call in a return",
     "b-arg": "a boundary call as the argument of another call",
     "b-cond": "a boundary call in the condition of an if",
+    "b-cond-decl": "a variable declared in an if's condition, initialized by a boundary call",
     "b-switch": "a boundary call in the condition of a switch",
     "b-loop": "a boundary call in a loop's condition or a for's increment",
     "b-operand": "a boundary call in an arm of ?: or the right operand of && or ||",
@@ -87,7 +88,7 @@ GROUPS = {
     "control": ["if", "for", "while", "do", "switch", "range-vector", "range-map",
                 "range-set", "range-ref", "break", "continue", "early-return"],
     "boundaries": ["b-decl", "b-assign", "b-compound", "b-return", "b-arg",
-                   "b-cond", "b-switch", "b-loop", "b-operand", "b-helper",
+                   "b-cond", "b-cond-decl", "b-switch", "b-loop", "b-operand", "b-helper",
                    "b-nested", "parallel-map", "b-try", "b-inout", "b-member", "b-own"],
     "locals": ["int", "double", "bool", "string", "auto", "auto-parallel-map", "pair", "tuple",
                "vector", "set", "map", "bindings", "struct", "nodefault", "raii"],
@@ -1040,6 +1041,22 @@ class Unit:
         return f"{e} % {self.rng.randint(2, 4)} == {self.rng.randrange(2)}"
 
     def st_if(self, depth, lines, indent):
+        if self.on("b-cond-decl") and self.chance(0.25):
+            # `if (long c = e)` or `if (init; long c = e)`: c, initialized by
+            # a boundary call, is seen in both branches.
+            c = self.fresh("c")
+            e, _ = self.maybe_call_expr("b-cond-decl")
+            init = f"long {self.fresh('k')} = {self.expr(1)}; " if self.chance(0.3) else ""
+            self.emit(lines, indent, f"if ({init}long {c} = {e} % {self.rng.randint(2, 4)}) {{")
+            for head in (None, "} else {") if self.chance(0.5) else (None,):
+                if head:
+                    self.emit(lines, indent, head)
+                self.scopes.append([Var(c, "long", mutable=False)])
+                self.emit(lines, indent + 1, f"acc = mix(acc, ck({c}));")
+                self.block(depth + 1, lines, indent + 1)
+                self.scopes.pop()
+            self.emit(lines, indent, "}")
+            return
         self.scoped(depth, lines, indent, f"if ({self.cond('b-cond')}) {{")
         if self.chance(0.5):
             lines.pop()

@@ -94,6 +94,19 @@ TEST(CodecTest, OptionalIsNullOrValue) {
             "expected an integer, got a string");
 }
 
+TEST(CodecTest, UniquePtrIsNullOrItsObject) {
+  EXPECT_EQ(roundTrip(std::unique_ptr<int>()), nullptr);
+  std::unique_ptr<int> Back = roundTrip(std::make_unique<int>(7));
+  ASSERT_NE(Back, nullptr);
+  EXPECT_EQ(*Back, 7);
+  auto Nested = roundTrip(std::make_unique<std::vector<std::string>>(
+      std::vector<std::string>{"a", "b"}));
+  ASSERT_NE(Nested, nullptr);
+  EXPECT_EQ(Nested->size(), 2u);
+  EXPECT_EQ(decodeError<std::unique_ptr<int>>("true").second,
+            "expected an integer, got a boolean");
+}
+
 TEST(CodecTest, MissingMembers) {
   Json Obj = Json::parse(R"({"present": 1})");
   Path Root{nullptr, "o"};

@@ -44,6 +44,7 @@
 #include <limits>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -781,6 +782,25 @@ template <class T> struct Codec<std::optional<T>> {
     }
     T Item{};
     Codec<T>::decode(J, Item, P);
+    V = std::move(Item);
+  }
+};
+
+/// unique_ptr (with the default deleter): null, or its object.
+template <class T> struct Codec<std::unique_ptr<T>> {
+  static void encode(Json &J, const std::unique_ptr<T> &V) {
+    if (V)
+      Codec<T>::encode(J, *V);
+    else
+      J = nullptr;
+  }
+  static void decode(const Json &J, std::unique_ptr<T> &V, const Path &P) {
+    if (J.is_null()) {
+      V.reset();
+      return;
+    }
+    auto Item = std::make_unique<T>();
+    Codec<T>::decode(J, *Item, P);
     V = std::move(Item);
   }
 };

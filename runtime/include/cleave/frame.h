@@ -67,9 +67,11 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -628,6 +630,123 @@ template <class K, class T, class H, class E, class A>
 struct FrameCodec<std::unordered_multimap<K, T, H, E, A>>
     : FrameMapCodec<std::unordered_multimap<K, T, H, E, A>, false> {};
 
+template <class T> bool constructMember(FrameReader &R, T *Storage);
+template <class T> void releaseQuietly(T *Obj);
+
+namespace detail {
+/// Memory for one T, as `new T` would get it (see FrameCodec<unique_ptr>).
+template <class T> void *allocateLike() {
+  if constexpr (alignof(T) > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
+    return ::operator new(sizeof(T), std::align_val_t(alignof(T)));
+  else
+    return ::operator new(sizeof(T));
+}
+template <class T> void deallocateLike(void *P) {
+  if constexpr (alignof(T) > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
+    ::operator delete(P, std::align_val_t(alignof(T)));
+  else
+    ::operator delete(P);
+}
+} // namespace detail
+
+/// A std::unique_ptr (with the default deleter): a tag byte, 0 (null) or 1
+/// (then the object). The object is rebuilt in memory from the allocation
+/// function `new T` uses, without a constructor of the program's, so that
+/// the unique_ptr deletes it as it would the original (the compiler refuses
+/// a class with an allocation function of its own).
+template <class T> struct FrameCodec<std::unique_ptr<T>> {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const std::unique_ptr<T> &V) {
+    W.writeByte(V ? 1 : 0);
+    if (V)
+      frameMember(W, *V);
+  }
+  static bool decode(FrameReader &R, std::unique_ptr<T> &V) {
+    std::size_t At = R.offset();
+    std::uint8_t Tag = 0;
+    if (!R.readByte(Tag))
+      return false;
+    if (Tag == 0) {
+      V.reset();
+      return true;
+    }
+    if (Tag != 1)
+      return R.failAt(At, "invalid unique_ptr tag " + std::to_string(Tag));
+    void *Mem = detail::allocateLike<T>();
+    if (!constructMember(R, static_cast<T *>(Mem))) {
+      detail::deallocateLike<T>(Mem);
+      return false;
+    }
+    V.reset(std::launder(static_cast<T *>(Mem)));
+    return true;
+  }
+};
+
+/// A string stream: its text, where it reads and writes, and its format
+/// state (flags, precision, width, fill, error state). Its locale is not
+/// kept: a stream that is rebuilt has the global one.
+template <class S> struct FrameStreamCodec {
+  static constexpr std::size_t MinSize = 1;
+  static constexpr bool In = std::is_base_of_v<std::istream, S>;
+  static constexpr bool Out = std::is_base_of_v<std::ostream, S>;
+  static void encode(FrameWriter &W, const S &V) {
+    S &M = const_cast<S &>(V);
+    frameMember(W, M.str());
+    // tellg/tellp are -1 on a failed stream; keep the state apart.
+    std::ios_base::iostate State = M.rdstate();
+    M.clear();
+    long long G = -1, P = -1;
+    if constexpr (In)
+      G = static_cast<long long>(M.tellg());
+    if constexpr (Out)
+      P = static_cast<long long>(M.tellp());
+    M.clear(State);
+    frameMember(W, G);
+    frameMember(W, P);
+    frameMember(W, static_cast<long long>(M.flags()));
+    frameMember(W, static_cast<long long>(M.precision()));
+    frameMember(W, static_cast<long long>(M.width()));
+    frameMember(W, M.fill());
+    frameMember(W, static_cast<int>(State));
+  }
+  static bool decode(FrameReader &R, S &V) {
+    std::string Text;
+    long long G = -1, P = -1, Flags = 0, Precision = 0, Width = 0;
+    char Fill = ' ';
+    int State = 0;
+    frameMember(R, Text);
+    frameMember(R, G);
+    frameMember(R, P);
+    frameMember(R, Flags);
+    frameMember(R, Precision);
+    frameMember(R, Width);
+    frameMember(R, Fill);
+    frameMember(R, State);
+    if (!R.ok())
+      return false;
+    V.str(std::move(Text));
+    V.clear();
+    if constexpr (In)
+      if (G >= 0)
+        V.seekg(G);
+    if constexpr (Out)
+      if (P >= 0)
+        V.seekp(P);
+    V.flags(static_cast<std::ios_base::fmtflags>(Flags));
+    V.precision(static_cast<std::streamsize>(Precision));
+    V.width(static_cast<std::streamsize>(Width));
+    V.fill(Fill);
+    V.clear(static_cast<std::ios_base::iostate>(State));
+    return true;
+  }
+};
+template <> struct FrameCodec<std::ostringstream>
+    : FrameStreamCodec<std::ostringstream> {};
+template <> struct FrameCodec<std::istringstream>
+    : FrameStreamCodec<std::istringstream> {};
+template <> struct FrameCodec<std::stringstream>
+    : FrameStreamCodec<std::stringstream> {};
+
 /// A tag byte, 0 (empty) or 1 (then the value); any other tag is corrupt.
 template <class T> struct FrameCodec<std::optional<T>> {
   static constexpr std::size_t MinSize = 1;
@@ -919,6 +1038,9 @@ template <class T> struct FrameRecord;
 using Status = FrameStatus;
 
 namespace detail {
+template <class T> struct IsUniquePtr : std::false_type {};
+template <class T>
+struct IsUniquePtr<std::unique_ptr<T>> : std::true_type {};
 template <class T, class = void> struct HasFrameRecord : std::false_type {};
 template <class T>
 struct HasFrameRecord<T, std::void_t<decltype(FrameRecord<T>::Quiet)>>
@@ -938,6 +1060,12 @@ struct IsQuiet<T, std::enable_if_t<std::is_arithmetic_v<T> ||
                                    std::is_enum_v<T>>> : std::true_type {};
 template <> struct IsQuiet<std::string> : std::true_type {};
 template <> struct IsQuiet<std::monostate> : std::true_type {};
+template <> struct IsQuiet<std::ostringstream> : std::true_type {};
+template <> struct IsQuiet<std::istringstream> : std::true_type {};
+template <> struct IsQuiet<std::stringstream> : std::true_type {};
+/// A unique_ptr runs its object's destructor: quiet when the object is.
+template <class T>
+struct IsQuiet<std::unique_ptr<T>> : IsQuietAll<T> {};
 template <class T>
 struct IsQuiet<T, std::enable_if_t<detail::HasFrameRecord<T>::value>>
     : std::bool_constant<FrameRecord<T>::Quiet> {};
@@ -982,6 +1110,9 @@ template <class T>
 struct IsResurrectable<T, std::enable_if_t<detail::HasFrameRecord<T>::value>>
     : std::bool_constant<FrameRecord<T>::Resurrectable &&
                          !std::is_polymorphic_v<T>> {};
+/// Its object is rebuilt by constructMember, and ended by releaseQuietly.
+template <class T>
+struct IsResurrectable<std::unique_ptr<T>> : IsResurrectable<T> {};
 
 /// Ends the lifetime of \p Obj without running T's user-written destructor
 /// body: for a quiet type it is `Obj->~T()`; for a class with user-written
@@ -991,10 +1122,18 @@ template <class T> void releaseQuietly(T *Obj) {
   static_assert(IsResurrectable<T>::value,
                 "releaseQuietly needs a quiet type or a class whose "
                 "subobjects are (see frame::IsResurrectable)");
-  if constexpr (IsQuiet<T>::value)
+  if constexpr (IsQuiet<T>::value) {
     Obj->~T();
-  else
+  } else if constexpr (detail::IsUniquePtr<T>::value) {
+    using E = typename T::element_type;
+    if (E *P = Obj->release()) {
+      releaseQuietly(P);
+      detail::deallocateLike<E>(P);
+    }
+    Obj->~T();
+  } else {
     FrameRecord<T>::releaseFirst(Obj, FrameRecord<T>::Subobjects);
+  }
 }
 
 /// Builds a T in place at \p Storage (not yet an object) from \p R, as
@@ -1004,7 +1143,9 @@ template <class T> void releaseQuietly(T *Obj) {
 template <class T> bool constructMember(FrameReader &R, T *Storage) {
   if (!R.ok())
     return false;
-  if constexpr (IsQuiet<T>::value && std::is_default_constructible_v<T>) {
+  // A unique_ptr starts null; its decoder rebuilds the object.
+  if constexpr ((IsQuiet<T>::value || detail::IsUniquePtr<T>::value) &&
+                std::is_default_constructible_v<T>) {
     T *Obj = ::new (static_cast<void *>(Storage)) T();
     if (FrameCodec<T>::decode(R, *Obj))
       return true;
