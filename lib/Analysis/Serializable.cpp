@@ -398,10 +398,13 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
                            "own, which a rebuilt object would not come from",
                     ER->getLocation(), "declared here"));
       }
-      // A standard template's decoder value-initializes its elements, also
-      // in a frame; a unique_ptr's rebuilds its object as a frame does.
+      // In a frame, a container, an optional or a unique_ptr rebuilds an
+      // element without a default constructor as a frame rebuilds a local
+      // (frame::decodeElement); a pair, tuple, variant or array decodes into
+      // value-initialized members, as JSON does everywhere.
       bool WasFrameOnly = FrameOnly;
-      FrameOnly = FrameOnly && TName == "unique_ptr";
+      FrameOnly = FrameOnly && TName != "pair" && TName != "tuple" &&
+                  TName != "variant" && TName != "array";
       std::optional<SerializeProblem> P;
       for (const auto &[Arg, Step] : Args)
         if ((P = checkType(Arg, Path + Step, Depth + 1)))

@@ -2,15 +2,20 @@
 // a class without a default constructor may be passed to one that runs as
 // steps, by value, by const reference and by non-const reference, since it
 // is rebuilt from the caller's frame member by member, without a
-// constructor of the program's. An entry's parameter is decoded from JSON
-// into a value-initialized object, so there it needs one (see
+// constructor of the program's; so is such a class inside a standard
+// container, an optional or a unique_ptr, also in a local that lives across
+// a boundary. An entry's parameter is decoded from JSON into a
+// value-initialized object, so there it needs one (see
 // arguments-rebuilt-refused.cpp).
 // RUN: rm -rf %t
 // RUN: %python %S/lowerdiff.py %s --work %t --include %cleave_include | FileCheck %s
-// CHECK: difftest arguments-rebuilt: 4 calls agree (4 x 200)
+// CHECK: difftest arguments-rebuilt: 6 calls agree (6 x 200)
 
 #include <cleave/cleave.h>
 
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,8 +76,36 @@ CLEAVE_ENTRY("POST /t") long t(long x) {
             e + l.price.cents;
   return total_;
 }
+// Containers of it: their frame decoders rebuild each element.
+long sumAll(const std::vector<Money> &ms, const std::map<int, Money> &byId,
+            std::optional<Money> &best) {
+  long s = 0;
+  for (const Money &m : ms)
+    s += m.cents;
+  for (const auto &[id, m] : byId)
+    s += id * m.cents;
+  s += tax(s);
+  if (!best || best->cents < s)
+    best = Money(s);
+  return s;
+}
+
+CLEAVE_ENTRY("POST /containers") long containers(long x) {
+  std::vector<Money> ms{Money(x), Money(2 * x)};
+  std::map<int, Money> byId{{1, Money(x)}, {3, Money(5)}};
+  std::optional<Money> best;
+  auto owned = std::make_unique<Money>(7);
+  long a = sumAll(ms, byId, best);
+  ms.push_back(Money(tax(a)));
+  long b = sumAll(ms, byId, best);
+  return a + b + (best ? best->cents : -1) + owned->cents +
+         static_cast<long>(ms.size());
+}
+
 CLEAVE_ENTRY("GET /made") long made() { return made_ * 1000 + total_; }
 // CALL: POST /t {"x": 100}
 // CALL: POST /t {"x": 7}
 // CALL: GET /made {}
 // CALL: POST /t {"x": -55}
+// CALL: POST /containers {"x": 40}
+// CALL: POST /containers {"x": -3}

@@ -127,7 +127,7 @@ PRELUDE = """\
 class Var:
     def __init__(self, name, kind, mutable=True):
         self.name = name
-        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault raii exc R C D Tvec
+        self.kind = kind  # int long double bool string pair tuple vector set map struct nodefault nodefault-vec raii exc R C D Tvec
         self.mutable = mutable
         self.frozen = 0  # > 0 while a range-for walks it
         self.minsize = 0  # a vector (or a struct's vector) never has fewer elements
@@ -219,6 +219,9 @@ class Unit:
         if self.on("nodefault"):
             out.append(f"struct {p}N {{ long v; explicit {p}N(long x) : v(x & 0xffff) {{}} }};")
             out.append(f"static long ck(const {p}N &n) {{ return n.v; }}")
+            out.append(f"static long ck(const std::vector<{p}N> &ns) {{\n"
+                       f"  long s = 0;\n  for (const auto &n : ns)\n    s = (s * 7 + n.v) & 0xffff;\n"
+                       f"  return s;\n}}")
         if self.on("raii"):
             dtor_state = ""
             if self.on("state-dtor") and self.on("state-scalar"):
@@ -975,6 +978,11 @@ class Unit:
             self.emit(lines, indent, f"{p}S {name}{{{e}, {self.expr()}, std::to_string({self.expr(1)})}};")
         elif kind == "nodefault":
             e, _ = self.maybe_call_expr("b-decl")
+            if self.chance(0.3):
+                # Elements without a default constructor, in a container.
+                self.emit(lines, indent, f"std::vector<{p}N> {name}{{{p}N({e}), {p}N({self.expr(1)})}};")
+                self.declare(Var(name, "nodefault-vec"))
+                return
             self.emit(lines, indent, f"{p}N {name}({e});")
         elif kind == "raii":
             self.uses_raii = True
@@ -990,6 +998,7 @@ class Unit:
         "struct": "{n}.{f} = {e};",
         "string": "if ({n}.size() < 24)\n  {n} += std::to_string({e} % 10);",
         "nodefault": "{n} = {p}N({e});",
+        "nodefault-vec": "if ({n}.size() < 6)\n  {n}.push_back({p}N({e}));",
         "double": "{n} = static_cast<double>({e} & 0xff) * 0.5;",
         "bool": "{n} = !{n};",
     }

@@ -477,6 +477,34 @@ template <> struct FrameCodec<std::string> {
 };
 
 /// A count, then the elements: one block when they are blittable.
+template <class T> bool constructMember(FrameReader &R, T *Storage);
+template <class T> void releaseQuietly(T *Obj);
+
+/// Decodes the next element of a container and hands it to \p Put as an
+/// rvalue: value-initialized and decoded where T has a default constructor,
+/// otherwise rebuilt as a frame rebuilds a local (constructMember) and moved
+/// from, which the compiler allows only where T is quiet.
+template <class T, class Put> bool decodeElement(FrameReader &R, Put &&P) {
+  if constexpr (std::is_default_constructible_v<T>) {
+    T Item{};
+    if (!FrameCodec<T>::decode(R, Item))
+      return false;
+    P(std::move(Item));
+    return true;
+  } else {
+    alignas(T) unsigned char Buf[sizeof(T)];
+    if (!constructMember(R, reinterpret_cast<T *>(Buf)))
+      return false;
+    T *Item = std::launder(reinterpret_cast<T *>(Buf));
+    struct Release {
+      T *Item;
+      ~Release() { releaseQuietly(Item); }
+    } Guard{Item};
+    P(std::move(*Item));
+    return true;
+  }
+}
+
 template <class T, class A> struct FrameCodec<std::vector<T, A>> {
   static constexpr std::size_t MinSize = 1;
   static void encode(FrameWriter &W, const std::vector<T, A> &V) {
@@ -499,9 +527,15 @@ template <class T, class A> struct FrameCodec<std::vector<T, A>> {
       V.clear();
       V.reserve(N);
       for (std::size_t I = 0; I < N; ++I) {
-        V.emplace_back();
-        if (!FrameCodec<T>::decode(R, V.back()))
+        if constexpr (std::is_default_constructible_v<T>) {
+          V.emplace_back();
+          if (!FrameCodec<T>::decode(R, V.back()))
+            return false;
+        } else if (!decodeElement<T>(R, [&](T &&E) {
+                     V.push_back(std::move(E));
+                   })) {
           return false;
+        }
       }
       return true;
     }
@@ -603,13 +637,16 @@ template <class M, bool Unique = true> struct FrameMapCodec {
       V.reserve(N);
     for (std::size_t I = 0; I < N; ++I) {
       std::size_t At = R.offset();
-      K Key{};
-      T Value{};
-      if (!FrameCodec<K>::decode(R, Key) || !FrameCodec<T>::decode(R, Value))
-        return false;
       std::size_t Before = V.size();
       // The encoder wrote a std::map in order, so the end is the right hint.
-      V.emplace_hint(V.end(), std::move(Key), std::move(Value));
+      bool Valued = false;
+      if (!decodeElement<K>(R, [&](K &&Key) {
+            Valued = decodeElement<T>(R, [&](T &&Value) {
+              V.emplace_hint(V.end(), std::move(Key), std::move(Value));
+            });
+          }) ||
+          !Valued)
+        return false;
       if (Unique && V.size() == Before)
         return R.failAt(At, "duplicate map key");
     }
@@ -630,8 +667,6 @@ template <class K, class T, class H, class E, class A>
 struct FrameCodec<std::unordered_multimap<K, T, H, E, A>>
     : FrameMapCodec<std::unordered_multimap<K, T, H, E, A>, false> {};
 
-template <class T> bool constructMember(FrameReader &R, T *Storage);
-template <class T> void releaseQuietly(T *Obj);
 
 namespace detail {
 /// Memory for one T, as `new T` would get it (see FrameCodec<unique_ptr>).
@@ -766,9 +801,13 @@ template <class T> struct FrameCodec<std::optional<T>> {
     }
     if (Tag != 1)
       return R.failAt(At, "invalid optional tag " + std::to_string(Tag));
-    if (!V)
-      V.emplace();
-    return FrameCodec<T>::decode(R, *V);
+    if constexpr (std::is_default_constructible_v<T>) {
+      if (!V)
+        V.emplace();
+      return FrameCodec<T>::decode(R, *V);
+    } else {
+      return decodeElement<T>(R, [&](T &&E) { V.emplace(std::move(E)); });
+    }
   }
 };
 
@@ -816,9 +855,15 @@ template <class C> struct FrameSequenceCodec {
       return false;
     V.clear();
     for (std::size_t I = 0; I < N; ++I) {
-      V.emplace_back();
-      if (!FrameCodec<T>::decode(R, V.back()))
+      if constexpr (std::is_default_constructible_v<T>) {
+        V.emplace_back();
+        if (!FrameCodec<T>::decode(R, V.back()))
+          return false;
+      } else if (!decodeElement<T>(R, [&](T &&E) {
+                   V.push_back(std::move(E));
+                 })) {
         return false;
+      }
     }
     return true;
   }
@@ -840,11 +885,9 @@ struct FrameSetCodec : FrameSequenceCodec<C> {
     V.clear();
     for (std::size_t I = 0; I < N; ++I) {
       std::size_t At = R.offset();
-      T Item{};
-      if (!FrameCodec<T>::decode(R, Item))
-        return false;
       std::size_t Before = V.size();
-      V.insert(std::move(Item));
+      if (!decodeElement<T>(R, [&](T &&E) { V.insert(std::move(E)); }))
+        return false;
       if (Unique && V.size() == Before)
         return R.failAt(At, "duplicate set element");
     }
