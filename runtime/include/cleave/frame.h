@@ -684,6 +684,22 @@ template <class T> void deallocateLike(void *P) {
 }
 } // namespace detail
 
+namespace detail {
+/// The tag byte of an optional or a unique_ptr: 0 (empty) or 1 (then the
+/// value); any other tag is corrupt. \p Present says which.
+inline bool readPresence(FrameReader &R, const char *What, bool &Present) {
+  std::size_t At = R.offset();
+  std::uint8_t Tag = 0;
+  if (!R.readByte(Tag))
+    return false;
+  if (Tag > 1)
+    return R.failAt(At, std::string("invalid ") + What + " tag " +
+                            std::to_string(Tag));
+  Present = Tag == 1;
+  return true;
+}
+} // namespace detail
+
 /// A std::unique_ptr (with the default deleter): a tag byte, 0 (null) or 1
 /// (then the object). The object is rebuilt in memory from the allocation
 /// function `new T` uses, without a constructor of the program's, so that
@@ -697,16 +713,13 @@ template <class T> struct FrameCodec<std::unique_ptr<T>> {
       frameMember(W, *V);
   }
   static bool decode(FrameReader &R, std::unique_ptr<T> &V) {
-    std::size_t At = R.offset();
-    std::uint8_t Tag = 0;
-    if (!R.readByte(Tag))
+    bool Present = false;
+    if (!detail::readPresence(R, "unique_ptr", Present))
       return false;
-    if (Tag == 0) {
+    if (!Present) {
       V.reset();
       return true;
     }
-    if (Tag != 1)
-      return R.failAt(At, "invalid unique_ptr tag " + std::to_string(Tag));
     void *Mem = detail::allocateLike<T>();
     if (!constructMember(R, static_cast<T *>(Mem))) {
       detail::deallocateLike<T>(Mem);
@@ -791,16 +804,13 @@ template <class T> struct FrameCodec<std::optional<T>> {
       frameMember(W, *V);
   }
   static bool decode(FrameReader &R, std::optional<T> &V) {
-    std::size_t At = R.offset();
-    std::uint8_t Tag = 0;
-    if (!R.readByte(Tag))
+    bool Present = false;
+    if (!detail::readPresence(R, "optional", Present))
       return false;
-    if (Tag == 0) {
+    if (!Present) {
       V.reset();
       return true;
     }
-    if (Tag != 1)
-      return R.failAt(At, "invalid optional tag " + std::to_string(Tag));
     if constexpr (std::is_default_constructible_v<T>) {
       if (!V)
         V.emplace();
