@@ -7,6 +7,7 @@
 #include "cleave/Config.h"
 #include "cleave/Driver/Unit.h"
 #include "cleave/Emit/Output.h"
+#include "cleave/Frontend/Annotations.h"
 #include "cleave/Frontend/Diagnostics.h"
 #include "cleave/Frontend/Frontend.h"
 
@@ -22,6 +23,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <set>
 
 using namespace clang;
 
@@ -119,6 +123,57 @@ bool checkProgram(const Program &P) {
                   "state store; declare it with CLEAVE_STATE (for example in "
                   "a shared header)");
       R.note(D.locate(It->second->Pos), "declared as CLEAVE_STATE here");
+    }
+
+  // The annotations of one declaration, as every unit sees them: one text
+  // per kind, one type per state variable, and a definition somewhere.
+  std::map<std::pair<std::string, std::string>, const AnnotatedDecl *> First;
+  std::map<std::string, const AnnotatedDecl *> StateType;
+  std::set<std::string> DefinedUSRs, Called;
+  for (const auto &U : P.Units) {
+    for (const FunctionNode &F : U.Functions) {
+      DefinedUSRs.insert(F.USR);
+      for (const CallSite &C : F.Calls)
+        Called.insert(C.Callee);
+    }
+    for (const AnnotatedDecl &A : U.Annotated)
+      if (A.Defined)
+        DefinedUSRs.insert(A.USR);
+  }
+  std::set<std::string> Undefined;
+  for (const auto &U : P.Units)
+    for (const AnnotatedDecl &A : U.Annotated) {
+      auto [It, New] = First.emplace(std::make_pair(A.USR, A.Macro), &A);
+      if (!New && It->second->Text != A.Text) {
+        R.error(D.locate(A.Pos),
+                "'" + A.Name + "' is annotated " + A.Macro + "(\"" +
+                    elide(A.Text) + "\") here and " + A.Macro + "(\"" +
+                    elide(It->second->Text) +
+                    "\") elsewhere; every declaration must say the same");
+        R.note(D.locate(It->second->Pos), "the other annotation is here");
+      }
+      if (A.Macro == "CLEAVE_STATE") {
+        auto [SIt, SNew] = StateType.emplace(A.USR, &A);
+        if (!SNew && SIt->second->Type != A.Type) {
+          R.error(D.locate(A.Pos),
+                  "state variable '" + A.Name + "' is declared here as '" +
+                      A.TypeShown + "' and elsewhere as '" +
+                      SIt->second->TypeShown +
+                      "'; every declaration must have the same type");
+          R.note(D.locate(SIt->second->Pos), "the other declaration is here");
+        }
+        continue;
+      }
+      if (!DefinedUSRs.count(A.USR) && Undefined.insert(A.USR).second) {
+        std::string Msg = "'" + A.Name + "' is annotated " + A.Macro +
+                          ", but none of the sources given to cleave build "
+                          "defines it";
+        if (Called.count(A.USR) || A.Macro == "CLEAVE_ENTRY")
+          R.error(D.locate(A.Pos),
+                  Msg + "; give cleave build the source that does");
+        else
+          R.warning(D.locate(A.Pos), Msg + ", so the annotation has no effect");
+      }
     }
 
   llvm::StringSet<> Reported;
@@ -222,11 +277,19 @@ int runBuild(const tooling::CompilationDatabase &DB,
   tooling::ClangTool Tool(DB, Sources);
   Tool.appendArgumentsAdjuster(
       [ResourceDir, RuntimeInclude](const tooling::CommandLineArguments &Args,
-                                    llvm::StringRef) {
+                                    llvm::StringRef File) {
         tooling::CommandLineArguments Out = Args;
-        bool HasResourceDir = false;
-        for (const auto &A : Args)
+        bool HasResourceDir = false, HasLanguage = false;
+        for (const auto &A : Args) {
           HasResourceDir |= llvm::StringRef(A).starts_with("-resource-dir");
+          HasLanguage |= llvm::StringRef(A).starts_with("-x");
+        }
+        // A header given as a source is C++, as a Cleave program is; Clang
+        // would take a `.h` for C.
+        llvm::StringRef Ext = llvm::sys::path::extension(File);
+        if (!HasLanguage && (Ext == ".h" || Ext == ".hh" || Ext == ".hpp" ||
+                             Ext == ".hxx" || Ext == ".H"))
+          Out.insert(Out.begin() + (Out.empty() ? 0 : 1), "-xc++");
         // Insert before any "--" or input: at position 1.
         auto At = Out.begin() + (Out.empty() ? 0 : 1);
         std::vector<std::string> Extra;

@@ -79,6 +79,10 @@ std::string rewrittenText(Rewriter &R, FileID FID) {
     Text = R.getSourceMgr().getBufferData(FID).str();
   if (!Text.empty() && Text.back() != '\n')
     Text += '\n';
+  // A UTF-8 byte order mark belongs at the start of a file; the copy starts
+  // with cleave's own lines.
+  if (llvm::StringRef(Text).starts_with("\xEF\xBB\xBF"))
+    Text.erase(0, 3);
   return Text;
 }
 

@@ -3,17 +3,34 @@
 #include "cleave/Frontend/Annotations.h"
 
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <vector>
 
 namespace cleave {
+
+std::string elide(std::string_view S) {
+  std::string Out;
+  for (char C : S.substr(0, 60)) {
+    if (static_cast<unsigned char>(C) < 0x20 || C == 0x7f) {
+      char Buf[8];
+      std::snprintf(Buf, sizeof Buf, "\\x%02x", static_cast<unsigned char>(C));
+      Out += Buf;
+    } else {
+      Out += C;
+    }
+  }
+  if (S.size() > 60)
+    Out += "... (" + std::to_string(S.size()) + " characters)";
+  return Out;
+}
 
 std::variant<Trigger, AnnotationError> parseTrigger(std::string_view Text) {
   const char *Expected = "expected \"METHOD /path\"";
   size_t Space = Text.find(' ');
   if (Text.empty() || Space == std::string_view::npos || Space == 0)
     return AnnotationError{std::string("malformed trigger '") +
-                               std::string(Text) + "': " + Expected,
+                               elide(Text) + "': " + Expected,
                            0};
   std::string_view Method = Text.substr(0, Space);
   static const char *const Methods[] = {"GET", "POST", "PUT", "PATCH",
@@ -22,14 +39,14 @@ std::variant<Trigger, AnnotationError> parseTrigger(std::string_view Text) {
   for (const char *M : Methods)
     Known |= Method == M;
   if (!Known)
-    return AnnotationError{"malformed trigger '" + std::string(Text) +
-                               "': unknown method '" + std::string(Method) +
+    return AnnotationError{"malformed trigger '" + elide(Text) +
+                               "': unknown method '" + elide(Method) +
                                "'; expected GET, POST, PUT, PATCH or DELETE",
                            0};
   std::string_view Path = Text.substr(Space + 1);
   size_t PathOffset = Space + 1;
   if (Path.empty() || Path[0] != '/')
-    return AnnotationError{"malformed trigger '" + std::string(Text) +
+    return AnnotationError{"malformed trigger '" + elide(Text) +
                                "': path must start with '/'",
                            PathOffset};
   for (size_t I = 0; I < Path.size(); ++I) {
@@ -41,12 +58,12 @@ std::variant<Trigger, AnnotationError> parseTrigger(std::string_view Text) {
       std::string Shown = C == ' '    ? std::string("space")
                           : C == '\t' ? std::string("tab")
                                       : "'" + std::string(1, C) + "'";
-      return AnnotationError{"malformed trigger '" + std::string(Text) +
+      return AnnotationError{"malformed trigger '" + elide(Text) +
                                  "': invalid character " + Shown + " in path",
                              PathOffset + I};
     }
     if (C == '/' && I + 1 < Path.size() && Path[I + 1] == '/')
-      return AnnotationError{"malformed trigger '" + std::string(Text) +
+      return AnnotationError{"malformed trigger '" + elide(Text) +
                                  "': empty path segment",
                              PathOffset + I};
   }
@@ -119,13 +136,13 @@ std::optional<AnnotationError> forEachOption(
     for (std::string_view S : Seen)
       if (S == O.Key)
         return AnnotationError{
-            "option '" + std::string(O.Key) + "' is given twice", O.KeyOffset};
+            "option '" + elide(O.Key) + "' is given twice", O.KeyOffset};
     Seen.push_back(O.Key);
     bool Known = true;
     if (auto Err = Apply(O, Known))
       return Err;
     if (!Known)
-      return AnnotationError{"unknown option '" + std::string(O.Key) + "' in " +
+      return AnnotationError{"unknown option '" + elide(O.Key) + "' in " +
                                  Macro + "; expected " + KeyList,
                              O.KeyOffset};
   }
@@ -138,13 +155,13 @@ std::optional<AnnotationError> parseCount(const Option &O, unsigned &Out,
       AllowZero ? "a non-negative integer" : "a positive integer";
   if (!O.HasValue || O.Value.empty())
     return AnnotationError{
-        "option '" + std::string(O.Key) + "' expects " + What, O.KeyOffset};
+        "option '" + elide(O.Key) + "' expects " + What, O.KeyOffset};
   unsigned V = 0;
   const char *End = O.Value.data() + O.Value.size();
   auto [Ptr, Ec] = std::from_chars(O.Value.data(), End, V);
   if (Ec != std::errc() || Ptr != End || (!AllowZero && V == 0))
-    return AnnotationError{"option '" + std::string(O.Key) + "' expects " +
-                               What + ", got '" + std::string(O.Value) + "'",
+    return AnnotationError{"option '" + elide(O.Key) + "' expects " +
+                               What + ", got '" + elide(O.Value) + "'",
                            O.ValueOffset};
   Out = V;
   return std::nullopt;
@@ -175,7 +192,7 @@ parseFunctionOptions(std::string_view Text) {
             return std::nullopt;
           return AnnotationError{"option 'isolate' takes no value or "
                                  "true/false, got '" +
-                                     std::string(O.Value) + "'",
+                                     elide(O.Value) + "'",
                                  O.ValueOffset};
         }
         Known = false;
@@ -203,7 +220,7 @@ parseStateOptions(std::string_view Text) {
         else
           return AnnotationError{"option 'consistency' expects linearizable "
                                  "or eventual, got '" +
-                                     std::string(O.Value) + "'",
+                                     elide(O.Value) + "'",
                                  O.HasValue ? O.ValueOffset : O.KeyOffset};
         return std::nullopt;
       });

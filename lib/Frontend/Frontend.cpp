@@ -31,6 +31,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdio>
 #include <functional>
 #include <variant>
 
@@ -100,12 +101,19 @@ const char *macroName(AnnotationKind K) {
 }
 
 /// The string argument of a Cleave annotation, if it has one.
-const StringLiteral *annotationString(const AnnotateAttr *A) {
+const StringLiteral *anyAnnotationString(const AnnotateAttr *A) {
   if (A->args_size() < 1)
     return nullptr;
   const Expr *E = *A->args_begin();
   return E ? dyn_cast<StringLiteral>(E->IgnoreParenImpCasts()) : nullptr;
 }
+
+/// The annotation's text: an ordinary (or UTF-8) string literal.
+const StringLiteral *annotationString(const AnnotateAttr *A) {
+  const StringLiteral *S = anyAnnotationString(A);
+  return S && (S->isOrdinary() || S->isUTF8()) ? S : nullptr;
+}
+
 
 /// "a data member", "a local variable", ...: what a misplaced annotation sits
 /// on, for the diagnostic.
@@ -177,7 +185,9 @@ bool isStateCandidate(const VarDecl *VD) {
   return !isa<ParmVarDecl>(VD) && VD->hasGlobalStorage() &&
          !VD->isStaticLocal() && VD->getTLSKind() == VarDecl::TLS_None &&
          !VD->isConstexpr() && !VD->getDescribedVarTemplate() &&
-         !isa<VarTemplateSpecializationDecl>(VD);
+         !isa<VarTemplateSpecializationDecl>(VD) &&
+         !VD->getDeclContext()->isDependentContext() &&
+         !VD->isTemplated();
 }
 
 /// \p Path made absolute against the working directory, without dots.
@@ -304,6 +314,16 @@ public:
       }
     } else {
       const auto *VD = dyn_cast<VarDecl>(D);
+      if (VD && VD->hasGlobalStorage() && !VD->isStaticLocal() &&
+          (VD->isTemplated() || VD->getDeclContext()->isDependentContext() ||
+           VD->getDescribedVarTemplate())) {
+        Report.error(Loc, "CLEAVE_STATE cannot annotate a variable template "
+                          "or a static data member of a class template: "
+                          "each instantiation would be a variable of its "
+                          "own; make it a variable of a class that is not "
+                          "a template");
+        return;
+      }
       if (!VD || !isStateCandidate(VD)) {
         Report.error(Loc, std::string("CLEAVE_STATE applies to variables at "
                                       "namespace scope and static data "
@@ -315,10 +335,44 @@ public:
 
     const StringLiteral *S = annotationString(A);
     if (!S) {
-      Report.error(Loc, std::string(macroName(K)) +
-                            " takes one string literal argument");
+      const StringLiteral *Any = anyAnnotationString(A);
+      Report.error(Any ? Any->getBeginLoc() : Loc,
+                   std::string(macroName(K)) +
+                       (Any ? " takes an ordinary string literal, not a wide, "
+                              "UTF-16 or UTF-32 one"
+                            : " takes one string literal argument"));
       return;
     }
+    if (A->args_size() > 1) {
+      const Expr *Extra = *(A->args_begin() + 1);
+      Report.error(Extra ? Extra->getBeginLoc() : Loc,
+                   std::string(macroName(K)) +
+                       " takes one string; write all its options in it, "
+                       "separated by commas (\"memory=2048,timeout=3\")");
+      return;
+    }
+    if (const auto *FD = dyn_cast<FunctionDecl>(D); FD && FD->isDeleted()) {
+      Report.error(Loc, std::string(macroName(K)) +
+                            " cannot annotate a deleted function");
+      return;
+    }
+    checkAgainstOthers(D, A, K, S);
+    AnnotatedDecl Rec;
+    Rec.USR = usrOf(D->getCanonicalDecl());
+    Rec.Name = qualifiedName(cast<NamedDecl>(D));
+    Rec.Macro = macroName(K);
+    Rec.Text = S->getString().str();
+    Rec.Pos = posOf(Loc);
+    if (const auto *FD = dyn_cast<FunctionDecl>(D)) {
+      Rec.Defined = FD->doesThisDeclarationHaveABody();
+    } else if (const auto *VD = dyn_cast<VarDecl>(D)) {
+      QualType T = VD->getType().getUnqualifiedType();
+      Rec.Type = T.getCanonicalType().getAsString(codePrintingPolicy(Ctx));
+      Rec.TypeShown = displayTypeName(T, Ctx);
+      Rec.Defined = VD->isThisDeclarationADefinition() == VarDecl::Definition;
+    }
+    if (!Rec.USR.empty())
+      Unit.Annotated.push_back(std::move(Rec));
     std::optional<AnnotationError> Err;
     if (K == AnnotationKind::Entry) {
       auto R = parseTrigger(S->getString());
@@ -335,6 +389,41 @@ public:
     }
     if (Err)
       Report.error(stringLocation(S, Err->Offset), Err->Message);
+  }
+
+  /// A second annotation of the same kind on \p D or another declaration
+  /// of it, with another text: one of them would be dropped.
+  void checkAgainstOthers(const Decl *D, const AnnotateAttr *A,
+                          AnnotationKind K, const StringLiteral *S) {
+    const Decl *Canon = D->getCanonicalDecl();
+    for (const Decl *R : Canon->redecls())
+      for (const auto *Other : R->specific_attrs<AnnotateAttr>()) {
+        if (Other == A)
+          return; // only annotations before this one are compared
+        if (Other->isInherited() || kindOf(Other) != K)
+          continue;
+        const StringLiteral *OS = annotationString(Other);
+        if (!OS || OS->getString() == S->getString())
+          continue;
+        std::string Why =
+            K == AnnotationKind::Entry
+                ? "triggers ('" + elide(OS->getString()) + "' and '" +
+                      elide(S->getString()) +
+                      "'); a function serves one route, so keep one"
+                : "options ('" + elide(OS->getString()) + "' and '" +
+                      elide(S->getString()) + "'); a " +
+                      (K == AnnotationKind::Function
+                           ? "function runs with one profile"
+                           : "state variable has one set of options") +
+                      ", so keep one";
+        Report.error(A->getLocation(), "'" +
+                                           qualifiedName(cast<NamedDecl>(D)) +
+                                           "' has two " + macroName(K) +
+                                           " annotations with different " +
+                                           Why);
+        Report.note(Other->getLocation(), "the other annotation is here");
+        return;
+      }
   }
 
   SourceLocation stringLocation(const StringLiteral *S, size_t Offset) {

@@ -88,8 +88,13 @@ int runBuildCommand(int Argc, const char **Argv) {
   std::unique_ptr<clang::tooling::CompilationDatabase> DB =
       clang::tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv,
                                                                     ErrMsg);
-  if (!ErrMsg.empty())
-    return usageError(ErrMsg);
+  if (!ErrMsg.empty()) {
+    // Clang's message carries its own "error: ".
+    llvm::StringRef Msg(ErrMsg);
+    Msg = Msg.trim();
+    Msg.consume_front("error: ");
+    return usageError(Msg.str());
+  }
 
   std::string BuildPath;
   std::vector<std::string> Sources;

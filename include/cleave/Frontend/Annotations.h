@@ -25,6 +25,10 @@ struct AnnotationError {
 
 /// Parses "METHOD /path". The method is one of GET, POST, PUT, PATCH, DELETE;
 /// the path starts with '/' and holds only unreserved URL characters and '/'.
+/// \p S for a message: control characters escaped, and cut short past 60
+/// characters, so that a long text does not flood the terminal.
+std::string elide(std::string_view S);
+
 std::variant<Trigger, AnnotationError> parseTrigger(std::string_view Text);
 
 /// Parses CLEAVE_FUNCTION options: "memory=MiB,timeout=s,gpu=N,concurrency=N,

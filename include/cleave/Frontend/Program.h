@@ -194,6 +194,20 @@ struct AllStateReason {
   std::string Why;
 };
 
+/// A declaration that carries a Cleave annotation of its own, as one unit
+/// sees it: what the whole program compares across units, so that no
+/// annotation is dropped silently.
+struct AnnotatedDecl {
+  std::string USR;
+  std::string Name;  ///< qualified
+  std::string Macro; ///< "CLEAVE_ENTRY", "CLEAVE_FUNCTION", "CLEAVE_STATE"
+  std::string Text;  ///< the annotation's string
+  std::string Type;  ///< state: the variable's type, canonical
+  std::string TypeShown; ///< state: the type as written
+  SourcePos Pos;
+  bool Defined = false; ///< a function with a body, a state definition
+};
+
 /// Everything one translation unit contributes.
 struct TranslationUnit {
   std::string Source;             ///< absolute path of the main file
@@ -206,6 +220,7 @@ struct TranslationUnit {
   std::string Glue;               ///< generated code appended to it
   std::vector<FunctionNode> Functions;
   std::vector<StateVar> States;        ///< defined in this unit
+  std::vector<AnnotatedDecl> Annotated; ///< every annotated declaration
   std::vector<GlobalUse> PlainGlobals; ///< first use of each, in this unit
   /// The first use of each map-typed state variable (by name) in this unit
   /// that is not a keyed access; main() does not count, as it is not

@@ -14,6 +14,15 @@
 #ifndef CLEAVE_CLEAVE_H
 #define CLEAVE_CLEAVE_H
 
+// Said once, here, rather than as errors in what follows.
+#if !defined(__cplusplus) || __cplusplus < 201703L
+#error "Cleave needs C++17 or later: compile this unit with -std=c++17 (or a later standard)"
+// The annotations vanish, so that this is the only error the header gives.
+#define CLEAVE_ENTRY(trigger)
+#define CLEAVE_FUNCTION(...)
+#define CLEAVE_STATE(...)
+#else
+
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -65,5 +74,7 @@ auto parallel_map(const Container &Items, Fn &&F) {
 }
 
 } // namespace cleave
+
+#endif // C++17
 
 #endif // CLEAVE_CLEAVE_H
