@@ -79,6 +79,28 @@ bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
   return false;
 }
 
+bool isNotRunHere(const Expr *E, ASTContext &Ctx) {
+  if (isUnevaluatedUse(E, Ctx))
+    return true;
+  DynTypedNode Node = DynTypedNode::create(*E);
+  for (unsigned Depth = 0; Depth < 256; ++Depth) {
+    auto Parents = Ctx.getParents(Node);
+    if (Parents.empty())
+      return false;
+    const DynTypedNode &P = Parents[0];
+    if (P.get<ConstantExpr>() || P.get<StaticAssertDecl>() || P.get<TypeLoc>())
+      return true;
+    if (const auto *If = P.get<IfStmt>())
+      return If->isConstexpr() && Node.get<Stmt>() == If->getCond();
+    if (const auto *VD = P.get<VarDecl>())
+      return VD->isConstexpr();
+    if (P.get<Decl>())
+      return false;
+    Node = P;
+  }
+  return false;
+}
+
 StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {
   const Expr *Cur = Ref;
   for (unsigned Depth = 0; Depth < 64; ++Depth) {

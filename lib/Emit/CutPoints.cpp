@@ -9,6 +9,8 @@
 
 #include "MachineInternal.h"
 
+#include "cleave/Analysis/StateUse.h"
+
 #include "clang/Index/USRGeneration.h"
 
 #include <algorithm>
@@ -102,7 +104,7 @@ bool MachineBuilder::findStops() {
   BodyScan(*this).TraverseStmt(const_cast<Stmt *>(Body));
   bool OK = true;
   for (const auto &[Call, Lambda] : Calls) {
-    if (Call->getBeginLoc().isInvalid())
+    if (Call->getBeginLoc().isInvalid() || isNotRunHere(Call, Ctx))
       continue;
     const Suspension *Sp = MC.Plan.find(Node.USR, MC.PosOf(Call->getBeginLoc()));
     if (!Sp)
@@ -166,6 +168,12 @@ bool MachineBuilder::placeStop(Stop &S) {
   if (inMacro(S.Call))
     return Fail("a boundary call cannot be cut inside a macro expansion", {},
                 "");
+  // A statement expression's block is a statement list of its own, which
+  // the walk below would take for the function's.
+  for (const Stmt *P = parentOf(S.Call); P && P != Body; P = parentOf(P))
+    if (isa<StmtExpr>(P))
+      return Fail("a boundary inside a statement expression cannot be cut",
+                  P->getBeginLoc(), "the statement expression is here");
   // Operators between the call and its statement that decide whether (or
   // when) the call's operand runs.
   std::vector<std::pair<const Expr *, const Expr *>> Deciding; // (op, second)
@@ -245,9 +253,6 @@ bool MachineBuilder::placeStop(Stop &S) {
         Deciding.push_back({B, B->getRHS()});
       continue;
     }
-    if (isa<StmtExpr>(P))
-      return Fail("a boundary inside a statement expression cannot be cut",
-                  P->getBeginLoc(), "the statement expression is here");
   }
   return Fail("cannot find the statement around this boundary call", {}, "");
 }

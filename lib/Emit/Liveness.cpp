@@ -869,7 +869,11 @@ bool MachineBuilder::decide() {
                RD->getName() == "initializer_list";
       };
       Carrier::Kind How;
-      if (C.Needed.empty())
+      // A constexpr variable is a constant: its declaration as written
+      // gives it again in every step.
+      if (V->isConstexpr())
+        How = Carrier::Remat;
+      else if (C.Needed.empty())
         How = Pure && (C.LoopVar || Spelled()) ? Carrier::Remat
                                                : Carrier::Slot;
       else if (C.Live.empty())

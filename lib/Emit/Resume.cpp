@@ -892,11 +892,13 @@ bool MachineBuilder::rewriteBody() {
         Cond = "static_cast<bool>(" + CV->getNameAsString() + ")";
       else
         Cond = "(" + text(If->getCond()->getSourceRange()) + ")";
-      if (InBranch)
+      // `if constexpr` takes the same branch in every step: the one that
+      // holds the resume point, and its condition stays a constant.
+      if (InBranch && !If->isConstexpr())
         Cond = "cleave_r.skipping() ? " + Branches(If->getThen()) +
                " : " + Cond;
       if (!If->getInit() && !CV) {
-        if (InBranch)
+        if (InBranch && !If->isConstexpr())
           Rw.ReplaceText(CharSourceRange::getTokenRange(
                              SM.getFileLoc(If->getCond()->getBeginLoc()),
                              SM.getFileLoc(If->getCond()->getEndLoc())),
@@ -932,7 +934,8 @@ bool MachineBuilder::rewriteBody() {
       Consumed.insert(If);
       Rw.ReplaceText(CharSourceRange::getTokenRange(SM.getFileLoc(If->getIfLoc()),
                                                     SM.getFileLoc(If->getRParenLoc())),
-                     Head + "if (" + Cond + ")");
+                     Head + (If->isConstexpr() ? "if constexpr (" : "if (") +
+                         Cond + ")");
       After[If] += " }";
       continue;
     }

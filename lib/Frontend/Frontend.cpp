@@ -221,13 +221,16 @@ private:
 /// instantiations it calls into, for placement and lowering.
 class BodyVisitor : public RecursiveASTVisitor<BodyVisitor> {
 public:
-  BodyVisitor(FunctionNode &Node,
+  BodyVisitor(ASTContext &Ctx, FunctionNode &Node,
               std::function<SourcePos(SourceLocation)> PosOf)
-      : Node(Node), PosOf(std::move(PosOf)) {}
+      : Ctx(Ctx), Node(Node), PosOf(std::move(PosOf)) {}
   bool shouldVisitTemplateInstantiations() const { return true; }
 
   bool VisitCallExpr(CallExpr *E) {
-    if (const FunctionDecl *F = E->getDirectCallee())
+    // A call the C++ compiler evaluates, or that is never evaluated
+    // (`decltype(quote(x))`, a template argument), runs nowhere.
+    if (const FunctionDecl *F = E->getDirectCallee();
+        F && !isNotRunHere(E, Ctx))
       addCallSite(E, F);
     return true;
   }
@@ -256,6 +259,7 @@ private:
       Node.Calls.push_back({U, PosOf(E->getBeginLoc()), false});
   }
 
+  ASTContext &Ctx;
   FunctionNode &Node;
   std::function<SourcePos(SourceLocation)> PosOf;
 };
@@ -472,7 +476,7 @@ public:
       return;
     Node.Name = qualifiedName(FD);
     Node.Pos = posOf(FD->getLocation());
-    BodyVisitor(Node, [this](SourceLocation L) {
+    BodyVisitor(Ctx, Node, [this](SourceLocation L) {
       return posOf(L);
     }).TraverseStmt(FD->getBody());
     addReach(FD, Node);

@@ -28,6 +28,13 @@ StateAccess classifyStateUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 /// decltype, noexcept, typeid of a non-polymorphic type): no access at all.
 bool isUnevaluatedUse(const clang::Expr *Ref, clang::ASTContext &Ctx);
 
+/// True when \p E does not run where it is written: an unevaluated operand
+/// (isUnevaluatedUse), or an expression evaluated by the C++ compiler (a
+/// constant expression: a template argument, an array bound, a case label,
+/// the condition of `if constexpr`, a `static_assert`, the initializer of a
+/// `constexpr` variable). A call there is no boundary.
+bool isNotRunHere(const clang::Expr *E, clang::ASTContext &Ctx);
+
 /// The key type of a state variable of type \p T that may be stored per
 /// key: a std::map or std::unordered_map (keyed by std::string, as every
 /// serializable map is). A null type otherwise, with \p WhyNot saying why.
