@@ -316,6 +316,28 @@ public:
                               " cannot annotate a variadic function");
         return;
       }
+      // The generated glue calls the function by its qualified name.
+      if (FD->getFriendObjectKind() != Decl::FOK_None &&
+          llvm::all_of(FD->redecls(), [](const FunctionDecl *R) {
+            return R->getLexicalDeclContext()->isRecord();
+          })) {
+        Report.error(Loc, std::string(macroName(K)) +
+                              " cannot annotate a friend function declared "
+                              "only inside its class: nothing outside the "
+                              "class can name it; declare it at namespace "
+                              "scope too");
+        return;
+      }
+      for (const DeclContext *DC = FD->getDeclContext(); DC;
+           DC = DC->getParent())
+        if (DC->isFunctionOrMethod() ||
+            (isa<CXXRecordDecl>(DC) && !cast<CXXRecordDecl>(DC)->getIdentifier())) {
+          Report.error(Loc, std::string(macroName(K)) +
+                                " cannot annotate a member of a class defined "
+                                "inside a function or of an unnamed class: "
+                                "nothing outside can name it");
+          return;
+        }
     } else {
       const auto *VD = dyn_cast<VarDecl>(D);
       if (VD && VD->hasGlobalStorage() && !VD->isStaticLocal() &&
