@@ -984,7 +984,10 @@ template <class... Ts> void encodeFrame(FrameWriter &W, const Ts &...Values) {
   char Header[FrameHeaderSize] = {FrameMagic[0], FrameMagic[1], FrameMagic[2],
                                   static_cast<char>(FrameVersion)};
   W.write(Header, FrameHeaderSize);
-  (frameMember(W, Values), ...);
+  // A braced list, not a fold expression: a frame may hold hundreds of
+  // values, past the nesting limit compilers put on folds.
+  int InOrder[] = {0, (frameMember(W, Values), 0)...};
+  (void)InOrder;
   std::uint64_t Payload = W.size() - HeaderAt - FrameHeaderSize;
   W.overwrite(HeaderAt + 4, &Payload, sizeof(Payload));
 }
@@ -1040,7 +1043,9 @@ FrameStatus decodeFrame(std::string_view Bytes, Ts &...Values) {
   FrameReader R(Bytes);
   if (!readFrameHeader(R))
     return R.status();
-  bool Decoded = (true && ... && frameMember(R, Values));
+  bool Decoded = true;
+  int InOrder[] = {0, (Decoded = Decoded && frameMember(R, Values), 0)...};
+  (void)InOrder;
   // A codec that returns false must have said why; if it did not, still fail.
   if (!Decoded && R.ok())
     R.fail("invalid value");

@@ -552,7 +552,8 @@ public:
       frame::encodeFrame(One, X);
       appendListElement(Outs, One);
     };
-    (Add(V), ...);
+    int InOrder[] = {0, (Add(V), 0)...};
+    (void)InOrder;
   }
   /// Answers a frame the machine cannot resume from (see Resume::error).
   void cannotResume(const std::string &Why) {
