@@ -66,12 +66,58 @@ std::string glueOf(ASTContext &Ctx, SerializableChecker &Types,
   return generateGlue(Ctx, Types.records().getArrayRef(), Entries, States);
 }
 
+/// The libraries the handler library includes before the program's code
+/// (cleave/handler.h), which a macro the program defines first configures:
+/// the library it configures, or null.
+const char *configuredLibrary(llvm::StringRef Name) {
+  static const char *const Json[] = {
+      "JSON_ASSERT", "JSON_CATCH_USER", "JSON_DIAGNOSTICS",
+      "JSON_DIAGNOSTIC_POSITIONS", "JSON_DISABLE_ENUM_SERIALIZATION",
+      "JSON_HAS_CPP_11", "JSON_HAS_CPP_14", "JSON_HAS_CPP_17",
+      "JSON_HAS_CPP_20", "JSON_HAS_EXPERIMENTAL_FILESYSTEM",
+      "JSON_HAS_FILESYSTEM", "JSON_HAS_RANGES", "JSON_HAS_STATIC_RTTI",
+      "JSON_HAS_THREE_WAY_COMPARISON", "JSON_NOEXCEPTION", "JSON_NO_IO",
+      "JSON_SKIP_LIBRARY_VERSION_CHECK",
+      "JSON_SKIP_UNSUPPORTED_COMPILER_CHECK", "JSON_THROW_USER",
+      "JSON_TRY_USER", "JSON_USE_GLOBAL_UDLS",
+      "JSON_USE_IMPLICIT_CONVERSIONS",
+      "JSON_USE_LEGACY_DISCARDED_VALUE_COMPARISON",
+      "NLOHMANN_JSON_NAMESPACE_NO_VERSION"};
+  static const char *const Std[] = {
+      "_BSD_SOURCE", "_DEFAULT_SOURCE", "_FILE_OFFSET_BITS", "_FORTIFY_SOURCE",
+      "_ISOC11_SOURCE", "_LARGEFILE64_SOURCE",
+      "_POSIX_C_SOURCE", "_REENTRANT", "_TIME_BITS", "_XOPEN_SOURCE",
+      "__STDC_CONSTANT_MACROS", "__STDC_FORMAT_MACROS",
+      "__STDC_LIMIT_MACROS", "__STDC_WANT_LIB_EXT1__"};
+  for (const char *N : Json)
+    if (Name == N)
+      return "nlohmann/json";
+  for (const char *N : Std)
+    if (Name == N)
+      return "the C and C++ libraries";
+  if (Name.starts_with("_GLIBCXX_") || Name.starts_with("_LIBCPP_"))
+    return "the C++ library";
+  return nullptr;
+}
+
 /// Records the unit's inclusion directives, for the copies of the headers
-/// that its rewritten copy edits.
+/// that its rewritten copy edits, and the configuration macros it defines
+/// for libraries the handler library includes before its code.
 class IncludeRecorder : public PPCallbacks {
 public:
-  IncludeRecorder(const SourceManager &SM, std::vector<Inclusion> &Out)
-      : SM(SM), Out(Out) {}
+  IncludeRecorder(const SourceManager &SM, std::vector<Inclusion> &Out,
+                  std::vector<std::pair<SourceLocation, std::string>> &Config)
+      : SM(SM), Out(Out), Config(Config) {}
+
+  void MacroDefined(const Token &Name, const MacroDirective *) override {
+    SourceLocation L = Name.getLocation();
+    if (L.isInvalid() || !L.isFileID() || SM.isInSystemHeader(L) ||
+        !SM.getFileEntryRefForID(SM.getFileID(L)))
+      return; // the command line, a builtin, a library's own
+    if (const IdentifierInfo *II = Name.getIdentifierInfo())
+      if (configuredLibrary(II->getName()))
+        Config.push_back({L, II->getName().str()});
+  }
 
   void InclusionDirective(SourceLocation HashLoc, const Token &,
                           llvm::StringRef, bool IsAngled,
@@ -101,13 +147,15 @@ public:
 private:
   const SourceManager &SM;
   std::vector<Inclusion> &Out;
+  std::vector<std::pair<SourceLocation, std::string>> &Config;
 };
 
 class Consumer : public ASTConsumer {
 public:
   Consumer(CompilerInstance &CI, FrontendResult &Result,
-           const std::vector<Inclusion> &Includes)
-      : CI(CI), Result(Result), Includes(Includes) {}
+           const std::vector<Inclusion> &Includes,
+           const std::vector<std::pair<SourceLocation, std::string>> &Config)
+      : CI(CI), Result(Result), Includes(Includes), Config(Config) {}
 
   void HandleTranslationUnit(ASTContext &Ctx) override {
     DiagnosticsEngine &Diags = CI.getDiagnostics();
@@ -129,6 +177,15 @@ public:
       ++Result.FailedUnits;
       return;
     }
+    // cleave/handler.h comes first in the rewritten unit: a library it
+    // includes would not see the program's configuration of it.
+    for (const auto &[At, Name] : Config)
+      Report.error(At, "'" + Name + "' configures " +
+                           configuredLibrary(Name) +
+                           ", which the handler library includes before "
+                           "this code, so it would not apply there; define "
+                           "it on the command line instead (-D" + Name +
+                           "), where it applies to both");
     SerializableChecker Types(Ctx);
     UnitModel Model;
     buildUnitModel(Ctx, Report, Types, Unit, Model);
@@ -173,6 +230,7 @@ private:
   CompilerInstance &CI;
   FrontendResult &Result;
   const std::vector<Inclusion> &Includes;
+  const std::vector<std::pair<SourceLocation, std::string>> &Config;
 };
 
 class Action : public ASTFrontendAction {
@@ -181,14 +239,16 @@ public:
   std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
                                                  llvm::StringRef) override {
     Includes.clear();
-    CI.getPreprocessor().addPPCallbacks(
-        std::make_unique<IncludeRecorder>(CI.getSourceManager(), Includes));
-    return std::make_unique<Consumer>(CI, Result, Includes);
+    Config.clear();
+    CI.getPreprocessor().addPPCallbacks(std::make_unique<IncludeRecorder>(
+        CI.getSourceManager(), Includes, Config));
+    return std::make_unique<Consumer>(CI, Result, Includes, Config);
   }
 
 private:
   FrontendResult &Result;
   std::vector<Inclusion> Includes;
+  std::vector<std::pair<SourceLocation, std::string>> Config;
 };
 
 class Factory : public tooling::FrontendActionFactory {
