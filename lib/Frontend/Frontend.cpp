@@ -31,7 +31,6 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
-#include <cstdio>
 #include <functional>
 #include <variant>
 
@@ -113,7 +112,6 @@ const StringLiteral *annotationString(const AnnotateAttr *A) {
   const StringLiteral *S = anyAnnotationString(A);
   return S && (S->isOrdinary() || S->isUTF8()) ? S : nullptr;
 }
-
 
 /// "a data member", "a local variable", ...: what a misplaced annotation sits
 /// on, for the diagnostic.
@@ -329,15 +327,16 @@ public:
         return;
       }
       for (const DeclContext *DC = FD->getDeclContext(); DC;
-           DC = DC->getParent())
-        if (DC->isFunctionOrMethod() ||
-            (isa<CXXRecordDecl>(DC) && !cast<CXXRecordDecl>(DC)->getIdentifier())) {
+           DC = DC->getParent()) {
+        const auto *RD = dyn_cast<CXXRecordDecl>(DC);
+        if (DC->isFunctionOrMethod() || (RD && !RD->getIdentifier())) {
           Report.error(Loc, std::string(macroName(K)) +
                                 " cannot annotate a member of a class defined "
                                 "inside a function or of an unnamed class: "
                                 "nothing outside can name it");
           return;
         }
+      }
     } else {
       const auto *VD = dyn_cast<VarDecl>(D);
       if (VD && VD->hasGlobalStorage() && !VD->isStaticLocal() &&
@@ -373,8 +372,11 @@ public:
       const Expr *Extra = *(A->args_begin() + 1);
       Report.error(Extra ? Extra->getBeginLoc() : Loc,
                    std::string(macroName(K)) +
-                       " takes one string; write all its options in it, "
-                       "separated by commas (\"memory=2048,timeout=3\")");
+                       (K == AnnotationKind::Entry
+                            ? " takes one string, its trigger"
+                            : " takes one string; write all its options in "
+                              "it, separated by commas "
+                              "(\"memory=2048,timeout=3\")"));
       return;
     }
     if (const auto *FD = dyn_cast<FunctionDecl>(D); FD && FD->isDeleted()) {
