@@ -700,26 +700,38 @@ inline bool readPresence(FrameReader &R, const char *What, bool &Present) {
 }
 } // namespace detail
 
+/// What an optional and a unique_ptr share: a tag byte, 0 (empty) or 1
+/// (then the value); any other tag is corrupt.
+template <class P> struct FrameNullableCodec {
+  static constexpr std::size_t MinSize = 1;
+  static void encode(FrameWriter &W, const P &V) {
+    W.writeByte(V ? 1 : 0);
+    if (V)
+      frameMember(W, *V);
+  }
+  /// Reads the tag into \p Present, emptying \p V for 0; false for a bad
+  /// tag.
+  static bool readTag(FrameReader &R, P &V, const char *What, bool &Present) {
+    if (!detail::readPresence(R, What, Present))
+      return false;
+    if (!Present)
+      V.reset();
+    return true;
+  }
+};
+
 /// A std::unique_ptr (with the default deleter): a tag byte, 0 (null) or 1
 /// (then the object). The object is rebuilt in memory from the allocation
 /// function `new T` uses, without a constructor of the program's, so that
 /// the unique_ptr deletes it as it would the original (the compiler refuses
 /// a class with an allocation function of its own).
-template <class T> struct FrameCodec<std::unique_ptr<T>> {
-  static constexpr std::size_t MinSize = 1;
-  static void encode(FrameWriter &W, const std::unique_ptr<T> &V) {
-    W.writeByte(V ? 1 : 0);
-    if (V)
-      frameMember(W, *V);
-  }
+template <class T>
+struct FrameCodec<std::unique_ptr<T>>
+    : FrameNullableCodec<std::unique_ptr<T>> {
   static bool decode(FrameReader &R, std::unique_ptr<T> &V) {
     bool Present = false;
-    if (!detail::readPresence(R, "unique_ptr", Present))
-      return false;
-    if (!Present) {
-      V.reset();
-      return true;
-    }
+    if (!FrameCodec::readTag(R, V, "unique_ptr", Present) || !Present)
+      return R.ok();
     void *Mem = detail::allocateLike<T>();
     if (!constructMember(R, static_cast<T *>(Mem))) {
       detail::deallocateLike<T>(Mem);
@@ -796,21 +808,12 @@ template <> struct FrameCodec<std::stringstream>
     : FrameStreamCodec<std::stringstream> {};
 
 /// A tag byte, 0 (empty) or 1 (then the value); any other tag is corrupt.
-template <class T> struct FrameCodec<std::optional<T>> {
-  static constexpr std::size_t MinSize = 1;
-  static void encode(FrameWriter &W, const std::optional<T> &V) {
-    W.writeByte(V ? 1 : 0);
-    if (V)
-      frameMember(W, *V);
-  }
+template <class T>
+struct FrameCodec<std::optional<T>> : FrameNullableCodec<std::optional<T>> {
   static bool decode(FrameReader &R, std::optional<T> &V) {
     bool Present = false;
-    if (!detail::readPresence(R, "optional", Present))
-      return false;
-    if (!Present) {
-      V.reset();
-      return true;
-    }
+    if (!FrameCodec::readTag(R, V, "optional", Present) || !Present)
+      return R.ok();
     if constexpr (std::is_default_constructible_v<T>) {
       if (!V)
         V.emplace();
