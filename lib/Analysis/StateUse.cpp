@@ -57,9 +57,14 @@ bool isAccessorOfNonConstObject(const CXXMethodDecl *MD) {
 
 } // namespace
 
-bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
-  DynTypedNode Node = DynTypedNode::create(*Ref);
-  for (unsigned Depth = 0; Depth < 64; ++Depth) {
+namespace {
+
+/// Whether \p E sits in an unevaluated operand or, with \p Constant, in an
+/// expression the C++ compiler evaluates: one walk up its parents.
+bool outsideRun(const Expr *E, ASTContext &Ctx, bool Constant) {
+  DynTypedNode Node = DynTypedNode::create(*E);
+  for (unsigned Depth = 0, Limit = Constant ? 256 : 64; Depth < Limit;
+       ++Depth) {
     auto Parents = Ctx.getParents(Node);
     if (Parents.empty())
       return false;
@@ -71,7 +76,15 @@ bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
     if (const auto *T = P.get<CXXTypeidExpr>())
       return !T->isPotentiallyEvaluated();
     if (P.get<TypeLoc>())
-      return true; // decltype(x) and friends
+      return true; // decltype(x) and friends, template arguments in types
+    if (Constant) {
+      if (P.get<ConstantExpr>() || P.get<StaticAssertDecl>())
+        return true;
+      if (const auto *If = P.get<IfStmt>())
+        return If->isConstexpr() && Node.get<Stmt>() == If->getCond();
+      if (const auto *VD = P.get<VarDecl>())
+        return VD->isConstexpr();
+    }
     if (P.get<Decl>())
       return false;
     Node = P;
@@ -79,26 +92,14 @@ bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
   return false;
 }
 
+} // namespace
+
+bool isUnevaluatedUse(const Expr *Ref, ASTContext &Ctx) {
+  return outsideRun(Ref, Ctx, /*Constant=*/false);
+}
+
 bool isNotRunHere(const Expr *E, ASTContext &Ctx) {
-  if (isUnevaluatedUse(E, Ctx))
-    return true;
-  DynTypedNode Node = DynTypedNode::create(*E);
-  for (unsigned Depth = 0; Depth < 256; ++Depth) {
-    auto Parents = Ctx.getParents(Node);
-    if (Parents.empty())
-      return false;
-    const DynTypedNode &P = Parents[0];
-    if (P.get<ConstantExpr>() || P.get<StaticAssertDecl>() || P.get<TypeLoc>())
-      return true;
-    if (const auto *If = P.get<IfStmt>())
-      return If->isConstexpr() && Node.get<Stmt>() == If->getCond();
-    if (const auto *VD = P.get<VarDecl>())
-      return VD->isConstexpr();
-    if (P.get<Decl>())
-      return false;
-    Node = P;
-  }
-  return false;
+  return outsideRun(E, Ctx, /*Constant=*/true);
 }
 
 StateAccess classifyStateUse(const Expr *Ref, ASTContext &Ctx) {

@@ -103,9 +103,9 @@ const char *configuredLibrary(llvm::StringRef Name) {
 /// Records the unit's inclusion directives, for the copies of the headers
 /// that its rewritten copy edits, and the configuration macros it defines
 /// for libraries the handler library includes before its code.
-class IncludeRecorder : public PPCallbacks {
+class PreprocessorRecorder : public PPCallbacks {
 public:
-  IncludeRecorder(const SourceManager &SM, std::vector<Inclusion> &Out,
+  PreprocessorRecorder(const SourceManager &SM, std::vector<Inclusion> &Out,
                   std::vector<std::pair<SourceLocation, std::string>> &Config)
       : SM(SM), Out(Out), Config(Config) {}
 
@@ -240,7 +240,7 @@ public:
                                                  llvm::StringRef) override {
     Includes.clear();
     Config.clear();
-    CI.getPreprocessor().addPPCallbacks(std::make_unique<IncludeRecorder>(
+    CI.getPreprocessor().addPPCallbacks(std::make_unique<PreprocessorRecorder>(
         CI.getSourceManager(), Includes, Config));
     return std::make_unique<Consumer>(CI, Result, Includes, Config);
   }

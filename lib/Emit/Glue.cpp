@@ -186,9 +186,10 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
        << "  static bool decode(FrameReader &R, " << T << " &V);\n"
        << "};\n";
   }
-  // What constructFrame needs to rebuild each class (see frame.h). A class
-  // that is not quiet, or that has no default constructor (which the
-  // runtime asks of the C++ compiler), is rebuilt member by member.
+  // What constructFrame needs to rebuild each class (see frame.h). Every
+  // resurrectable class can be rebuilt member by member; the runtime does so
+  // where it is not quiet or has no default constructor (which it asks of
+  // the C++ compiler).
   std::vector<bool> Rebuilt;
   for (const RecordLayout &L : Layouts) {
     QualType RT = Ctx.getRecordType(L.RD);

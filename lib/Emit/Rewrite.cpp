@@ -8,10 +8,9 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
-
-#include <algorithm>
 
 using namespace clang;
 
@@ -214,7 +213,7 @@ std::string rewriteUnit(
   for (SourceLocation L : Model.ThreadLocalAt)
     R.InsertTextBefore(L, "thread_local ");
   // The monolith's main is not part of the deployment. Blank it line for
-  // line so that everything after it keeps its lines.
+  // line so that everything after it keeps its line numbers.
   for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
     const auto *FD = dyn_cast<FunctionDecl>(D);
     if (!FD || !FD->isMain() || !FD->doesThisDeclarationHaveABody() ||

@@ -182,10 +182,8 @@ bool isAnnotatableFunction(const FunctionDecl *FD) {
 bool isStateCandidate(const VarDecl *VD) {
   return !isa<ParmVarDecl>(VD) && VD->hasGlobalStorage() &&
          !VD->isStaticLocal() && VD->getTLSKind() == VarDecl::TLS_None &&
-         !VD->isConstexpr() && !VD->getDescribedVarTemplate() &&
-         !isa<VarTemplateSpecializationDecl>(VD) &&
-         !VD->getDeclContext()->isDependentContext() &&
-         !VD->isTemplated();
+         !VD->isConstexpr() && !VD->isTemplated() &&
+         !isa<VarTemplateSpecializationDecl>(VD);
 }
 
 /// \p Path made absolute against the working directory, without dots.
@@ -340,8 +338,7 @@ public:
     } else {
       const auto *VD = dyn_cast<VarDecl>(D);
       if (VD && VD->hasGlobalStorage() && !VD->isStaticLocal() &&
-          (VD->isTemplated() || VD->getDeclContext()->isDependentContext() ||
-           VD->getDescribedVarTemplate())) {
+          VD->isTemplated()) {
         Report.error(Loc, "CLEAVE_STATE cannot annotate a variable template "
                           "or a static data member of a class template: "
                           "each instantiation would be a variable of its "

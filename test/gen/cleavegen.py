@@ -307,15 +307,9 @@ class Unit:
                 if self.on("b-try") and self.chance(0.3):
                     # A function-try-block: its handlers see the parameter,
                     # and each returns or throws again.
-                    handlers = ""
-                    for decl, e in self.handler_decls():
-                        if self.chance(0.2):
-                            what = "throw;"
-                        elif e:
-                            what = f"return (ck({e}.what()) + x * {rng.randrange(1, 9)}) & 0xffff;"
-                        else:
-                            what = f"return (x + {rng.randrange(1000)}) & 0xffff;"
-                        handlers += f" catch ({decl}) {{\n  {what}\n}}"
+                    handlers = self.handler_clauses(
+                        0.2, lambda e: f"return (ck({e}.what()) + x * {rng.randrange(1, 9)}) & 0xffff;",
+                        lambda: f"return (x + {rng.randrange(1000)}) & 0xffff;")
                     out.append(f"static long {name}(long x) try {{\n{body}}}{handlers}")
                 else:
                     out.append(f"static long {name}(long x) {{\n{body}}}")
@@ -411,14 +405,22 @@ class Unit:
     def callee_try(self, stmt):
         """stmt (a boundary call in a boundary function, assigning r) in a
         try statement whose handlers fold the exception into r."""
-        text = f"try {{\n  {stmt}\n}}"
+        return f"try {{\n  {stmt}\n}}" + self.handler_clauses(
+            0.15, lambda e: f"r = (r + ck({e}.what())) & 0xffff;",
+            lambda: f"r = (r + {self.rng.randrange(1000)}) & 0xffff;")
+
+    def handler_clauses(self, rethrow, with_exc, without):
+        """` catch (...) {...}` clauses from handler_decls(): each throws
+        again (with probability rethrow), or runs with_exc(e) when it names
+        the exception, otherwise without()."""
+        text = ""
         for decl, e in self.handler_decls():
-            if self.chance(0.15):
+            if self.chance(rethrow):
                 what = "throw;"
             elif e:
-                what = f"r = (r + ck({e}.what())) & 0xffff;"
+                what = with_exc(e)
             else:
-                what = f"r = (r + {self.rng.randrange(1000)}) & 0xffff;"
+                what = without()
             text += f" catch ({decl}) {{\n  {what}\n}}"
         return text
 

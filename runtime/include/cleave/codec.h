@@ -768,42 +768,35 @@ template <class K, class T, class H, class E, class A>
 struct Codec<std::unordered_multimap<K, T, H, E, A>>
     : MapCodec<std::unordered_multimap<K, T, H, E, A>, false, true> {};
 
-template <class T> struct Codec<std::optional<T>> {
-  static void encode(Json &J, const std::optional<T> &V) {
+/// optional and unique_ptr (with the default deleter): null, or the value,
+/// decoded into a value-initialized T.
+template <class N, class T> struct NullableCodec {
+  static void encode(Json &J, const N &V) {
     if (V)
       Codec<T>::encode(J, *V);
     else
       J = nullptr;
   }
-  static void decode(const Json &J, std::optional<T> &V, const Path &P) {
+  static void decode(const Json &J, N &V, const Path &P) {
     if (J.is_null()) {
       V.reset();
       return;
     }
-    T Item{};
-    Codec<T>::decode(J, Item, P);
-    V = std::move(Item);
-  }
-};
-
-/// unique_ptr (with the default deleter): null, or its object.
-template <class T> struct Codec<std::unique_ptr<T>> {
-  static void encode(Json &J, const std::unique_ptr<T> &V) {
-    if (V)
-      Codec<T>::encode(J, *V);
-    else
-      J = nullptr;
-  }
-  static void decode(const Json &J, std::unique_ptr<T> &V, const Path &P) {
-    if (J.is_null()) {
-      V.reset();
-      return;
+    if constexpr (std::is_same_v<N, std::optional<T>>) {
+      T Item{};
+      Codec<T>::decode(J, Item, P);
+      V = std::move(Item);
+    } else {
+      auto Item = std::make_unique<T>();
+      Codec<T>::decode(J, *Item, P);
+      V = std::move(Item);
     }
-    auto Item = std::make_unique<T>();
-    Codec<T>::decode(J, *Item, P);
-    V = std::move(Item);
   }
 };
+template <class T>
+struct Codec<std::optional<T>> : NullableCodec<std::optional<T>, T> {};
+template <class T>
+struct Codec<std::unique_ptr<T>> : NullableCodec<std::unique_ptr<T>, T> {};
 
 /// pair and tuple: a JSON array with one element per member.
 template <class A, class B> struct Codec<std::pair<A, B>> {

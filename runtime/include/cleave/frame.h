@@ -476,7 +476,6 @@ template <> struct FrameCodec<std::string> {
   }
 };
 
-/// A count, then the elements: one block when they are blittable.
 template <class T> bool constructMember(FrameReader &R, T *Storage);
 template <class T> void releaseQuietly(T *Obj);
 
@@ -505,6 +504,19 @@ template <class T, class Put> bool decodeElement(FrameReader &R, Put &&P) {
   }
 }
 
+/// Decodes the next element of sequence \p V at its end: in place where T
+/// has a default constructor, otherwise as decodeElement does.
+template <class C> bool decodeBack(FrameReader &R, C &V) {
+  using T = typename C::value_type;
+  if constexpr (std::is_default_constructible_v<T>) {
+    V.emplace_back();
+    return FrameCodec<T>::decode(R, V.back());
+  } else {
+    return decodeElement<T>(R, [&](T &&E) { V.push_back(std::move(E)); });
+  }
+}
+
+/// A count, then the elements: one block when they are blittable.
 template <class T, class A> struct FrameCodec<std::vector<T, A>> {
   static constexpr std::size_t MinSize = 1;
   static void encode(FrameWriter &W, const std::vector<T, A> &V) {
@@ -526,17 +538,9 @@ template <class T, class A> struct FrameCodec<std::vector<T, A>> {
     } else {
       V.clear();
       V.reserve(N);
-      for (std::size_t I = 0; I < N; ++I) {
-        if constexpr (std::is_default_constructible_v<T>) {
-          V.emplace_back();
-          if (!FrameCodec<T>::decode(R, V.back()))
-            return false;
-        } else if (!decodeElement<T>(R, [&](T &&E) {
-                     V.push_back(std::move(E));
-                   })) {
+      for (std::size_t I = 0; I < N; ++I)
+        if (!decodeBack(R, V))
           return false;
-        }
-      }
       return true;
     }
   }
@@ -667,7 +671,6 @@ template <class K, class T, class H, class E, class A>
 struct FrameCodec<std::unordered_multimap<K, T, H, E, A>>
     : FrameMapCodec<std::unordered_multimap<K, T, H, E, A>, false> {};
 
-
 namespace detail {
 /// Memory for one T, as `new T` would get it (see FrameCodec<unique_ptr>).
 template <class T> void *allocateLike() {
@@ -684,22 +687,6 @@ template <class T> void deallocateLike(void *P) {
 }
 } // namespace detail
 
-namespace detail {
-/// The tag byte of an optional or a unique_ptr: 0 (empty) or 1 (then the
-/// value); any other tag is corrupt. \p Present says which.
-inline bool readPresence(FrameReader &R, const char *What, bool &Present) {
-  std::size_t At = R.offset();
-  std::uint8_t Tag = 0;
-  if (!R.readByte(Tag))
-    return false;
-  if (Tag > 1)
-    return R.failAt(At, std::string("invalid ") + What + " tag " +
-                            std::to_string(Tag));
-  Present = Tag == 1;
-  return true;
-}
-} // namespace detail
-
 /// What an optional and a unique_ptr share: a tag byte, 0 (empty) or 1
 /// (then the value); any other tag is corrupt.
 template <class P> struct FrameNullableCodec {
@@ -712,8 +699,14 @@ template <class P> struct FrameNullableCodec {
   /// Reads the tag into \p Present, emptying \p V for 0; false for a bad
   /// tag.
   static bool readTag(FrameReader &R, P &V, const char *What, bool &Present) {
-    if (!detail::readPresence(R, What, Present))
+    std::size_t At = R.offset();
+    std::uint8_t Tag = 0;
+    if (!R.readByte(Tag))
       return false;
+    if (Tag > 1)
+      return R.failAt(At, std::string("invalid ") + What + " tag " +
+                              std::to_string(Tag));
+    Present = Tag == 1;
     if (!Present)
       V.reset();
     return true;
@@ -867,17 +860,9 @@ template <class C> struct FrameSequenceCodec {
     if (!R.readCount(N, frameMinSize<T>(), "sequence"))
       return false;
     V.clear();
-    for (std::size_t I = 0; I < N; ++I) {
-      if constexpr (std::is_default_constructible_v<T>) {
-        V.emplace_back();
-        if (!FrameCodec<T>::decode(R, V.back()))
-          return false;
-      } else if (!decodeElement<T>(R, [&](T &&E) {
-                   V.push_back(std::move(E));
-                 })) {
+    for (std::size_t I = 0; I < N; ++I)
+      if (!decodeBack(R, V))
         return false;
-      }
-    }
     return true;
   }
 };

@@ -1074,9 +1074,8 @@ template <class T> void throwCarried(const std::string &Payload) {
 template <class T>
 bool carryClass(const char *Name,
                 void (*Throw)(const std::string &) = nullptr) {
-  for (const CarriedClass &C : carriedClasses())
-    if (C.Name == Name)
-      return true;
+  if (findCarried(Name))
+    return true;
   void (*Thrower)(const std::string &) = Throw;
   if constexpr (!std::is_base_of_v<std::exception, T>)
     Thrower = &detail::throwCarried<T>;

@@ -91,6 +91,14 @@ inline std::vector<CarriedClass> &carriedClasses() {
   return Classes;
 }
 
+/// The carried class named \p Name ("::ns::Rejected"), or null.
+inline const CarriedClass *findCarried(const std::string &Name) {
+  for (const CarriedClass &C : carriedClasses())
+    if (C.Name == Name)
+      return &C;
+  return nullptr;
+}
+
 namespace detail {
 
 template <class T> bool isA(std::exception_ptr P) {
@@ -128,7 +136,6 @@ inline const char *const UncarriedException = "!";
 /// carried class that is not carried itself cannot be described faithfully
 /// (a handler of the program takes its base): UncarriedException, and why.
 inline ThrownText describeException(std::exception_ptr P) {
-  std::string Base;
   try {
     std::rethrow_exception(P);
   } catch (...) {
@@ -183,14 +190,10 @@ inline std::string exceptionMessage(std::exception_ptr P,
 inline std::string uncarried(const ThrownText &T) {
   if (T.first == UncarriedException)
     return T.second.empty() ? "an exception cannot cross a boundary" : T.second;
-  if (T.first.compare(0, 2, "::") == 0) {
-    for (const CarriedClass &C : carriedClasses())
-      if (C.Name == T.first)
-        return "";
+  if (T.first.compare(0, 2, "::") == 0 && !findCarried(T.first))
     return "an exception of class '" + T.first.substr(2) +
            "' came back from a boundary, but this handler library does not "
            "carry that class";
-  }
   return "";
 }
 
@@ -198,10 +201,8 @@ inline std::string uncarried(const ThrownText &T) {
 /// for an exception that was not a std::exception, one only `catch (...)`
 /// takes. uncarried(T) must be empty.
 [[noreturn]] inline void throwDescribed(const ThrownText &T) {
-  if (T.first.compare(0, 2, "::") == 0)
-    for (const CarriedClass &C : carriedClasses())
-      if (C.Name == T.first)
-        C.Throw(T.second);
+  if (const CarriedClass *C = findCarried(T.first))
+    C->Throw(T.second);
 #define CLEAVE_EXCEPTION(Class, Spelling, FromText)                            \
   if (T.first == Spelling)                                                     \
     detail::throwAs<Class, FromText>(T.second);
