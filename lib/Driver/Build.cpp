@@ -15,16 +15,25 @@
 #include "clang/Basic/FileManager.h"
 #include "clang/Basic/LangOptions.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Basic/Stack.h"
 #include "clang/Frontend/TextDiagnosticPrinter.h"
 #include "clang/Tooling/ArgumentsAdjusters.h"
 #include "clang/Tooling/Tooling.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/Support/VirtualFileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 
 using namespace clang;
@@ -265,17 +274,15 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
   return Out;
 }
 
-int runBuild(const tooling::CompilationDatabase &DB,
-             const std::vector<std::string> &Sources,
-             const BuildOptions &Opts) {
-  std::string RuntimeInclude = Opts.RuntimeIncludeDir.empty()
-                                   ? CLEAVE_RUNTIME_INCLUDE_DIR
-                                   : Opts.RuntimeIncludeDir;
-  std::string ResourceDir =
-      Opts.ResourceDir.empty() ? CLEAVE_RESOURCE_DIR : Opts.ResourceDir;
+namespace {
 
-  tooling::ClangTool Tool(DB, Sources);
-  Tool.appendArgumentsAdjuster(
+/// The adjustments ClangTool makes to every command line (no output file,
+/// -fsyntax-only, no dependency file), then Cleave's own: the resource
+/// directory of Clang's builtin headers, the runtime's headers after the
+/// program's, and C++ for a header given as a source.
+tooling::ArgumentsAdjuster commandAdjuster(std::string ResourceDir,
+                                           std::string RuntimeInclude) {
+  tooling::ArgumentsAdjuster Own =
       [ResourceDir, RuntimeInclude](const tooling::CommandLineArguments &Args,
                                     llvm::StringRef File) {
         tooling::CommandLineArguments Out = Args;
@@ -299,36 +306,233 @@ int runBuild(const tooling::CompilationDatabase &DB,
         Extra.push_back(RuntimeInclude);
         Out.insert(At, Extra.begin(), Extra.end());
         return Out;
+      };
+  tooling::ArgumentsAdjuster Adjust =
+      tooling::combineAdjusters(tooling::getClangStripOutputAdjuster(),
+                                tooling::getClangSyntaxOnlyAdjuster());
+  Adjust = tooling::combineAdjusters(
+      Adjust, tooling::getClangStripDependencyFileAdjuster());
+  return tooling::combineAdjusters(Adjust, Own);
+}
+
+/// Prints what the units print, in the order of the sources whichever
+/// order the threads finish them in, so that -j N prints what -j 1 does:
+///   - a unit's header (its progress line) once every unit before it has
+///     been scanned;
+///   - a unit's output (its diagnostics, as a compiler prints them) once
+///     the unit is finished, after its header and every output before it;
+///     when both are due, the output goes first.
+/// Units that fail in the scan are reported as soon as the units before
+/// them are; the first unit to wait for the plan holds back the output of
+/// the units after it until it has been cut.
+class OrderedOutput {
+public:
+  explicit OrderedOutput(std::vector<std::string> Headers)
+      : Headers(std::move(Headers)), Scanned(this->Headers.size()),
+        Outputs(this->Headers.size()) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    flush();
+  }
+
+  /// Unit \p I has been scanned; \p Output is set if it is finished.
+  void scanned(size_t I, std::optional<std::string> Output) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    Scanned[I] = true;
+    Outputs[I] = std::move(Output);
+    flush();
+  }
+
+  /// Unit \p I, scanned before, is finished.
+  void finished(size_t I, std::string Output) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    Outputs[I] = std::move(Output);
+    flush();
+  }
+
+private:
+  void flush() {
+    for (;;) {
+      if (PrintedOutputs < PrintedHeaders && Outputs[PrintedOutputs]) {
+        llvm::errs() << *Outputs[PrintedOutputs];
+        Outputs[PrintedOutputs++]->clear();
+      } else if (PrintedHeaders < Headers.size() &&
+                 (PrintedHeaders == 0 || Scanned[PrintedHeaders - 1])) {
+        llvm::errs() << Headers[PrintedHeaders++];
+      } else {
+        break;
+      }
+    }
+    llvm::errs().flush();
+  }
+
+  std::mutex Mutex;
+  std::vector<std::string> Headers;
+  std::vector<bool> Scanned;
+  std::vector<std::optional<std::string>> Outputs;
+  size_t PrintedHeaders = 0, PrintedOutputs = 0;
+};
+
+/// One compile command of one source, in the order of the sources.
+struct Job {
+  std::string File;      ///< the source, absolute, as ClangTool names it
+  std::string Directory; ///< the command's directory, absolute
+  std::unique_ptr<UnitPass> Pass; ///< null: no compile command
+};
+
+/// Runs \p Run on every job that \p Wanted accepts, on \p Pool's threads
+/// (on this one without a pool). The process has one working directory,
+/// and a unit's relative paths are relative to its command's directory:
+/// the jobs of one directory run together, in it.
+void forEachJob(std::vector<Job> &Jobs, llvm::ThreadPoolInterface *Pool,
+                llvm::function_ref<bool(const Job &)> Wanted,
+                std::function<void(size_t)> Run) {
+  llvm::MapVector<llvm::StringRef, std::vector<size_t>> ByDirectory;
+  for (size_t I = 0; I < Jobs.size(); ++I)
+    if (Wanted(Jobs[I]))
+      ByDirectory[Jobs[I].Directory].push_back(I);
+  for (const auto &[Directory, Indices] : ByDirectory) {
+    if (std::error_code EC = llvm::sys::fs::set_current_path(Directory))
+      llvm::report_fatal_error("cannot change into the directory '" +
+                               llvm::Twine(Directory) +
+                               "' of a compile command: " + EC.message());
+    for (size_t I : Indices) {
+      if (!Pool) {
+        Run(I);
+        continue;
+      }
+      // Clang counts on a stack of DesiredStackSize for deeply nested
+      // code; a thread of the pool may have less than the main thread.
+      Pool->async([&Run, I] {
+        llvm::CrashRecoveryContext().RunSafelyOnThread(
+            [&Run, I] { Run(I); }, DesiredStackSize);
       });
+    }
+    if (Pool)
+      Pool->wait();
+  }
+}
+
+} // namespace
+
+int runBuild(const tooling::CompilationDatabase &DB,
+             const std::vector<std::string> &Sources,
+             const BuildOptions &Opts) {
+  std::string RuntimeInclude = Opts.RuntimeIncludeDir.empty()
+                                   ? CLEAVE_RUNTIME_INCLUDE_DIR
+                                   : Opts.RuntimeIncludeDir;
+  std::string ResourceDir =
+      Opts.ResourceDir.empty() ? CLEAVE_RESOURCE_DIR : Opts.ResourceDir;
+  tooling::ArgumentsAdjuster Adjust =
+      commandAdjuster(ResourceDir, RuntimeInclude);
+
+  // Every source's compile commands, as ClangTool would run them, with the
+  // lines ClangTool prints about them.
+  llvm::SmallString<256> InitialDir;
+  if (std::error_code EC = llvm::sys::fs::current_path(InitialDir)) {
+    llvm::errs() << "cleave: error: cannot get the working directory: "
+                 << EC.message() << "\n";
+    return 1;
+  }
+  std::vector<Job> Jobs;
+  std::vector<std::string> Headers;
+  unsigned Counter = 0;
+  for (const std::string &Source : Sources) {
+    auto File =
+        tooling::getAbsolutePath(*llvm::vfs::getRealFileSystem(), Source);
+    if (!File) {
+      llvm::errs() << "Skipping " << Source
+                   << ". Error while getting an absolute path: "
+                   << llvm::toString(File.takeError()) << "\n";
+      continue;
+    }
+    std::vector<tooling::CompileCommand> Commands =
+        DB.getCompileCommands(*File);
+    if (Commands.empty()) {
+      Jobs.push_back({*File, "", nullptr});
+      Headers.push_back("");
+      continue;
+    }
+    for (tooling::CompileCommand &Cmd : Commands) {
+      llvm::SmallString<256> Dir(Cmd.Directory);
+      llvm::sys::fs::make_absolute(InitialDir, Dir);
+      llvm::sys::path::remove_dots(Dir, /*remove_dot_dot=*/true);
+      Jobs.push_back({*File, std::string(Dir),
+                      std::make_unique<UnitPass>(std::move(Cmd), Adjust)});
+      Headers.push_back(Opts.Verbose && Sources.size() > 1
+                            ? "[" + std::to_string(++Counter) + "/" +
+                                  std::to_string(Sources.size()) +
+                                  "] Processing file " + *File + ".\n"
+                            : "");
+    }
+  }
 
   // Where a function stops depends on every unit (a callee's profile, a
-  // helper in another unit): with several units, a first pass builds the
-  // program model for the plan, and the second cuts the functions.
-  LoweringPlan Plan;
-  FrontendResult Result;
-  if (Sources.size() > 1) {
-    FrontendResult Scan;
-    Scan.ScanOnly = true;
-    IgnoringDiagConsumer Quiet;
-    Tool.setDiagnosticConsumer(&Quiet);
-    Tool.run(newFrontendActionFactory(Scan).get());
-    Tool.setDiagnosticConsumer(nullptr);
-    Program Model;
-    Model.Units = std::move(Scan.Units);
-    Plan = planLowering(Model, placeCalls(Model));
-    Result.Plan = &Plan;
+  // helper in another unit): every unit is parsed and scanned, the plan is
+  // made from all their models, and then the units are cut, each on the
+  // AST of its one parse.
+  std::optional<llvm::DefaultThreadPool> Pool;
+  if (Opts.Jobs > 1 && Jobs.size() > 1)
+    Pool.emplace(llvm::hardware_concurrency(Opts.Jobs));
+  llvm::ThreadPoolInterface *Threads = Pool ? &*Pool : nullptr;
+  auto Finish = [&Jobs](size_t I) -> std::optional<std::string> {
+    const Job &J = Jobs[I];
+    if (!J.Pass)
+      return "Skipping " + J.File + ". Compile command not found.\n";
+    if (!J.Pass->finished())
+      return std::nullopt;
+    std::string Out = J.Pass->takeOutput();
+    if (J.Pass->failed())
+      Out += "Error while processing " + J.File + ".\n";
+    return Out;
+  };
+  OrderedOutput Output(std::move(Headers));
+  for (size_t I = 0; I < Jobs.size(); ++I)
+    if (!Jobs[I].Pass)
+      Output.scanned(I, Finish(I));
+  forEachJob(
+      Jobs, Threads, [](const Job &J) { return J.Pass != nullptr; },
+      [&](size_t I) {
+        Jobs[I].Pass->scan();
+        Output.scanned(I, Finish(I));
+      });
+
+  Program Model;
+  for (const Job &J : Jobs)
+    if (J.Pass)
+      if (const TranslationUnit *U = J.Pass->scanned())
+        Model.Units.push_back(*U);
+  LoweringPlan Plan = planLowering(Model, placeCalls(Model));
+  Model = Program();
+
+  forEachJob(
+      Jobs, Threads,
+      [](const Job &J) { return J.Pass && J.Pass->needsEmission(); },
+      [&](size_t I) {
+        Jobs[I].Pass->emit(Plan);
+        Output.finished(I, *Finish(I));
+      });
+  Pool.reset();
+  if (std::error_code EC = llvm::sys::fs::set_current_path(InitialDir))
+    llvm::errs() << "Error when trying to restore working dir: " << EC.message()
+                 << "\n";
+
+  bool Failed = false;
+  unsigned Verified = 0;
+  for (const Job &J : Jobs) {
+    Failed |= !J.Pass || J.Pass->failed();
+    Verified += J.Pass && J.Pass->verified();
   }
-  int RC = Tool.run(newFrontendActionFactory(Result).get());
-  if (Result.VerifiedUnits)
-    return RC == 0 ? 0 : 1;
-  if (RC != 0 || Result.FailedUnits)
+  if (Verified)
+    return Failed ? 1 : 0;
+  if (Failed)
     return 1;
 
   Program P;
   P.Name = Opts.Name;
   if (P.Name.empty() && !Sources.empty())
     P.Name = llvm::sys::path::stem(Sources.front()).str();
-  P.Units = std::move(Result.Units);
+  for (Job &J : Jobs)
+    P.Units.push_back(J.Pass->takeUnit());
 
   llvm::StringSet<> Taken;
   for (auto &U : P.Units) {
@@ -409,7 +613,7 @@ int runBuild(const tooling::CompilationDatabase &DB,
   }
   if (!Opts.RunBuild)
     return 0;
-  if (auto Err = buildDeployment(Out, Opts.Verbose)) {
+  if (auto Err = buildDeployment(Out, Opts.Jobs, Opts.Verbose)) {
     llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }

@@ -3,17 +3,27 @@
 #include "cleave/Driver/Unit.h"
 
 #include "cleave/Analysis/Lowering.h"
-#include "cleave/Analysis/Placement.h"
 #include "cleave/Analysis/Serializable.h"
 #include "cleave/Emit/Glue.h"
 #include "cleave/Emit/Rewrite.h"
 #include "cleave/Emit/StateMachine.h"
+#include "cleave/Frontend/Frontend.h"
 
 #include "clang/AST/ASTConsumer.h"
+#include "clang/Basic/Stack.h"
+#include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/CompilerInvocation.h"
 #include "clang/Frontend/FrontendAction.h"
+#include "clang/Frontend/TextDiagnosticPrinter.h"
 #include "clang/Lex/PPCallbacks.h"
 #include "clang/Lex/Preprocessor.h"
+#include "clang/Tooling/Tooling.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/VirtualFileSystem.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <functional>
 
 using namespace clang;
 
@@ -150,123 +160,277 @@ private:
   std::vector<std::pair<SourceLocation, std::string>> &Config;
 };
 
+/// Hands the parsed unit to its UnitPass, while Clang's parser still owns
+/// the AST.
 class Consumer : public ASTConsumer {
 public:
-  Consumer(CompilerInstance &CI, FrontendResult &Result,
-           const std::vector<Inclusion> &Includes,
-           const std::vector<std::pair<SourceLocation, std::string>> &Config)
-      : CI(CI), Result(Result), Includes(Includes), Config(Config) {}
+  explicit Consumer(std::function<void(ASTContext &)> OnParsed)
+      : OnParsed(std::move(OnParsed)) {}
+  void HandleTranslationUnit(ASTContext &Ctx) override { OnParsed(Ctx); }
 
-  void HandleTranslationUnit(ASTContext &Ctx) override {
-    DiagnosticsEngine &Diags = CI.getDiagnostics();
-    bool Verify = CI.getDiagnosticOpts().VerifyDiagnostics;
-    if (Verify)
-      ++Result.VerifiedUnits;
-    if (Diags.hasErrorOccurred() && !Verify && !Result.ScanOnly) {
-      ++Result.FailedUnits;
+private:
+  std::function<void(ASTContext &)> OnParsed;
+};
+
+/// Parses a unit, recording its inclusion directives and configuration
+/// macros on the way.
+class Action : public ASTFrontendAction {
+public:
+  Action(std::vector<Inclusion> &Includes,
+         std::vector<std::pair<SourceLocation, std::string>> &Config,
+         std::function<void(ASTContext &)> OnParsed)
+      : Includes(Includes), Config(Config), OnParsed(std::move(OnParsed)) {}
+
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
+                                                 llvm::StringRef) override {
+    CI.getPreprocessor().addPPCallbacks(std::make_unique<PreprocessorRecorder>(
+        CI.getSourceManager(), Includes, Config));
+    return std::make_unique<Consumer>(OnParsed);
+  }
+
+private:
+  std::vector<Inclusion> &Includes;
+  std::vector<std::pair<SourceLocation, std::string>> &Config;
+  std::function<void(ASTContext &)> OnParsed;
+};
+
+} // namespace
+
+class UnitPass::Impl : public tooling::ToolAction {
+public:
+  Impl(tooling::CompileCommand Command, tooling::ArgumentsAdjuster Adjust)
+      : Command(std::move(Command)), Adjust(std::move(Adjust)), OS(Output) {
+    // The buffer goes to stderr: Clang's options (-fcolor-diagnostics, or
+    // stderr being a terminal) decide whether diagnostics are in colour.
+    OS.enable_colors(true);
+  }
+
+  ~Impl() override { release(); }
+
+  void scan() {
+    // Clang's guard against deep recursion measures from here.
+    noteBottomOfStack();
+    std::vector<std::string> Args = Command.CommandLine;
+    if (Adjust)
+      Args = Adjust(Args, Command.Filename);
+    // Each unit has its own file manager: units may be parsed on several
+    // threads, and no stat cache or file entry is shared between them.
+    Files = llvm::makeIntrusiveRefCnt<FileManager>(
+        FileSystemOptions(), llvm::vfs::getRealFileSystem());
+    // What the driver reports about the command line (an unknown option),
+    // formatted as ToolInvocation would, into the unit's buffer.
+    std::vector<const char *> Argv;
+    for (const std::string &A : Args)
+      Argv.push_back(A.c_str());
+    DriverDiagOpts = CreateAndPopulateDiagOpts(Argv).release();
+    DriverPrinter =
+        std::make_unique<TextDiagnosticPrinter>(OS, DriverDiagOpts.get());
+    tooling::ToolInvocation Invocation(
+        std::move(Args), this, Files.get(),
+        std::make_shared<PCHContainerOperations>());
+    Invocation.setDiagnosticOptions(DriverDiagOpts.get());
+    Invocation.setDiagnosticConsumer(DriverPrinter.get());
+    if (!Invocation.run() && !CI) {
+      // The driver gave up before there was a compiler instance.
+      Failed = true;
+      Finished = true;
+      release();
       return;
     }
-    TranslationUnit Unit;
-    const SourceManager &SM = Ctx.getSourceManager();
+    if (!NeedsEmission)
+      end();
+  }
+
+  void emit(const LoweringPlan &Plan) {
+    assert(NeedsEmission && !Finished && "emit() on a unit scan() finished");
+    noteBottomOfStack();
+    std::vector<std::pair<SourceLocation, std::string>> Insertions;
+    std::string Machines =
+        lowerUnit(*Ctx, *Report, *Types, Plan, Unit, Model, Insertions);
+    if (!CI->getDiagnostics().hasErrorOccurred()) {
+      Unit.Rewritten = rewriteUnit(*Ctx, Model, Plan, *Report, Insertions,
+                                   Includes, Unit.Headers);
+      Unit.Glue = glueOf(*Ctx, *Types, Unit, Model);
+      if (!Machines.empty())
+        Unit.Glue +=
+            "// ===== Steps: functions cut at their boundaries. =====\n" +
+            Machines;
+    }
+    end();
+  }
+
+  /// Creates the unit's compiler instance for the invocation the driver
+  /// built, and parses; what CompilerInstance::ExecuteAction does up to the
+  /// end of the source file, which waits until the unit is emitted.
+  bool runInvocation(std::shared_ptr<CompilerInvocation> Invocation,
+                     FileManager *FM,
+                     std::shared_ptr<PCHContainerOperations> PCHContainerOps,
+                     DiagnosticConsumer *) override {
+    CI = std::make_unique<CompilerInstance>(std::move(PCHContainerOps));
+    CI->setInvocation(std::move(Invocation));
+    CI->setFileManager(FM);
+    CI->setVerboseOutputStream(OS);
+    CI->createDiagnostics(
+        new TextDiagnosticPrinter(OS, &CI->getDiagnosticOpts()),
+        /*ShouldOwnClient=*/true);
+    if (!CI->hasDiagnostics())
+      return false;
+    CI->createSourceManager(*FM);
+    Verify = CI->getDiagnosticOpts().VerifyDiagnostics;
+
+    Act = std::make_unique<Action>(Includes, Config,
+                                   [this](ASTContext &C) { scanAST(C); });
+    const FrontendOptions &FEOpts = CI->getFrontendOpts();
+    assert(FEOpts.Inputs.size() == 1 && "a tool invocation has one input");
+    if (!Act->PrepareToExecute(*CI) || !CI->createTarget())
+      return true;
+    if (CI->getHeaderSearchOpts().Verbose)
+      OS << "clang -cc1 version " CLANG_VERSION_STRING << " based upon LLVM "
+         << LLVM_VERSION_STRING << " default target "
+         << llvm::sys::getDefaultTargetTriple() << "\n";
+    if (!Act->BeginSourceFile(*CI, FEOpts.Inputs.front()))
+      return true;
+    Begun = true;
+    if (llvm::Error Err = Act->Execute())
+      llvm::consumeError(std::move(Err)); // as ExecuteAction does
+    return true;
+  }
+
+  tooling::CompileCommand Command;
+  tooling::ArgumentsAdjuster Adjust;
+  std::string Output;
+  llvm::raw_string_ostream OS;
+
+  bool Verify = false;
+  bool NeedsEmission = false;
+  bool Finished = false;
+  bool Failed = false;
+  bool HasModel = false;
+  TranslationUnit Unit;
+
+private:
+  /// The scan, as the parser hands over the AST: the unit's program model,
+  /// or its errors.
+  void scanAST(ASTContext &C) {
+    Ctx = &C;
+    DiagnosticsEngine &Diags = CI->getDiagnostics();
+    const SourceManager &SM = C.getSourceManager();
+    Report = std::make_unique<Reporter>(Diags);
+    Types = std::make_unique<SerializableChecker>(C);
+    bool Broken = Diags.hasErrorOccurred() && !Verify;
     Unit.Source = mainFilePath(SM);
-    Reporter Report(Diags);
-    if (!Ctx.getLangOpts().CPlusPlus17) {
-      Report.error(SM.getLocForStartOfFile(SM.getMainFileID()),
-                   "cleave needs C++17 or later; this translation unit is "
-                   "compiled as an older C++ or as C");
-      ++Result.FailedUnits;
+    if (!C.getLangOpts().CPlusPlus17) {
+      if (!Broken)
+        Report->error(SM.getLocForStartOfFile(SM.getMainFileID()),
+                      "cleave needs C++17 or later; this translation unit "
+                      "is compiled as an older C++ or as C");
+      return;
+    }
+    if (Broken) {
+      // The unit has failed, but the other units' lowering still depends
+      // on what it declares: its model, with nothing more reported.
+      Diags.setSuppressAllDiagnostics(true);
+      buildUnitModel(C, *Report, *Types, Unit, Model);
+      Diags.setSuppressAllDiagnostics(false);
+      HasModel = true;
       return;
     }
     // cleave/handler.h comes first in the rewritten unit: a library it
     // includes would not see the program's configuration of it.
     for (const auto &[At, Name] : Config)
-      Report.error(At, "'" + Name + "' configures " +
-                           configuredLibrary(Name) +
-                           ", which the handler library includes before "
-                           "this code, so it would not apply there; define "
-                           "it on the command line instead (-D" + Name +
-                           "), where it applies to both");
-    SerializableChecker Types(Ctx);
-    UnitModel Model;
-    buildUnitModel(Ctx, Report, Types, Unit, Model);
-    if (!Diags.hasErrorOccurred() && !Result.ScanOnly)
-      emit(Ctx, Report, Types, Unit, Model);
-    if (Diags.hasErrorOccurred() && !Result.ScanOnly) {
-      if (!Verify)
-        ++Result.FailedUnits;
-      return;
-    }
-    if (!Verify || Result.ScanOnly)
-      Result.Units.push_back(std::move(Unit));
+      Report->error(At, "'" + Name + "' configures " +
+                            configuredLibrary(Name) +
+                            ", which the handler library includes before "
+                            "this code, so it would not apply there; define "
+                            "it on the command line instead (-D" +
+                            Name + "), where it applies to both");
+    buildUnitModel(C, *Report, *Types, Unit, Model);
+    HasModel = true;
+    NeedsEmission = !Diags.hasErrorOccurred();
   }
 
-private:
-  /// Lowering, rewriting and glue, with the whole-program plan, or with a
-  /// plan of this unit alone (enough for a program of one unit).
-  void emit(ASTContext &Ctx, Reporter &Report, SerializableChecker &Types,
-            TranslationUnit &Unit, const UnitModel &Model) {
-    const LoweringPlan *Plan = Result.Plan;
-    LoweringPlan Local;
-    if (!Plan) {
-      Program P;
-      P.Units.push_back(Unit);
-      Local = planLowering(P, placeCalls(P));
-      Plan = &Local;
-    }
-    std::vector<std::pair<SourceLocation, std::string>> Insertions;
-    std::string Machines =
-        lowerUnit(Ctx, Report, Types, *Plan, Unit, Model, Insertions);
-    if (CI.getDiagnostics().hasErrorOccurred())
-      return;
-    Unit.Rewritten = rewriteUnit(Ctx, Model, *Plan, Report, Insertions,
-                                 Includes, Unit.Headers);
-    Unit.Glue = glueOf(Ctx, Types, Unit, Model);
-    if (!Machines.empty())
-      Unit.Glue +=
-          "// ===== Steps: functions cut at their boundaries. =====\n" +
-          Machines;
+  /// Ends the unit as CompilerInstance::ExecuteAction does: the verifier
+  /// checks the diagnostics, "N errors generated.", and the AST is freed.
+  void end() {
+    // The checker's entry in the registry of contexts goes before the
+    // context does: another unit's context may take its address.
+    Types.reset();
+    Report.reset();
+    Ctx = nullptr;
+    if (Begun)
+      Act->EndSourceFile();
+    CI->printDiagnosticStats();
+    Failed = CI->getDiagnostics().getClient()->getNumErrors() != 0;
+    CI->getDiagnosticClient().finish();
+    Finished = true;
+    release();
   }
 
-  CompilerInstance &CI;
-  FrontendResult &Result;
-  const std::vector<Inclusion> &Includes;
-  const std::vector<std::pair<SourceLocation, std::string>> &Config;
-};
-
-class Action : public ASTFrontendAction {
-public:
-  explicit Action(FrontendResult &Result) : Result(Result) {}
-  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI,
-                                                 llvm::StringRef) override {
-    Includes.clear();
-    Config.clear();
-    CI.getPreprocessor().addPPCallbacks(std::make_unique<PreprocessorRecorder>(
-        CI.getSourceManager(), Includes, Config));
-    return std::make_unique<Consumer>(CI, Result, Includes, Config);
+  /// Frees the unit's AST and compiler instance: the action first, as it
+  /// may refer to the instance.
+  void release() {
+    Types.reset();
+    Report.reset();
+    Model = UnitModel();
+    Act.reset();
+    CI.reset();
+    Files.reset();
+    DriverPrinter.reset();
   }
 
-private:
-  FrontendResult &Result;
+  IntrusiveRefCntPtr<FileManager> Files;
+  IntrusiveRefCntPtr<DiagnosticOptions> DriverDiagOpts;
+  std::unique_ptr<TextDiagnosticPrinter> DriverPrinter;
+  std::unique_ptr<CompilerInstance> CI;
+  std::unique_ptr<Action> Act;
+  bool Begun = false;
+
   std::vector<Inclusion> Includes;
   std::vector<std::pair<SourceLocation, std::string>> Config;
+  ASTContext *Ctx = nullptr;
+  std::unique_ptr<Reporter> Report;
+  std::unique_ptr<SerializableChecker> Types;
+  UnitModel Model;
 };
 
-class Factory : public tooling::FrontendActionFactory {
-public:
-  explicit Factory(FrontendResult &Result) : Result(Result) {}
-  std::unique_ptr<FrontendAction> create() override {
-    return std::make_unique<Action>(Result);
-  }
+UnitPass::UnitPass(tooling::CompileCommand Command,
+                   tooling::ArgumentsAdjuster Adjust)
+    : P(std::make_unique<Impl>(std::move(Command), std::move(Adjust))) {}
 
-private:
-  FrontendResult &Result;
-};
+UnitPass::~UnitPass() = default;
 
-} // namespace
+void UnitPass::scan() { P->scan(); }
 
-std::unique_ptr<tooling::FrontendActionFactory>
-newFrontendActionFactory(FrontendResult &Result) {
-  return std::make_unique<Factory>(Result);
+const TranslationUnit *UnitPass::scanned() const {
+  return P->HasModel ? &P->Unit : nullptr;
+}
+
+void UnitPass::emit(const LoweringPlan &Plan) { P->emit(Plan); }
+
+bool UnitPass::needsEmission() const {
+  return P->NeedsEmission && !P->Finished;
+}
+
+bool UnitPass::finished() const { return P->Finished; }
+
+std::string UnitPass::takeOutput() {
+  std::string Out = std::move(P->Output);
+  P->Output.clear();
+  return Out;
+}
+
+bool UnitPass::failed() const { return P->Failed; }
+
+bool UnitPass::verified() const { return P->Verify; }
+
+TranslationUnit UnitPass::takeUnit() {
+  assert(P->Finished && !P->Failed && !P->Verify &&
+         "only a finished unit without errors has a result");
+  return std::move(P->Unit);
+}
+
+const tooling::CompileCommand &UnitPass::command() const {
+  return P->Command;
 }
 
 } // namespace cleave

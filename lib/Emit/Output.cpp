@@ -14,8 +14,10 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
+#include <thread>
 
 namespace cleave {
 
@@ -31,7 +33,13 @@ std::string cmakeQuoted(llvm::StringRef S) {
   return Out + "\"";
 }
 
+/// Writes \p Text to \p Path unless the file already holds it: an
+/// unchanged file keeps its time stamp, so that building the deployment
+/// again compiles only the units that changed.
 llvm::Error writeFile(const std::string &Path, llvm::StringRef Text) {
+  if (auto Old = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true))
+    if ((*Old)->getBuffer() == Text)
+      return llvm::Error::success();
   std::error_code EC;
   llvm::raw_fd_ostream OS(Path, EC, llvm::sys::fs::OF_Text);
   if (EC)
@@ -400,7 +408,8 @@ llvm::Error runLogged(llvm::ArrayRef<llvm::StringRef> Args,
 
 } // namespace
 
-llvm::Error buildDeployment(const OutputOptions &Opts, bool Verbose) {
+llvm::Error buildDeployment(const OutputOptions &Opts, unsigned Jobs,
+                            bool Verbose) {
   auto CMake = llvm::sys::findProgramByName("cmake");
   if (!CMake)
     return llvm::createStringError(CMake.getError(),
@@ -425,7 +434,11 @@ llvm::Error buildDeployment(const OutputOptions &Opts, bool Verbose) {
   std::vector<llvm::StringRef> Args(Configure.begin(), Configure.end());
   if (auto Err = runLogged(Args, std::string(ConfigureLog)))
     return Err;
-  std::vector<std::string> Build = {*CMake, "--build", std::string(BuildDir)};
+  // Ninja compiles in parallel by itself, Make does not: say how many.
+  if (Jobs == 0)
+    Jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::string> Build = {*CMake, "--build", std::string(BuildDir),
+                                    "--parallel", std::to_string(Jobs)};
   std::vector<llvm::StringRef> BuildArgs(Build.begin(), Build.end());
   if (auto Err = runLogged(BuildArgs, std::string(Log)))
     return Err;

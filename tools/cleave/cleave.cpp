@@ -2,7 +2,8 @@
 //
 // Option parsing and wiring only; the work is done in lib/.
 //
-//   cleave build [-p BUILD_DIR] [-o OUT] [--no-build] SOURCES... [-- FLAGS]
+//   cleave build [-p BUILD_DIR] [-o OUT] [-j N] [--no-build] SOURCES...
+//                [-- FLAGS]
 //   cleave inspect OUT
 //
 //===----------------------------------------------------------------------===//
@@ -44,6 +45,10 @@ const char *Usage =
     "  --name NAME     the deployment's name (default: the first source's "
     "stem)\n"
     "  --no-build      write OUT but do not build its handler library\n"
+    "  -j N, --jobs=N  parse and cut N units at a time (default: 1), and\n"
+    "                  build the handler library with N jobs (default: one\n"
+    "                  per core); every unit's AST stays in memory until\n"
+    "                  the whole program is planned, whatever N is\n"
     "  -q, --quiet     no progress lines\n"
     "  -Rcleave        a remark for every placement decision (which calls\n"
     "                  stay local, which become boundaries, and why)\n\n"
@@ -121,6 +126,13 @@ int runBuildCommand(int Argc, const char **Argv) {
       Opts.RunBuild = false;
     } else if (A == "-q" || A == "--quiet") {
       Opts.Verbose = false;
+    } else if (A.starts_with("-j") || A.starts_with("--jobs")) {
+      std::string N;
+      unsigned Jobs = 0;
+      if (!(A.starts_with("-j") ? Value("-j", N) : Value("--jobs", N)) ||
+          llvm::StringRef(N).getAsInteger(10, Jobs) || Jobs == 0)
+        return usageError("-j needs a number of jobs, 1 or more");
+      Opts.Jobs = Jobs;
     } else if (A.starts_with("-p")) {
       if (!Value("-p", BuildPath))
         return usageError("-p needs a directory");

@@ -18,10 +18,14 @@ namespace cleave {
 
 struct BuildOptions {
   std::string OutDir = "cleave-out";
-  std::string Name;              ///< deployment name; default: first source
-  bool RunBuild = true;          ///< build OUT/build after writing OUT
-  bool Verbose = true;           ///< progress lines on stderr
-  bool Remarks = false;          ///< -Rcleave: explain every decision
+  std::string Name;     ///< deployment name; default: first source
+  bool RunBuild = true; ///< build OUT/build after writing OUT
+  bool Verbose = true;  ///< progress lines on stderr
+  bool Remarks = false; ///< -Rcleave: explain every decision
+  /// -j: threads that parse and emit the units, and jobs of the handler
+  /// library's build. 0 (not given): one thread, and as many build jobs as
+  /// the machine has cores.
+  unsigned Jobs = 0;
   std::string RuntimeIncludeDir; ///< defaults to the configured one
   std::string ResourceDir;       ///< defaults to the configured one
 };

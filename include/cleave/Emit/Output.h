@@ -34,13 +34,19 @@ std::string renderModuleSource(const Program &P);
 /// The CMake project that builds the handler library.
 std::string renderCMakeLists(const Program &P, const OutputOptions &Opts);
 
-/// Writes every file of the deployment under Opts.OutDir.
+/// Writes every file of the deployment under Opts.OutDir. A file whose
+/// content is already there is not written again: it keeps its time stamp,
+/// and the build does not compile it again.
 llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
                             const std::string &SourceBase);
 
 /// Configures and builds OUT/build with CMake, logging to
 /// OUT/build/cleave-build.log; on failure the error carries the log's tail.
-llvm::Error buildDeployment(const OutputOptions &Opts, bool Verbose);
+/// \p Jobs units are compiled at a time (0: as many as the machine has
+/// cores). The build is incremental: writeDeployment() leaves a file that
+/// would not change untouched, so only what changed is compiled again.
+llvm::Error buildDeployment(const OutputOptions &Opts, unsigned Jobs,
+                            bool Verbose);
 
 } // namespace cleave
 

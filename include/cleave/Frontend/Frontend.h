@@ -21,25 +21,6 @@
 
 namespace cleave {
 
-struct LoweringPlan;
-
-struct FrontendResult {
-  /// Input: where functions stop, for the whole program. Without one, each
-  /// unit plans from what it sees itself (enough for a one-unit program).
-  const LoweringPlan *Plan = nullptr;
-  /// Input: only build the program model (a first pass over every unit, for
-  /// the whole-program plan); nothing is rewritten or generated, and units
-  /// are kept even when their diagnostics failed.
-  bool ScanOnly = false;
-
-  std::vector<TranslationUnit> Units;
-  /// Units whose own diagnostics (syntax or Cleave errors) failed.
-  unsigned FailedUnits = 0;
-  /// Units run under `-Xclang -verify`: their diagnostics are checked by
-  /// Clang's verifier, and nothing is emitted.
-  unsigned VerifiedUnits = 0;
-};
-
 class SerializableChecker;
 
 /// What the later passes over a unit need from its AST, beside the unit's
