@@ -35,8 +35,8 @@ sys.path.insert(0, HERE)
 
 
 def run(cmd, **kw):
-    """Runs cmd; its wall time in seconds, its peak RSS in MiB, and whether
-    it exited 0."""
+    """Runs cmd; its wall time and CPU time (user and system) in seconds,
+    its peak RSS in MiB, and whether it exited 0."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, **kw)
@@ -48,14 +48,15 @@ def run(cmd, **kw):
     if proc.returncode != 0:
         sys.stderr.write(f"bench: {' '.join(cmd[:3])} ... failed:\n"
                          f"{err[-2000:]}\n")
-    return elapsed, usage.ru_maxrss / 1024.0, proc.returncode == 0
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024.0, proc.returncode == 0
 
 
 def best(runs, fn):
-    """The best of `runs` calls of fn (time, memory, ok)."""
+    """The best of `runs` calls of fn (time, CPU time, memory, ok)."""
     results = [fn() for _ in range(runs)]
-    return (min(r[0] for r in results), max(r[1] for r in results),
-            all(r[2] for r in results))
+    return (min(r[0] for r in results), min(r[1] for r in results),
+            max(r[2] for r in results), all(r[3] for r in results))
 
 
 def find_clang():
@@ -84,12 +85,13 @@ def many_units(args, clang, include):
     out = os.path.join(args.work, "manyunits-out")
 
     def sequential_clang():
-        total, peak, ok = 0.0, 0.0, True
+        total, cpu, peak, ok = 0.0, 0.0, 0.0, True
         for u in units:
-            t, m, good = run([clang, "-std=c++17", "-fsyntax-only",
-                              "-I" + include, u])
-            total, peak, ok = total + t, max(peak, m), ok and good
-        return total, peak, ok
+            t, c, m, good = run([clang, "-std=c++17", "-fsyntax-only",
+                                 "-I" + include, u])
+            total, cpu, peak = total + t, cpu + c, max(peak, m)
+            ok = ok and good
+        return total, cpu, peak, ok
 
     def cleave(jobs):
         def go():
@@ -104,15 +106,20 @@ def many_units(args, clang, include):
     for jobs in (1, 2):
         rows.append((f"cleave build --no-build -j {jobs}",
                      best(args.runs, cleave(jobs))))
-    base = rows[0][1][0]
+    base, base_cpu = rows[0][1][0], rows[0][1][1]
     print(f"\n{args.units} units (bench/compiler/manyunits.py), "
-          f"best of {args.runs}:")
-    print(f"  {'':48} {'time':>9} {'ratio':>7} {'peak RSS':>10}")
-    for name, (t, mem, ok) in rows:
-        ratio = "" if name.startswith("clang") else f"{t / base:6.2f}x"
+          f"best of {args.runs}; the CPU time (user and system) is less "
+          f"sensitive to other load on the machine:")
+    print(f"  {'':48} {'time':>9} {'ratio':>7} {'CPU':>9} {'ratio':>7} "
+          f"{'peak RSS':>10}")
+    for name, (t, cpu, mem, ok) in rows:
+        first = name.startswith("clang")
+        ratio = "" if first else f"{t / base:6.2f}x"
+        cpu_ratio = "" if first else f"{cpu / base_cpu:6.2f}x"
         note = "" if ok else "  (failed)"
-        print(f"  {name:48} {t:8.2f}s {ratio:>7} {mem:8.0f}MiB{note}")
-    ok = all(r[1][2] for r in rows)
+        print(f"  {name:48} {t:8.2f}s {ratio:>7} {cpu:8.2f}s {cpu_ratio:>7} "
+              f"{mem:8.0f}MiB{note}")
+    ok = all(r[1][3] for r in rows)
     if ok:
         print(f"  target: cleave -j 1 at most 1.25x clang, -j 2 faster; "
               f"measured {rows[1][1][0] / base:.2f}x and "
@@ -141,7 +148,7 @@ def boundary_calls(args):
             return run([args.cleave, "build", "--no-build", "-q", "-o", out,
                         src, "--", "-std=c++17"])
 
-        t, _, good = best(args.runs, go)
+        t, _, _, good = best(args.runs, go)
         ok = ok and good
         size = tree_size(out) if good else 0
         note = "" if good else "  (failed)"

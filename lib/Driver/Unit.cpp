@@ -429,8 +429,4 @@ TranslationUnit UnitPass::takeUnit() {
   return std::move(P->Unit);
 }
 
-const tooling::CompileCommand &UnitPass::command() const {
-  return P->Command;
-}
-
 } // namespace cleave

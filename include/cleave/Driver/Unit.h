@@ -34,6 +34,8 @@ namespace cleave {
 
 struct LoweringPlan;
 
+/// One translation unit of `cleave build`: its compiler instance, kept
+/// from the parse in scan() to the end of emit().
 class UnitPass {
 public:
   /// A unit compiled with \p Command (as the compile database gives it;
@@ -66,21 +68,19 @@ public:
   bool finished() const;
 
   /// What Clang and Cleave printed about the unit so far, as a compiler
-  /// prints it: diagnostics, "N errors generated.", and a last line when it
-  /// failed. Taking it empties the buffer.
+  /// prints it: diagnostics, then "N errors generated." once finished.
+  /// Taking it empties the buffer.
   std::string takeOutput();
 
   /// Once finished: whether Clang reported an error (under -verify: a
   /// diagnostic that did not match), as ClangTool counts a failed file.
   bool failed() const;
   /// Whether the unit is run under `-Xclang -verify`: its diagnostics are
-  /// checked by Clang's verifier, and nothing is emitted.
+  /// checked by Clang's verifier, and nothing of it is written.
   bool verified() const;
   /// Once finished without errors and not verified: the unit, rewritten
   /// and with its glue. Moves it out.
   TranslationUnit takeUnit();
-
-  const clang::tooling::CompileCommand &command() const;
 
 private:
   class Impl;
