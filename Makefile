@@ -3,15 +3,18 @@
 # `make bench` builds and runs the benchmarks (BENCH_ARGS go to each one);
 # `make check` never runs them. `make fuzz-programs SECONDS=N` checks random
 # generated programs against their monoliths for N seconds (GEN_ARGS go to
-# test/gen/harness.py).
+# test/gen/harness.py). `make fuzz-compiler SECONDS=N` checks the compiler's
+# contract on random hostile inputs for N seconds (CONTRACT_ARGS go to
+# test/robust/contract.py).
 
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 BENCH_ARGS ?=
 SECONDS ?= 60
 GEN_ARGS ?=
+CONTRACT_ARGS ?=
 
-.PHONY: all deps configure build check bench demo fuzz-programs clean
+.PHONY: all deps configure build check bench demo fuzz-programs fuzz-compiler clean
 
 all: build
 
@@ -36,6 +39,9 @@ demo: build
 
 fuzz-programs: build
 	@scripts/fuzz-programs.sh $(BUILD_DIR) $(SECONDS) $(GEN_ARGS)
+
+fuzz-compiler: build
+	@scripts/fuzz-compiler.sh $(BUILD_DIR) $(SECONDS) $(CONTRACT_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)

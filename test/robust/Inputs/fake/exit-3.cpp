@@ -1,0 +1,3 @@
+// A program the fake compiler treats as the line below says.
+// FAKE: exit 3
+int main() { return 0; }
