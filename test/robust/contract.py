@@ -550,6 +550,64 @@ TWINS = [
 ]
 
 
+# Annotations on odd targets and with odd texts: the frontend's error
+# paths. {id} makes names and routes unique.
+ODDITIES = [
+    "CLEAVE_STATE() auto [cm{id}a, cm{id}b] = std::pair<long, long>(1, 2);",
+    'extern "C" {{ CLEAVE_STATE() long cm{id}c = 0; }}',
+    "struct CmBits{id} {{ int b : 3; }};\nCLEAVE_STATE() CmBits{id} cm{id}bits{{}};",
+    "CLEAVE_STATE() inline long cm{id}i = 0;",
+    "template <class T> CLEAVE_STATE() T cm{id}vt = T();\ninline long cm{id}use = cm{id}vt<long>;",
+    "CLEAVE_STATE() auto cm{id}l = [] {{ return 1; }};",
+    "CLEAVE_STATE() long cm{id}s1 = 0, cm{id}s2 = 0;",
+    "CLEAVE_STATE() static const long cm{id}k = 0;",
+    "CLEAVE_STATE() long cm{id}arr[3] = {{}};",
+    'CLEAVE_STATE() std::string cm{id}str = std::string("a\\0b", 3);',
+    "inline long cm{id}o = 0;\nCLEAVE_STATE() long &cm{id}ref = cm{id}o;",
+    'CLEAVE_ENTRY("POST /x{id}") CLEAVE_STATE() long cm{id}both = 0;',
+    'struct CmOp{id} {{ long v; }};\n'
+    'CLEAVE_ENTRY("POST /op{id}") long operator+(CmOp{id} a, long b) {{ return a.v + b; }}',
+    'CLEAVE_ENTRY("POST /e{id}") long cm{id}e(long x);',
+    'CLEAVE_ENTRY("GET " "/cat{id}") long cm{id}cat() {{ return 1; }}',
+    'CLEAVE_ENTRY(R"(GET /raw{id})") long cm{id}raw() {{ return 1; }}',
+    'CLEAVE_ENTRY(u8"GET /u8{id}") long cm{id}u8() {{ return 1; }}',
+    '#define CM_ROUTE{id} "GET /m{id}"\nCLEAVE_ENTRY(CM_ROUTE{id}) long cm{id}m() {{ return 1; }}',
+    'CLEAVE_ENTRY("GET /\\0{id}") long cm{id}nul() {{ return 1; }}',
+    'CLEAVE_ENTRY("GET /\u00e9{id}") long cm{id}uni() {{ return 1; }}',
+    'CLEAVE_ENTRY("GET /' + "x" * 5000 + '{id}") long cm{id}long() {{ return 1; }}',
+    'CLEAVE_FUNCTION("memory=99999999999999999999999") long cm{id}big(long x) {{ return x; }}',
+    'CLEAVE_FUNCTION("memory=-1,timeout=0,gpu=1e3") long cm{id}neg(long x) {{ return x; }}',
+    'CLEAVE_ENTRY("POST /v{id}") long cm{id}v(long x, ...) {{ return x; }}',
+    'template <class... T> CLEAVE_ENTRY("POST /p{id}") long cm{id}p(T... x) {{ return sizeof...(x); }}\n'
+    "template long cm{id}p<long>(long);",
+    'CLEAVE_ENTRY("POST /k{id}") long cm{id}k(long x) = delete;',
+    'struct CmCtor{id} {{ CLEAVE_ENTRY("POST /c{id}") CmCtor{id}() {{}} }};',
+    'CLEAVE_ENTRY("POST /a{id}") long cm{id}arr(const long (&a)[3]) {{ return a[0]; }}',
+    'CLEAVE_ENTRY("POST /f{id}") long cm{id}fp(long (*f)(long)) {{ return f(1); }}',
+    'CLEAVE_ENTRY("POST /r{id}") long cm{id}rv(long &&x) {{ return x; }}',
+    'CLEAVE_ENTRY("POST /d{id}") decltype(auto) cm{id}d(long x) {{ return x + 0; }}',
+    'CLEAVE_ENTRY("POST /t{id}") std::pair<long, long> cm{id}t(std::pair<long, long> p) {{ return p; }}',
+    'CLEAVE_ENTRY("POST /w{id}") long cm{id}w(long) {{ return 1; }}',
+    'CLEAVE_FUNCTION("isolate") CLEAVE_ENTRY("POST /g{id}") long cm{id}g(long x) '
+    '{{ return x ? cm{id}g(x - 1) : 0; }}',
+    "[[clang::annotate(\"cleave.entry\", \"POST /ann{id}\")]] long cm{id}ann(long x) {{ return x; }}",
+    "[[clang::annotate(\"cleave.entry\")]] long cm{id}ann0(long x) {{ return x; }}",
+    "[[clang::annotate(\"cleave.state\", 3)]] long cm{id}ann3 = 0;",
+    "[[clang::annotate(\"cleave.function\", \"memory=7\", \"x\")]] long cm{id}ann2(long x) "
+    "{{ return x; }}",
+]
+
+
+def mutate_oddity(rng, prog):
+    """Adds an annotation on an odd target or with an odd text."""
+    model = prog.model()
+    text = rng.choice(ODDITIES).format(id=rng.randrange(10**4))
+    prog.needs.update(["utility", "string"])
+    at = model.functions[-1].body_end + 1 if model.functions else len(prog.files[prog.main])
+    prog.insert(at, "\n" + text + "\n")
+    return "oddity " + text.split("\n")[-1][:60]
+
+
 def mutate_twins(rng, prog):
     """Adds declarations whose names meet in the glue (a::b beside a__b),
     in one unit or, when the program has two, one in each: then only the
@@ -969,14 +1027,18 @@ CLEAVE_NS_DECLS = [
 MUTATIONS = [
     (mutate_rename, 6), (mutate_macro, 3), (mutate_wrap, 3), (mutate_type, 5),
     (mutate_annotation, 4), (mutate_construct, 6), (mutate_many, 2), (mutate_bom, 1),
-    (mutate_cleave_namespace, 1), (mutate_twins, 2), (mutate_damage, 2),
+    (mutate_cleave_namespace, 1), (mutate_twins, 2), (mutate_damage, 2), (mutate_oddity, 2),
 ]
 
 
 def add_headers(prog):
-    if prog.needs:
-        text = "".join("#include <%s>\n" % h for h in sorted(prog.needs))
-        prog.files[prog.main].insert(0, ["raw", text])
+    """Includes the standard headers the mutations need, first in the main
+    file but after a byte order mark."""
+    if not prog.needs:
+        return
+    tokens = prog.files[prog.main]
+    at = 1 if tokens and tokens[0] == ["raw", "\ufeff"] else 0
+    tokens.insert(at, ["raw", "".join("#include <%s>\n" % h for h in sorted(prog.needs))])
 
 
 def mutant(rng, seeds):
@@ -989,17 +1051,10 @@ def mutant(rng, seeds):
             pick -= w
             if pick <= 0:
                 break
-        # Structural changes before renames and wraps, so that they follow.
         done = fn(rng, prog)
         if done:
             prog.mutations.append(done)
-    # The byte order mark goes first, before any header added.
-    bom = prog.files[prog.main][0] == ["raw", "\ufeff"]
-    if bom:
-        prog.files[prog.main].pop(0)
     add_headers(prog)
-    if bom:
-        prog.files[prog.main].insert(0, ["raw", "\ufeff"])
     return prog
 
 
@@ -1125,12 +1180,13 @@ def generated(rng, ident):
     prog = Program("generated", {"gen.cpp": lex(text)}, ["gen.cpp"], "gen.cpp", [])
     prog.mutations = features
     # The same mutations as the mutants, now and then.
-    for fn, p in ((mutate_twins, 0.2), (mutate_macro, 0.15), (mutate_wrap, 0.15),
-                  (mutate_bom, 0.15), (mutate_rename, 0.15)):
+    for fn, p in ((mutate_twins, 0.2), (mutate_oddity, 0.2), (mutate_macro, 0.15),
+                  (mutate_wrap, 0.15), (mutate_bom, 0.15), (mutate_rename, 0.15)):
         if rng.random() < p:
             done = fn(rng, prog)
             if done:
                 prog.mutations.append(done)
+    add_headers(prog)
     return prog
 
 
