@@ -106,6 +106,45 @@ private:
 
 std::vector<Placement> placeCalls(const Program &P) { return Placer(P).run(); }
 
+std::vector<HiddenCrossing> hiddenCrossings(const Program &P) {
+  std::vector<HiddenCrossing> Out;
+  std::set<std::pair<const FunctionNode *, const HiddenCall *>> Reported;
+  // Each unit: its owner, and what runs in it (Placement::Via, callees
+  // that stay local), as the placement walks them.
+  std::vector<const FunctionNode *> Owners;
+  for (const FunctionNode *F : P.annotated())
+    Owners.push_back(F);
+  for (const FunctionNode *Owner : Owners) {
+    std::set<const FunctionNode *> Visited{Owner};
+    std::vector<const FunctionNode *> Work{Owner};
+    while (!Work.empty()) {
+      const FunctionNode *N = Work.back();
+      Work.pop_back();
+      for (const HiddenCall &H : N->Hidden) {
+        const FunctionNode *C = P.findFunction(H.Callee);
+        if (!C || !(C->IsEntry || C->IsFunction))
+          continue;
+        std::string Why = C->Res.Isolate
+                              ? std::string("it is marked isolate")
+                              : profileDifference(C->Res, Owner->Res);
+        if (!Why.empty() && Reported.insert({N, &H}).second)
+          Out.push_back({Owner, N, &H, C, Why});
+      }
+      for (const CallSite &S : N->Calls) {
+        const FunctionNode *C = P.findFunction(S.Callee);
+        if (!C || S.FanOut)
+          continue;
+        bool Annotated = C->IsEntry || C->IsFunction;
+        bool Local = !Annotated || (!C->Res.Isolate &&
+                                    profileDifference(C->Res, Owner->Res).empty());
+        if (Local && Visited.insert(C).second)
+          Work.push_back(C);
+      }
+    }
+  }
+  return Out;
+}
+
 std::string describePlacement(const Placement &D) {
   std::string Where;
   if (!D.Via.empty()) {

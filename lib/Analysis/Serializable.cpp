@@ -266,6 +266,20 @@ SerializableChecker::checkNameable(const TagDecl *D, const std::string &Name) {
 std::optional<SerializeProblem>
 SerializableChecker::checkType(QualType T, const std::string &Path,
                                unsigned Depth) {
+  void *Key = T.isNull() ? nullptr : T.getCanonicalType().getAsOpaquePtr();
+  llvm::DenseSet<void *> &Known = Fine[FrameOnly];
+  if (Key && Depth > 0 && Known.count(Key))
+    return std::nullopt;
+  unsigned Before = Assumed;
+  auto P = checkTypeOnce(T, Path, Depth);
+  if (!P && Key && Depth > 0 && Assumed == Before)
+    Known.insert(Key);
+  return P;
+}
+
+std::optional<SerializeProblem>
+SerializableChecker::checkTypeOnce(QualType T, const std::string &Path,
+                                   unsigned Depth) {
   auto Fail = [&](SerializeProblem P) -> std::optional<SerializeProblem> {
     if (Depth > 0)
       P.Reason = Path + ": " + P.Reason;
@@ -274,68 +288,69 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
   if (T.isNull())
     return Fail(problem("the type is invalid"));
   QualType CanonQ = T.getCanonicalType();
-  std::string Name = "'" + typeName(T, Ctx) + "'";
+  // Spelled only for a message: a type may be huge once spelled out.
+  auto Name = [&] { return "'" + typeName(T, Ctx) + "'"; };
   if (CanonQ.isVolatileQualified())
-    return Fail(problem(Name + " is volatile"));
+    return Fail(problem(Name() + " is volatile"));
   if (Depth > 0 && CanonQ.isConstQualified())
-    return Fail(problem(Name + " is const; decoding assigns to it"));
+    return Fail(problem(Name() + " is const; decoding assigns to it"));
   QualType Canon = CanonQ.getUnqualifiedType();
   const Type *Ty = Canon.getTypePtr();
 
   if (Ty->isDependentType())
-    return Fail(problem(Name + " depends on a template parameter"));
+    return Fail(problem(Name() + " depends on a template parameter"));
   if (const auto *BT = dyn_cast<BuiltinType>(Ty)) {
     switch (BT->getKind()) {
     case BuiltinType::Int128:
     case BuiltinType::UInt128:
-      return Fail(problem(Name + " is wider than JSON numbers allow"));
+      return Fail(problem(Name() + " is wider than JSON numbers allow"));
     case BuiltinType::WChar_S:
     case BuiltinType::WChar_U:
     case BuiltinType::Char16:
     case BuiltinType::Char32:
-      return Fail(problem(Name + " is a wide character type; use std::string "
+      return Fail(problem(Name() + " is a wide character type; use std::string "
                                  "or an integer type"));
     case BuiltinType::Half:
     case BuiltinType::Float16:
     case BuiltinType::BFloat16:
     case BuiltinType::Float128:
     case BuiltinType::Ibm128:
-      return Fail(problem(Name + " is not a standard floating type; use "
+      return Fail(problem(Name() + " is not a standard floating type; use "
                                  "float, double or long double"));
     default:
       break;
     }
     if (BT->isBooleanType() || BT->isInteger() || BT->isFloatingPoint())
       return std::nullopt;
-    return Fail(problem(Name + " is not a data type"));
+    return Fail(problem(Name() + " is not a data type"));
   }
   if (const auto *ET = Ty->getAs<EnumType>()) {
     const EnumDecl *ED = ET->getDecl()->getDefinition();
     if (!ED)
-      return Fail(problem(Name + " is an incomplete enumeration",
+      return Fail(problem(Name() + " is an incomplete enumeration",
                           ET->getDecl()->getLocation(), "declared here"));
-    if (auto P = checkNameable(ED, Name))
+    if (auto P = checkNameable(ED, Name()))
       return Fail(*P);
     Enums.insert(ED);
     return std::nullopt;
   }
   if (Ty->isPointerType() || Ty->isMemberPointerType() ||
       Ty->isBlockPointerType() || Ty->isNullPtrType())
-    return Fail(problem(Name + " is a pointer"));
+    return Fail(problem(Name() + " is a pointer"));
   if (Ty->isReferenceType())
-    return Fail(problem(Name + " is a reference"));
+    return Fail(problem(Name() + " is a reference"));
   if (Ty->isArrayType())
-    return Fail(problem(Name + " is a C array; use std::vector or std::array"));
+    return Fail(problem(Name() + " is a C array; use std::vector or std::array"));
   if (Ty->isFunctionType())
-    return Fail(problem(Name + " is a function"));
+    return Fail(problem(Name() + " is a function"));
 
   const CXXRecordDecl *RD = Ty->getAsCXXRecordDecl();
   if (!RD)
-    return Fail(problem(Name + " is not supported by generated serializers"));
+    return Fail(problem(Name() + " is not supported by generated serializers"));
   if (RD->isLambda())
-    return Fail(problem(Name + " is a lambda"));
+    return Fail(problem(Name() + " is a lambda"));
   if (RD->isUnion())
-    return Fail(problem(Name + " is a union", RD->getLocation(),
+    return Fail(problem(Name() + " is a union", RD->getLocation(),
                         "union declared here"));
 
   if (RD->isInStdNamespace()) {
@@ -343,14 +358,14 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
     if (Spec && Spec->getName() == "basic_string") {
       if (isStdString(Canon))
         return std::nullopt;
-      return Fail(problem(Name + " is not supported; use std::string"));
+      return Fail(problem(Name() + " is not supported; use std::string"));
     }
     if (!Spec && RD->getName() == "monostate")
       return std::nullopt;
     if (isStringStream(RD)) {
       if (FrameOnly)
         return std::nullopt;
-      return Fail(problem(Name + " is a string stream; it crosses a boundary "
+      return Fail(problem(Name() + " is a string stream; it crosses a boundary "
                                  "as a local, in a continuation frame, but "
                                  "not as JSON"));
     }
@@ -361,17 +376,17 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
         if (Args.size() > 1 &&
             Args[1].getKind() == TemplateArgument::Integral &&
             Args[1].getAsIntegral() == 0)
-          return Fail(problem(Name + " has no elements"));
+          return Fail(problem(Name() + " has no elements"));
       }
       auto Args = valueArgs(RD, *ST);
       if (Args.empty())
-        return Fail(problem(Name + " has no elements"));
+        return Fail(problem(Name() + " has no elements"));
       if (TName == "optional" && !Args.empty()) {
         const CXXRecordDecl *Inner =
             Args[0].first.getCanonicalType()->getAsCXXRecordDecl();
         if (Inner && Inner->isInStdNamespace() &&
             Inner->getName() == "optional")
-          return Fail(problem(Name + " nests optionals; null could not tell "
+          return Fail(problem(Name() + " nests optionals; null could not tell "
                                      "the empty one apart"));
       }
       if (TName == "unique_ptr") {
@@ -382,10 +397,10 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
                                        ? TA[1].getAsType()->getAsCXXRecordDecl()
                                        : nullptr;
         if (Elem->isArrayType())
-          return Fail(problem(Name + " owns an array; use std::vector"));
+          return Fail(problem(Name() + " owns an array; use std::vector"));
         if (!Del || !Del->isInStdNamespace() ||
             Del->getName() != "default_delete")
-          return Fail(problem(Name + " has a deleter of its own, which "
+          return Fail(problem(Name() + " has a deleter of its own, which "
                                      "generated code cannot rebuild"));
         if (const CXXRecordDecl *ER = Elem->getAsCXXRecordDecl())
           if ((ER = ER->getDefinition()))
@@ -394,7 +409,7 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
                   FD && (FD->getOverloadedOperator() == OO_New ||
                          FD->getOverloadedOperator() == OO_Delete))
                 return Fail(problem(
-                    Name + " owns a class with an allocation function of its "
+                    Name() + " owns a class with an allocation function of its "
                            "own, which a rebuilt object would not come from",
                     ER->getLocation(), "declared here"));
       }
@@ -413,14 +428,14 @@ SerializableChecker::checkType(QualType T, const std::string &Path,
       return P;
     }
     return Fail(problem(
-        Name + " is not supported by generated serializers (supported: "
+        Name() + " is not supported by generated serializers (supported: "
                "std::string, std::vector, std::deque, std::list, std::array, "
                "std::set, std::multiset, std::unordered_set, std::map, "
                "std::multimap, std::unordered_map, std::pair, std::tuple, "
                "std::optional, std::variant, std::monostate, std::unique_ptr; "
                "in continuation frames also the string streams)"));
   }
-  if (auto P = checkNameable(RD, Name))
+  if (auto P = checkNameable(RD, Name()))
     return Fail(*P);
   return checkRecord(RD, T, Path, Depth);
 }
@@ -433,31 +448,33 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
       P.Reason = Path + ": " + P.Reason;
     return P;
   };
-  std::string Name = "'" + typeName(T, Ctx) + "'";
+  // Spelled only for a message: a type may be huge once spelled out.
+  auto Name = [&] { return "'" + typeName(T, Ctx) + "'"; };
   const CXXRecordDecl *Def = RD->getDefinition();
   if (!Def)
-    return Fail(problem(Name + " is an incomplete type", RD->getLocation(),
+    return Fail(problem(Name() + " is an incomplete type", RD->getLocation(),
                         "declared here"));
   if (Def->isInvalidDecl())
-    return Fail(problem(Name + " is invalid"));
+    return Fail(problem(Name() + " is invalid"));
   if (Records.count(Def) || InProgress.count(Def)) {
+    Assumed += !Records.count(Def);
     if (!FrameOnly && WithoutDefault.count(Def))
-      return Fail(problem(Name + " has no default constructor",
+      return Fail(problem(Name() + " has no default constructor",
                           Def->getLocation(), "declared here"));
     return std::nullopt;
   }
   if (Def->isPolymorphic())
-    return Fail(problem(Name + " is polymorphic (has virtual functions)",
+    return Fail(problem(Name() + " is polymorphic (has virtual functions)",
                         Def->getLocation(), "declared here"));
   // A frame rebuilds such a class field by field (frame::constructFrame).
   if (!Def->isAggregate() && !Def->hasDefaultConstructor()) {
     if (!FrameOnly)
-      return Fail(problem(Name + " has no default constructor",
+      return Fail(problem(Name() + " has no default constructor",
                           Def->getLocation(), "declared here"));
     WithoutDefault.insert(Def);
   }
   if (auto Member = blockedSpecialMember(Def))
-    return Fail(problem(Name + " has a deleted or non-public " + *Member,
+    return Fail(problem(Name() + " has a deleted or non-public " + *Member,
                         Def->getLocation(), "declared here"));
 
   InProgress.insert(Def);
@@ -469,14 +486,14 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
   std::string Prefix = Depth > 0 ? Path : typeName(T, Ctx);
   for (const CXXBaseSpecifier &B : Def->bases()) {
     if (B.isVirtual())
-      return Done(Fail(problem(Name + " has a virtual base class",
+      return Done(Fail(problem(Name() + " has a virtual base class",
                                B.getBeginLoc(), "base declared here")));
     const CXXRecordDecl *BaseRD = B.getType()->getAsCXXRecordDecl();
     if (!BaseRD)
-      return Done(Fail(problem(Name + " has a base that is not a class")));
+      return Done(Fail(problem(Name() + " has a base that is not a class")));
     std::string BaseName = "'" + typeName(B.getType(), Ctx) + "'";
     if (BaseRD->isInStdNamespace())
-      return Done(Fail(problem(Name + " derives from standard library class " +
+      return Done(Fail(problem(Name() + " derives from standard library class " +
                                    BaseName,
                                B.getBeginLoc(), "base declared here")));
     if (auto P = checkNameable(BaseRD, BaseName))
@@ -500,11 +517,11 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
                           Member + " declared here"));
     };
     if (F->isInvalidDecl())
-      return Done(Fail(problem(Name + " has an invalid data member")));
+      return Done(Fail(problem(Name() + " has an invalid data member")));
     if (F->isUnnamedBitField() || F->getName().empty() ||
         F->isAnonymousStructOrUnion()) {
       std::string Reason =
-          Name + " has an anonymous member; generated code cannot name it";
+          Name() + " has an anonymous member; generated code cannot name it";
       return Done(Fail(problem(Reason, F->getLocation(), "declared here")));
     }
     if (F->isBitField())
@@ -518,7 +535,7 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
     for (const FieldDecl *Other : All)
       Named += Other->getName() == F->getName();
     if (Named > 1)
-      return At(Name + " and a base both have a member named " + Member +
+      return At(Name() + " and a base both have a member named " + Member +
                 "; JSON keys must differ");
     if (auto P = checkType(FT, Sub, Depth + 1)) {
       if (P->NoteLoc.isInvalid()) {

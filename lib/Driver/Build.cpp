@@ -194,6 +194,21 @@ bool checkProgram(const Program &P) {
                   "state variable '" + Name + "' is used by '" + F.Name +
                       "' but defined in none of the translation units given "
                       "to cleave");
+  // A call that would cross profiles where cleave cannot cut: in a
+  // constructor or destructor, a default argument or member initializer,
+  // or a function of a header.
+  for (const HiddenCrossing &X : hiddenCrossings(P)) {
+    R.error(D.locate(X.Call->Pos),
+            "'" + X.Callee->Name + "' runs as its own function (" + X.Reason +
+                "), but '" + X.Caller->Name + "' reaches it through " +
+                X.Call->Via +
+                ", where cleave cannot cut the code; call it in '" +
+                X.Caller->Name + "' itself, where the value is needed");
+    if (X.Call->CallPos.valid() && !(X.Call->CallPos.File == X.Call->Pos.File &&
+                                     X.Call->CallPos.Line == X.Call->Pos.Line))
+      R.note(D.locate(X.Call->CallPos), "'" + X.Callee->Name +
+                                            "' is called here");
+  }
   return !D.failed();
 }
 

@@ -5,6 +5,7 @@
 #include "cleave/Analysis/Lowering.h"
 #include "cleave/Analysis/Serializable.h"
 #include "cleave/Emit/Glue.h"
+#include "cleave/Emit/Hygiene.h"
 #include "cleave/Emit/Rewrite.h"
 #include "cleave/Emit/StateMachine.h"
 #include "cleave/Frontend/Frontend.h"
@@ -255,6 +256,16 @@ public:
         Unit.Glue +=
             "// ===== Steps: functions cut at their boundaries. =====\n" +
             Machines;
+      // The program's macros stay out of the code that follows its own.
+      std::vector<std::string> Inserted;
+      for (const auto &[At, Text] : Insertions)
+        Inserted.push_back(Text);
+      std::vector<SourceRange> Copied;
+      for (const auto &[Index, FD] : Model.Definitions)
+        if (Plan.isMachine(Unit.Functions[Index].USR) && FD->getBody())
+          Copied.push_back(FD->getSourceRange());
+      Unit.Rewritten += macroGuards(CI->getPreprocessor(), *Report, Unit.Glue,
+                                    Inserted, Copied);
     }
     end();
   }
@@ -344,6 +355,8 @@ private:
                             "this code, so it would not apply there; define "
                             "it on the command line instead (-D" +
                             Name + "), where it applies to both");
+    checkReservedNames(C, *Report);
+    checkReservedMacros(CI->getPreprocessor(), *Report);
     buildUnitModel(C, *Report, *Types, Unit, Model);
     HasModel = true;
     NeedsEmission = !Diags.hasErrorOccurred();

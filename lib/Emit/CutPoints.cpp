@@ -633,17 +633,119 @@ void MachineBuilder::markPaths() {
 }
 
 bool MachineBuilder::inStopArgs(const Stmt *X, unsigned K) const {
-  const Stop &At = Stops[K - 1];
-  for (const Stop &S : Stops) {
-    if (S.Index > K)
-      break;
-    if (S.Anchor != At.Anchor)
-      continue;
-    for (const Expr *A : S.Call->arguments())
-      if (encloses(A, X))
-        return true;
+  // Asked for every pair of a statement and a stop: what stops pass X in
+  // their arguments is found once per X, among the calls around it.
+  auto [It, New] = ArgOf.try_emplace(X);
+  if (New) {
+    if (!Spans)
+      Spans.emplace(*this);
+    std::vector<unsigned> Around = Spans->around(SM, fileRange(X).getBegin());
+    llvm::sort(Around);
+    for (unsigned Index : Around) {
+      const Stop &S = Stops[Index - 1];
+      if (!encloses(S.Call, X) ||
+          llvm::none_of(S.Call->arguments(),
+                        [&](const Expr *A) { return encloses(A, X); }))
+        continue;
+      if (llvm::none_of(It->second,
+                        [&](const auto &P) { return P.first == S.Anchor; }))
+        It->second.push_back({S.Anchor, S.Index});
+    }
   }
-  return false;
+  return firstArgStop(It->second, Stops[K - 1].Anchor) <= K;
+}
+
+unsigned MachineBuilder::firstArgStop(
+    llvm::ArrayRef<std::pair<const Stmt *, unsigned>> Firsts,
+    const Stmt *Anchor) {
+  for (const auto &[A, First] : Firsts)
+    if (A == Anchor)
+      return First;
+  return ~0u;
+}
+
+const std::vector<MachineBuilder::Reread> &
+MachineBuilder::rereads(const Stmt *Anchor) const {
+  auto [It, New] = Rereads.try_emplace(Anchor);
+  if (!New)
+    return It->second;
+  std::vector<Reread> &Out = It->second;
+  for (const DeclRefExpr *R : refsIn(Anchor)) {
+    const VarDecl *V = carriedVar(R->getDecl());
+    if (!V)
+      continue;
+    const Stmt *P = parentOf(R);
+    while (P && isa<ImplicitCastExpr>(P))
+      P = parentOf(P);
+    const auto *B = dyn_cast_or_null<BinaryOperator>(P);
+    bool Assigned = B && B->getOpcode() == BO_Assign &&
+                    B->getLHS()->IgnoreParens() == R;
+    inStopArgs(R, 1); // fills ArgOf[R]
+    unsigned Until = firstArgStop(ArgOf.find(R)->second, Anchor);
+    auto Same = llvm::find_if(Out, [&](const Reread &E) {
+      return E.Var == V && E.Assigned == Assigned;
+    });
+    if (Same == Out.end())
+      Out.push_back({V, Assigned, Until});
+    else
+      Same->Until = std::max(Same->Until, Until);
+  }
+  return Out;
+}
+
+MachineBuilder::CallSpans::CallSpans(const MachineBuilder &M) {
+  const SourceManager &SM = M.SM;
+  for (const Stop &S : M.Stops) {
+    SourceRange R = M.fileRange(S.Call);
+    auto [F, B] = SM.getDecomposedLoc(R.getBegin());
+    auto [FE, E] = SM.getDecomposedLoc(R.getEnd());
+    if (F != FE || F.isInvalid())
+      Loose.push_back(S.Index);
+    else
+      Sorted.push_back({F, B, E, S.Index, 0});
+  }
+  llvm::sort(Sorted, [](const Span &A, const Span &B) {
+    if (A.File != B.File)
+      return A.File < B.File;
+    return A.Begin != B.Begin ? A.Begin < B.Begin : A.End > B.End;
+  });
+  // Calls nest: each one's parent is the nearest earlier span that has it.
+  std::vector<unsigned> Open;
+  for (unsigned I = 0; I < Sorted.size(); ++I) {
+    while (!Open.empty() && (Sorted[Open.back()].File != Sorted[I].File ||
+                             Sorted[Open.back()].End < Sorted[I].Begin))
+      Open.pop_back();
+    Sorted[I].Parent = Open.empty() ? 0 : Open.back() + 1;
+    Open.push_back(I);
+  }
+}
+
+std::vector<unsigned>
+MachineBuilder::CallSpans::around(const SourceManager &SM,
+                                  SourceLocation At) const {
+  std::vector<unsigned> Out = Loose;
+  auto [F, Offset] = SM.getDecomposedLoc(At);
+  auto Next = std::upper_bound(
+      Sorted.begin(), Sorted.end(), std::make_pair(F, Offset),
+      [](const std::pair<FileID, unsigned> &P, const Span &S) {
+        return P.first != S.File ? P.first < S.File : P.second < S.Begin;
+      });
+  unsigned I = Next - Sorted.begin(); // one past the span to start from
+  while (I && (Sorted[I - 1].File != F || Sorted[I - 1].End < Offset))
+    I = Sorted[I - 1].Parent;
+  for (; I; I = Sorted[I - 1].Parent)
+    Out.push_back(Sorted[I - 1].Stop);
+  return Out;
+}
+
+const std::vector<const DeclRefExpr *> &
+MachineBuilder::refsIn(const Stmt *Anchor) const {
+  auto [It, New] = RefsIn.try_emplace(Anchor);
+  if (New)
+    for (const DeclRefExpr *R : Refs)
+      if (encloses(Anchor, R))
+        It->second.push_back(R);
+  return It->second;
 }
 
 } // namespace machine

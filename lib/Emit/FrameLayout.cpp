@@ -38,20 +38,45 @@ uint32_t fingerprint(llvm::StringRef Text) {
 } // namespace
 
 void MachineBuilder::layoutFrames() {
+  // The stops of each statement, in order.
+  llvm::DenseMap<const Stmt *, std::vector<unsigned>> StopsOf;
+  for (const Stop &S : Stops)
+    StopsOf[S.Anchor].push_back(S.Index);
+
   // Which later stops of the same statement carry each call's value.
   PendingAt.assign(Stops.size(), {});
   for (const Stop &J : Stops) {
     if (J.ResultCode == "void")
       continue;
-    for (const Stop &K : Stops) {
-      if (K.Index <= J.Index || K.Anchor != J.Anchor)
+    // Consumed by the arguments of a call that stopped in between, or by
+    // a decision taken before K (docs/splitting.md).
+    inStopArgs(J.Call, J.Index); // fills ArgOf[J.Call]
+    unsigned Until = firstArgStop(ArgOf.find(J.Call)->second, J.Anchor);
+    for (unsigned K : StopsOf[J.Anchor]) {
+      if (K <= J.Index || K >= Until)
         continue;
-      // Consumed by the arguments of a call that stopped in between, or by
-      // a decision taken before K (docs/splitting.md).
-      if (!inStopArgs(J.Call, K.Index) && !decidedBefore(J, K))
-        PendingAt[J.Index - 1].insert(K.Index);
+      if (!decidedBefore(J, Stops[K - 1]))
+        PendingAt[J.Index - 1].append(K);
     }
   }
+  // Per stop: where its call ends (the order of its value in a frame), its
+  // value's size, and a hash of the value types of the stops up to it, for
+  // the layout of a run of values (runTypeCode).
+  std::vector<unsigned> Key(Stops.size()), Bytes(Stops.size());
+  std::vector<bool> Guarded(Stops.size());
+  std::vector<uint64_t> TypeHash(Stops.size() + 1, 0);
+  for (const Stop &J : Stops) {
+    Key[J.Index - 1] = keyOf(J);
+    Guarded[J.Index - 1] = !guardOf(J.Anchor, J.Call).empty();
+    Bytes[J.Index - 1] = J.Plan->Kind == SuspensionKind::FanOut
+                             ? 8u
+                             : estimateBytes(J.Callee->getReturnType());
+    TypeHash[J.Index] = TypeHash[J.Index - 1] * 1099511628211ull +
+                        fingerprint(J.ResultCode);
+  }
+  std::vector<uint64_t> Power(Stops.size() + 1, 1);
+  for (size_t I = 1; I < Power.size(); ++I)
+    Power[I] = Power[I - 1] * 1099511628211ull;
 
   // Decisions taken before a later stop of the statement travel with it,
   // unless the arguments of a call that stopped in between used them up.
@@ -77,6 +102,71 @@ void MachineBuilder::layoutFrames() {
         If && (If->getInit() || If->getConditionVariable()))
       At = If->getCond()->getBeginLoc();
     return (1000 + offsetOf(At)) * 4 + 3;
+  };
+
+  // The value of the call of \p J, as a frame item of its own.
+  auto PendingItem = [&](const Stop &J) {
+    FrameItem I;
+    I.Save = "cleave_r.pending<" + J.ResultCode + ">(" +
+             std::to_string(J.Index) + "u)";
+    I.Display = J.Callee->getNameAsString() + "()";
+    I.TypeName = J.Plan->Kind == SuspensionKind::FanOut
+                     ? "std::vector<" +
+                           typeDisplay(J.Callee->getReturnType()) + ">"
+                     : typeDisplay(J.Callee->getReturnType());
+    I.TypeCode = J.ResultCode;
+    if (J.Plan->Kind != SuspensionKind::FanOut)
+      I.Type = J.Callee->getReturnType();
+    I.Order = StatementOrder(J.Anchor);
+    I.Sub = keyOf(J);
+    I.PendingOf = I.PendingTo = J.Index;
+    I.Bytes = Bytes[J.Index - 1];
+    // In an operand that runs only sometimes: whether it ran travels too.
+    if (!guardOf(J.Anchor, J.Call).empty()) {
+      I.Save = "cleave_r.pendingIf<" + J.ResultCode + ">(" +
+               std::to_string(J.Index) + "u)";
+      I.TypeName = "std::optional<" + I.TypeName + ">";
+      I.TypeCode = "::std::optional<" + J.ResultCode + ">";
+      I.Type = QualType();
+      I.PendingOf = I.PendingTo = 0;
+    }
+    return I;
+  };
+  // Runs of the values of three calls or more: one item each; shorter
+  // ones are listed value by value, for people.
+  auto FinishRuns = [&](std::vector<FrameItem> &F) {
+    std::vector<FrameItem> Out;
+    for (FrameItem &I : F) {
+      if (I.PendingTo <= I.PendingOf) {
+        Out.push_back(std::move(I));
+        continue;
+      }
+      if (I.PendingTo == I.PendingOf + 1) {
+        Out.push_back(PendingItem(Stops[I.PendingOf - 1]));
+        Out.push_back(PendingItem(Stops[I.PendingTo - 1]));
+        continue;
+      }
+      unsigned Lo = I.PendingOf, Hi = I.PendingTo;
+      I.Save = "cleave_r.pendingRun(" + std::to_string(Lo) + "u, " +
+               std::to_string(Hi) + "u)";
+      I.Display = "the values of the calls of steps " + std::to_string(Lo) +
+                  " to " + std::to_string(Hi);
+      I.TypeName = std::to_string(Hi - Lo + 1) + " values";
+      char Hex[24];
+      snprintf(Hex, sizeof(Hex), "%016llx",
+               static_cast<unsigned long long>(
+                   TypeHash[Hi] - TypeHash[Lo - 1] * Power[Hi - Lo + 1]));
+      I.TypeCode = "run:" + std::to_string(Hi - Lo + 1) + ":" + Hex;
+      I.Type = QualType();
+      I.Bytes = 0;
+      for (unsigned K = Lo; K <= Hi; ++K)
+        I.Bytes += Bytes[K - 1];
+      Out.push_back(std::move(I));
+    }
+    F = std::move(Out);
+  };
+  auto ByOrder = [](const FrameItem &A, const FrameItem &B) {
+    return A.Order != B.Order ? A.Order < B.Order : A.Sub < B.Sub;
   };
 
   Frames.assign(Stops.size(), {});
@@ -166,31 +256,22 @@ void MachineBuilder::layoutFrames() {
       I.Order = (1000 + offsetOf(H.Try->getBeginLoc())) * 4 + 1;
       F.push_back(I);
     }
-    for (const Stop &J : Stops) {
-      if (!PendingAt[J.Index - 1].count(S.Index))
+    // The values of earlier calls of the statement. Consecutive calls whose
+    // values are saved as they are form one run: a statement of N calls
+    // then has frames of a few items each, not N.
+    for (unsigned K : StopsOf[S.Anchor]) {
+      if (K >= S.Index)
+        break;
+      if (!PendingAt[K - 1].count(S.Index))
         continue;
-      FrameItem I;
-      I.Save = "cleave_r.pending<" + J.ResultCode + ">(" +
-               std::to_string(J.Index) + "u)";
-      I.Display = J.Callee->getNameAsString() + "()";
-      I.TypeName = J.Plan->Kind == SuspensionKind::FanOut
-                       ? "std::vector<" +
-                             typeDisplay(J.Callee->getReturnType()) + ">"
-                       : typeDisplay(J.Callee->getReturnType());
-      I.TypeCode = J.ResultCode;
-      if (J.Plan->Kind != SuspensionKind::FanOut)
-        I.Type = J.Callee->getReturnType();
-      I.Order = StatementOrder(J.Anchor);
-      I.Sub = keyOf(J);
-      // In an operand that runs only sometimes: whether it ran travels too.
-      if (!guardOf(J.Anchor, J.Call).empty()) {
-        I.Save = "cleave_r.pendingIf<" + J.ResultCode + ">(" +
-                 std::to_string(J.Index) + "u)";
-        I.TypeName = "std::optional<" + I.TypeName + ">";
-        I.TypeCode = "::std::optional<" + J.ResultCode + ">";
-        I.Type = QualType();
+      const Stop &J = Stops[K - 1];
+      if (!Guarded[K - 1] && !F.empty() &&
+          F.back().PendingOf && F.back().PendingTo + 1 == K &&
+          Key[K - 1] > Key[K - 2]) {
+        F.back().PendingTo = K;
+        continue;
       }
-      F.push_back(I);
+      F.push_back(PendingItem(J));
     }
     for (const Decision &D : Decisions) {
       if (!D.FlagAt.count(S.Index))
@@ -209,10 +290,26 @@ void MachineBuilder::layoutFrames() {
       I.Sub = keyOf(D);
       F.push_back(I);
     }
-    std::stable_sort(F.begin(), F.end(), [](const FrameItem &A,
-                                            const FrameItem &B) {
-      return A.Order != B.Order ? A.Order < B.Order : A.Sub < B.Sub;
-    });
+    std::stable_sort(F.begin(), F.end(), ByOrder);
+    // A run holds its place only if nothing else of the statement (a
+    // decision, a value saved with whether it ran) is restored inside it.
+    bool Split = false;
+    for (size_t I = 0; I + 1 < F.size(); ++I)
+      if (F[I].PendingTo > F[I].PendingOf && F[I + 1].Order == F[I].Order &&
+          F[I + 1].Sub <= Key[F[I].PendingTo - 1])
+        Split = true;
+    if (Split) {
+      std::vector<FrameItem> One;
+      for (const FrameItem &I : F)
+        if (I.PendingTo > I.PendingOf)
+          for (unsigned K = I.PendingOf; K <= I.PendingTo; ++K)
+            One.push_back(PendingItem(Stops[K - 1]));
+        else
+          One.push_back(I);
+      F = std::move(One);
+      std::stable_sort(F.begin(), F.end(), ByOrder);
+    }
+    FinishRuns(F);
     std::string Shape = Node.MachineName + "#" + std::to_string(S.Index);
     for (const FrameItem &I : F)
       Shape += ";" + I.TypeCode;

@@ -291,20 +291,21 @@ std::string generateGlue(ASTContext &Ctx,
   for (const GlueEntry &E : Entries) {
     const FunctionNode &F = *E.Node;
     OS << "\nint " << F.HandlerSymbol
-       << "(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) noexcept {\n"
-       << "  ::cleave::rt::Invocation Inv(Call, Reply, "
+       << "(const cleave_call_v1 *cleave_call, cleave_reply_v1 *cleave_reply) "
+          "noexcept {\n"
+       << "  ::cleave::rt::Invocation cleave_inv(cleave_call, cleave_reply, "
        << cppStringLiteral(F.Name) << ");\n"
-       << "  if (!Inv.parseArgs())\n    return Inv.finish();\n";
+       << "  if (!cleave_inv.parseArgs())\n    return cleave_inv.finish();\n";
     // The parameters are made once the state is loaded (argInRun).
-    OS << "  Inv.run([&]() -> decltype(auto) {\n";
+    OS << "  cleave_inv.run([&]() -> decltype(auto) {\n";
     for (size_t I = 0; I < F.Params.size(); ++I)
-      OS << "    " << F.Params[I].CodeType << " A" << I << "{};\n"
-         << "    Inv.argInRun(" << cppStringLiteral(F.Params[I].Name) << ", A"
-         << I << ");\n";
+      OS << "    " << F.Params[I].CodeType << " cleave_a" << I << "{};\n"
+         << "    cleave_inv.argInRun(" << cppStringLiteral(F.Params[I].Name)
+         << ", cleave_a" << I << ");\n";
     OS << "    return " << E.Callee << "(";
     for (size_t I = 0; I < F.Params.size(); ++I)
-      OS << (I ? ", " : "") << "std::move(A" << I << ")";
-    OS << ");\n  });\n  return Inv.finish();\n}\n";
+      OS << (I ? ", " : "") << "::std::move(cleave_a" << I << ")";
+    OS << ");\n  });\n  return cleave_inv.finish();\n}\n";
   }
 
   // Local returns the calling thread's instance of the thread_local

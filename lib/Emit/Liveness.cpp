@@ -584,33 +584,73 @@ bool MachineBuilder::computeNeeded() {
     }
   }
 
-  for (const Stop &S : Stops) {
-    llvm::BitVector Live(N);
-    for (const CFGBlock *B : *G) {
-      unsigned At = 0;
-      bool Found = false;
-      for (unsigned I = 0; I < B->size(); ++I)
-        if (auto CS = (*B)[I].getAs<CFGStmt>(); CS && CS->getStmt() == S.Call) {
-          At = I;
-          Found = true;
-        }
-      if (!Found)
+  // What is live after each stop's call: its element in the first block
+  // that has it, the block walked backwards once for all its stops (a
+  // statement of many calls is one block).
+  llvm::DenseMap<const Stmt *, llvm::SmallVector<unsigned, 1>> StopOfCall;
+  for (const Stop &S : Stops)
+    StopOfCall[S.Call].push_back(S.Index);
+  std::vector<std::pair<const CFGBlock *, unsigned>> CallAt(Stops.size(),
+                                                            {nullptr, 0});
+  for (const CFGBlock *B : *G)
+    for (unsigned I = 0; I < B->size(); ++I)
+      if (auto CS = (*B)[I].getAs<CFGStmt>())
+        if (auto It = StopOfCall.find(CS->getStmt()); It != StopOfCall.end())
+          for (unsigned K : It->second)
+            if (!CallAt[K - 1].first || CallAt[K - 1].first == B)
+              CallAt[K - 1] = {B, I};
+  // The first block with each stop's call, and the statement after the
+  // call there (for Clang's liveness, readsAfter).
+  std::vector<std::pair<const CFGBlock *, const Stmt *>> After(
+      Stops.size(), {nullptr, nullptr});
+  for (const CFGBlock *B : *G) {
+    llvm::SmallVector<unsigned, 4> Waiting;
+    for (const CFGElement &El : *B) {
+      auto CS = El.getAs<CFGStmt>();
+      if (!CS)
         continue;
-      Live = Out[B->getBlockID()];
-      for (unsigned I = B->size(); I > At + 1; --I)
-        Transfer((*B)[I - 1], Live);
-      break;
+      for (unsigned K : Waiting)
+        After[K - 1].second = CS->getStmt();
+      Waiting.clear();
+      if (auto It = StopOfCall.find(CS->getStmt()); It != StopOfCall.end())
+        for (unsigned K : It->second)
+          if (!After[K - 1].first) {
+            After[K - 1].first = B;
+            Waiting.push_back(K);
+          }
     }
+  }
+  std::vector<llvm::BitVector> LiveAfter(Stops.size(), llvm::BitVector(N));
+  llvm::DenseMap<const CFGBlock *, std::vector<unsigned>> StopsIn;
+  for (const Stop &S : Stops)
+    if (CallAt[S.Index - 1].first)
+      StopsIn[CallAt[S.Index - 1].first].push_back(S.Index);
+  for (auto &[B, Ks] : StopsIn) {
+    llvm::sort(Ks, [&](unsigned X, unsigned Y) {
+      return CallAt[X - 1].second > CallAt[Y - 1].second;
+    });
+    llvm::BitVector Live = Out[B->getBlockID()];
+    unsigned I = B->size();
+    for (unsigned K : Ks) {
+      for (; I > CallAt[K - 1].second + 1; --I)
+        Transfer((*B)[I - 1], Live);
+      LiveAfter[K - 1] = Live;
+    }
+  }
+
+  for (const Stop &S : Stops) {
+    llvm::BitVector Live = LiveAfter[S.Index - 1];
     // The anchor runs again when the step resumes, but for the arguments of
     // its calls up to this one.
-    for (const DeclRefExpr *R : Refs)
-      if (encloses(S.Anchor, R) && !inStopArgs(R, S.Index))
-        if (int I = IndexOf(R->getDecl()); I >= 0)
+    for (const Reread &E : rereads(S.Anchor))
+      if (E.Until > S.Index)
+        if (int I = IndexOf(E.Var); I >= 0)
           Live.set(I);
     // What the rest reads before it writes (Clang's liveness), and what the
     // anchor reads when it runs again: a variable needed only to be written
     // to can start afresh instead of travelling.
-    std::set<const VarDecl *> Reads = readsAfter(S, *G, LV);
+    std::set<const VarDecl *> Reads =
+        readsAfter(S, After[S.Index - 1].first, After[S.Index - 1].second, LV);
     for (unsigned I = 0; I < N; ++I) {
       Carrier &C = Carriers[I];
       if (!C.Passed.count(S.Index))
@@ -647,50 +687,18 @@ bool MachineBuilder::computeNeeded() {
 }
 
 std::set<const VarDecl *>
-MachineBuilder::readsAfter(const Stop &S, CFG &G, LiveVariables *LV) const {
+MachineBuilder::readsAfter(const Stop &S, const CFGBlock *Block,
+                           const Stmt *Next, LiveVariables *LV) const {
   std::set<const VarDecl *> Out;
-  if (LV) {
-    const CFGBlock *Block = nullptr;
-    const Stmt *Next = nullptr;
-    for (const CFGBlock *B : G) {
-      bool Found = false;
-      for (auto It = B->begin(); It != B->end(); ++It) {
-        auto CS = It->getAs<CFGStmt>();
-        if (!CS)
-          continue;
-        if (Found) {
-          Next = CS->getStmt();
-          break;
-        }
-        Found = CS->getStmt() == S.Call;
-      }
-      if (Found) {
-        Block = B;
-        break;
-      }
-    }
-    if (Block)
-      for (const Carrier &C : Carriers)
-        if (Next ? LV->isLive(Next, C.Var) : LV->isLive(Block, C.Var))
-          Out.insert(C.Var);
-  }
+  if (LV && Block)
+    for (const Carrier &C : Carriers)
+      if (Next ? LV->isLive(Next, C.Var) : LV->isLive(Block, C.Var))
+        Out.insert(C.Var);
   // The anchor runs again: what it reads, but for the plain assignments it
   // makes and the arguments of its calls up to this one.
-  for (const DeclRefExpr *R : Refs) {
-    if (!encloses(S.Anchor, R) || inStopArgs(R, S.Index))
-      continue;
-    const VarDecl *V = carriedVar(R->getDecl());
-    if (!V)
-      continue;
-    const Stmt *P = parentOf(R);
-    while (P && isa<ImplicitCastExpr>(P))
-      P = parentOf(P);
-    if (const auto *B = dyn_cast_or_null<BinaryOperator>(P);
-        B && B->getOpcode() == BO_Assign &&
-        B->getLHS()->IgnoreParens() == R)
-      continue;
-    Out.insert(V);
-  }
+  for (const Reread &E : rereads(S.Anchor))
+    if (!E.Assigned && E.Until > S.Index)
+      Out.insert(E.Var);
   return Out;
 }
 

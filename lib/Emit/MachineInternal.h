@@ -33,7 +33,9 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -146,6 +148,35 @@ struct Loop {
   unsigned Order = 0;
 };
 
+/// A set of resume points kept as sorted, disjoint ranges: the later stops
+/// of a statement that carry an earlier call's value are consecutive, and
+/// a set of each would make a statement of N calls cost N * N.
+class PointSet {
+public:
+  /// Adds \p K, which is greater than every point already in the set.
+  void append(unsigned K) {
+    if (!Runs.empty() && Runs.back().second + 1 == K)
+      Runs.back().second = K;
+    else
+      Runs.push_back({K, K});
+  }
+  bool count(unsigned K) const {
+    auto It = std::upper_bound(
+        Runs.begin(), Runs.end(), K,
+        [](unsigned X, const std::pair<unsigned, unsigned> &R) {
+          return X < R.first;
+        });
+    return It != Runs.begin() && K <= std::prev(It)->second;
+  }
+  bool empty() const { return Runs.empty(); }
+  const std::vector<std::pair<unsigned, unsigned>> &runs() const {
+    return Runs;
+  }
+
+private:
+  std::vector<std::pair<unsigned, unsigned>> Runs;
+};
+
 /// One value of a continuation frame.
 struct FrameItem {
   std::string Save;    ///< how the stopping step names it
@@ -155,6 +186,10 @@ struct FrameItem {
   clang::QualType Type; ///< for the size estimate; may be null
   unsigned Order = 0;
   unsigned Sub = 0; ///< within one statement: where it is restored
+  /// The values of the calls of resume points PendingOf..PendingTo, saved
+  /// as they are (not pendingIf) one after another; 0 for other items.
+  unsigned PendingOf = 0, PendingTo = 0;
+  unsigned Bytes = 0; ///< the estimated size, where Type cannot say
 };
 
 class MachineBuilder {
@@ -185,6 +220,9 @@ public:
   std::string text(clang::SourceLocation B, clang::SourceLocation E) const;
   bool encloses(const clang::Stmt *Outer, const clang::Stmt *Inner) const;
   bool encloses(clang::SourceRange Outer, clang::SourceLocation At) const;
+  /// \p S's range in the file, remembered: a chain of N binary operators
+  /// takes N steps to find its first token.
+  clang::SourceRange fileRange(const clang::Stmt *S) const;
   bool inMacro(const clang::Stmt *S) const;
   unsigned offsetOf(clang::SourceLocation L) const;
   std::string typeCode(clang::QualType T) const;
@@ -253,6 +291,24 @@ public:
   /// The statements inside the arguments of stops up to \p K of \p K's
   /// anchor: they run in the step that stops, not in the one that resumes.
   bool inStopArgs(const clang::Stmt *S, unsigned K) const;
+  /// The first stop of \p Anchor among \p Firsts (an ArgOf entry); ~0u
+  /// when none passes the statement in its arguments.
+  static unsigned
+  firstArgStop(llvm::ArrayRef<std::pair<const clang::Stmt *, unsigned>> Firsts,
+               const clang::Stmt *Anchor);
+  /// A variable \p Anchor reads (or only assigns, with `=`) when it runs
+  /// again: at the resume points before Until, where no argument of a call
+  /// that stopped took the read.
+  struct Reread {
+    const clang::VarDecl *Var;
+    bool Assigned;
+    unsigned Until;
+  };
+  const std::vector<Reread> &rereads(const clang::Stmt *Anchor) const;
+  /// The references to declarations inside \p Anchor, a statement with
+  /// stops (remembered: asked once per stop).
+  const std::vector<const clang::DeclRefExpr *> &
+  refsIn(const clang::Stmt *Anchor) const;
 
   // --- Liveness.cpp --------------------------------------------------------
   bool findCarriers();
@@ -268,7 +324,9 @@ public:
                        unsigned Depth = 0) const;
   bool isPureInit(const clang::Expr *E, std::string &Why) const;
   bool isFreshable(clang::QualType T, unsigned Depth = 0) const;
-  std::set<const clang::VarDecl *> readsAfter(const Stop &S, clang::CFG &G,
+  std::set<const clang::VarDecl *> readsAfter(const Stop &S,
+                                              const clang::CFGBlock *Block,
+                                              const clang::Stmt *Next,
                                               clang::LiveVariables *LV) const;
   bool isModified(const clang::VarDecl *V) const;
   const clang::VarDecl *carriedVar(const clang::Decl *D) const;
@@ -283,6 +341,7 @@ public:
   bool checkJumpsOverLocals();
   bool rewriteBody();
   std::string carrierList(const std::set<unsigned> &At) const;
+  std::string carrierList(const PointSet &At) const;
   /// `{carried}, {fresh}`: where a Local is restored, and where it starts
   /// afresh.
   std::string restoreLists(const Carrier &C) const;
@@ -313,6 +372,36 @@ public:
   /// Every statement on the way to a stop, with the first and last resume
   /// point inside it.
   llvm::DenseMap<const clang::Stmt *, std::pair<unsigned, unsigned>> Range;
+  mutable llvm::DenseMap<const clang::Stmt *, clang::SourceRange> FileRanges;
+  mutable llvm::DenseMap<const clang::Stmt *, std::vector<Reread>> Rereads;
+  mutable llvm::DenseMap<const clang::Stmt *,
+                         std::vector<const clang::DeclRefExpr *>>
+      RefsIn;
+  /// Where the stops' calls are, as nested ranges of offsets in their
+  /// files: the calls around a location are found without a walk over
+  /// every stop (inStopArgs).
+  class CallSpans {
+  public:
+    explicit CallSpans(const MachineBuilder &M);
+    /// The stops whose calls may hold \p At, in no order.
+    std::vector<unsigned> around(const clang::SourceManager &SM,
+                                 clang::SourceLocation At) const;
+
+  private:
+    struct Span {
+      clang::FileID File;
+      unsigned Begin, End, Stop;
+      unsigned Parent; ///< 1 + the index of the enclosing span; 0: none
+    };
+    std::vector<Span> Sorted;
+    std::vector<unsigned> Loose; ///< calls that span files: always asked
+  };
+  mutable std::optional<CallSpans> Spans;
+  /// Per statement asked about: the anchors whose stops pass it in their
+  /// arguments, each with the first such stop (inStopArgs).
+  mutable llvm::DenseMap<const clang::Stmt *,
+                         llvm::SmallVector<std::pair<const clang::Stmt *, unsigned>, 1>>
+      ArgOf;
   std::vector<Carrier> Carriers;
   llvm::DenseMap<const clang::VarDecl *, unsigned> CarrierOf;
   std::vector<Loop> Loops;
@@ -320,7 +409,7 @@ public:
   std::vector<std::vector<unsigned>> From;    ///< per stop
   /// Pending values: the resume points whose frame carries the value of
   /// stop k (index k - 1), an earlier call of the same statement.
-  std::vector<std::set<unsigned>> PendingAt;
+  std::vector<PointSet> PendingAt;
   std::vector<const clang::DeclRefExpr *> Refs;
   std::vector<const clang::ReturnStmt *> Returns;
   std::vector<const clang::VarDecl *> Locals;

@@ -150,9 +150,26 @@ std::string MachineBuilder::restoreLists(const Carrier &C) const {
 }
 
 std::string MachineBuilder::carrierList(const std::set<unsigned> &At) const {
-  std::string S = "{";
+  PointSet Runs;
   for (unsigned K : At)
-    S += (S.size() > 1 ? ", " : "") + std::to_string(K) + "u";
+    Runs.append(K);
+  return carrierList(Runs);
+}
+
+std::string MachineBuilder::carrierList(const PointSet &At) const {
+  // Runs of three or more points are written as one range {Lo, Hi}: a value
+  // carried across the many stops of one statement is carried at
+  // consecutive points, and listing each would make the output quadratic.
+  std::string S = "{";
+  for (auto [Lo, Hi] : At.runs()) {
+    S += S.size() > 1 ? ", " : "";
+    if (Hi - Lo >= 2) {
+      S += "{" + std::to_string(Lo) + "u, " + std::to_string(Hi) + "u}";
+      continue;
+    }
+    for (unsigned K = Lo; K <= Hi; ++K)
+      S += (K == Lo ? "" : ", ") + std::to_string(K) + "u";
+  }
   return S + "}";
 }
 

@@ -75,10 +75,18 @@ std::string MachineBuilder::text(SourceLocation B, SourceLocation E) const {
   return Rw.getRewrittenText(CharSourceRange::getCharRange(B, E));
 }
 
+SourceRange MachineBuilder::fileRange(const Stmt *S) const {
+  auto [It, New] = FileRanges.try_emplace(S);
+  if (New)
+    It->second = SourceRange(SM.getFileLoc(S->getBeginLoc()),
+                             SM.getFileLoc(S->getEndLoc()));
+  return It->second;
+}
+
 bool MachineBuilder::encloses(const Stmt *Outer, const Stmt *Inner) const {
   if (!Outer || !Inner)
     return false;
-  return encloses(Outer->getSourceRange(), Inner->getBeginLoc());
+  return encloses(fileRange(Outer), fileRange(Inner).getBegin());
 }
 
 bool MachineBuilder::encloses(SourceRange Outer, SourceLocation At) const {
@@ -252,12 +260,12 @@ std::string MachineBuilder::assemble() {
   for (size_t I = 0; I < NS.size(); ++I)
     OS << "}\n";
   OS << "int " << Symbol
-     << "(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {\n"
-     << "  ::cleave::rt::Step S(Call, Reply, " << cppStringLiteral(Node.MachineName)
+     << "(const cleave_step_call_v1 *cleave_call, cleave_step_reply_v1 *cleave_reply) {\n"
+     << "  ::cleave::rt::Step cleave_step(cleave_call, cleave_reply, " << cppStringLiteral(Node.MachineName)
      << ");\n";
   if (!HasSelf) {
-    OS << "  return S.run([&] { " << Qual << Owner << MachineFn
-       << "(S); });\n}\n";
+    OS << "  return cleave_step.run([&] { " << Qual << Owner << MachineFn
+       << "(cleave_step); });\n}\n";
     return S;
   }
   // The object first: restored at every resume point (or given back by the
@@ -271,7 +279,7 @@ std::string MachineBuilder::assemble() {
   for (const auto &[K, I] : SelfFromCallee)
     Back += (Back.empty() ? "{" : ", {") + std::to_string(K) + "u, " +
             std::to_string(I) + "u}";
-  OS << "  return S.run([&] {\n  ::cleave::rt::Step &cleave_s = S;\n"
+  OS << "  return cleave_step.run([&] {\n  ::cleave::rt::Step &cleave_s = cleave_step;\n"
      << Prologue << "  ::cleave::rt::Local<" << SelfType
      << "> cleave_self(cleave_r, true);\n"
      << "  cleave_self.argument(" << carrierList(At) << ", {}"
@@ -286,38 +294,39 @@ std::string MachineBuilder::oneStepMachine() {
   std::string S;
   llvm::raw_string_ostream OS(S);
   OS << "int " << Symbol
-     << "(const cleave_step_call_v1 *Call, cleave_step_reply_v1 *Reply) {\n"
-     << "  ::cleave::rt::Step S(Call, Reply, " << cppStringLiteral(Node.MachineName)
-     << ");\n  return S.run([&] {\n"
+     << "(const cleave_step_call_v1 *cleave_call, cleave_step_reply_v1 *cleave_reply) {\n"
+     << "  ::cleave::rt::Step cleave_step(cleave_call, cleave_reply, " << cppStringLiteral(Node.MachineName)
+     << ");\n  return cleave_step.run([&] {\n"
      << "    static const ::std::uint32_t cleave_layouts[] = {0u};\n"
-     << "    ::cleave::rt::Resume cleave_r(S, cleave_layouts, 0u);\n"
+     << "    ::cleave::rt::Resume cleave_r(cleave_step, cleave_layouts, 0u);\n"
      << "    if (!cleave_r.error().empty())\n"
-     << "      return S.cannotResume(cleave_r.error());\n";
+     << "      return cleave_step.cannotResume(cleave_r.error());\n";
   std::string Params, Outs;
   unsigned I = 0;
   for (const ParmVarDecl *P : FD->parameters()) {
-    std::string N = "a" + std::to_string(I++);
+    std::string N = "cleave_a" + std::to_string(I++);
     std::string T = typeCode(P->getType());
-    OS << "    ::cleave::rt::Local<" << T << "> cleave_" << N
+    OS << "    ::cleave::rt::Local<" << T << "> " << N << "_slot"
        << (P->getType()->isReferenceType() ? "(cleave_r, true);\n    "
-                                           : "(cleave_r);\n    ") << T << " &" << N << " = cleave_" << N
+                                           : "(cleave_r);\n    ")
+       << T << " &" << N << " = " << N << "_slot"
        << (Node.IsEntry ? ".param({}, {});\n" : ".argument({}, {});\n");
     // A parameter taken by value is moved into: the frame already made it.
     Params += (Params.empty() ? "" : ", ") +
               (P->getType()->isReferenceType() ? N : "::std::move(" + N + ")");
     if (isInOut(P))
-      Outs += (Outs.empty() ? "" : ", ") + ("cleave_" + N + ".get()");
+      Outs += (Outs.empty() ? "" : ", ") + (N + "_slot.get()");
   }
   // In-out parameters go back to the caller, also when the function throws.
   if (!Outs.empty())
     OS << "    ::cleave::rt::OutParams cleave_outs(cleave_r, [&] { "
-          "S.keepOuts("
+          "cleave_step.keepOuts("
        << Outs << "); });\n";
   std::string Callee = "::" + FD->getQualifiedNameAsString();
   if (FD->getReturnType()->isVoidType())
     OS << "    " << Callee << "(" << Params << ");\n";
   else
-    OS << "    S.finish<" << ReturnCode << ">(" << Callee << "(" << Params
+    OS << "    cleave_step.finish<" << ReturnCode << ">(" << Callee << "(" << Params
        << "));\n";
   OS << "  });\n}\n";
   return S;
@@ -327,26 +336,26 @@ std::string MachineBuilder::entryAdapters() {
   std::string S;
   llvm::raw_string_ostream OS(S);
   OS << "int " << Node.ArgsSymbol
-     << "(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) {\n"
-     << "  ::cleave::rt::Invocation Inv(Call, Reply, "
+     << "(const cleave_call_v1 *cleave_call, cleave_reply_v1 *cleave_reply) {\n"
+     << "  ::cleave::rt::Invocation cleave_inv(cleave_call, cleave_reply, "
      << cppStringLiteral(Node.Name) << ");\n"
-     << "  if (!Inv.parseArgs())\n    return Inv.finish();\n";
+     << "  if (!cleave_inv.parseArgs())\n    return cleave_inv.finish();\n";
   std::string Params, Outs;
   unsigned I = 0;
   for (const ParmVarDecl *P : FD->parameters()) {
-    std::string N = "a" + std::to_string(I++);
+    std::string N = "cleave_a" + std::to_string(I++);
     OS << "  " << typeCode(P->getType()) << " " << N << "{};\n"
-       << "  if (!Inv.arg(" << cppStringLiteral(P->getName()) << ", " << N
-       << "))\n    return Inv.finish();\n";
+       << "  if (!cleave_inv.arg(" << cppStringLiteral(P->getName()) << ", " << N
+       << "))\n    return cleave_inv.finish();\n";
     Params += ", " + N;
   }
-  OS << "  std::string Frame;\n  ::cleave::frame::encodeFrame(Frame" << Params
-     << ");\n  Inv.reply(200, Frame);\n  return Inv.finish();\n}\n";
+  OS << "  ::std::string cleave_frame;\n  ::cleave::frame::encodeFrame(cleave_frame" << Params
+     << ");\n  cleave_inv.reply(200, cleave_frame);\n  return cleave_inv.finish();\n}\n";
   OS << "int cleave_value_"
      << Node.ArgsSymbol.substr(std::string("cleave_args_").size())
-     << "(const char *Value, size_t Len, cleave_reply_v1 *Reply) {\n"
+     << "(const char *cleave_value, ::std::size_t cleave_len, cleave_reply_v1 *cleave_reply) {\n"
      << "  return ::cleave::rt::valueToJson<" << ReturnCode
-     << ">(Value, Len, Reply);\n}\n";
+     << ">(cleave_value, cleave_len, cleave_reply);\n}\n";
   return S;
 }
 
@@ -451,8 +460,10 @@ void MachineBuilder::recordSteps() {
     E.Resume = S.Index;
     E.Pos = MC.PosOf(S.Call->getBeginLoc());
     for (const FrameItem &I : Frames[S.Index - 1])
-      E.Carried.push_back(
-          {I.Display, I.TypeName, I.Type.isNull() ? 8u : estimateBytes(I.Type)});
+      E.Carried.push_back({I.Display, I.TypeName,
+                           !I.Type.isNull() ? estimateBytes(I.Type)
+                           : I.Bytes       ? I.Bytes
+                                           : 8u});
     for (const Carrier &C : Carriers)
       if (C.How == Carrier::Remat && C.Live.count(S.Index) &&
           !C.Reason.empty())

@@ -40,18 +40,22 @@ namespace cleave {
 
 namespace {
 
+/// A C identifier for a qualified name, different for different names:
+/// each part between "::" is written as its length and its text, a byte
+/// that cannot be in an identifier as _xHH ("ns::f" is "2ns1f", "ns__f" is
+/// "5ns__f", "f#2" is "4f_x232").
 std::string identifierSpelling(llvm::StringRef Name) {
   std::string Out;
-  for (size_t I = 0; I < Name.size(); ++I) {
-    char C = Name[I];
-    if (C == ':' && I + 1 < Name.size() && Name[I + 1] == ':') {
-      Out += "__";
-      ++I;
-    } else if (llvm::isAlnum(C) || C == '_') {
-      Out += C;
-    } else {
-      Out += llvm::formatv("_x{0:x-2}", static_cast<unsigned char>(C)).str();
-    }
+  llvm::SmallVector<llvm::StringRef, 4> Parts;
+  Name.split(Parts, "::");
+  for (llvm::StringRef Part : Parts) {
+    std::string Text;
+    for (char C : Part)
+      if (llvm::isAlnum(C) || C == '_')
+        Text += C;
+      else
+        Text += llvm::formatv("_x{0:x-2}", static_cast<unsigned char>(C)).str();
+    Out += std::to_string(Text.size()) + Text;
   }
   return Out;
 }
@@ -258,6 +262,201 @@ private:
   ASTContext &Ctx;
   FunctionNode &Node;
   std::function<SourcePos(SourceLocation)> PosOf;
+};
+
+/// Finds the annotated functions that a function's code reaches where
+/// cleave sees no call of its own (HiddenCall): through the constructors
+/// and destructors that declarations, temporaries, `new` and `delete` run,
+/// default arguments, default member initializers, and the bodies of
+/// functions the program's sources do not define (a header's). From such a
+/// place, everything that can run is followed.
+class HiddenCalls : public RecursiveASTVisitor<HiddenCalls> {
+public:
+  /// A place to follow, and the way to it from the function.
+  struct Work {
+    const FunctionDecl *Fn = nullptr; ///< a function's body, or
+    const Expr *E = nullptr;          ///< an expression (a default)
+    SourceLocation Hop;
+    std::string Via;
+  };
+
+  HiddenCalls(ASTContext &Ctx, FunctionNode &Node,
+              std::function<SourcePos(SourceLocation)> PosOf,
+              std::function<bool(const FunctionDecl *)> IsSource)
+      : Ctx(Ctx), SM(Ctx.getSourceManager()), Node(Node),
+        PosOf(std::move(PosOf)), IsSource(std::move(IsSource)) {}
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  /// The semantic form of an initializer list holds the default member
+  /// initializers an aggregate's initialization runs.
+  bool shouldVisitImplicitCode() const { return true; }
+
+  void run(const FunctionDecl *FD) {
+    Seen.insert(FD);
+    TraverseStmt(FD->getBody());
+    // Each place once; a bound keeps a huge program's walk short.
+    for (size_t I = 0; I < Queue.size() && Seen.size() < 20000; ++I) {
+      Current = Queue[I];
+      InHidden = true;
+      if (Current.E) {
+        TraverseStmt(const_cast<Expr *>(Current.E));
+        continue;
+      }
+      const FunctionDecl *F = Current.Fn;
+      if (const auto *C = dyn_cast<CXXConstructorDecl>(F))
+        for (const CXXCtorInitializer *Init : C->inits())
+          TraverseStmt(Init->getInit());
+      if (const auto *D = dyn_cast<CXXDestructorDecl>(F))
+        destroysMembers(D->getParent());
+      TraverseStmt(F->getBody());
+    }
+  }
+
+  bool VisitCallExpr(CallExpr *E) {
+    const FunctionDecl *F = E->getDirectCallee();
+    if (!F || isNotRunHere(E, Ctx))
+      return true;
+    if (InHidden) {
+      if (isAnnotated(F))
+        record(F, E->getBeginLoc());
+      follow(F, E->getBeginLoc(), {});
+      return true;
+    }
+    // A call cleave sees: placed, unless the function is defined nowhere in
+    // the program's sources (a header's function).
+    if (isAnnotated(F) || IsSource(F))
+      return true;
+    follow(F, E->getBeginLoc(), "'" + qualifiedName(F) + "', which is defined in " + fileOf(F));
+    return true;
+  }
+
+  bool VisitCXXConstructExpr(CXXConstructExpr *E) {
+    if (!isNotRunHere(E, Ctx))
+      follow(E->getConstructor(), E->getBeginLoc(),
+             "the constructor of '" +
+                 qualifiedName(E->getConstructor()->getParent()) + "'");
+    return true;
+  }
+  bool VisitCXXBindTemporaryExpr(CXXBindTemporaryExpr *E) {
+    if (!isNotRunHere(E, Ctx))
+      if (const CXXDestructorDecl *D = E->getTemporary()->getDestructor())
+        follow(D, E->getBeginLoc(), destructorOf(D));
+    return true;
+  }
+  bool VisitCXXDeleteExpr(CXXDeleteExpr *E) {
+    if (const auto *RD = E->getDestroyedType()->getAsCXXRecordDecl())
+      if (RD->hasDefinition())
+        if (const CXXDestructorDecl *D = RD->getDestructor())
+          follow(D, E->getBeginLoc(), destructorOf(D));
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (!V->hasLocalStorage() || isa<ParmVarDecl>(V))
+      return true;
+    if (const auto *RD =
+            Ctx.getBaseElementType(V->getType())->getAsCXXRecordDecl())
+      if (RD->hasDefinition())
+        if (const CXXDestructorDecl *D = RD->getDestructor())
+          follow(D, V->getLocation(), destructorOf(D));
+    return true;
+  }
+  bool VisitCXXDefaultArgExpr(CXXDefaultArgExpr *E) {
+    const ParmVarDecl *P = E->getParam();
+    std::string Of;
+    if (const auto *F = dyn_cast_or_null<FunctionDecl>(P->getDeclContext()))
+      Of = " of '" + qualifiedName(F) + "'";
+    queue({nullptr, E->getExpr(), E->getUsedLocation(),
+           "a default argument" + Of});
+    return true;
+  }
+  bool VisitCXXDefaultInitExpr(CXXDefaultInitExpr *E) {
+    queue({nullptr, E->getExpr(), E->getUsedLocation(),
+           "the default member initializer of '" +
+               qualifiedName(E->getField()) + "'"});
+    return true;
+  }
+
+private:
+  bool isAnnotated(const FunctionDecl *F) const {
+    for (const FunctionDecl *R : F->redecls())
+      for (const auto *A : R->specific_attrs<AnnotateAttr>())
+        if (A->getAnnotation() == "cleave.entry" ||
+            A->getAnnotation() == "cleave.function")
+          return true;
+    return false;
+  }
+  bool isLibrary(const Decl *D) const {
+    return D->getLocation().isInvalid() ||
+           SM.isInSystemHeader(SM.getExpansionLoc(D->getLocation()));
+  }
+  std::string fileOf(const FunctionDecl *F) const {
+    const FunctionDecl *Def = F->getDefinition();
+    PresumedLoc P = SM.getPresumedLoc(
+        SM.getExpansionLoc((Def ? Def : F)->getLocation()));
+    return P.isValid() ? llvm::sys::path::filename(P.getFilename()).str()
+                       : std::string("another file");
+  }
+  std::string destructorOf(const CXXDestructorDecl *D) const {
+    return "the destructor of '" + qualifiedName(D->getParent()) + "'";
+  }
+
+  /// Follows \p F, run from \p At: from the function's own code, a new way
+  /// (\p Via); from a place already followed, the same way.
+  void follow(const FunctionDecl *F, SourceLocation At, std::string Via) {
+    if (!F || isLibrary(F))
+      return;
+    const FunctionDecl *Def = F->getDefinition();
+    if (!Def && F->isDefaulted())
+      Def = F; // an implicit member: its initializers still run
+    if (!Def)
+      return;
+    queue({Def, nullptr, At, std::move(Via)});
+  }
+  void queue(Work W) {
+    if (W.Fn && !Seen.insert(W.Fn).second)
+      return;
+    if (W.E && !SeenExprs.insert(W.E).second)
+      return;
+    if (InHidden) {
+      W.Hop = Current.Hop;
+      W.Via = Current.Via;
+    }
+    Queue.push_back(std::move(W));
+  }
+  void destroysMembers(const CXXRecordDecl *RD) {
+    auto Of = [&](QualType T) {
+      if (const auto *C = Ctx.getBaseElementType(T)->getAsCXXRecordDecl())
+        if (C->hasDefinition())
+          if (const CXXDestructorDecl *D = C->getDestructor())
+            follow(D, {}, {});
+    };
+    for (const FieldDecl *F : RD->fields())
+      Of(F->getType());
+    for (const CXXBaseSpecifier &B : RD->bases())
+      Of(B.getType());
+  }
+  void record(const FunctionDecl *Callee, SourceLocation At) {
+    std::string USR = usrOf(Callee->getCanonicalDecl());
+    if (USR.empty() || USR == Node.USR)
+      return;
+    SourcePos Hop = PosOf(Current.Hop);
+    for (const HiddenCall &H : Node.Hidden)
+      if (H.Callee == USR && H.Pos.File == Hop.File && H.Pos.Line == Hop.Line &&
+          H.Pos.Column == Hop.Column)
+        return;
+    Node.Hidden.push_back({USR, Hop, Current.Via, PosOf(At)});
+  }
+
+  ASTContext &Ctx;
+  const SourceManager &SM;
+  FunctionNode &Node;
+  std::function<SourcePos(SourceLocation)> PosOf;
+  std::function<bool(const FunctionDecl *)> IsSource;
+  std::vector<Work> Queue;
+  llvm::SmallPtrSet<const FunctionDecl *, 32> Seen;
+  llvm::SmallPtrSet<const Expr *, 32> SeenExprs;
+  Work Current;
+  bool InHidden = false;
 };
 
 class UnitAnalysis {
@@ -500,6 +699,14 @@ public:
     BodyVisitor(Ctx, Node, [this](SourceLocation L) {
       return posOf(L);
     }).TraverseStmt(FD->getBody());
+    HiddenCalls(
+        Ctx, Node, [this](SourceLocation L) { return posOf(L); },
+        [this](const FunctionDecl *F) {
+          const FunctionDecl *Def = F->getDefinition();
+          return Def && !Def->isDependentContext() &&
+                 inMainFile(Def->getLocation());
+        })
+        .run(FD);
     addReach(FD, Node);
 
     auto Entries = cleaveAttrs(FD, AnnotationKind::Entry);

@@ -22,10 +22,22 @@ PrintingPolicy codePrintingPolicy(const ASTContext &Ctx) {
 std::string codeTypeName(QualType T, const ASTContext &Ctx) {
   // A member typedef of a class template specialization, as `auto` often
   // deduces (std::map<K, V>::iterator), loses its class on the way through
-  // TypeName; spell the type it names instead.
+  // TypeName: name the class in front of it. Written with its class
+  // (`Deep<25>::T`), it keeps the user's spelling: the type it stands for
+  // may be far longer (a pair of pairs, 25 deep).
+  const auto *Written = dyn_cast<ElaboratedType>(T.getTypePtr());
   if (const auto *TT = T->getAs<TypedefType>())
-    if (isa<ClassTemplateSpecializationDecl>(TT->getDecl()->getDeclContext()))
-      T = T.getCanonicalType();
+    if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(
+            TT->getDecl()->getDeclContext());
+        Spec && !(Written && Written->getQualifier())) {
+      auto *Class = NestedNameSpecifier::Create(
+          Ctx, nullptr, /*Template=*/false,
+          Ctx.getRecordType(Spec).getTypePtr());
+      T = Ctx.getQualifiedType(
+          Ctx.getElaboratedType(ElaboratedTypeKeyword::None, Class,
+                                QualType(TT, 0)),
+          T.getLocalQualifiers());
+    }
   return TypeName::getFullyQualifiedName(T, Ctx, codePrintingPolicy(Ctx),
                                          /*WithGlobalNsPrefix=*/true);
 }

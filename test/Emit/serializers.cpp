@@ -68,16 +68,16 @@ CLEAVE_ENTRY("POST /route") Route plan(const Route &r, std::vector<geo::Point> e
 
 // The handler decodes each parameter by name into its value type, once the
 // state is loaded (inside run).
-// CHECK:      int cleave_handler_plan(const cleave_call_v1 *Call, cleave_reply_v1 *Reply) noexcept {
-// CHECK-NEXT:   ::cleave::rt::Invocation Inv(Call, Reply, "plan");
-// CHECK-NEXT:   if (!Inv.parseArgs())
-// CHECK-NEXT:     return Inv.finish();
-// CHECK-NEXT:   Inv.run([&]() -> decltype(auto) {
-// CHECK-NEXT:     ::Route A0{};
-// CHECK-NEXT:     Inv.argInRun("r", A0);
-// CHECK-NEXT:     ::std::vector< ::geo::Point> A1{};
-// CHECK-NEXT:     Inv.argInRun("extra", A1);
-// CHECK-NEXT:     return ::plan(std::move(A0), std::move(A1));
+// CHECK:      int cleave_handler_4plan(const cleave_call_v1 *cleave_call, cleave_reply_v1 *cleave_reply) noexcept {
+// CHECK-NEXT:   ::cleave::rt::Invocation cleave_inv(cleave_call, cleave_reply, "plan");
+// CHECK-NEXT:   if (!cleave_inv.parseArgs())
+// CHECK-NEXT:     return cleave_inv.finish();
+// CHECK-NEXT:   cleave_inv.run([&]() -> decltype(auto) {
+// CHECK-NEXT:     ::Route cleave_a0{};
+// CHECK-NEXT:     cleave_inv.argInRun("r", cleave_a0);
+// CHECK-NEXT:     ::std::vector< ::geo::Point> cleave_a1{};
+// CHECK-NEXT:     cleave_inv.argInRun("extra", cleave_a1);
+// CHECK-NEXT:     return ::plan(::std::move(cleave_a0), ::std::move(cleave_a1));
 // CHECK-NEXT:   });
-// CHECK-NEXT:   return Inv.finish();
+// CHECK-NEXT:   return cleave_inv.finish();
 // CHECK-NEXT: }

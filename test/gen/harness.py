@@ -225,13 +225,14 @@ def located_errors(output, source):
     return found
 
 
-MACHINE = re.compile(r"cleave_machine_(?:f(\d+)|u(\d+)_)")
+MACHINE = re.compile(r"cleave_machine_\d+(?:f(\d+)|u(\d+)_)")
 
 
 def errors_in_machines(output, out):
     """[(unit, message)] for the errors located in the generated sources
     (out/src) rather than in the program: each goes to the unit whose step
-    machine (cleave_machine_fN, cleave_machine_uN_...) holds the line."""
+    machine (cleave_machine_<length>fN, cleave_machine_<length>uN_...)
+    holds the line."""
     found = []
     for line in output.split("\n"):
         m = LOCATED.match(line)

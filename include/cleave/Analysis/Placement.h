@@ -37,6 +37,21 @@ struct Placement {
 /// their own units), each unit's calls in source order.
 std::vector<Placement> placeCalls(const Program &P);
 
+/// A call to an annotated function that would cross profiles, made where
+/// cleave cannot cut (HiddenCall): an error.
+struct HiddenCrossing {
+  const FunctionNode *Owner;  ///< the unit that runs the code
+  const FunctionNode *Caller; ///< the function whose code leads there
+  const HiddenCall *Call;
+  const FunctionNode *Callee;
+  std::string Reason; ///< as Placement::Reason
+};
+
+/// Every hidden call of the functions each unit runs (its owner's own code,
+/// helpers and callees that stay local) to an annotated function that
+/// would run as its own function.
+std::vector<HiddenCrossing> hiddenCrossings(const Program &P);
+
 /// How \p Callee's profile differs from \p Caller's, "" when it does not:
 /// "memory 2048 MiB vs 256 MiB, gpu 1 vs 0".
 std::string profileDifference(const Resources &Callee, const Resources &Caller);

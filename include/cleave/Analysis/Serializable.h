@@ -22,6 +22,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -93,9 +94,15 @@ public:
                 llvm::SmallVectorImpl<const clang::FieldDecl *> &Out);
 
 private:
+  /// checkTypeOnce, remembered for the types found fine: a type made of
+  /// the same types many times over (a pair of pairs, 20 deep) is checked
+  /// once per type, not once per path.
   std::optional<SerializeProblem> checkType(clang::QualType T,
                                             const std::string &Path,
                                             unsigned Depth);
+  std::optional<SerializeProblem> checkTypeOnce(clang::QualType T,
+                                                const std::string &Path,
+                                                unsigned Depth);
   std::optional<SerializeProblem>
   checkRecord(const clang::CXXRecordDecl *RD, clang::QualType T,
               const std::string &Path, unsigned Depth);
@@ -112,6 +119,11 @@ private:
   bool FrameOnly = false;
   llvm::SmallPtrSet<const clang::CXXRecordDecl *, 4> WithoutDefault;
   llvm::DenseMap<const clang::CXXRecordDecl *, bool> QuietCache[2];
+  /// Canonical types found fine below the top, per FrameOnly; and how many
+  /// times a class being checked was taken as fine (a result that relied
+  /// on one is not remembered).
+  llvm::DenseSet<void *> Fine[2];
+  unsigned Assumed = 0;
 };
 
 } // namespace cleave

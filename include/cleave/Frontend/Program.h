@@ -102,6 +102,19 @@ struct StepEdge {
 
 /// A function definition seen in some translation unit: annotated or a
 /// plain helper, so that calls can be followed through helpers.
+/// A call to an annotated function that the program's code makes where
+/// cleave does not see a call: in a constructor or destructor run by a
+/// declaration, a temporary or `delete`, in a default argument or a default
+/// member initializer, or in a function that is not one of the program's
+/// sources (defined in a header). cleave cannot cut there, so the callee
+/// must run where the caller runs (checked with the whole program).
+struct HiddenCall {
+  std::string Callee; ///< USR of the annotated function
+  SourcePos Pos;      ///< where the caller's code starts the way to it
+  std::string Via;    ///< "the constructor of 'Order'"
+  SourcePos CallPos;  ///< the call of the annotated function itself
+};
+
 struct FunctionNode {
   std::string USR;
   std::string Name; ///< qualified, without anonymous namespaces
@@ -111,6 +124,7 @@ struct FunctionNode {
   /// anything.
   std::vector<std::string> Callees;
   std::vector<CallSite> Calls; ///< every direct call, in source order
+  std::vector<HiddenCall> Hidden; ///< annotated functions reached unseen
   /// The state it may touch, by state name, through everything it may run
   /// that its unit defines (headers and template instantiations included;
   /// see StateReach in Analysis/StateUse.h).

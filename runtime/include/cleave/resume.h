@@ -109,6 +109,24 @@ inline bool splitList(const char *Data, size_t Len,
   return true;
 }
 
+/// Resume points, in the lists that say where a frame carries a value: one
+/// point, or the range {Lo, Hi} of consecutive ones (a value that crosses
+/// the many stops of one statement).
+struct Points {
+  constexpr Points(std::uint32_t K) : Lo(K), Hi(K) {}
+  constexpr Points(std::uint32_t Lo, std::uint32_t Hi) : Lo(Lo), Hi(Hi) {}
+  std::uint32_t Lo, Hi;
+};
+
+class Resume;
+
+/// The values of the calls of resume points Lo..Hi, for a continuation
+/// frame: saved one after another, as pending<R>(K) for each K would be.
+struct PendingRun {
+  Resume *R;
+  std::uint32_t Lo, Hi;
+};
+
 /// Where one run of a state machine is going, and the frame it resumes from.
 class Resume {
 public:
@@ -183,8 +201,11 @@ public:
   }
   /// Whether the resume point is one of \p At: the points whose frame
   /// carries a given value.
-  bool carries(std::initializer_list<std::uint32_t> At) const {
-    return std::find(At.begin(), At.end(), Target) != At.end();
+  bool carries(std::initializer_list<Points> At) const {
+    for (const Points &P : At)
+      if (Target >= P.Lo && Target <= P.Hi)
+        return true;
+    return false;
   }
   /// The step is ending at a boundary (or failing while it restores):
   /// carried locals are released quietly.
@@ -259,7 +280,7 @@ public:
   /// in-out parameters; at the resume point the callee's exception waits
   /// until they have their values back (giveBack, then settle).
   template <class R>
-  bool stop(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt,
+  bool stop(std::uint32_t K, std::initializer_list<Points> CarriedAt,
             bool GiveBack = false) {
     if (!Skipping)
       return true;
@@ -276,7 +297,7 @@ public:
   }
   /// The same for a cleave::parallel_map whose elements return \p E.
   template <class E>
-  bool stopJoin(std::uint32_t K, std::initializer_list<std::uint32_t> CarriedAt) {
+  bool stopJoin(std::uint32_t K, std::initializer_list<Points> CarriedAt) {
     if (!Skipping)
       return true;
     if (K == Target) {
@@ -312,7 +333,7 @@ public:
   /// A decision taken before an earlier stop of the statement travels in
   /// the frame: keep() reads it on the way to a resume point in \p At, and
   /// kept() gives it back (or \p Otherwise when none was read).
-  void keep(std::uint32_t Id, std::initializer_list<std::uint32_t> At) {
+  void keep(std::uint32_t Id, std::initializer_list<Points> At) {
     if (Skipping && carries(At))
       Kept.push_back({Id, read<bool>()});
   }
@@ -326,7 +347,7 @@ public:
   /// a frame saves whether it ran (pendingIf), and keepValue() restores it,
   /// on the way to a resume point in \p At, where it did.
   template <class R>
-  void keepValue(std::uint32_t K, std::initializer_list<std::uint32_t> At) {
+  void keepValue(std::uint32_t K, std::initializer_list<Points> At) {
     if (!Skipping || !carries(At))
       return;
     std::optional<R> V;
@@ -348,6 +369,26 @@ public:
       if (B.Point == K)
         return *static_cast<R *>(B.Obj);
     fail("no value for the call of resume point " + std::to_string(K));
+  }
+
+  /// The values of the calls of resume points \p Lo to \p Hi, which a
+  /// continuation frame saves in that order.
+  PendingRun pendingRun(std::uint32_t Lo, std::uint32_t Hi) {
+    return {this, Lo, Hi};
+  }
+  /// Writes the values of pendingRun(\p Lo, \p Hi) to \p W.
+  void savePending(frame::FrameWriter &W, std::uint32_t Lo, std::uint32_t Hi) {
+    for (std::uint32_t K = Lo; K <= Hi && K >= Lo; ++K) {
+      const Box *Found = nullptr;
+      for (const Box &B : Pending)
+        if (B.Point == K) {
+          Found = &B;
+          break;
+        }
+      if (!Found)
+        fail("no value for the call of resume point " + std::to_string(K));
+      Found->Save(W, Found->Obj);
+    }
   }
 
   /// The start of a handler around a boundary (\p Id numbers it in the
@@ -382,6 +423,7 @@ private:
     std::uint32_t Point;
     void *Obj;
     void (*Destroy)(void *);
+    void (*Save)(frame::FrameWriter &, const void *);
   };
 
   [[noreturn]] void failFrame() {
@@ -390,7 +432,10 @@ private:
   }
 
   template <class R> R &box(std::uint32_t K) {
-    Pending.push_back({K, new R(), [](void *P) { delete static_cast<R *>(P); }});
+    Pending.push_back({K, new R(), [](void *P) { delete static_cast<R *>(P); },
+                       [](frame::FrameWriter &W, const void *P) {
+                         frame::frameMember(W, *static_cast<const R *>(P));
+                       }});
     return *static_cast<R *>(Pending.back().Obj);
   }
   template <class R> void restorePending(std::uint32_t K) {
@@ -512,8 +557,8 @@ public:
   /// allows only for types whose constructors have no effects.
   /// Where the call of the resume point passed it to an in-out parameter
   /// (one of \p Outs), it comes back from the callee, as the callee left it.
-  T &resume(std::initializer_list<std::uint32_t> At,
-            std::initializer_list<std::uint32_t> Fresh,
+  T &resume(std::initializer_list<Points> At,
+            std::initializer_list<Points> Fresh,
             std::initializer_list<OutAt> Outs = {}) {
     for (const OutAt &O : Outs)
       if (R.skipping() && O.Point == R.target()) {
@@ -536,8 +581,8 @@ public:
   /// At step 0 the caller makes it: constructed, where the type allows,
   /// with the state loaded (a constructor may read or write state), then
   /// filled from the frame, as a one-step entry fills it from JSON.
-  T &param(std::initializer_list<std::uint32_t> At,
-           std::initializer_list<std::uint32_t> Fresh,
+  T &param(std::initializer_list<Points> At,
+           std::initializer_list<Points> Fresh,
            std::initializer_list<OutAt> Outs = {}) {
     if (R.target() == 0) {
       if constexpr (std::is_default_constructible_v<Object>) {
@@ -556,8 +601,8 @@ public:
   /// step made the argument, so it is rebuilt from the frame without a
   /// constructor of the program's (where the type allows), as in the plain
   /// program the caller's argument is the parameter; otherwise as resume().
-  T &argument(std::initializer_list<std::uint32_t> At,
-              std::initializer_list<std::uint32_t> Fresh,
+  T &argument(std::initializer_list<Points> At,
+              std::initializer_list<Points> Fresh,
               std::initializer_list<OutAt> Outs = {}) {
     if constexpr (frame::IsResurrectable<Object>::value) {
       if (R.target() == 0) {
@@ -801,6 +846,18 @@ private:
 };
 
 } // namespace rt
+
+namespace frame {
+/// A run of a step's pending call values, as a continuation frame saves it:
+/// each value in turn (never decoded as a whole; each is restored at its
+/// own stop).
+template <> struct FrameCodec<rt::PendingRun> {
+  static constexpr std::size_t MinSize = 0;
+  static void encode(FrameWriter &W, const rt::PendingRun &V) {
+    V.R->savePending(W, V.Lo, V.Hi);
+  }
+};
+} // namespace frame
 } // namespace cleave
 
 #endif // CLEAVE_RESUME_H
