@@ -72,9 +72,13 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 TIMEOUT = 30  # seconds for one compiler run: longer is a hang
 MEMORY_KIB = 6 * 1024 * 1024  # address space of one compiler run
 ERROR_LINES = 12  # lines of errors shown per failure
-# Generated sources beyond this are a failure of their own: the inputs are a
-# few KiB, and a library build of that much code would not finish.
-MAX_OUTPUT_MIB = 32
+# Generated sources larger than OUTPUT_RATIO times the input, and than
+# MAX_OUTPUT_MIB, are a failure of their own: output that grows out of
+# proportion (exponentially in a type's depth, quadratically in calls)
+# makes a library build that does not finish. A unit is ten to fifty
+# times its source.
+MAX_OUTPUT_MIB = 4
+OUTPUT_RATIO = 200
 
 LOCATED_ERROR = re.compile(r"^.+?:\d+:\d+: (?:fatal )?error: ", re.M)
 # Errors that say the precompiled header did not fit the unit's flags.
@@ -496,10 +500,16 @@ def seed_programs(root):
 
 # --- Hostile names and types ----------------------------------------------------
 
-GLUE_NAMES = """
+# Names of the generated glue and of the runtime's headers. The compiler
+# reserves the cleave_ prefix, so those mostly check one refusal; the
+# others (locals and parameters of the glue, names of cleave::rt) must
+# simply work.
+CLEAVE_NAMES = """
 cleave_ cleave_x cleave_handler_x cleave_r cleave_s cleave_p0 cleave_a0 cleave_l0
 cleave_layouts cleave_self cleave_next cleave_range cleave_enter cleave_lr cleave_c0
 cleave_module_v1 cleave_call_v1 cleave_reply_v1 cleave_T cleave_Tr cleave_unnamed
+""".split()
+GLUE_NAMES = """
 S Step Call Reply Frame Inv A0 a0 a1 Value Len Body Name Module Handlers Machines
 States FunctionStates release Invocation Resume Local Json rt frame codec detail
 access registerModuleState findStateOps
@@ -511,20 +521,28 @@ linux unix signal log exp abs index time rand free strlen div y0 j1 isnan
 ODD_NAMES = ["a__b", "x__", "ns__f", "_Upper", "l\u00e9a", "a$b", "L" + "o" * 300 + "ng"]
 
 
-def hostile_name(rng, model):
-    """A name that the generated code may also use."""
+def hostile_word(rng):
+    """A name the glue, the runtime's headers or the C library use too, or
+    an odd one."""
     kind = rng.randrange(10)
-    fns = [f.name for f in model.functions if f.annotations] or ["f"]
-    if kind < 4:
-        return rng.choice(GLUE_NAMES)
+    if kind < 1:
+        return rng.choice(CLEAVE_NAMES)
     if kind < 6:
-        prefix = rng.choice(["cleave_handler_", "cleave_step_", "cleave_args_", "cleave_value_",
-                             "cleave_machine_", "cleave_state_"])
-        target = rng.choice(fns + model.states if kind == 4 else fns)
-        return prefix + target
+        return rng.choice(GLUE_NAMES)
     if kind < 7:
         return rng.choice(MACRO_NAMES)
     return rng.choice(ODD_NAMES)
+
+
+def hostile_name(rng, model):
+    """A hostile name, or the name of a glue symbol of one of the
+    program's own functions or state variables."""
+    if rng.randrange(10) == 0:
+        fns = [f.name for f in model.functions if f.annotations] or ["f"]
+        prefix = rng.choice(["cleave_handler_", "cleave_step_", "cleave_args_", "cleave_value_",
+                             "cleave_machine_", "cleave_state_"])
+        return prefix + rng.choice(fns + model.states)
+    return hostile_word(rng)
 
 
 # Declarations whose names meet in the glue: a::b beside a__b, for entries,
@@ -702,7 +720,7 @@ def mutate_rename(rng, prog):
 
 MACROS = ["S 1", "Step x", "Reply", "Call", "Frame int", "cleave x", "rt", "Inv 0", "A0",
           "a0 a1", "Value", "Len 1", "Json int", "release", "Module", "std std", "S(x) x",
-          "cleave_r", "cleave_s 1", "cleave_layouts", "noexcept", "decltype(x) int", "size_t int",
+          "cleave_r", "noexcept", "decltype(x) int", "size_t int",
           "nullptr 0", "override", "register", "CLEAVE_HANDLER_LIBRARY 1",
           "uint32_t unsigned", "finish(x) x", "run(x) x", "thread_local", "static"]
 
@@ -714,10 +732,10 @@ def mutate_macro(rng, prog):
     return "macro " + "; ".join(lines)
 
 
-WRAPS = [("namespace cleave { namespace rt {", "} }"), ("namespace cleave {", "}"),
+WRAPS = [("namespace cleave { namespace rt {", "} }"),
          ("namespace a { namespace b {", "} }"), ("namespace {", "}"),
          ("inline namespace v1 {", "}"), ("namespace S {", "}"), ("namespace std_ {", "}"),
-         ("namespace cleave_handler_x {", "}"), ("extern \"C++\" {", "}"),
+         ("extern \"C++\" {", "}"),
          ("namespace a::b::c {", "}")]
 
 
@@ -1069,7 +1087,7 @@ class Names:
     def pick(self, plain):
         for _ in range(20):
             if self.rng.random() < self.p:
-                name = self.rng.choice(GLUE_NAMES + MACRO_NAMES + ODD_NAMES)
+                name = hostile_word(self.rng)
             else:
                 name = plain + (str(self.rng.randrange(100)) if plain in self.used else "")
             if name not in self.used and name not in KEYWORDS:
@@ -1170,7 +1188,7 @@ def generated(rng, ident):
         count = rng.choice([4, 16, 64, 200])
         body.append(construct(rng, "many-calls", ident + "_m", call, count))
         features.append("many-calls x%d" % count)
-    if rng.random() < 0.2:
+    if rng.random() < 0.1:
         body.append(rng.choice(CLEAVE_NS_DECLS))
         features.append("namespace cleave")
     text = "#include <cleave/cleave.h>\n" + "".join(
@@ -1387,6 +1405,7 @@ class Verdict:
         self.details = ""
         self.seconds = 0.0
         self.cpu = 0.0
+        self.ratio = 0.0  # generated bytes per input byte
         self.size = 0  # bytes of generated source
 
 
@@ -1424,12 +1443,15 @@ def check_case(prog, opts, pch):
     else:
         v.size = sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "src", "**"),
                                                              recursive=True) if os.path.isfile(p))
-        bad = [] if v.size > opts.max_output << 20 else syntax_check(out, opts, pch)
-        dup = [] if bad or v.size > opts.max_output << 20 else link_check(out)
-        if v.size > opts.max_output << 20:
+        inputs = sum(len(join(t).encode("utf-8")) for t in prog.files.values())
+        v.ratio = v.size / max(inputs, 1)
+        limit = max(opts.max_output << 20, OUTPUT_RATIO * inputs)
+        bad = [] if v.size > limit else syntax_check(out, opts, pch)
+        dup = [] if bad or v.size > limit else link_check(out)
+        if v.size > limit:
             v.failure = "output blowup"
-            v.details = "%d MiB of generated sources (the limit is %d MiB)\n%s" % (
-                v.size >> 20, opts.max_output, "\n".join(
+            v.details = "%d KiB of generated sources from %d KiB of input (the limit is %d KiB)\n%s" % (
+                v.size >> 10, inputs >> 10, limit >> 10, "\n".join(
                     "%s: %d bytes" % (os.path.relpath(p, out), os.path.getsize(p))
                     for p in sorted(glob.glob(os.path.join(out, "src", "*")))))
         elif bad:
@@ -1554,7 +1576,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="inputs checked at once")
     ap.add_argument("--timeout", type=int, default=TIMEOUT, help="seconds before a run is a hang")
     ap.add_argument("--max-output", type=int, default=MAX_OUTPUT_MIB,
-                    help="MiB of generated sources beyond which an input is a blowup")
+                    help="MiB of generated sources under which no input is a blowup "
+                    "(above, %d times the input is)" % OUTPUT_RATIO)
     ap.add_argument("--cleave", help="the compiler (default: from PATH, then build/bin)")
     ap.add_argument("--root", default=ROOT, help="the source tree with examples/ and test/")
     ap.add_argument("--no-pch", action="store_true", help="check generated code without a PCH")
@@ -1629,7 +1652,7 @@ def main():
                     m = LOCATED_ERROR.search(v.details)
                     line = v.details[m.end():].split("\n", 1)[0]
                     refusals[re.sub(r"'[^']*'", "'X'", line)[:90]] += 1
-                slowest.append((v.seconds, v.prog.name, v.prog.origin, v.size))
+                slowest.append((v.seconds, v.prog.name, v.prog.origin, v.size, v.ratio))
                 label = "%s (%s)" % (v.prog.origin, "; ".join(v.prog.mutations) or "unchanged")
                 kept = keep(v, opts) if v.failure else None
                 if not opts.keep_work:
@@ -1648,8 +1671,10 @@ def main():
     if opts.verbose:
         print("contract: CPU time by verdict: %s" % ", ".join(
             "%s %.0f s (%.2f s each)" % (k, c, c / counts[k]) for k, c in sorted(cpu_by_status.items())))
-        for seconds, name, origin, size in sorted(slowest, reverse=True)[:5]:
+        for seconds, name, origin, size, ratio in sorted(slowest, reverse=True)[:5]:
             print("contract: slow: %s %.1f s (%s, %d bytes generated)" % (name, seconds, origin, size))
+        for seconds, name, origin, size, ratio in sorted(slowest, key=lambda x: -x[4])[:3]:
+            print("contract: largest output: %s, %.0f times its input (%s)" % (name, ratio, origin))
         print("contract: refusals, by message:")
         for message, n in refusals.most_common(25):
             print("  %d x %s" % (n, message))
