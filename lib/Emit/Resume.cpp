@@ -26,6 +26,7 @@
 
 #include "cleave/Emit/Glue.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <cctype>
@@ -1111,7 +1112,8 @@ bool MachineBuilder::rewriteBody() {
       }
       // Enter at the case before the statement that holds the resume point.
       const Stmt *Label = nullptr;
-      std::map<const Stmt *, std::pair<unsigned, unsigned>> Regions;
+      // In the order of the cases: the labels are numbered as they come.
+      llvm::MapVector<const Stmt *, std::pair<unsigned, unsigned>> Regions;
       for (const Stmt *Child : CS->body()) {
         if (isa<SwitchCase>(Child))
           Label = Child;
@@ -1151,7 +1153,7 @@ bool MachineBuilder::rewriteBody() {
   // step resuming in it enters its try block and throws that exception
   // again before anything else, so that the handler takes it as it took the
   // original (docs/splitting.md, "Exceptions").
-  std::map<const CXXTryStmt *, std::pair<unsigned, unsigned>> Rethrow;
+  llvm::MapVector<const CXXTryStmt *, std::pair<unsigned, unsigned>> Rethrow;
   auto LBrace = [&](const Stmt *Block) {
     SourceLocation L = SM.getFileLoc(cast<CompoundStmt>(Block)->getLBracLoc());
     return CharSourceRange::getTokenRange(L, L);
