@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cleave/Analysis/Serializable.h"
+#include "cleave/Frontend/Names.h"
 
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/Expr.h"
@@ -42,6 +43,9 @@ bool isStdString(QualType T) {
   return C->isSpecificBuiltinType(BuiltinType::Char_S) ||
          C->isSpecificBuiltinType(BuiltinType::Char_U);
 }
+
+/// The longest spelling of a class that generated code may have to write.
+constexpr size_t MaxSpelledLength = size_t(1) << 16;
 
 SerializeProblem problem(std::string Reason, SourceLocation Loc = {},
                          std::string Note = {}) {
@@ -463,6 +467,20 @@ SerializableChecker::checkRecord(const CXXRecordDecl *RD, QualType T,
                           Def->getLocation(), "declared here"));
     return std::nullopt;
   }
+  // Generated code spells the class in full (its codec is a specialization
+  // for it): template arguments that repeat a type at each level of
+  // nesting (`P<Q, Q>`) make that text exponential in the nesting.
+  if (isa<ClassTemplateSpecializationDecl>(Def))
+    if (size_t Length = spelledLength(Ctx.getRecordType(Def), SpelledLengths);
+        Length > MaxSpelledLength)
+      return Fail(problem(
+          "'" + Def->getNameAsString() + "<...>' takes about " +
+              std::to_string(Length) +
+              " characters to spell in the code cleave generates (at most " +
+              std::to_string(MaxSpelledLength) +
+              " are allowed): its template arguments repeat types at each "
+              "level of nesting",
+          Def->getLocation(), "declared here"));
   if (Def->isPolymorphic())
     return Fail(problem(Name() + " is polymorphic (has virtual functions)",
                         Def->getLocation(), "declared here"));

@@ -116,6 +116,20 @@ bool checkProgram(const Program &P) {
         R.note(D.locate(It->second->Pos), "the other definition is here");
       }
     }
+  // The deployment links every unit into one library, as the program is
+  // linked: a function defined twice would leave the plan to pick one body.
+  std::map<std::string, const FunctionNode *> Bodies;
+  for (const auto &U : P.Units)
+    for (const FunctionNode &F : U.Functions) {
+      if (!F.OneDefinition)
+        continue;
+      auto [It, New] = Bodies.emplace(F.USR, &F);
+      if (!New) {
+        R.error(D.locate(F.Pos), "function '" + F.Name +
+                                     "' is defined in two translation units");
+        R.note(D.locate(It->second->Pos), "the other definition is here");
+      }
+    }
   std::map<std::string, const StateVar *> ByUSR;
   for (const auto &U : P.Units)
     for (const StateVar &V : U.States)

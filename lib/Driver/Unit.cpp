@@ -4,6 +4,7 @@
 
 #include "cleave/Analysis/Lowering.h"
 #include "cleave/Analysis/Serializable.h"
+#include "cleave/Driver/RuntimeNames.h"
 #include "cleave/Emit/Glue.h"
 #include "cleave/Emit/Hygiene.h"
 #include "cleave/Emit/Rewrite.h"
@@ -214,6 +215,7 @@ public:
     std::vector<std::string> Args = Command.CommandLine;
     if (Adjust)
       Args = Adjust(Args, Command.Filename);
+    ScanArgs = Args;
     // Each unit has its own file manager: units may be parsed on several
     // threads, and no stat cache or file entry is shared between them.
     Files = llvm::makeIntrusiveRefCnt<FileManager>(
@@ -309,6 +311,8 @@ public:
 
   tooling::CompileCommand Command;
   tooling::ArgumentsAdjuster Adjust;
+  /// The unit's command line, adjusted, as it was parsed.
+  std::vector<std::string> ScanArgs;
   std::string Output;
   llvm::raw_string_ostream OS;
 
@@ -359,6 +363,11 @@ private:
     checkReservedMacros(CI->getPreprocessor(), *Report);
     buildUnitModel(C, *Report, *Types, Unit, Model);
     HasModel = true;
+    // The handler library compiles the program after the runtime's
+    // headers: what they declare must not change it.
+    if (!Diags.hasErrorOccurred())
+      checkRuntimeNames(C, CI->getPreprocessor(), *Report,
+                        *runtimeNamesFor(ScanArgs, Command.Filename));
     NeedsEmission = !Diags.hasErrorOccurred();
   }
 

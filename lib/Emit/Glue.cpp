@@ -3,6 +3,7 @@
 #include "cleave/Emit/Glue.h"
 
 #include "cleave/Analysis/Serializable.h"
+#include "cleave/Frontend/Frontend.h"
 #include "cleave/Frontend/Names.h"
 
 #include "clang/AST/DeclTemplate.h"
@@ -25,7 +26,8 @@ namespace {
 /// not public.
 struct RecordLayout {
   const CXXRecordDecl *RD;
-  std::string Type; ///< "::Account"
+  std::string Type;   ///< "::Account"
+  std::string Marker; ///< forMarker() at its declaration
   llvm::SmallVector<std::string, 2> Bases;
   llvm::StringSet<> PublicBases;
   struct Field {
@@ -82,6 +84,9 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
     RecordLayout L;
     L.RD = RD;
     L.Type = codeTypeName(Ctx.getRecordType(RD), Ctx);
+    L.Marker = forMarker(sourcePos(Ctx.getSourceManager(), RD->getLocation()),
+                         "the codecs of '" +
+                             displayTypeName(Ctx.getRecordType(RD), Ctx) + "'");
     for (const CXXBaseSpecifier &B : RD->bases()) {
       L.Bases.push_back(codeTypeName(B.getType(), Ctx));
       if (B.getAccessSpecifier() == AS_public)
@@ -129,41 +134,46 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
   // to themselves through containers) in any order.
   for (const RecordLayout &L : Layouts) {
     const std::string &T = L.Type;
+    OS << L.Marker;
     OS << "template <> struct Codec<" << T << "> {\n"
-       << "  static void encode(Json &J, const " << T << " &V);\n"
-       << "  static void decode(const Json &J, " << T
-       << " &V, const Path &P);\n"
-       << "  static void encodeMembers(Json &J, const " << T << " &V);\n"
-       << "  static void decodeMembers(const Json &J, " << T
-       << " &V, const Path &P);\n"
+       << "  static void encode(Json &cleave_j, const " << T << " &cleave_v);\n"
+       << "  static void decode(const Json &cleave_j, " << T
+       << " &cleave_v, const Path &cleave_p);\n"
+       << "  static void encodeMembers(Json &cleave_j, const " << T
+       << " &cleave_v);\n"
+       << "  static void decodeMembers(const Json &cleave_j, " << T
+       << " &cleave_v, const Path &cleave_p);\n"
        << "};\n";
   }
   for (const RecordLayout &L : Layouts) {
     const std::string &T = L.Type;
-    OS << "inline void Codec<" << T << ">::encode(Json &J, const " << T
-       << " &V) {\n  J = Json::object();\n  encodeMembers(J, V);\n}\n";
-    OS << "inline void Codec<" << T << ">::decode(const Json &J, " << T
-       << " &V, const Path &P) {\n"
-       << "  if (!J.is_object())\n"
-       << "    fail(P, std::string(\"expected an object for '"
+    OS << L.Marker;
+    OS << "inline void Codec<" << T << ">::encode(Json &cleave_j, const " << T
+       << " &cleave_v) {\n  cleave_j = Json::object();\n  "
+          "encodeMembers(cleave_j, cleave_v);\n}\n";
+    OS << "inline void Codec<" << T << ">::decode(const Json &cleave_j, " << T
+       << " &cleave_v, const Path &cleave_p) {\n"
+       << "  if (!cleave_j.is_object())\n"
+       << "    fail(cleave_p, std::string(\"expected an object for '"
        << displayTypeName(Ctx.getRecordType(L.RD), Ctx)
-       << "', got \") + kindOf(J));\n"
-       << "  decodeMembers(J, V, P);\n}\n";
+       << "', got \") + kindOf(cleave_j));\n"
+       << "  decodeMembers(cleave_j, cleave_v, cleave_p);\n}\n";
     // A base's members sit beside the class's own, in one object.
     for (bool Decode : {false, true}) {
       const char *Fn = Decode ? "decodeMember" : "encodeMember";
-      const char *PathArg = Decode ? ", P" : "";
+      const char *PathArg = Decode ? ", cleave_p" : "";
       OS << "inline void Codec<" << T << ">::" << Fn << "s("
-         << (Decode ? "const Json &J, " : "Json &J, const ") << T << " &V"
-         << (Decode ? ", const Path &P" : "") << ") {\n";
+         << (Decode ? "const Json &cleave_j, " : "Json &cleave_j, const ") << T
+         << " &cleave_v" << (Decode ? ", const Path &cleave_p" : "") << ") {\n";
       if (L.empty())
-        OS << "  (void)J;\n  (void)V;\n" << (Decode ? "  (void)P;\n" : "");
+        OS << "  (void)cleave_j;\n  (void)cleave_v;\n"
+           << (Decode ? "  (void)cleave_p;\n" : "");
       for (const std::string &B : L.Bases)
-        OS << "  Codec<" << B << ">::" << Fn << "s(J, "
-           << L.base(B, "V", !Decode) << PathArg << ");\n";
+        OS << "  Codec<" << B << ">::" << Fn << "s(cleave_j, "
+           << L.base(B, "cleave_v", !Decode) << PathArg << ");\n";
       for (const RecordLayout::Field &F : L.Fields)
-        OS << "  " << Fn << "(J, " << cppStringLiteral(F.Decl->getName())
-           << ", " << L.member(F, "V") << PathArg << ");\n";
+        OS << "  ::cleave::codec::" << Fn << "(cleave_j, " << cppStringLiteral(F.Decl->getName())
+           << ", " << L.member(F, "cleave_v") << PathArg << ");\n";
       OS << "}\n";
     }
   }
@@ -182,8 +192,10 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
       continue;
     }
     OS << "template <> struct FrameCodec<" << T << "> {\n"
-       << "  static void encode(FrameWriter &W, const " << T << " &V);\n"
-       << "  static bool decode(FrameReader &R, " << T << " &V);\n"
+       << "  static void encode(FrameWriter &cleave_w, const " << T
+       << " &cleave_v);\n"
+       << "  static bool decode(FrameReader &cleave_r, " << T
+       << " &cleave_v);\n"
        << "};\n";
   }
   // What constructFrame needs to rebuild each class (see frame.h). Every
@@ -193,6 +205,7 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
   std::vector<bool> Rebuilt;
   for (const RecordLayout &L : Layouts) {
     QualType RT = Ctx.getRecordType(L.RD);
+    OS << L.Marker;
     bool Quiet = Types.isQuiet(RT);
     bool Resurrectable = Types.isResurrectable(RT);
     Rebuilt.push_back(Resurrectable);
@@ -204,59 +217,69 @@ void generateCodecs(llvm::raw_ostream &OS, ASTContext &Ctx,
        << "  static constexpr std::size_t Subobjects = "
        << L.Bases.size() + L.Fields.size() << ";\n";
     if (Rebuilt.back())
-      OS << "  static bool construct(FrameReader &R, " << L.Type << " *P);\n"
+      OS << "  static bool construct(FrameReader &cleave_r, " << L.Type
+         << " *cleave_p);\n"
          << "  static void releaseFirst(" << L.Type
-         << " *P, std::size_t N);\n";
+         << " *cleave_p, std::size_t cleave_n);\n";
     OS << "};\n";
   }
   for (size_t I = 0; I < Layouts.size(); ++I) {
     const RecordLayout &L = Layouts[I];
     const std::string &T = L.Type;
+    OS << L.Marker;
     if (!L.empty()) {
       OS << "inline void FrameCodec<" << T
-         << ">::encode(FrameWriter &W, const " << T << " &V) {\n";
+         << ">::encode(FrameWriter &cleave_w, const " << T << " &cleave_v) {\n";
       for (const std::string &B : L.Bases)
-        OS << "  frameMember(W, " << L.base(B, "V", true)
+        OS << "  ::cleave::frame::frameMember(cleave_w, " << L.base(B, "cleave_v", true)
            << ");\n";
       for (const RecordLayout::Field &F : L.Fields)
-        OS << "  frameMember(W, " << L.member(F, "V") << ");\n";
+        OS << "  ::cleave::frame::frameMember(cleave_w, " << L.member(F, "cleave_v") << ");\n";
       OS << "}\n"
-         << "inline bool FrameCodec<" << T << ">::decode(FrameReader &R, "
-         << T << " &V) {\n";
+         << "inline bool FrameCodec<" << T
+         << ">::decode(FrameReader &cleave_r, " << T << " &cleave_v) {\n";
       for (const std::string &B : L.Bases)
-        OS << "  frameMember(R, " << L.base(B, "V", false)
+        OS << "  ::cleave::frame::frameMember(cleave_r, " << L.base(B, "cleave_v", false)
            << ");\n";
       for (const RecordLayout::Field &F : L.Fields)
-        OS << "  frameMember(R, " << L.member(F, "V") << ");\n";
-      OS << "  return R.ok();\n}\n";
+        OS << "  ::cleave::frame::frameMember(cleave_r, " << L.member(F, "cleave_v") << ");\n";
+      OS << "  return cleave_r.ok();\n}\n";
     }
     if (!Rebuilt[I])
       continue;
     // Each subobject is built in the storage of *P before *P is an object:
     // its constructor is exactly what must not run.
+    // Calls into the runtime are qualified, here as in its headers: an
+    // unqualified call would look up its name in the namespaces of the
+    // arguments' types too (ADL), which for a type nested many levels deep
+    // (std::vector<std::vector<...>>) costs Clang time exponential in the
+    // depth.
     // constructMember deduces each type from the address, so that no member
     // type (perhaps a private typedef) is spelt.
     llvm::SmallVector<std::string, 8> Parts;
     for (const std::string &B : L.Bases)
-      Parts.push_back(L.PublicBases.contains(B) ? "static_cast<" + B + " *>(P)"
-                                                : "(" + B + " *)P");
+      Parts.push_back(L.PublicBases.contains(B)
+                          ? "static_cast<" + B + " *>(cleave_p)"
+                          : "(" + B + " *)cleave_p");
     for (const RecordLayout::Field &F : L.Fields)
-      Parts.push_back("&" + L.member(F, "(*P)"));
-    OS << "inline bool FrameRecord<" << T << ">::construct(FrameReader &R, "
-       << T << " *P) {\n  std::size_t Built = 0;\n";
+      Parts.push_back("&" + L.member(F, "(*cleave_p)"));
+    OS << "inline bool FrameRecord<" << T
+       << ">::construct(FrameReader &cleave_r, " << T
+       << " *cleave_p) {\n  std::size_t cleave_built = 0;\n";
     for (size_t J = 0; J < Parts.size(); ++J)
-      OS << (J ? "      " : "  if (") << "constructMember(R, " << Parts[J]
-         << ") && ++Built"
+      OS << (J ? "      " : "  if (") << "::cleave::frame::constructMember(cleave_r, "
+         << Parts[J] << ") && ++cleave_built"
          << (J + 1 < Parts.size() ? " &&\n" : ")\n");
     if (Parts.empty())
-      OS << "  if (R.ok())\n";
-    OS << "    return true;\n  releaseFirst(P, Built);\n  return false;\n}\n";
+      OS << "  if (cleave_r.ok())\n";
+    OS << "    return true;\n  releaseFirst(cleave_p, cleave_built);\n  return "
+          "false;\n}\n";
     OS << "inline void FrameRecord<" << T << ">::releaseFirst(" << T
-       << " *P, std::size_t N) {\n  switch (N) {\n";
+       << " *cleave_p, std::size_t cleave_n) {\n  switch (cleave_n) {\n";
     for (size_t J = Parts.size(); J > 0; --J)
-      OS << "  case " << J << ":\n    releaseQuietly(" << Parts[J - 1]
+      OS << "  case " << J << ":\n    ::cleave::frame::releaseQuietly(" << Parts[J - 1]
          << ");\n    [[fallthrough]];\n";
-    OS << "  default:\n    (void)P;\n    break;\n  }\n}\n";
+    OS << "  default:\n    (void)cleave_p;\n    break;\n  }\n}\n";
   }
   OS << "} // namespace frame\n} // namespace cleave\n";
 }
@@ -270,6 +293,13 @@ std::string cppStringLiteral(llvm::StringRef S) {
     Out += C;
   }
   return Out + "\"";
+}
+
+std::string forMarker(const SourcePos &At, llvm::StringRef What) {
+  if (!At.valid() || At.File.find('\n') != std::string::npos)
+    return "";
+  return "// cleave-for: " + At.File + ":" + std::to_string(At.Line) + ":" +
+         std::to_string(At.Column) + ": " + What.str() + "\n";
 }
 
 
@@ -290,7 +320,8 @@ std::string generateGlue(ASTContext &Ctx,
 
   for (const GlueEntry &E : Entries) {
     const FunctionNode &F = *E.Node;
-    OS << "\nint " << F.HandlerSymbol
+    OS << "\n" << forMarker(F.Pos, "the handler of entry '" + F.Name + "'");
+    OS << "int " << F.HandlerSymbol
        << "(const cleave_call_v1 *cleave_call, cleave_reply_v1 *cleave_reply) "
           "noexcept {\n"
        << "  ::cleave::rt::Invocation cleave_inv(cleave_call, cleave_reply, "
@@ -311,7 +342,9 @@ std::string generateGlue(ASTContext &Ctx,
   // Local returns the calling thread's instance of the thread_local
   // variable, which the runtime fills before a function runs.
   for (const GlueState &S : States)
-    OS << "\nextern const ::cleave::rt::StateOps " << S.Var->OpsSymbol << ";\n"
+    OS << "\n"
+       << forMarker(S.Var->Pos, "the state operations of '" + S.Var->Name + "'")
+       << "extern const ::cleave::rt::StateOps " << S.Var->OpsSymbol << ";\n"
        << "const ::cleave::rt::StateOps " << S.Var->OpsSymbol
        << " =\n    ::cleave::rt::makeStateOps<" << S.CodeType << ">(\n"
        << "        " << cppStringLiteral(S.Var->Name)

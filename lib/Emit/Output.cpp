@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -383,8 +385,132 @@ llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
 
 namespace {
 
+/// One generated source, split into lines, with where its `#line`
+/// directives send the lines after them.
+struct GeneratedFile {
+  std::unique_ptr<llvm::MemoryBuffer> Buffer;
+  llvm::SmallVector<llvm::StringRef, 0> Lines;
+  struct Region {
+    size_t Physical; ///< the directive's own line, 1-based
+    unsigned Line;   ///< the line number it gives the next line
+    std::string File;
+  };
+  std::vector<Region> Regions;
+};
+
+/// The path and position a compiler diagnostic line starts with
+/// (`FILE:LINE:COL: error: MESSAGE`), or nothing for any other line.
+struct Diagnostic {
+  llvm::StringRef File, Message;
+  unsigned Line = 0, Column = 0;
+};
+std::optional<Diagnostic> parseError(llvm::StringRef Text) {
+  for (llvm::StringRef Kind : {": fatal error: ", ": error: "}) {
+    size_t At = Text.find(Kind);
+    if (At == llvm::StringRef::npos)
+      continue;
+    Diagnostic D;
+    D.Message = Text.substr(At + Kind.size());
+    llvm::StringRef Head = Text.take_front(At);
+    auto [Rest, Col] = Head.rsplit(':');
+    auto [File, Line] = Rest.rsplit(':');
+    if (File.empty() || Line.getAsInteger(10, D.Line) ||
+        Col.getAsInteger(10, D.Column))
+      return std::nullopt;
+    D.File = File;
+    return D;
+  }
+  return std::nullopt;
+}
+
+/// The errors of a failed build of the handler library in \p Log, located
+/// in the program: an error in generated code is reported where the
+/// program declares what that code is for (the `// cleave-for:` line above
+/// it, Glue.h), with the generated line as a note; an error in the
+/// program's own code, which the handler library compiles from a copy, gets
+/// the copy's line as a note. Empty when the log has no error with a
+/// position (a link failure): the caller shows the log instead.
+std::string locateBuildErrors(llvm::StringRef Log, llvm::StringRef SrcDir) {
+  constexpr unsigned MaxErrors = 20;
+  std::map<std::string, GeneratedFile> Files;
+  std::error_code EC;
+  for (llvm::sys::fs::directory_iterator It(SrcDir, EC), End; It != End && !EC;
+       It.increment(EC)) {
+    auto Buf = llvm::MemoryBuffer::getFile(It->path(), /*IsText=*/true);
+    if (!Buf)
+      continue;
+    GeneratedFile &F = Files[It->path()];
+    F.Buffer = std::move(*Buf);
+    F.Buffer->getBuffer().split(F.Lines, '\n');
+    for (size_t I = 0; I < F.Lines.size(); ++I) {
+      llvm::StringRef L = F.Lines[I];
+      unsigned N = 0;
+      if (!L.consume_front("#line ") || L.consumeInteger(10, N) ||
+          !L.consume_front(" \"") || !L.consume_back("\""))
+        continue;
+      F.Regions.push_back({I + 1, N, L.str()});
+    }
+  }
+
+  std::string Out;
+  unsigned Shown = 0, More = 0;
+  llvm::SmallVector<llvm::StringRef, 0> LogLines;
+  Log.split(LogLines, '\n');
+  for (llvm::StringRef Text : LogLines) {
+    auto D = parseError(Text.rtrim());
+    if (!D)
+      continue;
+    if (Shown == MaxErrors) {
+      ++More;
+      continue;
+    }
+    ++Shown;
+    auto It = Files.find(D->File.str());
+    if (It != Files.end()) {
+      // Generated code: the nearest `// cleave-for:` above the line.
+      const GeneratedFile &F = It->second;
+      std::string Located;
+      for (size_t I = std::min<size_t>(D->Line, F.Lines.size()); I > 0; --I) {
+        llvm::StringRef L = F.Lines[I - 1];
+        if (!L.consume_front("// cleave-for: "))
+          continue;
+        auto [Where, What] = L.split(": ");
+        Located =
+            (Where + ": error: " + D->Message + "\n" + D->File + ":" +
+             llvm::Twine(D->Line) + ":" + llvm::Twine(D->Column) +
+             ": note: in " + What.rtrim() + ", which cleave generates here\n")
+                .str();
+        break;
+      }
+      Out += Located.empty() ? Text.rtrim().str() + "\n" : Located;
+      continue;
+    }
+    // The program's own code: where its copy is.
+    Out += Text.rtrim().str() + "\n";
+    for (const auto &[Path, F] : Files)
+      for (size_t R = 0; R < F.Regions.size(); ++R) {
+        const auto &Reg = F.Regions[R];
+        size_t Next = R + 1 < F.Regions.size() ? F.Regions[R + 1].Physical
+                                               : F.Lines.size() + 1;
+        if (Reg.File != D->File || D->Line < Reg.Line ||
+            Reg.Physical + 1 + (D->Line - Reg.Line) >= Next)
+          continue;
+        Out += Path + ":" +
+               std::to_string(Reg.Physical + 1 + (D->Line - Reg.Line)) + ":" +
+               std::to_string(D->Column) +
+               ": note: the handler library compiles this line from its "
+               "copy here\n";
+        R = F.Regions.size();
+        break;
+      }
+  }
+  if (More)
+    Out += std::to_string(More) + " more errors\n";
+  return Out;
+}
+
 llvm::Error runLogged(llvm::ArrayRef<llvm::StringRef> Args,
-                      const std::string &Log) {
+                      const std::string &Log, const std::string &SrcDir = "") {
   // The child writes from offset 0 without truncating: start afresh.
   llvm::sys::fs::remove(Log);
   std::optional<llvm::StringRef> Redirects[] = {std::nullopt, Log, Log};
@@ -396,7 +522,14 @@ llvm::Error runLogged(llvm::ArrayRef<llvm::StringRef> Args,
   std::string Tail;
   if (auto Buf = llvm::MemoryBuffer::getFile(Log)) {
     llvm::StringRef Text = (*Buf)->getBuffer();
-    Tail = Text.size() > 4000 ? Text.take_back(4000).str() : Text.str();
+    std::string Located = SrcDir.empty() ? "" : locateBuildErrors(Text, SrcDir);
+    if (!Located.empty()) {
+      // Errors located in the program, as a compiler reports them.
+      llvm::errs() << Located;
+      Tail = "";
+    } else {
+      Tail = Text.size() > 4000 ? Text.take_back(4000).str() : Text.str();
+    }
   }
   return llvm::createStringError(
       std::make_error_code(std::errc::io_error),
@@ -440,7 +573,10 @@ llvm::Error buildDeployment(const OutputOptions &Opts, unsigned Jobs,
   std::vector<std::string> Build = {*CMake, "--build", std::string(BuildDir),
                                     "--parallel", std::to_string(Jobs)};
   std::vector<llvm::StringRef> BuildArgs(Build.begin(), Build.end());
-  if (auto Err = runLogged(BuildArgs, std::string(Log)))
+  llvm::SmallString<256> SrcDir(Opts.OutDir);
+  llvm::sys::fs::make_absolute(SrcDir);
+  llvm::sys::path::append(SrcDir, "src");
+  if (auto Err = runLogged(BuildArgs, std::string(Log), std::string(SrcDir)))
     return Err;
   if (Verbose) {
     auto Ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -25,6 +25,7 @@
 #include "MachineInternal.h"
 
 #include "cleave/Emit/Glue.h"
+#include "cleave/Frontend/Names.h"
 
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -288,19 +289,22 @@ bool MachineBuilder::rewriteBody() {
   MC.BaseEdits(Rw);
   bool OK = checkJumpsOverLocals();
   // Text around statements: Outer (guards, braces) outside, Before (stops)
-  // inside, unless a rewritten header took it in (Consumed).
-  std::map<const Stmt *, std::string> Outer, Before, After;
+  // inside, unless a rewritten header took it in (Consumed). Kept in the
+  // order the statements were first met (the stops' source order), not by
+  // address, so that the output is the same from run to run.
+  llvm::MapVector<const Stmt *, std::string> Outer, Before, After;
   llvm::DenseSet<const Stmt *> Consumed;
   // What runs before an anchor, in evaluation order: the stops, and the
   // decisions of the operators between them and the anchor.
-  std::map<const Stmt *, std::vector<std::pair<unsigned, std::string>>> Items;
+  llvm::MapVector<const Stmt *, std::vector<std::pair<unsigned, std::string>>>
+      Items;
 
   // --- Each stop: its value replaces the call --------------------------------
   auto DoStop = [&](Stop &S) {
     const FunctionDecl *Callee = S.Callee;
     std::string Name = MC.Plan.Machines.count(S.Plan->Callee)
                            ? MC.Plan.Machines.at(S.Plan->Callee)
-                           : Callee->getQualifiedNameAsString();
+                           : qualifiedName(Callee);
     std::string Quoted = cppStringLiteral(Name);
     QualType RT = Callee->getReturnType();
     if (!RT->isVoidType())

@@ -10,6 +10,7 @@
 #include "MachineInternal.h"
 
 #include "cleave/Emit/Glue.h"
+#include "cleave/Frontend/Names.h"
 
 #include "clang/AST/ParentMapContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -322,7 +323,7 @@ std::string MachineBuilder::oneStepMachine() {
     OS << "    ::cleave::rt::OutParams cleave_outs(cleave_r, [&] { "
           "cleave_step.keepOuts("
        << Outs << "); });\n";
-  std::string Callee = "::" + FD->getQualifiedNameAsString();
+  std::string Callee = "::" + qualifiedName(FD);
   if (FD->getReturnType()->isVoidType())
     OS << "    " << Callee << "(" << Params << ");\n";
   else
@@ -455,7 +456,7 @@ void MachineBuilder::recordSteps() {
     E.From = From[S.Index - 1];
     E.Callee = MC.Plan.Machines.count(S.Plan->Callee)
                    ? MC.Plan.Machines.at(S.Plan->Callee)
-                   : S.Callee->getQualifiedNameAsString();
+                   : qualifiedName(S.Callee);
     E.Placement = suspensionKindName(S.Plan->Kind);
     E.Resume = S.Index;
     E.Pos = MC.PosOf(S.Call->getBeginLoc());
@@ -528,13 +529,18 @@ bool MachineBuilder::run(std::string &Out) {
     computeEdges();
     if (!rewriteBody())
       return false;
+    Out += forMarker(Node.Pos, "the steps of '" + Node.Name + "'");
     Out += assemble();
     recordSteps();
   } else {
+    Out += forMarker(Node.Pos, "the step of '" + Node.Name + "'");
     Out += oneStepMachine();
   }
   if (Node.IsEntry) {
-    Node.ArgsSymbol = "cleave_args_" + Symbol.substr(std::string("cleave_step_").size());
+    Node.ArgsSymbol =
+        "cleave_args_" + Symbol.substr(std::string("cleave_step_").size());
+    Out +=
+        forMarker(Node.Pos, "the step adapters of entry '" + Node.Name + "'");
     Out += entryAdapters();
   }
   return true;

@@ -626,6 +626,17 @@ public:
           return; // only annotations before this one are compared
         if (Other->isInherited() || kindOf(Other) != K)
           continue;
+        if (K == AnnotationKind::State && R == D) {
+          // In the handler library each CLEAVE_STATE adds `thread_local`
+          // after its attribute: written twice, the declaration is not C++.
+          Report.error(A->getLocation(),
+                       "CLEAVE_STATE is written twice on the declaration of '" +
+                           qualifiedName(cast<NamedDecl>(D)) +
+                           "'; keep one (in the handler library each adds "
+                           "'thread_local', and two do not compile)");
+          Report.note(Other->getLocation(), "the other annotation is here");
+          return;
+        }
         const StringLiteral *OS = annotationString(Other);
         if (!OS || OS->getString() == S->getString())
           continue;
@@ -696,6 +707,8 @@ public:
       return;
     Node.Name = qualifiedName(FD);
     Node.Pos = posOf(FD->getLocation());
+    Node.OneDefinition = FD->getFormalLinkage() == Linkage::External &&
+                         !FD->isInlined() && !FD->isTemplateInstantiation();
     BodyVisitor(Ctx, Node, [this](SourceLocation L) {
       return posOf(L);
     }).TraverseStmt(FD->getBody());

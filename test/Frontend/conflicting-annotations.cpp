@@ -33,6 +33,11 @@ template <class T> struct Tally {
 };
 template <class T> long Tally<T>::hits = 0;
 
+// Twice on one declaration, even with one text: in the handler library
+// each adds 'thread_local'.
+CLEAVE_STATE() CLEAVE_STATE() long twice = 0; // expected-note {{the other annotation is here}}
+// expected-error@-1 {{CLEAVE_STATE is written twice on the declaration of 'twice'; keep one (in the handler library each adds 'thread_local', and two do not compile)}}
+
 CLEAVE_ENTRY(L"GET /w") int w() { return 0; }
 // expected-error@-1 {{CLEAVE_ENTRY takes an ordinary string literal, not a wide, UTF-16 or UTF-32 one}}
 

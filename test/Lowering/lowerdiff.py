@@ -25,7 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 ENTRY = re.compile(
-    r'CLEAVE_ENTRY\("(\w+) (/[^"]*)"\)\s*([\w:<>, ]+?)\s+(\w+)\s*\(([^)]*)\)\s*(?:try\s*)?\{')
+    r'CLEAVE_ENTRY\("(\w+) (/[^"]*)"\)\s*([\w:<>, ]+?)\s+(\w+)\s*\(([^)]*)\)\s*(?:->[^{]*)?(?:try\s*)?\{')
 CALL = re.compile(r"^\s*// CALL: (\w+) (\S+)\s*(.*)$")
 
 

@@ -124,6 +124,8 @@ private:
   /// on one is not remembered).
   llvm::DenseSet<void *> Fine[2];
   unsigned Assumed = 0;
+  /// spelledLength() of the types seen.
+  llvm::DenseMap<const clang::Type *, size_t> SpelledLengths;
 };
 
 } // namespace cleave

@@ -42,6 +42,12 @@ std::string generateGlue(clang::ASTContext &Ctx,
 /// A C++ string literal (or #line file name) holding \p S.
 std::string cppStringLiteral(llvm::StringRef S);
 
+/// A comment line that names what the generated code after it is for:
+/// `// cleave-for: FILE:LINE:COL: WHAT`. Should the C++ compiler fail on
+/// that code, `cleave build` reports the failure at \p At, in the program,
+/// with the generated line as a note (Output.h). Empty for an invalid \p At.
+std::string forMarker(const SourcePos &At, llvm::StringRef What);
+
 } // namespace cleave
 
 #endif // CLEAVE_EMIT_GLUE_H

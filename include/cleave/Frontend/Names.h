@@ -12,6 +12,8 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Decl.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <string>
 
 namespace cleave {
@@ -23,6 +25,13 @@ clang::PrintingPolicy codePrintingPolicy(const clang::ASTContext &Ctx);
 /// A type's name as generated code spells it: fully qualified from the
 /// global namespace, anonymous namespaces left out.
 std::string codeTypeName(clang::QualType T, const clang::ASTContext &Ctx);
+
+/// About how many characters codeTypeName spells \p T with, found in time
+/// linear in the number of distinct types it is made of (the spelling
+/// itself may be exponentially longer: `P<Q, Q>` nested). \p Memo keeps the
+/// lengths of the types seen, for the next call.
+size_t spelledLength(clang::QualType T,
+                     llvm::DenseMap<const clang::Type *, size_t> &Memo);
 
 /// A declaration's qualified name without anonymous namespaces: "ns::stock".
 std::string qualifiedName(const clang::NamedDecl *D);

@@ -123,6 +123,9 @@ struct FunctionNode {
   /// (USRs): another unit defines them, or none does and they may do
   /// anything.
   std::vector<std::string> Callees;
+  /// Defined with external linkage and not inline: a second definition in
+  /// another unit would break the one definition rule.
+  bool OneDefinition = false;
   std::vector<CallSite> Calls; ///< every direct call, in source order
   std::vector<HiddenCall> Hidden; ///< annotated functions reached unseen
   /// The state it may touch, by state name, through everything it may run

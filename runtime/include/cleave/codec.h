@@ -581,7 +581,7 @@ void encodeElements(Json &J, const C &V, bool Sorted = false) {
   auto &Arr = J.get_ref<Json::array_t &>();
   for (const auto &E : V) {
     Arr.emplace_back();
-    encode(Arr.back(), static_cast<const typename C::value_type &>(E));
+    ::cleave::codec::encode(Arr.back(), static_cast<const typename C::value_type &>(E));
   }
   if (Sorted)
     std::sort(Arr.begin(), Arr.end());

@@ -492,12 +492,12 @@ template <class T, class Put> bool decodeElement(FrameReader &R, Put &&P) {
     return true;
   } else {
     alignas(T) unsigned char Buf[sizeof(T)];
-    if (!constructMember(R, reinterpret_cast<T *>(Buf)))
+    if (!::cleave::frame::constructMember(R, reinterpret_cast<T *>(Buf)))
       return false;
     T *Item = std::launder(reinterpret_cast<T *>(Buf));
     struct Release {
       T *Item;
-      ~Release() { releaseQuietly(Item); }
+      ~Release() { ::cleave::frame::releaseQuietly(Item); }
     } Guard{Item};
     P(std::move(*Item));
     return true;
@@ -525,7 +525,7 @@ template <class T, class A> struct FrameCodec<std::vector<T, A>> {
       W.write(V.data(), V.size() * sizeof(T));
     } else {
       for (const T &E : V)
-        frameMember(W, E);
+        ::cleave::frame::frameMember(W, E);
     }
   }
   static bool decode(FrameReader &R, std::vector<T, A> &V) {
@@ -539,7 +539,7 @@ template <class T, class A> struct FrameCodec<std::vector<T, A>> {
       V.clear();
       V.reserve(N);
       for (std::size_t I = 0; I < N; ++I)
-        if (!decodeBack(R, V))
+        if (!::cleave::frame::decodeBack(R, V))
           return false;
       return true;
     }
@@ -579,7 +579,7 @@ template <class T, std::size_t N> struct FrameArrayCodec {
       W.write(V, N * sizeof(T));
     } else {
       for (std::size_t I = 0; I < N; ++I)
-        frameMember(W, V[I]);
+        ::cleave::frame::frameMember(W, V[I]);
     }
   }
   static bool decode(FrameReader &R, T *V) {
@@ -628,8 +628,8 @@ template <class M, bool Unique = true> struct FrameMapCodec {
   static void encode(FrameWriter &W, const M &V) {
     W.writeLength(V.size());
     for (const auto &KV : V) {
-      frameMember(W, KV.first);
-      frameMember(W, KV.second);
+      ::cleave::frame::frameMember(W, KV.first);
+      ::cleave::frame::frameMember(W, KV.second);
     }
   }
   static bool decode(FrameReader &R, M &V) {
@@ -694,7 +694,7 @@ template <class P> struct FrameNullableCodec {
   static void encode(FrameWriter &W, const P &V) {
     W.writeByte(V ? 1 : 0);
     if (V)
-      frameMember(W, *V);
+      ::cleave::frame::frameMember(W, *V);
   }
   /// Reads the tag into \p Present, emptying \p V for 0; false for a bad
   /// tag.
@@ -726,7 +726,7 @@ struct FrameCodec<std::unique_ptr<T>>
     if (!FrameCodec::readTag(R, V, "unique_ptr", Present) || !Present)
       return R.ok();
     void *Mem = detail::allocateLike<T>();
-    if (!constructMember(R, static_cast<T *>(Mem))) {
+    if (!::cleave::frame::constructMember(R, static_cast<T *>(Mem))) {
       detail::deallocateLike<T>(Mem);
       return false;
     }
@@ -744,7 +744,7 @@ template <class S> struct FrameStreamCodec {
   static constexpr bool Out = std::is_base_of_v<std::ostream, S>;
   static void encode(FrameWriter &W, const S &V) {
     S &M = const_cast<S &>(V);
-    frameMember(W, M.str());
+    ::cleave::frame::frameMember(W, M.str());
     // tellg/tellp are -1 on a failed stream; keep the state apart.
     std::ios_base::iostate State = M.rdstate();
     M.clear();
@@ -754,27 +754,27 @@ template <class S> struct FrameStreamCodec {
     if constexpr (Out)
       P = static_cast<long long>(M.tellp());
     M.clear(State);
-    frameMember(W, G);
-    frameMember(W, P);
-    frameMember(W, static_cast<long long>(M.flags()));
-    frameMember(W, static_cast<long long>(M.precision()));
-    frameMember(W, static_cast<long long>(M.width()));
-    frameMember(W, M.fill());
-    frameMember(W, static_cast<int>(State));
+    ::cleave::frame::frameMember(W, G);
+    ::cleave::frame::frameMember(W, P);
+    ::cleave::frame::frameMember(W, static_cast<long long>(M.flags()));
+    ::cleave::frame::frameMember(W, static_cast<long long>(M.precision()));
+    ::cleave::frame::frameMember(W, static_cast<long long>(M.width()));
+    ::cleave::frame::frameMember(W, M.fill());
+    ::cleave::frame::frameMember(W, static_cast<int>(State));
   }
   static bool decode(FrameReader &R, S &V) {
     std::string Text;
     long long G = -1, P = -1, Flags = 0, Precision = 0, Width = 0;
     char Fill = ' ';
     int State = 0;
-    frameMember(R, Text);
-    frameMember(R, G);
-    frameMember(R, P);
-    frameMember(R, Flags);
-    frameMember(R, Precision);
-    frameMember(R, Width);
-    frameMember(R, Fill);
-    frameMember(R, State);
+    ::cleave::frame::frameMember(R, Text);
+    ::cleave::frame::frameMember(R, G);
+    ::cleave::frame::frameMember(R, P);
+    ::cleave::frame::frameMember(R, Flags);
+    ::cleave::frame::frameMember(R, Precision);
+    ::cleave::frame::frameMember(R, Width);
+    ::cleave::frame::frameMember(R, Fill);
+    ::cleave::frame::frameMember(R, State);
     if (!R.ok())
       return false;
     V.str(std::move(Text));
@@ -820,8 +820,8 @@ struct FrameCodec<std::optional<T>> : FrameNullableCodec<std::optional<T>> {
 template <class A, class B> struct FrameCodec<std::pair<A, B>> {
   static constexpr std::size_t MinSize = frameMinSize<A>() + frameMinSize<B>();
   static void encode(FrameWriter &W, const std::pair<A, B> &V) {
-    frameMember(W, V.first);
-    frameMember(W, V.second);
+    ::cleave::frame::frameMember(W, V.first);
+    ::cleave::frame::frameMember(W, V.second);
   }
   static bool decode(FrameReader &R, std::pair<A, B> &V) {
     return FrameCodec<A>::decode(R, V.first) &&
@@ -835,7 +835,7 @@ template <class... Ts> struct FrameCodec<std::tuple<Ts...>> {
   static constexpr std::size_t MinSize =
       (std::size_t(0) + ... + detail::MinSizeOf<Ts>::value);
   static void encode(FrameWriter &W, const std::tuple<Ts...> &V) {
-    std::apply([&W](const Ts &...E) { (frameMember(W, E), ...); }, V);
+    std::apply([&W](const Ts &...E) { (::cleave::frame::frameMember(W, E), ...); }, V);
   }
   static bool decode(FrameReader &R, std::tuple<Ts...> &V) {
     return std::apply(
@@ -853,7 +853,7 @@ template <class C> struct FrameSequenceCodec {
   static void encode(FrameWriter &W, const C &V) {
     W.writeLength(V.size());
     for (const T &E : V)
-      frameMember(W, E);
+      ::cleave::frame::frameMember(W, E);
   }
   static bool decode(FrameReader &R, C &V) {
     std::size_t N = 0;
@@ -861,7 +861,7 @@ template <class C> struct FrameSequenceCodec {
       return false;
     V.clear();
     for (std::size_t I = 0; I < N; ++I)
-      if (!decodeBack(R, V))
+      if (!::cleave::frame::decodeBack(R, V))
         return false;
     return true;
   }
@@ -939,7 +939,7 @@ template <class... Ts> struct FrameCodec<std::variant<Ts...>> {
   static void encode(FrameWriter &W, const V_t &V) {
     W.writeLength(V.index());
     if (!V.valueless_by_exception())
-      std::visit([&W](const auto &Alt) { frameMember(W, Alt); }, V);
+      std::visit([&W](const auto &Alt) { ::cleave::frame::frameMember(W, Alt); }, V);
   }
   template <std::size_t I> static bool decodeAlt(FrameReader &R, V_t &V) {
     if (V.index() != I)
@@ -974,7 +974,7 @@ template <class... Ts> void encodeFrame(FrameWriter &W, const Ts &...Values) {
   W.write(Header, FrameHeaderSize);
   // A braced list, not a fold expression: a frame may hold hundreds of
   // values, past the nesting limit compilers put on folds.
-  int InOrder[] = {0, (frameMember(W, Values), 0)...};
+  int InOrder[] = {0, (::cleave::frame::frameMember(W, Values), 0)...};
   (void)InOrder;
   std::uint64_t Payload = W.size() - HeaderAt - FrameHeaderSize;
   W.overwrite(HeaderAt + 4, &Payload, sizeof(Payload));
@@ -983,12 +983,12 @@ template <class... Ts> void encodeFrame(FrameWriter &W, const Ts &...Values) {
 /// Appends a frame holding \p Values to \p Out.
 template <class... Ts> void encodeFrame(std::string &Out, const Ts &...Values) {
   FrameWriter W(Out);
-  encodeFrame(W, Values...);
+  ::cleave::frame::encodeFrame(W, Values...);
 }
 template <class... Ts>
 void encodeFrame(std::vector<char> &Out, const Ts &...Values) {
   FrameWriter W(Out);
-  encodeFrame(W, Values...);
+  ::cleave::frame::encodeFrame(W, Values...);
 }
 
 /// Checks the header of the frame \p R is at: the magic, the version, and
@@ -1032,7 +1032,7 @@ FrameStatus decodeFrame(std::string_view Bytes, Ts &...Values) {
   if (!readFrameHeader(R))
     return R.status();
   bool Decoded = true;
-  int InOrder[] = {0, (Decoded = Decoded && frameMember(R, Values), 0)...};
+  int InOrder[] = {0, (Decoded = Decoded && ::cleave::frame::frameMember(R, Values), 0)...};
   (void)InOrder;
   // A codec that returns false must have said why; if it did not, still fail.
   if (!Decoded && R.ok())
@@ -1173,7 +1173,7 @@ template <class T> void releaseQuietly(T *Obj) {
   } else if constexpr (detail::IsUniquePtr<T>::value) {
     using E = typename T::element_type;
     if (E *P = Obj->release()) {
-      releaseQuietly(P);
+      ::cleave::frame::releaseQuietly(P);
       detail::deallocateLike<E>(P);
     }
     Obj->~T();
@@ -1223,7 +1223,7 @@ template <class T> Status constructFrame(FrameReader &R, void *Storage) {
   static_assert(IsResurrectable<T>::value,
                 "constructFrame needs a quiet type or a class whose "
                 "subobjects are (see frame::IsResurrectable)");
-  constructMember(R, static_cast<T *>(Storage));
+  ::cleave::frame::constructMember(R, static_cast<T *>(Storage));
   return R.status();
 }
 
