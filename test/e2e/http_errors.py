@@ -4,7 +4,8 @@
 Compiles examples/shop with `cleave build`, serves it with `cleave-run`, and
 sends requests that must be refused: malformed JSON, missing or mistyped
 parameters and struct members (400 naming the field), unknown routes (404),
-wrong methods (405), an oversized body (413). Also checks that what must be
+wrong methods (405), an oversized body (413), JSON nested deeper than the
+runtime's limit (400, not a crash). Also checks that what must be
 accepted is: absent std::optional members, unknown keys. After every check
 the server must still answer a valid request, and no refused request may
 have changed the state. Finally SIGTERM must stop it with exit code 0.
@@ -160,6 +161,22 @@ def run_checks(c):
         assert len(data) > MAX_BODY
         c.expect_error(413, "POST", "/orders", body=data)
 
+    def json_too_deep():
+        # 60,000 levels in 120 KB: refused at the door, naming the limit,
+        # in a key the entry does not read and in a member it does.
+        deep = b"[" * 60000 + b"]" * 60000
+        for body in (b'{"junk": ' + deep + b', "o": {}}',
+                     b'{"o": {"item": ' + deep + b', "qty": 1}}'):
+            problem, _ = c.expect_error(400, "POST", "/orders", body=body)
+            if "nested deeper than 512 levels" not in problem.get("error", ""):
+                raise AssertionError(f"error does not name the limit: {problem}")
+
+    def json_deep_within_limit():
+        # As deep as allowed, in a key the entry ignores: accepted.
+        nested = b"[" * 511 + b"]" * 511
+        body = b'{"junk": ' + nested + b', "o": ' + json.dumps(order()).encode() + b"}"
+        c.expect_ok("POST", "/orders", body=body)
+
     c.still_serving()
     for name, fn in [
         ("malformed-json", malformed_json),
@@ -178,6 +195,8 @@ def run_checks(c):
         ("unknown-route", unknown_route),
         ("wrong-method", wrong_method),
         ("body-too-large", body_too_large),
+        ("json-too-deep", json_too_deep),
+        ("json-deep-within-limit", json_deep_within_limit),
     ]:
         c.check(name, fn)
 

@@ -161,4 +161,27 @@ TEST(CodecTest, EnumsAreTheirUnderlyingInteger) {
   EXPECT_EQ(decodeError<Color>("300").second, "integer 300 is out of range");
 }
 
+// JSON nested past MaxJsonDepth is refused while it is read, without
+// recursion: the decoders, which recurse once per level, never see it.
+TEST(CodecTest, JsonDepthIsBounded) {
+  auto Nested = [](std::size_t Depth) {
+    return std::string(Depth, '[') + std::string(Depth, ']');
+  };
+  Json J;
+  std::string Why;
+  EXPECT_TRUE(parseJson(Nested(MaxJsonDepth), J, Why)) << Why;
+  EXPECT_FALSE(parseJson(Nested(MaxJsonDepth + 1), J, Why));
+  EXPECT_EQ(Why, "nested deeper than 512 levels of arrays and objects");
+  // Far deeper, as an attacker sends it: the same answer.
+  std::string Deep = "{\"a\": " + Nested(200000) + "}";
+  EXPECT_FALSE(parseJson(Deep, J, Why));
+  EXPECT_EQ(Why, "nested deeper than 512 levels of arrays and objects");
+  // Objects count as arrays do.
+  std::string Objects;
+  for (std::size_t I = 0; I <= MaxJsonDepth; ++I)
+    Objects += "{\"k\":";
+  Objects += "1" + std::string(MaxJsonDepth + 1, '}');
+  EXPECT_FALSE(parseJson(Objects, J, Why));
+}
+
 } // namespace

@@ -80,6 +80,12 @@ struct Path {
   }
 };
 
+/// How deeply JSON text may nest arrays and objects. Decoding a value
+/// recurses once per level (a struct that holds itself through a vector
+/// nests as deeply as its data), so text nested deeper is refused before it
+/// is decoded: 400 at the door, never a stack overflow.
+constexpr std::size_t MaxJsonDepth = 512;
+
 /// Builds a Json from JSON text without losing what a number says. A number
 /// written with a fraction or an exponent that is exactly an integer
 /// (`3.0`, `1e3`, `2.50e1`) is kept as that integer when it fits 64 bits, so
@@ -208,6 +214,11 @@ private:
     return true;
   }
   bool open(Json V) {
+    if (Stack.size() >= MaxJsonDepth) {
+      Error = "nested deeper than " + std::to_string(MaxJsonDepth) +
+              " levels of arrays and objects";
+      return false;
+    }
     Json *Made;
     if (Stack.empty()) {
       Root = std::move(V);

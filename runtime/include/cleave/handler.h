@@ -349,8 +349,11 @@ public:
   /// Parses the argument object; on failure the reply is a 400.
   bool parseArgs() {
     std::string Why;
-    if (!codec::parseJson(Call->args, Call->args_len, Args, Why) ||
-        !Args.is_object()) {
+    if (!codec::parseJson(Call->args, Call->args_len, Args, Why)) {
+      replyError(400, "malformed JSON: " + Why, "");
+      return false;
+    }
+    if (!Args.is_object()) {
       replyError(400, "request arguments must be a JSON object", "");
       return false;
     }
