@@ -5,7 +5,9 @@
 # generated programs against their monoliths for N seconds (GEN_ARGS go to
 # test/gen/harness.py). `make fuzz-compiler SECONDS=N` checks the compiler's
 # contract on random hostile inputs for N seconds (CONTRACT_ARGS go to
-# test/robust/contract.py).
+# test/robust/contract.py). `make fuzz SECONDS=N` builds the runtime's
+# libFuzzer targets in build-fuzz (clang-19, ASan, UBSan) and runs each for
+# N seconds (scripts/fuzz.sh).
 
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
@@ -14,7 +16,7 @@ SECONDS ?= 60
 GEN_ARGS ?=
 CONTRACT_ARGS ?=
 
-.PHONY: all deps configure build check bench demo fuzz-programs fuzz-compiler clean
+.PHONY: all deps configure build check bench demo fuzz-programs fuzz-compiler fuzz clean
 
 all: build
 
@@ -42,6 +44,9 @@ fuzz-programs: build
 
 fuzz-compiler: build
 	@scripts/fuzz-compiler.sh $(BUILD_DIR) $(SECONDS) $(CONTRACT_ARGS)
+
+fuzz: deps
+	@scripts/fuzz.sh $(SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)

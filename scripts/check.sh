@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: lit (compiler, end-to-end) and the GoogleTest binaries,
-# then prints one summary line: "check: N passed, N failed".
+# then prints one summary line: "check: N passed, N failed"; then a brief run
+# of the runtime's fuzz targets (scripts/fuzz.sh --brief, about 20 s), built
+# with clang and the sanitizers in build-fuzz.
 set -uo pipefail
 BUILD_DIR=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +11,14 @@ RESULTS="$BUILD_DIR/test-results.xml"
 
 cmake --build "$BUILD_DIR" --target cleave cleave-run CleaveRuntimeTests \
   CleaveCompilerTests CleaveCodecTests || exit 1
+"$ROOT/scripts/fuzz.sh" --build-only || exit 1
+# The fuzz targets' copy of Line's codecs must be what the compiler writes.
+if ! "$ROOT/fuzz/gen-codecs.sh" "$BUILD_DIR/bin/cleave" |
+  cmp -s - "$ROOT/fuzz/LineCodecs.inc"; then
+  echo "check: fuzz/LineCodecs.inc is stale: run" \
+    "fuzz/gen-codecs.sh $BUILD_DIR/bin/cleave > fuzz/LineCodecs.inc"
+  exit 1
+fi
 
 rm -f "$RESULTS"
 python3 "$LIT" -sv --xunit-xml-output="$RESULTS" \
@@ -35,3 +45,7 @@ passed = total - failed - skipped
 print(f"check: {passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed or status or total == 0 else 0)
 PY
+status=$?
+
+"$ROOT/scripts/fuzz.sh" --brief --no-build || status=1
+exit $status

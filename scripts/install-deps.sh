@@ -8,6 +8,8 @@ PACKAGES=(
   # compiler toolchain and LLVM/Clang 19
   build-essential cmake ninja-build pkg-config
   llvm-19-dev libclang-19-dev clang-19 llvm-19-tools
+  # libFuzzer and the sanitizer runtimes for clang-19 (make fuzz, make check)
+  libclang-rt-19-dev
   # libraries
   libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   libsqlite3-dev libhiredis-dev

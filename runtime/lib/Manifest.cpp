@@ -463,8 +463,45 @@ Manifest ManifestParser::parse(std::string_view Text) {
 
 } // namespace
 
+/// The offset of the first byte of \p Text that is not part of well-formed
+/// UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), or
+/// npos. yaml-cpp reads such bytes as they are but writes each as U+FFFD, so
+/// a manifest holding them would not read back as it was written.
+static size_t findInvalidUtf8(std::string_view Text) {
+  size_t I = 0;
+  while (I < Text.size()) {
+    auto B = static_cast<unsigned char>(Text[I]);
+    size_t Len = B < 0x80 ? 1 : B >= 0xC2 && B <= 0xDF ? 2
+                             : B >= 0xE0 && B <= 0xEF ? 3
+                             : B >= 0xF0 && B <= 0xF4 ? 4
+                                                       : 0;
+    if (Len == 0 || Len > Text.size() - I)
+      return I;
+    auto C1 = static_cast<unsigned char>(Len > 1 ? Text[I + 1] : 0x80);
+    // The second byte's range depends on the first (Unicode table 3-7).
+    unsigned char Lo = B == 0xE0 ? 0xA0 : B == 0xF0 ? 0x90 : 0x80;
+    unsigned char Hi = B == 0xED ? 0x9F : B == 0xF4 ? 0x8F : 0xBF;
+    if (Len > 1 && (C1 < Lo || C1 > Hi))
+      return I;
+    for (size_t K = 2; K < Len; ++K)
+      if ((static_cast<unsigned char>(Text[I + K]) & 0xC0) != 0x80)
+        return I;
+    I += Len;
+  }
+  return std::string_view::npos;
+}
+
 Result<Manifest> parseManifest(std::string_view Text,
                                std::string_view DisplayName) {
+  if (size_t Bad = findInvalidUtf8(Text); Bad != std::string_view::npos) {
+    std::string_view Before = Text.substr(0, Bad);
+    size_t Line = 1 + std::count(Before.begin(), Before.end(), '\n');
+    size_t LineStart = Before.rfind('\n');
+    size_t Col = Bad - (LineStart == std::string_view::npos ? 0 : LineStart + 1) + 1;
+    return Error(fmt::format("{}:{}:{}: error: manifest is not valid UTF-8",
+                             DisplayName, Line, Col),
+                 /*Located=*/true);
+  }
   try {
     return ManifestParser(DisplayName).parse(Text);
   } catch (const ParseFailure &F) {
