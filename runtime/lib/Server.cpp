@@ -570,6 +570,14 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
                         "Idempotency-Key must be 1 to 255 visible ASCII "
                         "characters");
   }
+  // A store that cannot keep what it acknowledges (its file deleted or
+  // replaced under the server) takes no request: 503 until an operator
+  // restarts, and the reason in the log.
+  if (Result<void> H = Store.healthy(); !H) {
+    logFailure(Req, F.Name, H.error().message());
+    Res.set_header("Retry-After", "30");
+    return replyError(Res, 503, H.error().message());
+  }
   if (EntryMachine[Index] >= 0)
     return invokeSteps(Index, Req, Args, ArgsAreStrings, Res);
   // The locks are held from before the handler reads any state until its

@@ -16,7 +16,13 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -161,8 +167,19 @@ public:
   Result<std::optional<std::string>> meta(std::string_view Key) override;
   Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) override;
+  Result<void> healthy() override;
+
+  /// Remembers which file the path names now, for fileChanged().
+  void identifyFile();
+  /// Runs SQLite's quick_check over the whole file: an Error naming the
+  /// first problems when the file is damaged.
+  Result<void> checkIntegrity();
 
 private:
+  /// Whether the path still names the file this store opened: an Error
+  /// when it was deleted or replaced (another file moved in its place).
+  Result<void> checkFile() const;
+
   /// An Error naming the database and SQLite's own explanation.
   Error fail(std::string_view What) const {
     return Error(fmt::format("state database '{}': {}: {}", Path, What,
@@ -222,6 +239,10 @@ private:
 
   const std::string Path;
   sqlite3 *Db;
+  /// The device and inode the path named when the store opened it.
+  dev_t FileDevice = 0;
+  ino_t FileInode = 0;
+  bool Identified = false;
   std::mutex Mutex;
 
   /// The seq of the next message enqueued. Seqs follow the clock (see
@@ -605,8 +626,73 @@ Result<CommitStatus> SqliteStore::applyLocked(const CommitRequest &C) {
   return CommitStatus::Committed;
 }
 
+void SqliteStore::identifyFile() {
+  struct stat St;
+  if (::stat(Path.c_str(), &St) == 0) {
+    FileDevice = St.st_dev;
+    FileInode = St.st_ino;
+    Identified = true;
+  }
+}
+
+Result<void> SqliteStore::checkFile() const {
+  if (!Identified)
+    return {};
+  struct stat St;
+  if (::stat(Path.c_str(), &St) != 0)
+    return Error(fmt::format(
+        "state database '{}' was deleted while cleave-run was serving; "
+        "refusing requests rather than acknowledge writes that the next "
+        "start would not see (restart cleave-run)",
+        Path));
+  if (St.st_dev != FileDevice || St.st_ino != FileInode)
+    return Error(fmt::format(
+        "state database '{}' was replaced by another file while cleave-run "
+        "was serving; refusing requests rather than acknowledge writes to a "
+        "file that is no longer there (restart cleave-run)",
+        Path));
+  return {};
+}
+
+Result<void> SqliteStore::healthy() { return checkFile(); }
+
+Result<void> SqliteStore::checkIntegrity() {
+  std::lock_guard<std::mutex> Lock(Mutex);
+  sqlite3_stmt *S = nullptr;
+  if (sqlite3_prepare_v2(Db, "PRAGMA quick_check(8)", -1, &S, nullptr) !=
+      SQLITE_OK)
+    return fail("cannot check the file's integrity");
+  Stmt Owned(S);
+  std::string Problems;
+  int Rc;
+  while ((Rc = sqlite3_step(S)) == SQLITE_ROW) {
+    std::string Row = columnString(S, 0);
+    if (Row == "ok")
+      return {};
+    // One line per problem; SQLite heads them with the schema's name.
+    std::string_view Rest = Row;
+    while (!Rest.empty()) {
+      size_t End = Rest.find('\n');
+      std::string_view Line = Rest.substr(0, End);
+      Rest = End == std::string_view::npos ? "" : Rest.substr(End + 1);
+      if (!Line.empty() && Line.rfind("*** ", 0) != 0)
+        Problems += (Problems.empty() ? "" : "; ") + std::string(Line);
+    }
+  }
+  if (Problems.empty())
+    Problems = sqlite3_errmsg(Db);
+  return Error(fmt::format(
+      "state database '{}' is damaged ({}); refusing to serve from it: "
+      "restore it from a copy, or start with --skip-integrity-check to serve "
+      "what can still be read",
+      Path, Problems));
+}
+
 Result<CommitStatus> SqliteStore::commit(const CommitRequest &C) {
   std::lock_guard<std::mutex> Lock(Mutex);
+  // Acknowledged writes must reach the file the next start opens.
+  if (Result<void> F = checkFile(); !F)
+    return F.error();
   if (!run(Begin.get()))
     return fail("cannot begin a transaction");
   Result<CommitStatus> S = applyLocked(C);
@@ -692,17 +778,40 @@ SqliteStore::list(std::string_view Prefix) {
 
 } // namespace
 
-Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path) {
+Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path,
+                                                    bool CheckIntegrity) {
   if (Path.empty())
     return Error("no path given for the SQLite state database");
   std::filesystem::path Parent = std::filesystem::path(Path).parent_path();
-  if (!Parent.empty()) {
+  if (!Parent.empty() && !std::filesystem::exists(Parent)) {
     std::error_code Ec;
     std::filesystem::create_directories(Parent, Ec);
+    // The folder it makes is the owner's alone; one that exists is left as
+    // the operator made it.
+    if (!Ec)
+      std::filesystem::permissions(Parent, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, Ec);
     if (Ec)
       return Error(fmt::format("cannot create directory '{}' for state "
                                "database '{}': {}",
                                Parent.string(), Path, Ec.message()));
+  }
+  // The file is made 0600 before SQLite opens it, which gives its -wal and
+  // -shm files the same mode; files that exist lose group and other access.
+  {
+    int Fd = ::open(Path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (Fd < 0)
+      return Error(fmt::format("cannot open state database '{}': {}", Path,
+                               std::strerror(errno)));
+    ::close(Fd);
+    for (const char *Suffix : {"", "-wal", "-shm"}) {
+      std::string F = Path + Suffix;
+      struct stat St;
+      if (::stat(F.c_str(), &St) == 0 && (St.st_mode & 077) &&
+          ::chmod(F.c_str(), St.st_mode & 0700) != 0)
+        return Error(fmt::format("cannot make '{}' private (mode 0600): {}",
+                                 F, std::strerror(errno)));
+    }
   }
   sqlite3 *Db = nullptr;
   // NOMUTEX: the store's own mutex serializes every use of the connection.
@@ -718,6 +827,10 @@ Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path) {
   auto Store = std::make_unique<SqliteStore>(Path, Db);
   if (Result<void> R = Store->init(); !R)
     return R.error();
+  if (CheckIntegrity)
+    if (Result<void> R = Store->checkIntegrity(); !R)
+      return R.error();
+  Store->identifyFile();
   return std::unique_ptr<StateStore>(std::move(Store));
 }
 

@@ -338,7 +338,10 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
 // Choosing a backend
 //===----------------------------------------------------------------------===//
 
-Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec) {
+Result<void> StateStore::healthy() { return {}; }
+
+Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
+                                                   bool CheckIntegrity) {
   std::string_view S = Spec;
   if (S == "memory")
     return std::unique_ptr<StateStore>(new MemoryStateStore());
@@ -361,9 +364,9 @@ Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec) {
     return openRedisStore(Host, Port);
   }
   if (S.substr(0, 7) == "sqlite:")
-    return openSqliteStore(std::string(S.substr(7)));
+    return openSqliteStore(std::string(S.substr(7)), CheckIntegrity);
   if (S.size() > 3 && S.substr(S.size() - 3) == ".db")
-    return openSqliteStore(Spec);
+    return openSqliteStore(Spec, CheckIntegrity);
   return Error(fmt::format("unknown state store '{}'; expected memory, "
                            "sqlite:PATH or redis://HOST:PORT",
                            Spec));

@@ -108,6 +108,12 @@ public:
   virtual Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) = 0;
 
+  /// Whether the store can take requests now. An SQLite store whose file
+  /// was deleted or replaced under the running server is not: what it
+  /// acknowledged would vanish at the next start. The server answers 503
+  /// while this fails.
+  virtual Result<void> healthy();
+
   /// The value for \p Key, std::nullopt when there is none.
   Result<std::optional<std::string>> get(std::string_view Key);
 
@@ -142,7 +148,13 @@ private:
 /// survives the process being killed; an OS crash may lose the last ones
 /// (synchronous=NORMAL).
 /// Created with openSqliteStore.
-Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path);
+///
+/// The file (and its -wal and -shm companions) is made 0600, and a folder it
+/// creates 0700: state is the program's data. At open, SQLite's quick_check
+/// reads the whole file: a damaged one is refused, naming what is wrong,
+/// unless \p CheckIntegrity is false (cleave-run --skip-integrity-check).
+Result<std::unique_ptr<StateStore>>
+openSqliteStore(const std::string &Path, bool CheckIntegrity = true);
 
 /// The Redis backend, through hiredis: every key under "cleave:" (state
 /// values and versions in hashes "cleave:s:<key>", the queue in a hash,
@@ -153,7 +165,8 @@ Result<std::unique_ptr<StateStore>> openRedisStore(const std::string &Host,
 
 /// Opens the store named by a `--state` option: "memory",
 /// "sqlite:PATH" (or a path ending in .db), or "redis://HOST:PORT".
-Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec);
+Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
+                                                   bool CheckIntegrity = true);
 
 /// Waits before attempt \p Attempt + 1 of a step whose commit conflicted:
 /// a random time, up to 50 µs doubled per attempt, so that steps racing for

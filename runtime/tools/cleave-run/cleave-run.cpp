@@ -30,6 +30,7 @@ constexpr const char *Usage =
     "usage: cleave-run OUT [--port N] [--host H] [--max-body BYTES] "
     "[--threads N] [--step-workers N]\n"
     "                  [--state memory|sqlite:PATH|redis://HOST:PORT]\n"
+    "                  [--skip-integrity-check]\n"
     "\n"
     "Serves the entries of a compiled Cleave deployment over HTTP until\n"
     "SIGTERM or SIGINT.\n"
@@ -47,11 +48,15 @@ constexpr const char *Usage =
     "                   (default OUT/.cleave/state.db; sqlite:PATH for\n"
     "                   another), memory (lost on exit), or\n"
     "                   redis://HOST:PORT\n"
+    "  --skip-integrity-check\n"
+    "                   serve from an SQLite file that SQLite's quick_check\n"
+    "                   finds damaged (by default cleave-run refuses it)\n"
     "  --help           show this message\n";
 
 struct Options {
   std::string Out;
   std::string State;
+  bool CheckIntegrity = true;
   ServerOptions Server;
 };
 
@@ -82,6 +87,10 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
     if (!OptionsEnded && (Arg == "--help" || Arg == "-h")) {
       fmt::print("{}", Usage);
       return 0;
+    }
+    if (!OptionsEnded && Arg == "--skip-integrity-check") {
+      O.CheckIntegrity = false;
+      continue;
     }
     if (OptionsEnded || Arg.empty() || Arg.front() != '-') {
       if (HaveOut)
@@ -183,7 +192,7 @@ int main(int Argc, char **Argv) {
             "state.db")
                .lexically_normal()
                .string();
-  Result<std::unique_ptr<StateStore>> Store = openStateStore(Spec);
+  Result<std::unique_ptr<StateStore>> Store = openStateStore(Spec, O.CheckIntegrity);
   if (!Store)
     return fail(Store.error());
   O.Server.DurableState = Spec != "memory";

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The SQLite state store's integrity under an operator's mistakes.
+
+Builds examples/counter, serves it with cleave-run on an SQLite file and
+checks, with real processes and real files:
+  - permissions: the folder cleave-run makes is 0700, the database and its
+    WAL and shared-memory files are 0600, and an existing file that others
+    could read is made 0600;
+  - deleted: the database deleted under the running server makes every
+    request 503 (with Retry-After and the reason in the log) rather than
+    acknowledge writes that the next start would not see;
+  - replaced: another file moved into its place, the same;
+  - damaged: a file with a page overwritten is refused at startup (exit 1,
+    naming the file), unless --skip-integrity-check.
+
+Prints "PASS <check>" per check and exits 1 if any failed. Standard
+library only.
+"""
+
+import argparse
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import difftest  # noqa: E402
+from difftest import Failure, http_call  # noqa: E402
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def increment(base, by=1):
+    return http_call(base, "POST", "/increment", {"by": by, "who": "ann"})
+
+
+def serve(opts, out, work, db, extra=()):
+    return difftest.Runtime(opts.cleave_run, out, work,
+                            extra=("--state", "sqlite:" + db, *extra))
+
+
+def check_permissions(opts, out, work):
+    folder = os.path.join(work, "perm", "store")
+    db = os.path.join(folder, "state.db")
+    with serve(opts, out, work, db) as rt:
+        base = rt.wait_for_address()
+        status, data, _ = increment(base)
+        if status != 200:
+            raise AssertionError(f"increment: {status} {data!r}")
+        if mode(folder) != 0o700:
+            raise AssertionError(f"folder mode {oct(mode(folder))}, expected 0o700")
+        for f in (db, db + "-wal", db + "-shm"):
+            if os.path.exists(f) and mode(f) != 0o600:
+                raise AssertionError(f"{f} mode {oct(mode(f))}, expected 0o600")
+        if not os.path.exists(db + "-wal"):
+            raise AssertionError("no WAL file to check")
+        rt.stop()
+    # A file others could read is made private at the next start.
+    os.chmod(db, 0o644)
+    with serve(opts, out, work, db) as rt:
+        rt.wait_for_address()
+        if mode(db) != 0o600:
+            raise AssertionError(f"existing file left {oct(mode(db))}")
+        rt.stop()
+
+
+def check_gone(opts, out, work, name, make_gone):
+    db = os.path.join(work, name, "state.db")
+    os.makedirs(os.path.dirname(db), exist_ok=True)
+    with serve(opts, out, work, db) as rt:
+        base = rt.wait_for_address()
+        for _ in range(3):
+            status, data, _ = increment(base)
+            if status != 200:
+                raise AssertionError(f"before: {status} {data!r}")
+        make_gone(db)
+        for _ in range(2):
+            status, data, headers = increment(base)
+            if status != 503:
+                raise AssertionError(f"after: status {status}, expected 503: {data!r}")
+            if headers.get("Retry-After") is None:
+                raise AssertionError("503 without Retry-After")
+        status, data, _ = http_call(base, "GET", "/count",
+                                    {"with_names": "false", "at_least": "0"})
+        if status != 503:
+            raise AssertionError(f"a read after: status {status}, expected 503")
+        log = rt.log()
+        if name not in ("deleted", "replaced") or name not in log:
+            raise AssertionError(f"the log does not say the file was {name}: {log}")
+        rt.stop()
+
+
+def delete(db):
+    for f in (db, db + "-wal", db + "-shm"):
+        if os.path.exists(f):
+            os.remove(f)
+
+
+def replace(db):
+    other = db + ".other"
+    with open(other, "wb") as f:
+        f.write(b"")
+    os.replace(other, db)
+
+
+def check_damaged(opts, out, work):
+    db = os.path.join(work, "damaged", "state.db")
+    os.makedirs(os.path.dirname(db), exist_ok=True)
+    with serve(opts, out, work, db) as rt:
+        base = rt.wait_for_address()
+        # Enough state for several pages.
+        for i in range(40):
+            who = f"user{i:03d}-" + "x" * 400
+            status, data, _ = http_call(base, "POST", "/increment",
+                                        {"by": i + 1, "who": who})
+            if status != 200:
+                raise AssertionError(f"fill: {status} {data!r}")
+        rt.stop()  # a clean stop checkpoints the WAL into the file
+    for f in (db + "-wal", db + "-shm"):
+        if os.path.exists(f) and os.path.getsize(f) > 0:
+            raise AssertionError(f"{f} still holds data after a clean stop")
+    with open(db, "r+b") as f:
+        header = f.read(100)
+        page_size = int.from_bytes(header[16:18], "big")
+        if page_size == 1:
+            page_size = 65536
+        pages = int.from_bytes(header[28:32], "big")
+        if pages < 4:
+            raise AssertionError(f"database only {pages} pages")
+        # The header of every page after the first (the schema's): what
+        # kind of b-tree page it is, and where its cells are.
+        for page in range(1, pages):
+            f.seek(page * page_size)
+            f.write(b"\xa5" * 12)
+    cleave_run = opts.cleave_run
+    proc = subprocess.run([cleave_run, out, "--port", "0", "--state", "sqlite:" + db],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 1:
+        raise AssertionError(f"exit {proc.returncode}, expected 1: {proc.stderr}")
+    if "is damaged" not in proc.stderr or db not in proc.stderr:
+        raise AssertionError(f"the error does not name the damage: {proc.stderr}")
+    with serve(opts, out, work, db, extra=("--skip-integrity-check",)) as rt:
+        rt.wait_for_address()
+        rt.stop()
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--example",
+                        default=os.path.join(here, "..", "..", "examples", "counter"))
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--cleave")
+    parser.add_argument("--cleave-run")
+    opts = parser.parse_args()
+    opts.work = os.path.abspath(opts.work)
+    if os.path.exists(opts.work):
+        shutil.rmtree(opts.work)
+    os.makedirs(opts.work)
+    out = os.path.join(opts.work, "out")
+    failed = []
+    try:
+        difftest.cleave_build(opts, os.path.join(opts.example, "counter.cpp"), out)
+        opts.cleave_run = difftest.find_tool(opts.cleave_run, "cleave-run")
+        checks = [
+            ("permissions", lambda: check_permissions(opts, out, opts.work)),
+            ("deleted", lambda: check_gone(opts, out, opts.work, "deleted", delete)),
+            ("replaced", lambda: check_gone(opts, out, opts.work, "replaced", replace)),
+            ("damaged", lambda: check_damaged(opts, out, opts.work)),
+        ]
+        for name, fn in checks:
+            try:
+                fn()
+                print(f"PASS {name}")
+            except (AssertionError, OSError, Failure, subprocess.SubprocessError) as e:
+                failed.append(name)
+                print(f"FAIL {name}: {e}")
+    except Failure as e:
+        print(f"FAIL store_integrity: {e}")
+        return 1
+    if failed:
+        print(f"store_integrity: {len(failed)} checks failed: {' '.join(failed)}")
+        return 1
+    print("store_integrity: all 4 checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
