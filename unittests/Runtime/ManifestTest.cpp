@@ -211,6 +211,22 @@ TEST(ManifestTest, YamlSyntaxError) {
             "m.yaml:2:7: error: illegal map value");
 }
 
+// Bytes that are not UTF-8 would be written back as U+FFFD: refused where
+// they start (a stray continuation byte, a truncated sequence, an overlong
+// form, a surrogate).
+TEST(ManifestTest, NotUtf8) {
+  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nname: sh\x80op\n"),
+            "m.yaml:2:9: error: manifest is not valid UTF-8");
+  EXPECT_EQ(errorOf("name: \xc3"), "m.yaml:1:7: error: manifest is not valid UTF-8");
+  EXPECT_EQ(errorOf("name: \xc0\xafx"),
+            "m.yaml:1:7: error: manifest is not valid UTF-8");
+  EXPECT_EQ(errorOf("name: \xed\xa0\x80"),
+            "m.yaml:1:7: error: manifest is not valid UTF-8");
+  // Well-formed multibyte text is a name like any other.
+  EXPECT_NE(errorOf("name: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8d\x8e\n"),
+            "m.yaml:1:7: error: manifest is not valid UTF-8");
+}
+
 TEST(ManifestTest, UnknownApiVersion) {
   EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\n"),
             "m.yaml:1:13: error: unsupported apiVersion 'cleave/v2'; this "
