@@ -162,8 +162,6 @@ parseRuntimeNames(std::vector<std::string> CommandLine,
   return Names;
 }
 
-bool isReservedByVerify(llvm::StringRef A) { return A.starts_with("-verify"); }
-
 } // namespace
 
 std::shared_ptr<const RuntimeNames>
@@ -189,7 +187,7 @@ runtimeNamesFor(const std::vector<std::string> &Args, llvm::StringRef Source) {
         A.starts_with("-imacros"))
       continue;
     if (A == "-Xclang" && I + 1 < Args.size() &&
-        isReservedByVerify(Args[I + 1])) {
+        llvm::StringRef(Args[I + 1]).starts_with("-verify")) {
       ++I;
       continue;
     }

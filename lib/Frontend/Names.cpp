@@ -76,6 +76,16 @@ static bool spellsLocalNames(QualType T, unsigned Depth = 0) {
 
 namespace {
 
+/// The template arguments of \p Spec that did not come from its
+/// parameters' defaults: those a program writes.
+llvm::ArrayRef<TemplateArgument>
+writtenArguments(const ClassTemplateSpecializationDecl *Spec) {
+  llvm::ArrayRef<TemplateArgument> Args = Spec->getTemplateArgs().asArray();
+  while (!Args.empty() && Args.back().getIsDefaulted())
+    Args = Args.drop_back();
+  return Args;
+}
+
 /// Rebuilds a canonical type with the template arguments that a class
 /// template specialization took from its parameters' defaults left out, as
 /// the user would write it (`std::vector<long>`, not `std::vector<long,
@@ -121,11 +131,8 @@ private:
         Ty->getAsCXXRecordDecl());
     if (!Spec || !isa<RecordType>(Ty))
       return QualType(Ty, 0);
-    llvm::ArrayRef<TemplateArgument> Args = Spec->getTemplateArgs().asArray();
-    while (!Args.empty() && Args.back().getIsDefaulted())
-      Args = Args.drop_back();
     llvm::SmallVector<TemplateArgument, 4> Kept;
-    for (const TemplateArgument &A : Args)
+    for (const TemplateArgument &A : writtenArguments(Spec))
       Kept.push_back(argument(A));
     return Ctx.getTemplateSpecializationType(
         TemplateName(Spec->getSpecializedTemplate()), Kept,
@@ -207,9 +214,6 @@ size_t spelledLength(QualType T, llvm::DenseMap<const Type *, size_t> &Memo) {
   } else if (const auto *TD = Ty->getAsTagDecl()) {
     Add(qualifiedName(TD).size());
     if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(TD)) {
-      llvm::ArrayRef<TemplateArgument> Args = Spec->getTemplateArgs().asArray();
-      while (!Args.empty() && Args.back().getIsDefaulted())
-        Args = Args.drop_back();
       std::function<void(const TemplateArgument &)> Arg =
           [&](const TemplateArgument &A) {
             Add(4);
@@ -221,7 +225,7 @@ size_t spelledLength(QualType T, llvm::DenseMap<const Type *, size_t> &Memo) {
             else
               Add(16);
           };
-      for (const TemplateArgument &A : Args)
+      for (const TemplateArgument &A : writtenArguments(Spec))
         Arg(A);
     }
   }
