@@ -463,11 +463,14 @@ Manifest ManifestParser::parse(std::string_view Text) {
 
 } // namespace
 
-/// The offset of the first byte of \p Text that is not part of well-formed
-/// UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), or
-/// npos. yaml-cpp reads such bytes as they are but writes each as U+FFFD, so
-/// a manifest holding them would not read back as it was written.
-static size_t findInvalidUtf8(std::string_view Text) {
+/// Where \p Text stops being what a YAML stream may hold, and why: bytes
+/// that are not well-formed UTF-8 (no overlong forms, surrogates or code
+/// points past U+10FFFF), or a character YAML does not allow (C0 and C1
+/// controls other than tab, line feed, carriage return and U+0085; U+FFFE,
+/// U+FFFF), or a carriage return outside CR LF. yaml-cpp reads such bytes as they are but writes them back
+/// otherwise (U+FFFD, escapes), so a manifest holding them would not read
+/// back as it was written. npos when the whole text is fine.
+static std::pair<size_t, std::string> findUnprintable(std::string_view Text) {
   size_t I = 0;
   while (I < Text.size()) {
     auto B = static_cast<unsigned char>(Text[I]);
@@ -476,31 +479,46 @@ static size_t findInvalidUtf8(std::string_view Text) {
                              : B >= 0xF0 && B <= 0xF4 ? 4
                                                        : 0;
     if (Len == 0 || Len > Text.size() - I)
-      return I;
+      return {I, "manifest is not valid UTF-8"};
     auto C1 = static_cast<unsigned char>(Len > 1 ? Text[I + 1] : 0x80);
     // The second byte's range depends on the first (Unicode table 3-7).
     unsigned char Lo = B == 0xE0 ? 0xA0 : B == 0xF0 ? 0x90 : 0x80;
     unsigned char Hi = B == 0xED ? 0x9F : B == 0xF4 ? 0x8F : 0xBF;
     if (Len > 1 && (C1 < Lo || C1 > Hi))
-      return I;
-    for (size_t K = 2; K < Len; ++K)
-      if ((static_cast<unsigned char>(Text[I + K]) & 0xC0) != 0x80)
-        return I;
+      return {I, "manifest is not valid UTF-8"};
+    uint32_t Code = Len == 1 ? B : B & (0xFF >> (Len + 1));
+    for (size_t K = 1; K < Len; ++K) {
+      auto C = static_cast<unsigned char>(Text[I + K]);
+      if ((C & 0xC0) != 0x80)
+        return {I, "manifest is not valid UTF-8"};
+      Code = (Code << 6) | (C & 0x3F);
+    }
+    bool Printable = Code == 0x09 || Code == 0x0A || Code == 0x0D ||
+                     (Code >= 0x20 && Code <= 0x7E) || Code == 0x85 ||
+                     (Code >= 0xA0 && Code <= 0xFFFD) || Code >= 0x10000;
+    if (!Printable)
+      return {I, fmt::format("manifest holds the control character U+{:04X}, "
+                             "which YAML does not allow",
+                             Code)};
+    // YAML takes a lone CR for a line break, yaml-cpp for text: only CR LF.
+    if (Code == 0x0D && (I + 1 == Text.size() || Text[I + 1] != '\n'))
+      return {I, "manifest holds a carriage return that does not end a line "
+                 "(only CR LF does)"};
     I += Len;
   }
-  return std::string_view::npos;
+  return {std::string_view::npos, ""};
 }
 
 Result<Manifest> parseManifest(std::string_view Text,
                                std::string_view DisplayName) {
-  if (size_t Bad = findInvalidUtf8(Text); Bad != std::string_view::npos) {
+  if (auto [Bad, Why] = findUnprintable(Text); Bad != std::string_view::npos) {
     std::string_view Before = Text.substr(0, Bad);
     size_t Line = 1 + std::count(Before.begin(), Before.end(), '\n');
     size_t LineStart = Before.rfind('\n');
     size_t Col = Bad - (LineStart == std::string_view::npos ? 0 : LineStart + 1) + 1;
-    return Error(fmt::format("{}:{}:{}: error: manifest is not valid UTF-8",
-                             DisplayName, Line, Col),
-                 /*Located=*/true);
+    return Error(
+        fmt::format("{}:{}:{}: error: {}", DisplayName, Line, Col, Why),
+        /*Located=*/true);
   }
   try {
     return ManifestParser(DisplayName).parse(Text);

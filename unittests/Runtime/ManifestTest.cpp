@@ -222,6 +222,26 @@ TEST(ManifestTest, NotUtf8) {
             "m.yaml:1:7: error: manifest is not valid UTF-8");
   EXPECT_EQ(errorOf("name: \xed\xa0\x80"),
             "m.yaml:1:7: error: manifest is not valid UTF-8");
+  // Controls that YAML does not allow, which yaml-cpp would write back
+  // escaped or not at all.
+  EXPECT_EQ(errorOf("name: s\x16x\n"),
+            "m.yaml:1:8: error: manifest holds the control character U+0016, "
+            "which YAML does not allow");
+  EXPECT_EQ(errorOf(std::string("name: a\0b", 9)),
+            "m.yaml:1:8: error: manifest holds the control character U+0000, "
+            "which YAML does not allow");
+  EXPECT_EQ(errorOf("kind: x\x1b"),
+            "m.yaml:1:8: error: manifest holds the control character U+001B, "
+            "which YAML does not allow");
+  EXPECT_EQ(errorOf("name: \xc2\x9b"),
+            "m.yaml:1:7: error: manifest holds the control character U+009B, "
+            "which YAML does not allow");
+  EXPECT_EQ(errorOf("artifact: bu\r\r"),
+            "m.yaml:1:13: error: manifest holds a carriage return that does "
+            "not end a line (only CR LF does)");
+  EXPECT_NE(errorOf("apiVersion: cleave/v1\r\nkind: Deployment\r\n"),
+            "m.yaml:1:22: error: manifest holds a carriage return that does "
+            "not end a line (only CR LF does)");
   // Well-formed multibyte text is a name like any other.
   EXPECT_NE(errorOf("name: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8d\x8e\n"),
             "m.yaml:1:7: error: manifest is not valid UTF-8");
