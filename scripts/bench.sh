@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every benchmark: the Google Benchmark executables under
-# bench/ (the list CMake writes to BUILD_DIR/bench/benchmarks.txt), then the
-# compiler's own (bench/compiler/compilerbench.py: cleave build on a program
+# bench/ (the list CMake writes to BUILD_DIR/bench/benchmarks.txt), then
+# cleave-run's throughput against a hand-written server
+# (bench/http/httpbench.py), then the compiler's own (bench/compiler/compilerbench.py: cleave build on a program
 # of 100 units against clang -fsyntax-only, and on growing statements).
 # Extra arguments go to each Google Benchmark executable, e.g.
 #   scripts/bench.sh build --benchmark_repetitions=5
@@ -32,6 +33,10 @@ else
     "scripts/install-deps.sh) and reconfigure" >&2
   status=1
 fi
+
+echo "== HTTP (bench/http/httpbench.py)"
+cmake --build "$BUILD_DIR" --target cleave-benchmarks cleave cleave-run
+python3 "$ROOT/bench/http/httpbench.py" --build "$BUILD_DIR" || status=1
 
 echo "== compiler (bench/compiler/compilerbench.py)"
 WORK="$BUILD_DIR/bench/compiler"

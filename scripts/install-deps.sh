@@ -11,10 +11,11 @@ PACKAGES=(
   # libFuzzer and the sanitizer runtimes for clang-19 (make fuzz, make check)
   libclang-rt-19-dev
   # libraries
-  libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
+  libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libboost-dev
   libsqlite3-dev libhiredis-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev redis-server redis-tools sqlite3
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  redis-server redis-tools sqlite3
   python3 curl
 )
 

@@ -17,7 +17,11 @@ Result<void> Router::add(std::string_view Method, std::string_view Path,
 
 RouteMatch Router::match(std::string_view Method,
                          std::string_view Target) const {
-  std::string_view Path = Target.substr(0, Target.find_first_of("?#"));
+  return matchPath(Method, Target.substr(0, Target.find_first_of("?#")));
+}
+
+RouteMatch Router::matchPath(std::string_view Method,
+                             std::string_view Path) const {
   RouteMatch M;
   auto It = Routes.find(Path);
   if (It == Routes.end())

@@ -1,41 +1,37 @@
 //===- Server.cpp - Serve a deployment's entries over HTTP ----------------===//
 //
-// cpp-httplib does the HTTP; this file decides every answer. All requests
-// go through our own catch-all handlers so that 404, 405 and 413 follow the
-// runtime's JSON error convention instead of httplib's empty bodies.
-//
-// Two httplib behaviours shape the code:
-//  - The pre-routing handler runs before the body is read, and the content
-//    reader handlers let us read it ourselves. Methods that carry arguments
-//    in a body (POST, PUT, PATCH, DELETE) take the reader path, where the
-//    size limit is enforced while reading, for chunked bodies too; all other
-//    methods are answered in pre-routing.
-//  - httplib offers no way for a handler to close the connection. Leaving
-//    unread body bytes on a kept-alive connection would make the next
-//    "request" whatever those bytes say, so a body is always drained, and
-//    where it cannot be (it is absurdly large, or unreadable) the response
-//    is sent through a content provider that reports failure after writing
-//    it, which makes httplib close the socket.
+// The HTTP layer (Http.cpp) reads and frames requests on its event loop;
+// this file decides every answer. Routing and the checks that need no work
+// answer on the loop. Everything that runs a function goes to a pool of
+// workers, admitted per function: at most `concurrency` run at once (the
+// manifest's resources), the excess waits in a bounded queue, and past that
+// the client gets 429 (the function's queue is full) or 503 (the server's
+// is). A request still unanswered at its function's `timeout` gets 504,
+// and what it did is not committed.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cleave/Server.h"
 
 #include "cleave/Executor.h"
+#include "cleave/Http.h"
 #include "cleave/Router.h"
 #include "cleave/codec.h"
 #include "cleave/frame.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <chrono>
-#include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -44,146 +40,31 @@ namespace cleave::rt {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-/// How much of an oversized body we read and throw away to keep the
-/// connection usable. Past this the connection is closed instead: draining
-/// gigabytes to answer 413 would let one client tie up a worker.
-constexpr uint64_t DrainLimitBytes = 64ull << 20;
+using http::Request;
+using http::Response;
 
 constexpr const char *JsonType = "application/json";
 
-/// Serializes JSON for a response. Text from the request (a path, a query
-/// value) may not be UTF-8; replacing bad bytes keeps an error message
-/// printable instead of failing to report the error.
-std::string dumpJson(const Json &J) {
-  return J.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-void replyError(httplib::Response &Res, int Status, std::string_view Message,
+void replyError(Response &Res, int Status, std::string_view Message,
                 Json Extra = Json::object()) {
   Json Body = {{"error", Message}};
   Body.update(Extra);
-  Res.status = Status;
-  Res.set_content(dumpJson(Body), JsonType);
+  Res.Status = Status;
+  Res.Body = Body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  Res.ContentType = JsonType;
 }
 
-/// Makes httplib close the connection once \p Res is sent (see the file
-/// comment). Call after the body is set.
-void closeAfterReply(httplib::Response &Res) {
-  auto Body = std::make_shared<std::string>(std::move(Res.body));
-  Res.body.clear();
-  std::string Type = Res.get_header_value("Content-Type");
-  Res.headers.erase("Content-Type");
-  Res.set_header("Connection", "close");
-  if (Body->empty())
-    return; // Nothing to provide; the client still sees Connection: close.
-  Res.set_content_provider(
-      Body->size(), Type,
-      [Body](size_t Offset, size_t Length, httplib::DataSink &Sink) {
-        Sink.write(Body->data() + Offset, Length);
-        return false; // Everything is written; "failing" closes the socket.
-      });
-}
-
-bool hasBody(const httplib::Request &Req) {
-  if (Req.has_header("Transfer-Encoding"))
-    return true;
-  std::string Length = Req.get_header_value("Content-Length");
-  return !Length.empty() && Length != "0";
-}
-
-/// Content-Length as a number; std::nullopt if absent or not a number.
-std::optional<uint64_t> contentLength(const httplib::Request &Req) {
-  if (!Req.has_header("Content-Length"))
-    return std::nullopt;
-  std::string Text = Req.get_header_value("Content-Length");
-  uint64_t N = 0;
-  auto [End, Ec] = std::from_chars(Text.data(), Text.data() + Text.size(), N);
-  if (Ec != std::errc() || End != Text.data() + Text.size())
-    return std::nullopt;
-  return N;
-}
-
-std::string tooLargeMessage(uint64_t Size, bool Exact, size_t Limit) {
-  return fmt::format("request body of {}{} bytes exceeds the limit of {} "
-                     "bytes",
-                     Exact ? "" : "more than ", Size, Limit);
-}
-
-/// What reading a request body produced.
-struct Body {
-  std::string Text;
-  uint64_t Size = 0;
-  bool TooLarge = false;
-  bool SizeExact = true; ///< False when we stopped counting.
-  /// Why the body could not be read (a 400), empty if it could.
-  std::string Failure;
-  /// False when bytes of the body may remain unread on the connection.
-  bool Drained = true;
-};
-
-/// Reads the body through httplib's content reader, keeping at most
-/// \p Limit bytes (none unless \p Keep) and draining the rest.
-Body readBody(const httplib::Request &Req, httplib::Response &Res,
-              const httplib::ContentReader &Reader, size_t Limit, bool Keep) {
-  Body B;
-  std::optional<uint64_t> Length = contentLength(Req);
-  // With neither header the body is empty (RFC 9112 §6.3). httplib would
-  // instead read until the client closes, stalling until its read timeout.
-  if (!Length && !Req.has_header("Transfer-Encoding")) {
-    if (Req.has_header("Content-Length")) {
-      B.Failure = "invalid Content-Length header";
-      B.Drained = false;
-    }
-    return B;
-  }
-  if (Length && *Length > Limit) {
-    B.TooLarge = true;
-    B.Size = *Length;
-    if (*Length - Limit > DrainLimitBytes) {
-      B.Drained = false;
-      return B;
-    }
-    // httplib itself skips a body whose Content-Length is over its payload
-    // limit (set to ours), reading it without storing it, and fails with
-    // 413; nothing of the body stays on the connection.
-    Reader([](const char *, size_t) { return true; });
-    Res.status = -1;
-    return B;
-  }
-  bool Ok = Reader([&](const char *Data, size_t N) {
-    B.Size += N;
-    if (B.Size <= Limit) {
-      if (Keep)
-        B.Text.append(Data, N);
-      return true;
-    }
-    if (!B.TooLarge) {
-      B.TooLarge = true;
-      std::string().swap(B.Text); // Free it now: the body is refused.
-    }
-    // Keep draining a while so the connection stays in step.
-    return B.Size - Limit <= DrainLimitBytes;
-  });
-  Res.status = -1; // httplib records its own verdict here; ours comes later.
-  if (!Ok) {
-    B.Drained = false;
-    if (B.TooLarge)
-      B.SizeExact = false;
-    else
-      B.Failure = "cannot read the request body";
-  }
-  // httplib does not read a DELETE body that has no Content-Length.
-  if (Req.method == "DELETE" && !Length && Req.has_header("Transfer-Encoding"))
-    B.Drained = false;
-  return B;
+void setBody(Response &Res, int Status, std::string Body) {
+  Res.Status = Status;
+  Res.Body = std::move(Body);
+  Res.ContentType = JsonType;
 }
 
 /// The arguments of a GET or DELETE: the query string as a JSON object of
 /// strings. Fails with a message on a repeated or non-UTF-8 parameter.
-Result<std::string> queryArgs(const httplib::Request &Req) {
+Result<std::string> queryArgs(const Request &Req) {
   Json Args = Json::object();
-  for (const auto &[Key, Value] : Req.params) {
+  for (const auto &[Key, Value] : Req.Query) {
     if (Args.contains(Key))
       return Error(
           fmt::format("query parameter '{}' is given more than once", Key));
@@ -196,24 +77,138 @@ Result<std::string> queryArgs(const httplib::Request &Req) {
   }
 }
 
-const char *describeHttpStatus(int Status) {
-  switch (Status) {
-  case 400:
-    return "malformed HTTP request";
-  case 404:
-    return "not found";
-  case 413:
-    return "request body too large";
-  case 414:
-    return "request URI too long";
-  case 416:
-    return "invalid Range header";
-  case 417:
-    return "expectation failed";
-  default:
-    return "request failed";
+/// Runs jobs on a fixed set of threads, admitted per lane (a function): a
+/// lane runs at most its limit at once, the rest wait in the lane's queue
+/// in arrival order. Nothing blocks the caller of submit().
+class WorkQueue {
+public:
+  enum class Admit { Queued, LaneFull, Full };
+
+  WorkQueue(unsigned Threads, size_t MaxQueued, std::vector<unsigned> Limits,
+            size_t LaneQueue)
+      : MaxQueued(MaxQueued), LaneQueue(LaneQueue), Lanes(Limits.size()) {
+    for (size_t L = 0; L < Limits.size(); ++L)
+      Lanes[L].Limit = Limits[L];
+    for (unsigned T = 0; T < Threads; ++T)
+      Pool.emplace_back([this] { work(); });
   }
-}
+
+  ~WorkQueue() {
+    {
+      std::lock_guard<std::mutex> Lock(Mutex);
+      Stopping = true;
+    }
+    Wake.notify_all();
+    for (std::thread &T : Pool)
+      T.join();
+  }
+
+  Admit submit(size_t Lane, std::function<void()> Job) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    LaneState &L = Lanes[Lane];
+    if (Queued >= MaxQueued)
+      return Admit::Full;
+    if (L.Limit != 0 && L.Active >= L.Limit) {
+      if (L.Waiting.size() >= LaneQueue)
+        return Admit::LaneFull;
+      L.Waiting.push_back(std::move(Job));
+    } else {
+      ++L.Active;
+      Ready.push_back({Lane, std::move(Job)});
+      Wake.notify_one();
+    }
+    ++Queued;
+    return Admit::Queued;
+  }
+
+  /// Joins the threads once what is queued has run; they are detached
+  /// instead when it takes longer than \p Wait (a handler that never
+  /// returns must not hold the process). False if any were left running.
+  bool finish(std::chrono::milliseconds Wait) {
+    std::unique_lock<std::mutex> Lock(Mutex);
+    Stopping = true;
+    Wake.notify_all();
+    bool Done = Idle.wait_for(Lock, Wait, [this] {
+      return Queued == 0 && Running == 0;
+    });
+    Lock.unlock();
+    for (std::thread &T : Pool)
+      if (Done)
+        T.join();
+      else
+        T.detach();
+    Pool.clear();
+    return Done;
+  }
+
+private:
+  struct LaneState {
+    unsigned Limit = 0;
+    unsigned Active = 0; ///< ready or running
+    std::deque<std::function<void()>> Waiting;
+  };
+
+  void work() {
+    std::unique_lock<std::mutex> Lock(Mutex);
+    for (;;) {
+      Wake.wait(Lock, [this] { return Stopping || !Ready.empty(); });
+      if (Ready.empty()) {
+        if (Stopping)
+          return;
+        continue;
+      }
+      auto [Lane, Job] = std::move(Ready.front());
+      Ready.pop_front();
+      --Queued;
+      ++Running;
+      Lock.unlock();
+      Job();
+      Job = nullptr; // its captures go before the lock is taken again
+      Lock.lock();
+      --Running;
+      LaneState &L = Lanes[Lane];
+      --L.Active;
+      if (!L.Waiting.empty()) {
+        ++L.Active;
+        Ready.push_back({Lane, std::move(L.Waiting.front())});
+        L.Waiting.pop_front();
+        Wake.notify_one();
+      }
+      if (Queued == 0 && Running == 0)
+        Idle.notify_all();
+    }
+  }
+
+  std::mutex Mutex;
+  std::condition_variable Wake, Idle;
+  size_t MaxQueued, LaneQueue;
+  size_t Queued = 0; ///< admitted, not started
+  size_t Running = 0;
+  bool Stopping = false;
+  std::vector<LaneState> Lanes;
+  std::deque<std::pair<size_t, std::function<void()>>> Ready;
+  std::vector<std::thread> Pool;
+};
+
+/// One admitted request: whoever claims it first answers it, the worker
+/// that ran it or the deadline timer.
+struct Pending {
+  explicit Pending(http::Responder R) : Reply(std::move(R)) {}
+  http::Responder Reply;
+  std::atomic<bool> Claimed{false};
+  std::shared_ptr<boost::asio::steady_timer> Deadline;
+
+  bool claim() { return !Claimed.exchange(true); }
+  /// claim() for the worker, which may ask more than once.
+  bool take() {
+    if (!Mine)
+      Mine = claim();
+    return Mine;
+  }
+
+private:
+  bool Mine = false; ///< the worker's: it claimed the request
+};
 
 } // namespace
 
@@ -223,16 +218,16 @@ struct Server::Impl {
       : M(std::move(M)), Mod(Mod), Store(Store), Options(std::move(Options)),
         Routes(std::move(Routes)), Locks(AllState) {}
 
-  void install();
-  void serveWithoutBody(const httplib::Request &Req, httplib::Response &Res);
-  void serveWithBody(const httplib::Request &Req, httplib::Response &Res,
-                     const httplib::ContentReader &Reader);
-  void replyNoRoute(const httplib::Request &Req, httplib::Response &Res,
+  /// Called on the HTTP loop for every request: answers what needs no
+  /// work, admits the rest to the workers.
+  void handle(Request Req, http::Responder Reply);
+  /// Runs an admitted request on a worker.
+  void run(size_t Index, Request &Req, Pending &P);
+  void replyNoRoute(const Request &Req, Response &Res,
                     const RouteMatch &Match);
-  void invoke(size_t Index, const httplib::Request &Req,
-              const std::string &Args, bool ArgsAreStrings,
-              httplib::Response &Res);
-  void logFailure(const httplib::Request &Req, std::string_view Function,
+  void invoke(size_t Index, const Request &Req, const std::string &Args,
+              bool ArgsAreStrings, Response &Res, Pending &P);
+  void logFailure(const Request &Req, std::string_view Function,
                   std::string_view What);
 
   Manifest M;
@@ -251,9 +246,8 @@ struct Server::Impl {
   std::unique_ptr<Executor> Steps;
 
   /// The request's Idempotency-Key, scoped to the entry, or "".
-  std::string idempotencyKey(const httplib::Request &Req,
-                             const FunctionSpec &F) const {
-    std::string K = Req.get_header_value("Idempotency-Key");
+  std::string idempotencyKey(const Request &Req, const FunctionSpec &F) const {
+    std::string K(Req.header("Idempotency-Key").value_or(""));
     return K.empty() ? K : F.Name + "/" + K;
   }
   /// The answer committed for an idempotency key by a handler.
@@ -270,190 +264,157 @@ struct Server::Impl {
       return Error("the stored response for an idempotency key is damaged");
     return std::optional<std::pair<int, std::string>>({Status, Body});
   }
-  void invokeSteps(size_t Index, const httplib::Request &Req,
-                   const std::string &Args, bool ArgsAreStrings,
-                   httplib::Response &Res);
+  void invokeSteps(size_t Index, const Request &Req, const std::string &Args,
+                   bool ArgsAreStrings, Response &Res, Pending &P);
 
-  httplib::Server Http;
-  std::thread Listener;
-  std::atomic<bool> ListenReturned{false};
+  std::unique_ptr<WorkQueue> Work;
+  /// Deadline timers, on their own loop so that a busy HTTP loop cannot
+  /// delay a 504.
+  boost::asio::io_context Timers{1};
+  std::optional<boost::asio::executor_work_guard<
+      boost::asio::io_context::executor_type>>
+      TimersAlive;
+  std::thread TimerThread;
+  std::unique_ptr<http::HttpServer> Http;
   std::mutex StopMutex;
+  bool Running = false;
   int BoundPort = 0;
 };
 
-void Server::Impl::install() {
-  Http.set_payload_max_length(Options.MaxBodyBytes);
-  // httplib writes a response's headers and body separately; with Nagle's
-  // algorithm on, the body then waits for the client's delayed ACK (~40 ms
-  // per request on Linux).
-  Http.set_tcp_nodelay(true);
-  // httplib's default socket options include SO_REUSEPORT, which lets a
-  // second server bind the same port and silently take half the traffic; a
-  // port in use must be an error. SO_REUSEADDR alone still allows a quick
-  // restart.
-  Http.set_socket_options([](socket_t Sock) {
-    int On = 1;
-    ::setsockopt(Sock, SOL_SOCKET, SO_REUSEADDR, &On, sizeof(On));
-  });
-  if (Options.Threads != 0) {
-    unsigned N = Options.Threads;
-    Http.new_task_queue = [N] { return new httplib::ThreadPool(N); };
-  }
-
-  Http.set_pre_routing_handler(
-      [this](const httplib::Request &Req, httplib::Response &Res) {
-        // httplib would cut the response to a requested byte range; a
-        // range of a JSON reply is meaningless, so the header is dropped.
-        // The request object is a local of httplib's, not a const object.
-        const_cast<httplib::Request &>(Req).ranges.clear();
-        const std::string &Method = Req.method;
-        if (Method == "POST" || Method == "PUT" || Method == "PATCH" ||
-            Method == "DELETE")
-          return httplib::Server::HandlerResponse::Unhandled;
-        serveWithoutBody(Req, Res);
-        return httplib::Server::HandlerResponse::Handled;
-      });
-
-  auto WithBody = [this](const httplib::Request &Req, httplib::Response &Res,
-                         const httplib::ContentReader &Reader) {
-    serveWithBody(Req, Res, Reader);
-  };
-  Http.Post(".*", WithBody);
-  Http.Put(".*", WithBody);
-  Http.Patch(".*", WithBody);
-  Http.Delete(".*", WithBody);
-
-  // Reached for errors httplib answers on its own (a malformed request
-  // line, an over-long URI) and for every error status we set. Ours always
-  // carry a Content-Type; httplib's never do, and get a JSON body here.
-  Http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request &, httplib::Response &Res) {
-        if (Res.has_header("Content-Type"))
-          return httplib::Server::HandlerResponse::Unhandled;
-        replyError(Res, Res.status, describeHttpStatus(Res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-
-  Http.set_exception_handler([this](const httplib::Request &Req,
-                                    httplib::Response &Res,
-                                    std::exception_ptr Ex) {
-    std::string What = "unknown exception";
-    try {
-      if (Ex)
-        std::rethrow_exception(Ex);
-    } catch (const std::exception &E) {
-      What = E.what();
-    } catch (...) {
-    }
-    logFailure(Req, "-", "internal error: " + What);
-    replyError(Res, 500, "internal error in the runtime");
-  });
-
-  // Runs after httplib has added its Keep-Alive header; a response that
-  // closes the connection should not also advertise keeping it.
-  Http.set_post_routing_handler(
-      [](const httplib::Request &, httplib::Response &Res) {
-        if (Res.get_header_value("Connection") == "close")
-          Res.headers.erase("Keep-Alive");
-      });
-}
-
-void Server::Impl::replyNoRoute(const httplib::Request &Req,
-                                httplib::Response &Res,
+void Server::Impl::replyNoRoute(const Request &Req, Response &Res,
                                 const RouteMatch &Match) {
   if (Match.Status == RouteMatch::NotFound) {
     replyError(Res, 404,
-               fmt::format("no route for {} {}", Req.method, Req.path));
+               fmt::format("no route for {} {}", Req.Method, Req.Path));
     return;
   }
   replyError(
       Res, 405,
-      fmt::format("method {} is not allowed for {}", Req.method, Req.path),
+      fmt::format("method {} is not allowed for {}", Req.Method, Req.Path),
       {{"allowed", Match.Allowed}});
-  Res.set_header("Allow", fmt::format("{}", fmt::join(Match.Allowed, ", ")));
+  Res.Headers.emplace_back("Allow",
+                           fmt::format("{}", fmt::join(Match.Allowed, ", ")));
 }
 
-void Server::Impl::serveWithoutBody(const httplib::Request &Req,
-                                    httplib::Response &Res) {
-  // httplib never reads the body of these methods; answering would leave
-  // it on the connection to be parsed as the next request.
-  if (hasBody(Req)) {
-    replyError(Res, 400,
-               fmt::format("a {} request must not have a body", Req.method));
-    closeAfterReply(Res);
-    return;
+void Server::Impl::handle(Request Req, http::Responder Reply) {
+  Response Res;
+  RouteMatch Match = Routes.matchPath(Req.Method, Req.Path);
+  if (Match.Status != RouteMatch::Found) {
+    replyNoRoute(Req, Res, Match);
+    return Reply(std::move(Res));
   }
-  RouteMatch Match = Routes.match(Req.method, Req.path);
-  if (Match.Status != RouteMatch::Found)
-    return replyNoRoute(Req, Res, Match);
-  // Only GET reaches this point: the manifest allows no other body-less
-  // method.
-  Result<std::string> Args = queryArgs(Req);
-  if (!Args)
-    return replyError(Res, 400, Args.error().message());
-  invoke(Match.Index, Req, *Args, /*ArgsAreStrings=*/true, Res);
-}
-
-void Server::Impl::serveWithBody(const httplib::Request &Req,
-                                 httplib::Response &Res,
-                                 const httplib::ContentReader &Reader) {
-  // A multipart body needs httplib's multipart reader, and is never JSON.
-  if (Req.is_multipart_form_data()) {
+  // A multipart body is never the JSON object an entry takes.
+  if (auto Type = Req.header("Content-Type");
+      Type && Type->substr(0, 19) == "multipart/form-data") {
     replyError(Res, 415,
                "request body must be a JSON object, not "
                "multipart/form-data");
-    return closeAfterReply(Res);
+    return Reply(std::move(Res));
   }
-  RouteMatch Match = Routes.match(Req.method, Req.path);
-  bool Found = Match.Status == RouteMatch::Found;
-  // DELETE takes its arguments from the query string; its body, like that
-  // of a request with no route, is drained but not kept.
-  bool Keep = Found && Req.method != "DELETE";
-  Body B = readBody(Req, Res, Reader, Options.MaxBodyBytes, Keep);
+  // The key is checked before any work, and scoped per entry.
+  std::vector<std::string_view> Keys = Req.headers("Idempotency-Key");
+  if (!Keys.empty()) {
+    std::string_view K = Keys.front();
+    bool Printable = Keys.size() == 1 && !K.empty() && K.size() <= 255;
+    for (unsigned char C : K)
+      Printable &= C >= 0x21 && C <= 0x7e;
+    if (!Printable) {
+      replyError(Res, 400,
+                 Keys.size() > 1 ? "Idempotency-Key is given more than once"
+                                 : "Idempotency-Key must be 1 to 255 "
+                                   "visible ASCII characters");
+      return Reply(std::move(Res));
+    }
+  }
 
-  if (!B.Failure.empty())
-    replyError(Res, 400, B.Failure);
-  else if (!Found)
-    replyNoRoute(Req, Res, Match);
-  else if (B.TooLarge)
-    replyError(Res, 413,
-               tooLargeMessage(B.Size, B.SizeExact, Options.MaxBodyBytes));
-  if (Res.status != -1) {
-    if (!B.Drained)
-      closeAfterReply(Res);
+  size_t Index = Match.Index;
+  const FunctionSpec &F = M.Functions[Index];
+  auto P = std::make_shared<Pending>(std::move(Reply));
+  // The deadline runs from admission: a request that waited in the queue
+  // past its function's timeout is answered 504 without running.
+  if (F.Resources.Timeout > 0) {
+    P->Deadline = std::make_shared<boost::asio::steady_timer>(
+        Timers, std::chrono::seconds(F.Resources.Timeout));
+    P->Deadline->async_wait([this, P, Name = F.Name,
+                             Secs = F.Resources.Timeout](
+                                boost::system::error_code Ec) {
+      if (Ec || !P->claim())
+        return;
+      fmt::print(stderr,
+                 "cleave-run: function {} passed its timeout of {} s; "
+                 "answered 504, nothing it does is committed\n",
+                 Name, Secs);
+      Response Late;
+      replyError(Late, 504,
+                 fmt::format("'{}' did not finish within its timeout of {} "
+                             "s",
+                             Name, Secs));
+      P->Reply(std::move(Late));
+    });
+  }
+  auto Shared = std::make_shared<Request>(std::move(Req));
+  WorkQueue::Admit A = Work->submit(Index, [this, Index, Shared, P] {
+    if (P->Claimed)
+      return; // past its deadline while queued
+    run(Index, *Shared, *P);
+  });
+  if (A == WorkQueue::Admit::Queued)
     return;
-  }
-
-  if (Req.method == "DELETE") {
-    Result<std::string> Args = queryArgs(Req);
-    if (!Args)
-      return replyError(Res, 400, Args.error().message());
-    return invoke(Match.Index, Req, *Args, /*ArgsAreStrings=*/true, Res);
-  }
-
-  // Validated here, so a handler only ever sees a JSON object; it still gets
-  // the original text, parsed once more by its generated decoder.
-  if (B.Text.empty())
-    B.Text = "{}";
-  // Parsed as the handler parses it (codec::parseJson: numbers exact), so
-  // an error names where in the body it is.
-  {
-    codec::Json Parsed;
-    std::string Why;
-    if (!codec::parseJson(B.Text, Parsed, Why))
-      return replyError(Res, 400, "malformed JSON: " + Why);
-    if (!Parsed.is_object())
-      return replyError(Res, 400, "request body must be a JSON object");
-  }
-  invoke(Match.Index, Req, B.Text, /*ArgsAreStrings=*/false, Res);
+  if (!P->claim())
+    return;
+  Response Busy;
+  Busy.Headers.emplace_back("Retry-After", "1");
+  if (A == WorkQueue::Admit::LaneFull)
+    replyError(Busy, 429,
+               fmt::format("too many requests for '{}': {} running and the "
+                           "queue is full",
+                           F.Name, F.Resources.Concurrency));
+  else
+    replyError(Busy, 503, "the server is busy: its request queue is full");
+  if (P->Deadline)
+    boost::asio::post(Timers, [T = P->Deadline] { T->cancel(); });
+  P->Reply(std::move(Busy));
 }
 
-void Server::Impl::logFailure(const httplib::Request &Req,
-                              std::string_view Function,
+void Server::Impl::run(size_t Index, Request &Req, Pending &P) {
+  Response Res;
+  Res.Status = -1;
+  const std::string &Method = Req.Method;
+  // GET and DELETE take their arguments from the query string (a DELETE
+  // body is read and dropped); the others take a JSON object in the body.
+  if (Method == "GET" || Method == "DELETE") {
+    Result<std::string> Args = queryArgs(Req);
+    if (!Args)
+      replyError(Res, 400, Args.error().message());
+    else
+      invoke(Index, Req, *Args, /*ArgsAreStrings=*/true, Res, P);
+  } else {
+    std::string Text = Req.Body.empty() ? std::string("{}")
+                                        : std::move(Req.Body);
+    // Parsed as the handler parses it (codec::parseJson: numbers exact), so
+    // an error names where in the body it is. A handler only ever sees a
+    // JSON object; it still gets the original text.
+    codec::Json Parsed;
+    std::string Why;
+    if (!codec::parseJson(Text, Parsed, Why))
+      replyError(Res, 400, "malformed JSON: " + Why);
+    else if (!Parsed.is_object())
+      replyError(Res, 400, "request body must be a JSON object");
+    else
+      invoke(Index, Req, Text, /*ArgsAreStrings=*/false, Res, P);
+  }
+  if (Res.Status == -1 || !P.take())
+    return; // answered by the deadline
+  if (P.Deadline)
+    boost::asio::post(Timers, [T = P.Deadline] { T->cancel(); });
+  P.Reply(std::move(Res));
+}
+
+void Server::Impl::logFailure(const Request &Req, std::string_view Function,
                               std::string_view What) {
   // One fmt::print is one write, so concurrent lines do not interleave.
-  fmt::print(stderr, "cleave-run: {} {} (function {}): {}\n", Req.method,
-             Req.path, Function, What);
+  fmt::print(stderr, "cleave-run: {} {} (function {}): {}\n", Req.Method,
+             Req.Path, Function, What);
 }
 
 namespace {
@@ -482,9 +443,9 @@ std::pair<int, std::string> adapterReply(const Module &Mod,
 
 } // namespace
 
-void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
+void Server::Impl::invokeSteps(size_t Index, const Request &Req,
                                const std::string &Args, bool ArgsAreStrings,
-                               httplib::Response &Res) {
+                               Response &Res, Pending &) {
   const FunctionSpec &F = M.Functions[Index];
   int Machine = EntryMachine[Index];
   const cleave_machine_v1 *Mach = Mod.findMachine(F.Machine);
@@ -498,8 +459,7 @@ void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
       return replyError(Res, 500,
                         fmt::format("cannot decode the arguments of '{}'",
                                     F.Name));
-    Res.status = Status;
-    return Res.set_content(Frame, JsonType);
+    return setBody(Res, Status, Frame);
   }
   // The whole chain runs before the entry answers. With an idempotency key
   // a repeated request gets the outcome of the first, which ran once.
@@ -530,20 +490,18 @@ void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
   }
   if (O.Status == Executor::CLEAVE_STEP_DUPLICATE ||
       O.Status == Executor::CLEAVE_STEP_UNAVAILABLE) {
-    Res.status = O.Status;
-    return Res.set_content(O.Body, JsonType);
+    return setBody(Res, O.Status, O.Body);
   }
   if (O.Status != CLEAVE_STEP_DONE) {
     if (O.Status != CLEAVE_STEP_BAD_REQUEST)
       logFailure(Req, F.Name, O.Body);
-    Res.status = O.Status == CLEAVE_STEP_BAD_REQUEST ? 400 : 500;
-    return Res.set_content(O.Body, JsonType);
+    return setBody(Res, O.Status == CLEAVE_STEP_BAD_REQUEST ? 400 : 500, O.Body);
   }
   cleave_reply_v1 Value{500, nullptr, 0};
   auto [VStatus, Text] =
       (Mach->value_to_json(O.Body.data(), O.Body.size(), &Value),
        adapterReply(Mod, Value));
-  Res.status = VStatus;
+  Res.Status = VStatus;
   if (VStatus == 204)
     return;
   if (VStatus != 200 || Text.empty()) {
@@ -553,33 +511,23 @@ void Server::Impl::invokeSteps(size_t Index, const httplib::Request &Req,
                                   "encoded",
                                   F.Name));
   }
-  Res.set_content(Text, JsonType);
+  setBody(Res, Res.Status, Text);
 }
 
-void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
+void Server::Impl::invoke(size_t Index, const Request &Req,
                           const std::string &Args, bool ArgsAreStrings,
-                          httplib::Response &Res) {
+                          Response &Res, Pending &P) {
   const FunctionSpec &F = M.Functions[Index];
-  if (Req.has_header("Idempotency-Key")) {
-    const std::string K = Req.get_header_value("Idempotency-Key");
-    bool Printable = !K.empty() && K.size() <= 255;
-    for (unsigned char C : K)
-      Printable &= C >= 0x21 && C <= 0x7e;
-    if (!Printable)
-      return replyError(Res, 400,
-                        "Idempotency-Key must be 1 to 255 visible ASCII "
-                        "characters");
-  }
   // A store that cannot keep what it acknowledges (its file deleted or
   // replaced under the server) takes no request: 503 until an operator
   // restarts, and the reason in the log.
   if (Result<void> H = Store.healthy(); !H) {
     logFailure(Req, F.Name, H.error().message());
-    Res.set_header("Retry-After", "30");
+    Res.Headers.emplace_back("Retry-After", "30");
     return replyError(Res, 503, H.error().message());
   }
   if (EntryMachine[Index] >= 0)
-    return invokeSteps(Index, Req, Args, ArgsAreStrings, Res);
+    return invokeSteps(Index, Req, Args, ArgsAreStrings, Res, P);
   // The locks are held from before the handler reads any state until its
   // writes are applied, which makes each invocation atomic and isolated.
   // A repeated request with an idempotency key gets the first answer.
@@ -589,9 +537,9 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
     if (!Stored)
       return replyError(Res, 500, Stored.error().message());
     if (*Stored) {
-      Res.status = (*Stored)->first;
-      if (Res.status != 204)
-        Res.set_content((*Stored)->second, JsonType);
+      Res.Status = (*Stored)->first;
+      if (Res.Status != 204)
+        Res.Body = (*Stored)->second;
       return;
     }
   }
@@ -662,6 +610,12 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
       Record.Done.push_back("idem/" + Key);
       Record.Meta.emplace_back("idem/" + Key, std::move(Rec));
     }
+    // Past its deadline the client has had its 504, so nothing this call
+    // did may remain; once claimed here, the deadline no longer answers.
+    if (!P.take()) {
+      Res.Status = -1;
+      return;
+    }
     Result<CommitStatus> Committed = (*Txn)->commit(std::move(Record));
     if (!Committed)
       return Fail(fmt::format("cannot save the state written by '{}': {}",
@@ -671,9 +625,9 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
       Txn->reset();
       for (int Wait = 0; Wait < 3000; ++Wait) {
         if (auto Stored = storedResponse(Key); Stored && *Stored) {
-          Res.status = (*Stored)->first;
-          if (Res.status != 204)
-            Res.set_content((*Stored)->second, JsonType);
+          Res.Status = (*Stored)->first;
+          if (Res.Status != 204)
+            Res.Body = (*Stored)->second;
           return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -701,13 +655,13 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
         Why += "; state: " + (*Txn)->lastError();
       logFailure(Req, F.Name, Why);
     }
-    Res.status = Reply.status;
+    Res.Status = Reply.status;
     if (Reply.status == 204)
       return;
     if (Text.empty())
       return replyError(Res, Reply.status,
                         fmt::format("'{}' failed without a message", F.Name));
-    return Res.set_content(Text, JsonType);
+    return setBody(Res, Res.Status, Text);
   }
 }
 
@@ -717,7 +671,16 @@ void Server::Impl::invoke(size_t Index, const httplib::Request &Req,
 
 Server::Server(std::unique_ptr<Impl> I) : I(std::move(I)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+  // The HTTP layer goes first: nothing can be admitted after it.
+  I->Http.reset();
+  I->Work.reset();
+  I->TimersAlive.reset();
+  I->Timers.stop();
+  if (I->TimerThread.joinable())
+    I->TimerThread.join();
+}
 
 Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                                                StateStore &Store,
@@ -770,6 +733,7 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                          ? Options.StepWorkers
                          : std::max(2u, std::thread::hardware_concurrency());
 
+  Options.Http.MaxBodyBytes = Options.MaxBodyBytes;
   auto I = std::make_unique<Impl>(std::move(M), Mod, Store, std::move(Options),
                                   Routes.take(), AllState);
   I->StateOf = std::move(StateOf);
@@ -802,51 +766,56 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                    *Resumed, *Resumed == 1 ? "" : "s");
     }
   }
-  I->install();
+  std::vector<unsigned> Concurrency;
+  for (const FunctionSpec &F : I->M.Functions)
+    Concurrency.push_back(static_cast<unsigned>(
+        F.Resources.Concurrency > 0 ? F.Resources.Concurrency
+                                    : I->Options.DefaultConcurrency));
+  unsigned Threads = I->Options.Threads
+                         ? I->Options.Threads
+                         : std::max(8u, 2 * std::thread::hardware_concurrency());
+  I->Work = std::make_unique<WorkQueue>(Threads, I->Options.MaxQueued,
+                                        std::move(Concurrency),
+                                        I->Options.MaxQueuedPerFunction);
+  I->TimersAlive.emplace(I->Timers.get_executor());
+  I->TimerThread = std::thread([Impl = I.get()] { Impl->Timers.run(); });
+  Impl *Raw = I.get();
+  I->Http = std::make_unique<http::HttpServer>(
+      I->Options.Http, [Raw](Request Req, http::Responder Reply) {
+        Raw->handle(std::move(Req), std::move(Reply));
+      });
   return std::unique_ptr<Server>(new Server(std::move(I)));
 }
 
 Result<int> Server::start() {
   std::lock_guard<std::mutex> Lock(I->StopMutex);
-  if (I->Listener.joinable())
+  if (I->Running)
     return Error("the server is already running");
   const ServerOptions &O = I->Options;
-  errno = 0;
-  int Port = O.Port == 0 ? I->Http.bind_to_any_port(O.Host)
-                         : (I->Http.bind_to_port(O.Host, O.Port) ? O.Port : -1);
-  if (Port < 0) {
-    int Why = errno;
-    return Error(fmt::format("cannot listen on {}:{}{}{}", O.Host, O.Port,
-                             Why ? ": " : "", Why ? std::strerror(Why) : ""));
-  }
-  I->ListenReturned = false;
-  I->Listener = std::thread([Impl = I.get()] {
-    Impl->Http.listen_after_bind();
-    Impl->ListenReturned = true;
-  });
-  // httplib's stop() does nothing before the accept loop is up, so only
-  // report success (and so allow a stop) once it is.
-  while (!I->Http.is_running() && !I->ListenReturned)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (I->ListenReturned) {
-    I->Listener.join();
-    return Error(
-        fmt::format("the server on {}:{} stopped at once", O.Host, Port));
-  }
-  I->BoundPort = Port;
-  return Port;
+  Result<int> Port = I->Http->start(O.Host, O.Port);
+  if (!Port)
+    return Port.error();
+  I->Running = true;
+  I->BoundPort = *Port;
+  return *Port;
 }
 
-void Server::stop() {
+size_t Server::stop() {
   std::lock_guard<std::mutex> Lock(I->StopMutex);
-  if (!I->Listener.joinable())
-    return;
-  // Closes the listening socket; listen_after_bind then waits for the
-  // requests in flight before it returns.
-  if (I->Http.is_running())
-    I->Http.stop();
-  I->Listener.join();
+  if (!I->Running)
+    return 0;
+  I->Running = false;
+  auto Began = std::chrono::steady_clock::now();
+  size_t Left = I->Http->stop(I->Options.Drain);
+  // What the HTTP layer gave up on may still be running: give it what is
+  // left of the drain time, then leave it.
+  auto Spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - Began);
+  auto Rest = std::max(std::chrono::milliseconds(0), I->Options.Drain - Spent);
+  if (!I->Work->finish(Rest) && Left == 0)
+    Left = 1;
   I->BoundPort = 0;
+  return Left;
 }
 
 int Server::port() const { return I->BoundPort; }

@@ -599,7 +599,7 @@ TEST_F(ServerTest, MalformedHttpGetsAJsonError) {
   EXPECT_EQ(Response.rfind("HTTP/1.1 400", 0), 0u) << Response;
   EXPECT_NE(Response.find("Content-Type: application/json"), std::string::npos)
       << Response;
-  EXPECT_NE(Response.find("{\"error\":\"malformed HTTP request\"}"),
+  EXPECT_NE(Response.find("{\"error\":\"malformed request line\"}"),
             std::string::npos)
       << Response;
   expectAlive();

@@ -50,6 +50,10 @@ public:
   /// collide silently.
   RouteMatch match(std::string_view Method, std::string_view Target) const;
 
+  /// Routes a request whose \p Path is already split from the query and
+  /// decoded: a "?" in it is part of the path.
+  RouteMatch matchPath(std::string_view Method, std::string_view Path) const;
+
   /// Number of routes registered.
   size_t size() const;
 

@@ -11,11 +11,13 @@
 #ifndef CLEAVE_SERVER_H
 #define CLEAVE_SERVER_H
 
+#include "cleave/Http.h"
 #include "cleave/Manifest.h"
 #include "cleave/Module.h"
 #include "cleave/Result.h"
 #include "cleave/StateStore.h"
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -29,8 +31,23 @@ struct ServerOptions {
   int Port = 8080;
   /// Largest request body accepted; a larger one gets 413.
   size_t MaxBodyBytes = 6291456; // 6 MiB, AWS Lambda's synchronous limit.
-  /// Worker threads; 0 uses cpp-httplib's default (at least 8).
+  /// The connection layer's limits and timeouts (its MaxBodyBytes is set
+  /// from the one above).
+  http::Limits Http;
+  /// Threads that run functions; 0 uses twice the hardware threads, at
+  /// least 8.
   unsigned Threads = 0;
+  /// Requests admitted and waiting for a thread, over all functions; past
+  /// it a request gets 503 with Retry-After.
+  size_t MaxQueued = 1024;
+  /// Requests waiting for one function whose `concurrency` is reached;
+  /// past it a request gets 429 with Retry-After.
+  size_t MaxQueuedPerFunction = 256;
+  /// Invocations of a function at once when its manifest says 0; 0 bounds
+  /// them only by Threads.
+  unsigned DefaultConcurrency = 0;
+  /// How long stop() waits for requests in flight.
+  std::chrono::milliseconds Drain{10000};
   /// Workers that run the steps of functions cut at boundaries; 0 uses one
   /// per hardware thread, at least 2.
   unsigned StepWorkers = 0;
@@ -58,9 +75,12 @@ public:
   /// once requests are being accepted, with the bound port.
   Result<int> start();
 
-  /// Stops accepting connections, lets requests in flight finish, and joins
-  /// the serving threads. Safe to call more than once, and without start().
-  void stop();
+  /// Stops accepting connections, closes idle ones, and lets the requests
+  /// already accepted finish, for at most ServerOptions::Drain. Returns how
+  /// many were still running then (0 when everything drained); those are
+  /// left to end with the process. Safe to call more than once, and without
+  /// start().
+  size_t stop();
 
   /// The bound port after start(), otherwise 0.
   int port() const;

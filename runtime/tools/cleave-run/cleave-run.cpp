@@ -13,12 +13,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <string>
 #include <string_view>
 
@@ -27,10 +30,7 @@ using namespace cleave::rt;
 namespace {
 
 constexpr const char *Usage =
-    "usage: cleave-run OUT [--port N] [--host H] [--max-body BYTES] "
-    "[--threads N] [--step-workers N]\n"
-    "                  [--state memory|sqlite:PATH|redis://HOST:PORT]\n"
-    "                  [--skip-integrity-check]\n"
+    "usage: cleave-run OUT [--port N] [--host H] [--state STORE] [limits]\n"
     "\n"
     "Serves the entries of a compiled Cleave deployment over HTTP until\n"
     "SIGTERM or SIGINT.\n"
@@ -40,7 +40,35 @@ constexpr const char *Usage =
     "  --port N         TCP port (default 8080; 0 picks a free port)\n"
     "  --host H         interface to listen on (default 127.0.0.1)\n"
     "  --max-body BYTES largest request body accepted (default 6291456)\n"
-    "  --threads N      HTTP threads (default: cpp-httplib's, at least 8)\n"
+    "  --max-header BYTES\n"
+    "                   largest request head after the request line\n"
+    "                   (default 16384; larger gets 431)\n"
+    "  --max-url BYTES  longest request line (default 8192; longer gets\n"
+    "                   414)\n"
+    "  --header-timeout MS\n"
+    "                   time to receive a request's head (default 10000;\n"
+    "                   slower gets 408)\n"
+    "  --body-timeout MS\n"
+    "                   time to receive a body (default 30000)\n"
+    "  --idle-timeout MS\n"
+    "                   an idle keep-alive connection closes after this\n"
+    "                   (default 30000)\n"
+    "  --max-connections N\n"
+    "                   open connections (default 10000, at most what the\n"
+    "                   descriptor limit allows); more wait to be accepted\n"
+    "  --max-requests-per-connection N\n"
+    "                   then the connection closes (default 1000; 0: no\n"
+    "                   limit)\n"
+    "  --threads N      threads that run functions (default: twice the\n"
+    "                   hardware threads, at least 8)\n"
+    "  --max-queue N    requests waiting for a thread (default 1024; more\n"
+    "                   get 503 with Retry-After)\n"
+    "  --max-function-queue N\n"
+    "                   requests waiting for one function at its\n"
+    "                   concurrency limit (default 256; more get 429)\n"
+    "  --drain-timeout MS\n"
+    "                   on SIGTERM, how long requests in flight may take\n"
+    "                   (default 10000)\n"
     "  --step-workers N workers that run the steps of functions cut at\n"
     "                   boundaries (default: one per hardware thread, at\n"
     "                   least 2)\n"
@@ -107,8 +135,17 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
       Value = Arg.substr(Eq + 1);
       Inline = true;
     }
-    if (Name != "--port" && Name != "--host" && Name != "--max-body" &&
-        Name != "--threads" && Name != "--step-workers" && Name != "--state")
+    static const std::string_view Known[] = {
+        "--port",          "--host",
+        "--max-body",      "--threads",
+        "--step-workers",  "--state",
+        "--max-header",    "--max-url",
+        "--header-timeout", "--body-timeout",
+        "--idle-timeout",  "--max-connections",
+        "--max-requests-per-connection",
+        "--max-queue",     "--max-function-queue",
+        "--drain-timeout"};
+    if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
       if (I + 1 >= Argc)
@@ -133,6 +170,35 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
       if (!Bytes)
         return usageError(fmt::format("invalid body size '{}'", Value));
       O.Server.MaxBodyBytes = *Bytes;
+    } else if (Name != "--threads" && Name != "--step-workers") {
+      // The limits: non-negative counts, or milliseconds.
+      auto N = parseNumber<uint64_t>(Value);
+      bool Positive = Name != "--max-requests-per-connection";
+      if (!N || (Positive && *N == 0) || *N > (uint64_t(1) << 40))
+        return usageError(
+            fmt::format("invalid value '{}' for '{}'", Value, Name));
+      http::Limits &L = O.Server.Http;
+      auto Ms = std::chrono::milliseconds(*N);
+      if (Name == "--max-header")
+        L.MaxHeaderBytes = *N;
+      else if (Name == "--max-url")
+        L.MaxTargetBytes = *N;
+      else if (Name == "--header-timeout")
+        L.HeaderTimeout = Ms;
+      else if (Name == "--body-timeout")
+        L.BodyTimeout = Ms;
+      else if (Name == "--idle-timeout")
+        L.IdleTimeout = Ms;
+      else if (Name == "--max-connections")
+        L.MaxConnections = *N;
+      else if (Name == "--max-requests-per-connection")
+        L.MaxRequestsPerConnection = *N;
+      else if (Name == "--max-queue")
+        O.Server.MaxQueued = *N;
+      else if (Name == "--max-function-queue")
+        O.Server.MaxQueuedPerFunction = *N;
+      else
+        O.Server.Drain = Ms;
     } else {
       auto Threads = parseNumber<unsigned>(Value);
       if (!Threads || *Threads == 0)
@@ -175,6 +241,19 @@ int main(int Argc, char **Argv) {
   if (!Mod)
     return fail(Mod.error());
 
+  // Each connection is a descriptor: raise the soft limit to the hard one,
+  // and keep the connection limit under it with room for the store's files.
+  if (rlimit Files{}; getrlimit(RLIMIT_NOFILE, &Files) == 0) {
+    if (Files.rlim_cur < Files.rlim_max) {
+      Files.rlim_cur = Files.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &Files);
+      getrlimit(RLIMIT_NOFILE, &Files);
+    }
+    if (Files.rlim_cur != RLIM_INFINITY && Files.rlim_cur > 128)
+      O.Server.Http.MaxConnections = std::min<size_t>(
+          O.Server.Http.MaxConnections, Files.rlim_cur - 64);
+  }
+
   // Block the stop signals before any thread exists, so every server thread
   // inherits the mask and only sigwait below ever sees them: the shutdown
   // then runs as ordinary code, not in a signal handler.
@@ -214,6 +293,20 @@ int main(int Argc, char **Argv) {
 
   int Signal = 0;
   sigwait(&Stop, &Signal);
-  (*S)->stop();
+  fmt::print(stderr, "cleave-run: stopping: answering the requests in "
+                     "flight (at most {} ms)\n",
+             O.Server.Drain.count());
+  if (size_t Left = (*S)->stop()) {
+    // A function that does not return must not keep the process: what it
+    // had not committed is not acknowledged, and a durable store holds
+    // nothing of it.
+    fmt::print(stderr,
+               "cleave-run: {} request{} still running after the drain "
+               "time; exiting without {}\n",
+               Left, Left == 1 ? "" : "s", Left == 1 ? "it" : "them");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   return 0;
 }

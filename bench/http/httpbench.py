@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Throughput of cleave-run against a hand-written server (make bench).
+
+Compiles bench/http/add.cpp (one entry, one step, one state variable) with
+`cleave build`, then serves it two ways at once: with cleave-run, and with
+BaselineServer, a thread-per-connection Boost.Beast server written by hand
+around the same handler library that does the same work per request and
+nothing more. HttpLoad drives each in turn with closed-loop keep-alive
+clients (1, 8 and 64 of them), for the in-memory store and for SQLite.
+
+Prints requests per second, p50 and p99 latency, and cleave-run's ratio to
+the baseline; the target is at least 0.8 at every client count. Prints
+figures only: it never fails on timing.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def start(cmd, log):
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        sys.exit(f"httpbench: {cmd[0]} did not start (exit {proc.returncode})")
+    port = int(line.rstrip().rsplit(":", 1)[-1].split()[-1])
+    return proc, port
+
+
+def load(tool, port, clients, seconds):
+    out = subprocess.run(
+        [tool, "127.0.0.1", str(port), "/add", '{"n": 1}', str(clients),
+         str(seconds), "0.5"],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--build", default="build", help="the build folder")
+    p.add_argument("--seconds", type=float, default=3.0,
+                   help="measured seconds per run (default 3)")
+    p.add_argument("--clients", default="1,8,64")
+    p.add_argument("--stores", default="memory,sqlite")
+    opts = p.parse_args()
+    build = os.path.abspath(opts.build)
+    work = os.path.join(build, "bench", "http")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    out = os.path.join(work, "out")
+    subprocess.run(
+        [os.path.join(build, "bin", "cleave"), "build", "-q", "-o", out,
+         os.path.join(HERE, "add.cpp"), "--", "-std=c++17", "-O2"],
+        check=True,
+    )
+    manifest = os.path.join(out, "manifest.yaml")
+    loadgen = os.path.join(build, "bench", "HttpLoad")
+    baseline = os.path.join(build, "bench", "BaselineServer")
+    cleave_run = os.path.join(build, "bin", "cleave-run")
+    clients = [int(c) for c in opts.clients.split(",")]
+    log = open(os.path.join(work, "servers.log"), "w")
+
+    print(f"one-step entry POST /add, {opts.seconds:g} s per run, "
+          f"{os.cpu_count()} cores; load generator on the same machine")
+    print(f"{'store':8} {'clients':>7} {'cleave-run rps':>15} {'p50/p99 us':>12}"
+          f" {'baseline rps':>13} {'p50/p99 us':>12} {'ratio':>6}")
+    worst = None
+    for store in opts.stores.split(","):
+        spec = {"memory": "memory",
+                "sqlite": "sqlite:" + os.path.join(work, "cleave.db")}[store]
+        base_spec = {"memory": "memory",
+                     "sqlite": "sqlite:" + os.path.join(work, "base.db")}[store]
+        cr, cr_port = start([cleave_run, out, "--port", "0", "--state", spec],
+                            log)
+        bs, bs_port = start([baseline, manifest, "0", base_spec, "add"], log)
+        try:
+            for n in clients:
+                a = load(loadgen, cr_port, n, opts.seconds)
+                b = load(loadgen, bs_port, n, opts.seconds)
+                ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
+                worst = ratio if worst is None else min(worst, ratio)
+                bad = ""
+                if a["errors"] or a["non2xx"] or b["errors"] or b["non2xx"]:
+                    bad = (f"  (failures: cleave-run {a['errors']}+"
+                           f"{a['non2xx']}, baseline {b['errors']}+"
+                           f"{b['non2xx']})")
+                print(f"{store:8} {n:>7} {a['rps']:>15.0f} "
+                      f"{a['p50_us']:>5.0f}/{a['p99_us']:<6.0f}"
+                      f" {b['rps']:>13.0f} {b['p50_us']:>5.0f}/{b['p99_us']:<6.0f}"
+                      f" {ratio:>6.2f}{bad}")
+        finally:
+            for proc in (cr, bs):
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    if worst is not None:
+        print(f"lowest ratio {worst:.2f} (target: at least 0.80)")
+
+
+if __name__ == "__main__":
+    main()

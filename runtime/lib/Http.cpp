@@ -1,0 +1,870 @@
+//===- Http.cpp - The runtime's HTTP/1.1 server ---------------------------===//
+//
+// Boost.Beast parses and serializes; Asio runs one event loop thread. Each
+// connection is a Session driving a Beast request parser by hand (read some
+// bytes, put() them) so that it can look at a request's header before its
+// body arrives, keep pipelined bytes for the next request, and tell a
+// connection that is merely idle from one that is halfway through a request.
+//
+// Timeouts are a steady_timer per session rather than beast::tcp_stream's:
+// when tcp_stream times out it closes the socket, and a slow client should
+// still be told 408.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cleave/Http.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace cleave::rt::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// Beast 1.81's string_view is Boost's own, with no conversion to std's.
+std::string_view sv(beast::string_view S) { return {S.data(), S.size()}; }
+
+/// ASCII comparison without case, as header names and tokens compare.
+bool iequals(std::string_view A, std::string_view B) {
+  return beast::iequals(beast::string_view(A.data(), A.size()),
+                        beast::string_view(B.data(), B.size()));
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Requests and responses
+//===----------------------------------------------------------------------===//
+
+std::vector<std::string_view> Request::headers(std::string_view Name) const {
+  std::vector<std::string_view> Out;
+  for (const auto &[N, V] : Headers)
+    if (iequals(N, Name))
+      Out.push_back(V);
+  return Out;
+}
+
+std::optional<std::string_view> Request::header(std::string_view Name) const {
+  for (const auto &[N, V] : Headers)
+    if (iequals(N, Name))
+      return std::string_view(V);
+  return std::nullopt;
+}
+
+Response errorResponse(int Status, std::string_view Message) {
+  using Json = nlohmann::ordered_json;
+  Response R;
+  R.Status = Status;
+  // Text from the request (a path, a header) may not be UTF-8; replacing
+  // bad bytes keeps the message printable instead of failing to report.
+  R.Body = Json{{"error", Message}}.dump(-1, ' ', false,
+                                         Json::error_handler_t::replace);
+  return R;
+}
+
+namespace {
+
+int hexDigit(char C) {
+  if (C >= '0' && C <= '9')
+    return C - '0';
+  if (C >= 'a' && C <= 'f')
+    return C - 'a' + 10;
+  if (C >= 'A' && C <= 'F')
+    return C - 'A' + 10;
+  return -1;
+}
+
+/// Percent-decodes \p In; "+" becomes a space when \p Plus (query text).
+Result<std::string> decode(std::string_view In, bool Plus,
+                           std::string_view What) {
+  std::string Out;
+  Out.reserve(In.size());
+  for (size_t I = 0; I < In.size(); ++I) {
+    char C = In[I];
+    if (C == '%') {
+      int Hi = I + 2 < In.size() + 0 ? hexDigit(In[I + 1]) : -1;
+      int Lo = I + 2 < In.size() ? hexDigit(In[I + 2]) : -1;
+      if (Hi < 0 || Lo < 0)
+        return Error(fmt::format("bad percent escape in the {}", What));
+      C = static_cast<char>(Hi * 16 + Lo);
+      I += 2;
+      if (C == '\0')
+        return Error(fmt::format("the {} holds an encoded NUL", What));
+    } else if (C == '+' && Plus) {
+      C = ' ';
+    }
+    Out.push_back(C);
+  }
+  return Out;
+}
+
+} // namespace
+
+Result<void>
+parseTarget(std::string_view Target, std::string &Path,
+            std::vector<std::pair<std::string, std::string>> &Query) {
+  // absolute-form (RFC 9112 §3.2.2), which a server must accept: the path
+  // is what follows the authority.
+  for (std::string_view Scheme : {"http://", "https://"})
+    if (Target.size() >= Scheme.size() &&
+        iequals(Target.substr(0, Scheme.size()), Scheme)) {
+      size_t Slash = Target.find_first_of("/?", Scheme.size());
+      Target = Slash == std::string_view::npos ? std::string_view("/")
+                                               : Target.substr(Slash);
+      if (Target.front() == '?')
+        return Error("the request target has no path");
+      break;
+    }
+  if (Target.empty() || Target.front() != '/')
+    return Error("the request target must be a path starting with '/'");
+  // The query starts at the first literal "?", before anything is decoded:
+  // an encoded "%3F" is part of the path.
+  size_t Q = Target.find('?');
+  std::string_view RawPath = Target.substr(0, Q);
+  Result<std::string> P = decode(RawPath, /*Plus=*/false, "path");
+  if (!P)
+    return P.error();
+  Path = P.take();
+  Query.clear();
+  if (Q == std::string_view::npos)
+    return {};
+  std::string_view Rest = Target.substr(Q + 1);
+  // A fragment is never sent by a client; if one is, it is not a query.
+  if (size_t Hash = Rest.find('#'); Hash != std::string_view::npos)
+    return Error("the request target holds a fragment ('#')");
+  while (!Rest.empty()) {
+    size_t Amp = Rest.find('&');
+    std::string_view Pair = Rest.substr(0, Amp);
+    Rest = Amp == std::string_view::npos ? std::string_view()
+                                         : Rest.substr(Amp + 1);
+    if (Pair.empty())
+      continue; // "a=1&&b=2", a trailing "&"
+    size_t Eq = Pair.find('=');
+    Result<std::string> K =
+        decode(Pair.substr(0, Eq), /*Plus=*/true, "query string");
+    if (!K)
+      return K.error();
+    if (K->empty())
+      return Error("the query string has a parameter without a name");
+    std::string V;
+    if (Eq != std::string_view::npos) {
+      Result<std::string> D =
+          decode(Pair.substr(Eq + 1), /*Plus=*/true, "query string");
+      if (!D)
+        return D.error();
+      V = D.take();
+    }
+    Query.emplace_back(K.take(), std::move(V));
+  }
+  return {};
+}
+
+namespace {
+
+/// A request body that keeps at most Cap bytes and counts the rest, so a
+/// too-large body can be read and dropped (the connection stays in step)
+/// without being stored.
+struct CappedBody {
+  struct value_type {
+    std::string Text;
+    uint64_t Size = 0;
+    size_t Cap = 0;
+  };
+
+  class reader {
+  public:
+    template <bool IsRequest, class Fields>
+    reader(bhttp::header<IsRequest, Fields> &, value_type &V) : V(V) {}
+
+    void init(const boost::optional<std::uint64_t> &Length,
+              beast::error_code &Ec) {
+      if (Length && *Length <= V.Cap)
+        V.Text.reserve(static_cast<size_t>(*Length));
+      Ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence &Buffers, beast::error_code &Ec) {
+      size_t N = 0;
+      for (auto B : beast::buffers_range_ref(Buffers)) {
+        N += B.size();
+        if (V.Size + B.size() <= V.Cap)
+          V.Text.append(static_cast<const char *>(B.data()), B.size());
+        else if (!V.Text.empty())
+          std::string().swap(V.Text); // refused: free it now
+        V.Size += B.size();
+      }
+      Ec = {};
+      return N;
+    }
+
+    void finish(beast::error_code &Ec) { Ec = {}; }
+
+  private:
+    value_type &V;
+  };
+};
+
+using Parser = bhttp::request_parser<CappedBody>;
+
+std::string tooLarge(uint64_t Size, bool Exact, size_t Limit) {
+  return fmt::format("request body of {}{} bytes exceeds the limit of {} "
+                     "bytes",
+                     Exact ? "" : "more than ", Size, Limit);
+}
+
+/// The answer to a request Beast could not parse.
+std::string describe(beast::error_code Ec) {
+  using E = bhttp::error;
+  if (Ec == E::bad_method || Ec == E::bad_target || Ec == E::bad_version)
+    return "malformed request line";
+  if (Ec == E::bad_field || Ec == E::bad_value)
+    return "malformed header field";
+  if (Ec == E::bad_obs_fold)
+    return "header field folded over lines (obsolete, not accepted)";
+  if (Ec == E::bad_line_ending)
+    return "malformed HTTP request: lines must end in CR LF";
+  if (Ec == E::bad_content_length)
+    return "invalid Content-Length header";
+  if (Ec == E::bad_transfer_encoding)
+    return "invalid Transfer-Encoding: repeated, or given with "
+           "Content-Length";
+  if (Ec == E::bad_chunk || Ec == E::bad_chunk_extension)
+    return "malformed chunked body";
+  return "malformed HTTP request: " + Ec.message();
+}
+
+/// Methods whose requests carry no content here. A body on one of them is
+/// refused rather than skipped: a client sending one is confused about
+/// where its request ends, and the bytes might be a request of their own.
+bool takesBody(std::string_view Method) {
+  return Method == "POST" || Method == "PUT" || Method == "PATCH" ||
+         Method == "DELETE";
+}
+
+std::string_view trim(std::string_view S) {
+  while (!S.empty() && (S.front() == ' ' || S.front() == '\t'))
+    S.remove_prefix(1);
+  while (!S.empty() && (S.back() == ' ' || S.back() == '\t'))
+    S.remove_suffix(1);
+  return S;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The server
+//===----------------------------------------------------------------------===//
+
+class Session;
+
+struct HttpServer::Impl {
+  Impl(Limits L, Handler H) : L(std::move(L)), H(std::move(H)) {}
+
+  void accept();
+  void sessionClosed(Session *S);
+  /// Wakes stop(); under the mutex so that the wake-up cannot fall between
+  /// its check and its wait.
+  void notifyDrain() {
+    { std::lock_guard<std::mutex> Lock(Mutex); }
+    Drained.notify_all();
+  }
+
+  // Declared first so that it is destroyed last: handlers still queued in
+  // it own sessions, whose sockets must go before the context does.
+  asio::io_context Io{1};
+  Limits L;
+  Handler H;
+  tcp::acceptor Acceptor{Io};
+  asio::steady_timer AcceptRetry{Io};
+  std::thread Loop;
+  /// Every open session (loop thread only).
+  std::set<std::shared_ptr<Session>> Sessions;
+  bool AcceptPaused = false;
+  bool Stopping = false;
+  /// This object, for the Responders (set by HttpServer).
+  std::weak_ptr<Impl> Self;
+
+  std::atomic<size_t> Open{0};
+  /// Requests handed to the handler and not answered yet.
+  std::atomic<size_t> Unanswered{0};
+  std::mutex Mutex;
+  std::condition_variable Drained;
+  bool Running = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+  Session(HttpServer::Impl &Srv, tcp::socket Socket)
+      : Srv(Srv), Socket(std::move(Socket)), Timer(Srv.Io) {
+    beast::error_code Ec;
+    auto Remote = this->Socket.remote_endpoint(Ec);
+    if (!Ec)
+      Peer = fmt::format("{}:{}", Remote.address().to_string(), Remote.port());
+  }
+
+  void start() { waitForRequest(); }
+
+  /// Shutdown: an idle connection closes now; one mid-request finishes it.
+  void stopIfIdle() {
+    if (Phase == Idle)
+      close();
+  }
+
+  void abort() { close(); }
+
+  void answer(Response R) {
+    if (Phase != Working)
+      return;
+    Srv.Unanswered.fetch_sub(1);
+    send(std::move(R), !KeepAlive);
+  }
+
+  enum PhaseKind { Idle, Reading, Working, Writing, Lingering, Closed };
+  PhaseKind Phase = Idle;
+
+private:
+  void arm(std::chrono::milliseconds After) {
+    TimedOut = false;
+    Timer.expires_after(After);
+    // A wait that completed just before this re-arming may still be
+    // queued; the generation tells it that it is stale.
+    unsigned Gen = ++TimerGen;
+    Timer.async_wait([Self = shared_from_this(), Gen](beast::error_code Ec) {
+      if (Ec || Self->Phase == Closed || Gen != Self->TimerGen)
+        return;
+      Self->TimedOut = true;
+      beast::error_code Ignored;
+      Self->Socket.cancel(Ignored);
+    });
+  }
+
+  void disarm() {
+    ++TimerGen;
+    Timer.cancel();
+    TimedOut = false;
+  }
+
+  void waitForRequest() {
+    Phase = Idle;
+    if (Srv.Stopping)
+      return close();
+    P.emplace();
+    // The limit covers the request line too; 414 and 431 are told apart
+    // when it is hit (see fail()).
+    P->header_limit(
+        static_cast<std::uint32_t>(Srv.L.MaxHeaderBytes + Srv.L.MaxTargetBytes));
+    P->body_limit(Srv.L.MaxBodyBytes + Srv.L.DrainBytes);
+    P->get().body().Cap = Srv.L.MaxBodyBytes;
+    HeaderChecked = false;
+    if (Buf.size() != 0) { // pipelined
+      Phase = Reading;
+      arm(Srv.L.HeaderTimeout);
+      return parse();
+    }
+    arm(Srv.L.IdleTimeout);
+    readMore();
+  }
+
+  void readMore() {
+    constexpr size_t Chunk = 16384;
+    Socket.async_read_some(
+        Buf.prepare(Chunk),
+        [Self = shared_from_this()](beast::error_code Ec, size_t N) {
+          Self->onRead(Ec, N);
+        });
+  }
+
+  void onRead(beast::error_code Ec, size_t N) {
+    if (Phase == Closed)
+      return;
+    if (Ec) {
+      if (TimedOut && Phase == Reading)
+        return reject(408, HeaderChecked
+                               ? "request body not received in time"
+                               : "request header not received in time");
+      // Idle and timed out, closed by the client, or shut down.
+      return close();
+    }
+    Buf.commit(N);
+    if (Phase == Idle) {
+      if (Srv.Stopping) // it arrived as the server stops: not accepted
+        return close();
+      Phase = Reading;
+      arm(Srv.L.HeaderTimeout);
+    }
+    parse();
+  }
+
+  void parse() {
+    while (Buf.size() != 0 && !P->is_done()) {
+      beast::error_code Ec;
+      size_t Used = P->put(Buf.data(), Ec);
+      Buf.consume(Used);
+      if (Ec == bhttp::error::need_more)
+        break;
+      if (Ec)
+        return fail(Ec);
+      if (P->is_header_done() && !HeaderChecked) {
+        HeaderChecked = true;
+        if (!checkHeader())
+          return;
+        if (!P->is_done())
+          arm(Srv.L.BodyTimeout);
+        if (Continue && !P->is_done()) {
+          Continue = false;
+          return sendContinue();
+        }
+      }
+      if (Used == 0)
+        break;
+    }
+    if (P->is_done())
+      return dispatch();
+    readMore();
+  }
+
+  void fail(beast::error_code Ec) {
+    if (Ec == bhttp::error::header_limit) {
+      // Which part is too long: the request line, or the fields after it?
+      std::string_view Head(static_cast<const char *>(Buf.data().data()),
+                            Buf.size());
+      size_t Eol = Head.find('\n');
+      if (Eol == std::string_view::npos || Eol > Srv.L.MaxTargetBytes)
+        return reject(414, fmt::format("request line longer than {} bytes",
+                                       Srv.L.MaxTargetBytes));
+      return reject(431, fmt::format("request header fields larger than {} "
+                                     "bytes",
+                                     Srv.L.MaxHeaderBytes));
+    }
+    if (Ec == bhttp::error::body_limit) {
+      // At the header when Content-Length says so, else while reading.
+      if (auto Length = P->content_length())
+        return reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
+      return reject(413, tooLarge(P->get().body().Size, false,
+                                  Srv.L.MaxBodyBytes));
+    }
+    return reject(400, describe(Ec));
+  }
+
+  /// Checks what Beast leaves to the application. False if the request was
+  /// refused (the answer is on its way).
+  bool checkHeader() {
+    const auto &Req = P->get();
+    Continue = false;
+    if (Req.version() != 10 && Req.version() != 11) {
+      reject(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+      return false;
+    }
+    if (Req.target().size() > Srv.L.MaxTargetBytes) {
+      reject(414, fmt::format("request target longer than {} bytes",
+                              Srv.L.MaxTargetBytes));
+      return false;
+    }
+    // Beast accepts a Transfer-Encoding list that does not end in chunked
+    // (the body would then run to the end of the connection, which a
+    // request cannot do) and codings it does not apply. Only "chunked"
+    // alone is understood here.
+    size_t Codings = 0;
+    bool OnlyChunked = true;
+    for (auto [It, End] = Req.equal_range(bhttp::field::transfer_encoding);
+         It != End; ++It)
+      for (beast::string_view C : bhttp::token_list(It->value())) {
+        ++Codings;
+        OnlyChunked &= iequals(trim(sv(C)), "chunked");
+      }
+    if (Req.count(bhttp::field::transfer_encoding) &&
+        (Codings != 1 || !OnlyChunked)) {
+      reject(400, "unsupported Transfer-Encoding: only 'chunked' is "
+                  "accepted");
+      return false;
+    }
+    if (Req.version() == 11 && Req.count(bhttp::field::host) != 1) {
+      reject(400, Req.count(bhttp::field::host)
+                      ? "more than one Host header"
+                      : "an HTTP/1.1 request must have a Host header");
+      return false;
+    }
+    bool HasBody = P->chunked() || P->content_length().value_or(0) != 0;
+    std::string_view Method = sv(Req.method_string());
+    if (HasBody && !takesBody(Method)) {
+      reject(400, fmt::format("a {} request must not have a body", Method));
+      return false;
+    }
+    if (auto Length = P->content_length();
+        Length && *Length > Srv.L.MaxBodyBytes + Srv.L.DrainBytes) {
+      reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
+      return false;
+    }
+    if (Req.count(bhttp::field::expect)) {
+      auto It = Req.find(bhttp::field::expect);
+      if (Req.count(bhttp::field::expect) != 1 ||
+          !iequals(trim(sv(It->value())), "100-continue")) {
+        reject(417, "only 'Expect: 100-continue' is supported");
+        return false;
+      }
+      // Told before sending a body it cannot know we would drain.
+      if (auto Length = P->content_length();
+          Length && *Length > Srv.L.MaxBodyBytes) {
+        reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
+        return false;
+      }
+      Continue = HasBody && Req.version() == 11;
+    }
+    return true;
+  }
+
+  void sendContinue() {
+    static const char Interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(Socket, asio::buffer(Interim, sizeof(Interim) - 1),
+                      [Self = shared_from_this()](beast::error_code Ec,
+                                                  size_t) {
+                        if (Ec || Self->Phase == Closed)
+                          return Self->close();
+                        Self->parse();
+                      });
+  }
+
+  void dispatch() {
+    disarm();
+    auto &Msg = P->get();
+    Request Req;
+    Req.Method = std::string(Msg.method_string());
+    Req.Target = std::string(Msg.target());
+    Req.Version = Msg.version();
+    Req.Peer = Peer;
+    for (const auto &F : Msg)
+      Req.Headers.emplace_back(std::string(F.name_string()),
+                               std::string(F.value()));
+    ++Served;
+    KeepAlive = P->keep_alive() && !Srv.Stopping &&
+                (Srv.L.MaxRequestsPerConnection == 0 ||
+                 Served < Srv.L.MaxRequestsPerConnection);
+    IsHead = Msg.method() == bhttp::verb::head;
+    Version = Msg.version();
+    CappedBody::value_type &B = Msg.body();
+    if (B.Size > B.Cap)
+      return send(errorResponse(413, tooLarge(B.Size, true, B.Cap)),
+                  !KeepAlive);
+    Req.Body = std::move(B.Text);
+    if (Result<void> T = parseTarget(Req.Target, Req.Path, Req.Query); !T)
+      return send(errorResponse(400, T.error().message()), !KeepAlive);
+
+    Phase = Working;
+    Srv.Unanswered.fetch_add(1);
+    auto Target =
+        std::make_shared<Responder::Target>(Srv.Self, shared_from_this());
+    try {
+      Srv.H(std::move(Req), Responder(Target));
+    } catch (const std::exception &E) {
+      fmt::print(stderr, "cleave-run: internal error: {}\n", E.what());
+      answer(errorResponse(500, "internal error in the runtime"));
+    }
+  }
+
+  /// Answers from this layer: the connection closes.
+  void reject(int Status, std::string_view Message) {
+    Version = P && P->is_header_done() ? P->get().version() : 11;
+    IsHead = false;
+    send(errorResponse(Status, Message), /*Close=*/true);
+  }
+
+  void send(Response R, bool Close) {
+    Close |= R.Close || Srv.Stopping;
+    auto Res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    Res->version(Version == 10 ? 10 : 11);
+    Res->result(static_cast<unsigned>(R.Status));
+    for (auto &[Name, Value] : R.Headers)
+      Res->insert(Name, Value);
+    bool NoBody = R.Status == 204 || R.Status == 304 || R.Status < 200;
+    if (!NoBody && !R.Body.empty())
+      Res->set(bhttp::field::content_type, R.ContentType);
+    if (!NoBody)
+      Res->body() = std::move(R.Body);
+    Res->keep_alive(!Close);
+    Res->prepare_payload();
+    if (IsHead)
+      Res->body().clear(); // Content-Length stays that of the body
+    Phase = Writing;
+    arm(Srv.L.WriteTimeout);
+    bhttp::async_write(Socket, *Res,
+                       [Self = shared_from_this(), Res,
+                        Close](beast::error_code Ec, size_t) {
+                         if (Self->Phase == Closed)
+                           return;
+                         if (Ec)
+                           return Self->close();
+                         if (Close)
+                           return Self->linger();
+                         Self->waitForRequest();
+                       });
+  }
+
+  /// Closes after a final answer without losing it: a socket closed with
+  /// unread bytes sends RST, which can destroy the response before the
+  /// client reads it. So stop sending, read and drop what the client still
+  /// sends for a while, then close.
+  void linger() {
+    Phase = Lingering;
+    beast::error_code Ec;
+    Socket.shutdown(tcp::socket::shutdown_send, Ec);
+    if (Ec)
+      return close();
+    // Shorter while stopping: the drain time is bounded.
+    arm(std::chrono::milliseconds(Srv.Stopping ? 300 : 2000));
+    Buf.clear();
+    drain();
+  }
+
+  void drain() {
+    Socket.async_read_some(
+        Buf.prepare(65536),
+        [Self = shared_from_this()](beast::error_code Ec, size_t N) {
+          if (Self->Phase == Closed)
+            return;
+          Self->Lingered += N;
+          if (Ec || Self->Lingered > Self->Srv.L.DrainBytes)
+            return Self->close();
+          Self->drain();
+        });
+  }
+
+  void close() {
+    if (Phase == Closed)
+      return;
+    if (Phase == Working) { // the answer will find nothing to write to
+      Srv.Unanswered.fetch_sub(1);
+    }
+    Phase = Closed;
+    Timer.cancel();
+    beast::error_code Ec;
+    Socket.close(Ec);
+    Srv.sessionClosed(this);
+  }
+
+  HttpServer::Impl &Srv;
+  tcp::socket Socket;
+  asio::steady_timer Timer;
+  beast::flat_buffer Buf;
+  std::optional<Parser> P;
+  std::string Peer;
+  bool TimedOut = false;
+  unsigned TimerGen = 0;
+  bool HeaderChecked = false;
+  bool Continue = false;
+  bool KeepAlive = true;
+  bool IsHead = false;
+  unsigned Version = 11;
+  size_t Served = 0;
+  uint64_t Lingered = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Responder
+//===----------------------------------------------------------------------===//
+
+class Responder::Target {
+public:
+  Target(std::weak_ptr<HttpServer::Impl> Srv, std::weak_ptr<Session> S)
+      : Srv(std::move(Srv)), S(std::move(S)) {}
+
+  void answer(Response R) {
+    if (Answered.exchange(true))
+      return;
+    // Holding the server keeps its loop alive while posting. Posting keeps
+    // the session alive until the loop runs the answer; a stopped loop
+    // destroys the handler, and the session with it.
+    std::shared_ptr<HttpServer::Impl> Server = Srv.lock();
+    std::shared_ptr<Session> Strong = S.lock();
+    if (!Server || !Strong)
+      return;
+    asio::post(Server->Io, [Strong, R = std::move(R)]() mutable {
+      Strong->answer(std::move(R));
+    });
+  }
+
+  bool answered() const { return Answered; }
+
+private:
+  std::weak_ptr<HttpServer::Impl> Srv;
+  std::weak_ptr<Session> S;
+  std::atomic<bool> Answered{false};
+};
+
+Responder::Responder(std::shared_ptr<Target> T) : T(std::move(T)) {}
+Responder::Responder(Responder &&) noexcept = default;
+Responder &Responder::operator=(Responder &&) noexcept = default;
+Responder::~Responder() {
+  if (T && !T->answered())
+    T->answer(errorResponse(500, "internal error: the request was dropped"));
+}
+
+void Responder::operator()(Response R) {
+  if (T)
+    T->answer(std::move(R));
+}
+
+//===----------------------------------------------------------------------===//
+// HttpServer
+//===----------------------------------------------------------------------===//
+
+void HttpServer::Impl::accept() {
+  Acceptor.async_accept([this](beast::error_code Ec, tcp::socket Socket) {
+    if (Ec == asio::error::operation_aborted || Stopping)
+      return;
+    if (Ec) {
+      // Out of descriptors or memory: wait a little rather than spin.
+      fmt::print(stderr, "cleave-run: cannot accept a connection: {}\n",
+                 Ec.message());
+      AcceptRetry.expires_after(std::chrono::milliseconds(100));
+      AcceptRetry.async_wait([this](beast::error_code E) {
+        if (!E && !Stopping)
+          accept();
+      });
+      return;
+    }
+    beast::error_code Ignored;
+    Socket.set_option(tcp::no_delay(true), Ignored);
+    auto S = std::make_shared<Session>(*this, std::move(Socket));
+    Sessions.insert(S);
+    Open.fetch_add(1);
+    S->start();
+    if (Open.load() >= L.MaxConnections) {
+      AcceptPaused = true; // the rest wait in the backlog
+      return;
+    }
+    accept();
+  });
+}
+
+void HttpServer::Impl::sessionClosed(Session *S) {
+  // Erase the set's reference last thing: it may be the only one.
+  for (auto It = Sessions.begin(); It != Sessions.end(); ++It)
+    if (It->get() == S) {
+      std::shared_ptr<Session> Keep = *It;
+      Sessions.erase(It);
+      Open.fetch_sub(1);
+      notifyDrain();
+      if (AcceptPaused && !Stopping && Open.load() < L.MaxConnections) {
+        AcceptPaused = false;
+        accept();
+      }
+      return;
+    }
+}
+
+HttpServer::HttpServer(Limits L, Handler H)
+    : I(std::make_shared<Impl>(std::move(L), std::move(H))) {
+  I->Self = I;
+}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+Result<int> HttpServer::start(const std::string &Host, int Port) {
+  std::lock_guard<std::mutex> Lock(I->Mutex);
+  if (I->Running)
+    return Error("the server is already running");
+  beast::error_code Ec;
+  auto Address = asio::ip::make_address(Host, Ec);
+  tcp::endpoint Endpoint;
+  if (!Ec) {
+    Endpoint = tcp::endpoint(Address, static_cast<unsigned short>(Port));
+  } else {
+    tcp::resolver Resolver(I->Io);
+    auto Found = Resolver.resolve(Host, std::to_string(Port), Ec);
+    if (Ec || Found.empty())
+      return Error(fmt::format("cannot listen on {}:{}: {}", Host, Port,
+                               Ec ? Ec.message() : "no address"));
+    Endpoint = Found.begin()->endpoint();
+  }
+  auto Fail = [&](std::string_view Step) {
+    beast::error_code Ignored;
+    I->Acceptor.close(Ignored);
+    return Error(fmt::format("cannot listen on {}:{}: {}{}", Host, Port,
+                             Step, Ec.message()));
+  };
+  I->Acceptor.open(Endpoint.protocol(), Ec);
+  if (Ec)
+    return Fail("");
+  // SO_REUSEADDR allows a quick restart; SO_REUSEPORT is never set, so a
+  // second server on the same port is an error, not half the traffic.
+  I->Acceptor.set_option(asio::socket_base::reuse_address(true), Ec);
+  I->Acceptor.bind(Endpoint, Ec);
+  if (Ec)
+    return Fail("");
+  I->Acceptor.listen(asio::socket_base::max_listen_connections, Ec);
+  if (Ec)
+    return Fail("");
+  int Bound = I->Acceptor.local_endpoint().port();
+  I->Stopping = false;
+  I->Running = true;
+  I->accept();
+  I->Loop = std::thread([Impl = I.get()] {
+    for (;;) {
+      try {
+        Impl->Io.run();
+        return;
+      } catch (const std::exception &E) {
+        // A bug in a completion handler must not stop every connection.
+        fmt::print(stderr, "cleave-run: internal error in the HTTP loop: {}\n",
+                   E.what());
+      }
+    }
+  });
+  return Bound;
+}
+
+size_t HttpServer::stop(std::chrono::milliseconds Drain) {
+  std::unique_lock<std::mutex> Lock(I->Mutex);
+  if (!I->Running)
+    return 0;
+  Impl *Srv = I.get();
+  asio::post(Srv->Io, [Srv] {
+    Srv->Stopping = true;
+    beast::error_code Ignored;
+    Srv->Acceptor.close(Ignored);
+    Srv->AcceptRetry.cancel();
+    // Copied: closing a session erases it from the set.
+    auto All = Srv->Sessions;
+    for (const auto &S : All)
+      S->stopIfIdle();
+  });
+  Srv->Drained.wait_for(Lock, Drain, [Srv] { return Srv->Open.load() == 0; });
+  size_t Left = Srv->Unanswered.load();
+  asio::post(Srv->Io, [Srv] {
+    auto All = Srv->Sessions;
+    for (const auto &S : All)
+      S->abort();
+    Srv->Io.stop();
+  });
+  Lock.unlock();
+  Srv->Loop.join();
+  Lock.lock();
+  Srv->Running = false;
+  return Left;
+}
+
+size_t HttpServer::connections() const { return I->Open.load(); }
+
+} // namespace cleave::rt::http
