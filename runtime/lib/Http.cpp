@@ -1,21 +1,31 @@
 //===- Http.cpp - The runtime's HTTP/1.1 server ---------------------------===//
 //
-// Boost.Beast parses and serializes; Asio runs one event loop thread. Each
-// connection is a Session driving a Beast request parser by hand (read some
-// bytes, put() them) so that it can look at a request's header before its
-// body arrives, keep pipelined bytes for the next request, and tell a
-// connection that is merely idle from one that is halfway through a request.
+// Boost.Beast parses and serializes; Asio runs the event loop on a few
+// threads. Each connection is a Session driving a Beast request parser by
+// hand (read some bytes, put() them) so that it can look at a request's
+// header before its body arrives, keep pipelined bytes for the next request,
+// and tell a connection that is merely idle from one that is halfway through
+// a request. A session's socket and timer live on a strand of their own, so
+// its handlers never run at once, whichever thread runs them; the handler
+// may answer on the same thread, with no hand-off (see Responder).
 //
-// Timeouts are a steady_timer per session rather than beast::tcp_stream's:
-// when tcp_stream times out it closes the socket, and a slow client should
-// still be told 408.
+// Timeouts are a deadline per session that one sweep checks four times a
+// second, rather than a timer per session: re-arming a timer at every phase
+// of every request costs system calls and cancelled handlers on the path of
+// each request, and beast::tcp_stream's timeouts close the socket, while a
+// slow client should still be told 408. A timeout is therefore late by up
+// to the sweep's period.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cleave/Http.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_range.hpp>
@@ -27,7 +37,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -96,14 +109,17 @@ int hexDigit(char C) {
 }
 
 /// Percent-decodes \p In; "+" becomes a space when \p Plus (query text).
+/// With \p KeepSlash, an encoded "/" stays encoded (as "%2F"): it is not a
+/// path separator (RFC 3986 §2.2), and decoding it would let
+/// "/orders%2Fbatch" reach the entry at "/orders/batch".
 Result<std::string> decode(std::string_view In, bool Plus,
-                           std::string_view What) {
+                           std::string_view What, bool KeepSlash = false) {
   std::string Out;
   Out.reserve(In.size());
   for (size_t I = 0; I < In.size(); ++I) {
     char C = In[I];
     if (C == '%') {
-      int Hi = I + 2 < In.size() + 0 ? hexDigit(In[I + 1]) : -1;
+      int Hi = I + 2 < In.size() ? hexDigit(In[I + 1]) : -1;
       int Lo = I + 2 < In.size() ? hexDigit(In[I + 2]) : -1;
       if (Hi < 0 || Lo < 0)
         return Error(fmt::format("bad percent escape in the {}", What));
@@ -111,6 +127,10 @@ Result<std::string> decode(std::string_view In, bool Plus,
       I += 2;
       if (C == '\0')
         return Error(fmt::format("the {} holds an encoded NUL", What));
+      if (C == '/' && KeepSlash) {
+        Out += "%2F";
+        continue;
+      }
     } else if (C == '+' && Plus) {
       C = ' ';
     }
@@ -136,13 +156,23 @@ parseTarget(std::string_view Target, std::string &Path,
         return Error("the request target has no path");
       break;
     }
+  // asterisk-form (OPTIONS *) names no resource: it routes nowhere.
+  if (Target == "*") {
+    Path = "*";
+    Query.clear();
+    return {};
+  }
   if (Target.empty() || Target.front() != '/')
     return Error("the request target must be a path starting with '/'");
+  // A client never sends a fragment.
+  if (Target.find('#') != std::string_view::npos)
+    return Error("the request target holds a fragment ('#')");
   // The query starts at the first literal "?", before anything is decoded:
   // an encoded "%3F" is part of the path.
   size_t Q = Target.find('?');
   std::string_view RawPath = Target.substr(0, Q);
-  Result<std::string> P = decode(RawPath, /*Plus=*/false, "path");
+  Result<std::string> P =
+      decode(RawPath, /*Plus=*/false, "path", /*KeepSlash=*/true);
   if (!P)
     return P.error();
   Path = P.take();
@@ -150,9 +180,6 @@ parseTarget(std::string_view Target, std::string &Path,
   if (Q == std::string_view::npos)
     return {};
   std::string_view Rest = Target.substr(Q + 1);
-  // A fragment is never sent by a client; if one is, it is not a query.
-  if (size_t Hash = Rest.find('#'); Hash != std::string_view::npos)
-    return Error("the request target holds a fragment ('#')");
   while (!Rest.empty()) {
     size_t Amp = Rest.find('&');
     std::string_view Pair = Rest.substr(0, Amp);
@@ -255,6 +282,16 @@ std::string describe(beast::error_code Ec) {
   return "malformed HTTP request: " + Ec.message();
 }
 
+/// A Host value is a host (a name, an IPv4 address or a bracketed IPv6
+/// one) and an optional port (RFC 9110 §7.2, RFC 3986 §3.2.2).
+bool validHost(std::string_view H) {
+  for (unsigned char C : H)
+    if (!std::isalnum(C) &&
+        (C == 0 || std::strchr("-._~!$&'()*+,;=:[]%", C) == nullptr))
+      return false;
+  return true;
+}
+
 /// Methods whose requests carry no content here. A body on one of them is
 /// refused rather than skipped: a client sending one is confused about
 /// where its request ends, and the bytes might be a request of their own.
@@ -284,6 +321,13 @@ struct HttpServer::Impl {
 
   void accept();
   void sessionClosed(Session *S);
+  /// Every 250 ms: cancels what waits past its deadline.
+  void sweep();
+  /// The sessions open now (copied: closing one edits the set).
+  std::vector<std::shared_ptr<Session>> sessions() {
+    std::lock_guard<std::mutex> Lock(SessionsMutex);
+    return {Sessions.begin(), Sessions.end()};
+  }
   /// Wakes stop(); under the mutex so that the wake-up cannot fall between
   /// its check and its wait.
   void notifyDrain() {
@@ -293,16 +337,20 @@ struct HttpServer::Impl {
 
   // Declared first so that it is destroyed last: handlers still queued in
   // it own sessions, whose sockets must go before the context does.
-  asio::io_context Io{1};
+  asio::io_context Io;
   Limits L;
   Handler H;
-  tcp::acceptor Acceptor{Io};
-  asio::steady_timer AcceptRetry{Io};
-  std::thread Loop;
-  /// Every open session (loop thread only).
+  /// The acceptor, its retry timer and AcceptPaused live on this strand.
+  asio::strand<asio::io_context::executor_type> AcceptStrand{
+      asio::make_strand(Io)};
+  tcp::acceptor Acceptor{AcceptStrand};
+  asio::steady_timer AcceptRetry{AcceptStrand};
+  asio::steady_timer Sweeper{AcceptStrand};
+  std::vector<std::thread> Loop;
+  std::mutex SessionsMutex;
   std::set<std::shared_ptr<Session>> Sessions;
   bool AcceptPaused = false;
-  bool Stopping = false;
+  std::atomic<bool> Stopping{false};
   /// This object, for the Responders (set by HttpServer).
   std::weak_ptr<Impl> Self;
 
@@ -312,27 +360,42 @@ struct HttpServer::Impl {
   std::mutex Mutex;
   std::condition_variable Drained;
   bool Running = false;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      KeepRunning;
+  unsigned Threads = 1;
+  /// Loop threads still running handlers after stop() gave up on them.
+  bool Detached = false;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
   Session(HttpServer::Impl &Srv, tcp::socket Socket)
-      : Srv(Srv), Socket(std::move(Socket)), Timer(Srv.Io) {
+      : Srv(Srv), Socket(std::move(Socket)) {
     beast::error_code Ec;
     auto Remote = this->Socket.remote_endpoint(Ec);
     if (!Ec)
       Peer = fmt::format("{}:{}", Remote.address().to_string(), Remote.port());
   }
 
-  void start() { waitForRequest(); }
+  void start() {
+    asio::dispatch(Socket.get_executor(),
+                   [Self = shared_from_this()] { Self->waitForRequest(); });
+  }
+
+  /// The strand this session's handlers run on.
+  tcp::socket::executor_type executor() { return Socket.get_executor(); }
 
   /// Shutdown: an idle connection closes now; one mid-request finishes it.
   void stopIfIdle() {
-    if (Phase == Idle)
-      close();
+    asio::dispatch(executor(), [Self = shared_from_this()] {
+      if (Self->Phase == Idle)
+        Self->close();
+    });
   }
 
-  void abort() { close(); }
+  void abort() {
+    asio::dispatch(executor(), [Self = shared_from_this()] { Self->close(); });
+  }
 
   void answer(Response R) {
     if (Phase != Working)
@@ -345,26 +408,39 @@ public:
   PhaseKind Phase = Idle;
 
 private:
+  using Clock = std::chrono::steady_clock;
+
   void arm(std::chrono::milliseconds After) {
     TimedOut = false;
-    Timer.expires_after(After);
-    // A wait that completed just before this re-arming may still be
-    // queued; the generation tells it that it is stale.
-    unsigned Gen = ++TimerGen;
-    Timer.async_wait([Self = shared_from_this(), Gen](beast::error_code Ec) {
-      if (Ec || Self->Phase == Closed || Gen != Self->TimerGen)
-        return;
+    Deadline.store((Clock::now() + After).time_since_epoch().count(),
+                   std::memory_order_relaxed);
+  }
+
+  void disarm() {
+    Deadline.store(0, std::memory_order_relaxed);
+    TimedOut = false;
+  }
+
+public:
+  /// From the sweep: past its deadline, the operation waiting is cancelled
+  /// and its handler sees TimedOut.
+  void checkDeadline(Clock::rep Now) {
+    Clock::rep D = Deadline.load(std::memory_order_relaxed);
+    if (D == 0 || D > Now)
+      return;
+    asio::dispatch(executor(), [Self = shared_from_this()] {
+      Clock::rep D = Self->Deadline.load(std::memory_order_relaxed);
+      if (Self->Phase == Closed || D == 0 ||
+          D > Clock::now().time_since_epoch().count())
+        return; // re-armed meanwhile
+      Self->Deadline.store(0, std::memory_order_relaxed);
       Self->TimedOut = true;
       beast::error_code Ignored;
       Self->Socket.cancel(Ignored);
     });
   }
 
-  void disarm() {
-    ++TimerGen;
-    Timer.cancel();
-    TimedOut = false;
-  }
+private:
 
   void waitForRequest() {
     Phase = Idle;
@@ -373,11 +449,20 @@ private:
     P.emplace();
     // The limit covers the request line too; 414 and 431 are told apart
     // when it is hit (see fail()).
-    P->header_limit(
-        static_cast<std::uint32_t>(Srv.L.MaxHeaderBytes + Srv.L.MaxTargetBytes));
+    // A backstop: checkHead() applies the limits first.
+    P->header_limit(static_cast<std::uint32_t>(
+        Srv.L.MaxHeaderBytes + Srv.L.MaxTargetBytes + 64));
     P->body_limit(Srv.L.MaxBodyBytes + Srv.L.DrainBytes);
     P->get().body().Cap = Srv.L.MaxBodyBytes;
     HeaderChecked = false;
+    HeadBytes = 0;
+    BodyBytes = 0;
+    LineLen = 0;
+    BlankLines = 0;
+    Carry.clear();
+    RequestLine.clear();
+    Fields.clear();
+    ForceClose = false;
     if (Buf.size() != 0) { // pipelined
       Phase = Reading;
       arm(Srv.L.HeaderTimeout);
@@ -417,15 +502,104 @@ private:
     parse();
   }
 
+  std::string_view buffered() const {
+    return {static_cast<const char *>(Buf.data().data()), Buf.size()};
+  }
+
+  /// Checks the head's bytes before Beast parses them: the request line
+  /// and field section limits (Beast's single limit covers both, and not
+  /// every way of sending a head), and no folded lines. Also drops the
+  /// empty lines a client may send before a request line (RFC 9112 §2.2).
+  /// False if the request was refused.
+  bool checkHead() {
+    if (HeadBytes == 0)
+      while (BlankLines < 8 && buffered().substr(0, 2) == "\r\n") {
+        Buf.consume(2);
+        ++BlankLines;
+      }
+    // The request line may be the target and what surrounds it (checked
+    // exactly once parsed); the field section counts its line ends and the
+    // blank line that ends it.
+    const size_t LineMax = Srv.L.MaxTargetBytes + 64,
+                 FieldsMax = Srv.L.MaxHeaderBytes;
+    std::string_view D = buffered();
+    // Never look further than a head can reach.
+    std::string Window = Carry;
+    Window.append(D.substr(0, std::min(D.size(), LineMax + FieldsMax + 8)));
+    size_t Base = HeadBytes - Carry.size(); // head offset of Window[0]
+    size_t End = Window.find("\r\n\r\n");
+    std::string_view Head(Window);
+    if (End != std::string::npos)
+      Head = Head.substr(0, End + 4);
+    size_t SoFar = Base + Head.size();
+    if (LineLen == 0) {
+      size_t Eol = Head.find('\n');
+      if (Eol != std::string_view::npos) {
+        LineLen = Base + Eol + 1;
+        RequestLine = std::string(Head.substr(0, Eol));
+      }
+    }
+    if ((LineLen == 0 && SoFar > LineMax + 2) || LineLen > LineMax + 2) {
+      reject(414, fmt::format("request target longer than {} bytes",
+                              Srv.L.MaxTargetBytes));
+      return false;
+    }
+    if (LineLen != 0 && SoFar - LineLen > FieldsMax) {
+      reject(431, fmt::format("request header fields larger than {} bytes",
+                              FieldsMax));
+      return false;
+    }
+    // A field line that starts with a space or tab continues the one
+    // before (obs-fold); parsers disagree on it, so it is refused.
+    for (size_t I = 0; I + 1 < Head.size(); ++I)
+      if (Head[I] == '\n' && (Head[I + 1] == ' ' || Head[I + 1] == '\t') &&
+          Base + I + 1 >= LineLen) {
+        reject(400, "header field folded over lines (obsolete, not "
+                    "accepted)");
+        return false;
+      }
+    return true;
+  }
+
+  /// After put() consumed \p Used bytes of the head.
+  void consumedHead(size_t Used) {
+    if (Used == 0)
+      return;
+    std::string_view D = buffered().substr(0, Used);
+    Carry.append(D.substr(D.size() > 3 ? D.size() - 3 : 0));
+    if (Carry.size() > 3)
+      Carry.erase(0, Carry.size() - 3);
+    HeadBytes += Used;
+  }
+
   void parse() {
     while (Buf.size() != 0 && !P->is_done()) {
+      if (!P->is_header_done() && !checkHead())
+        return;
       beast::error_code Ec;
+      bool InHead = !P->is_header_done();
       size_t Used = P->put(Buf.data(), Ec);
+      if (InHead)
+        consumedHead(Used);
+      else
+        BodyBytes += Used;
       Buf.consume(Used);
-      if (Ec == bhttp::error::need_more)
+      if (Ec == bhttp::error::need_more) {
+        // In a chunked body, what is left unparsed is a chunk-size line or
+        // the trailer section; neither may grow without bound.
+        if (HeaderChecked && Buf.size() > Srv.L.MaxHeaderBytes)
+          return reject(400, "chunk-size line or trailer section longer "
+                             "than the header limit");
         break;
+      }
       if (Ec)
         return fail(Ec);
+      // Chunk framing (sizes, extensions, trailers) many times the data
+      // itself is an attack on the parser, not a way to send a body.
+      if (HeaderChecked && BodyBytes > Srv.L.MaxHeaderBytes &&
+          BodyBytes - P->get().body().Size >
+              Srv.L.MaxHeaderBytes + 8 * P->get().body().Size)
+        return reject(400, "chunked framing larger than the data it carries");
       if (P->is_header_done() && !HeaderChecked) {
         HeaderChecked = true;
         if (!checkHeader())
@@ -446,26 +620,37 @@ private:
   }
 
   void fail(beast::error_code Ec) {
-    if (Ec == bhttp::error::header_limit) {
-      // Which part is too long: the request line, or the fields after it?
-      std::string_view Head(static_cast<const char *>(Buf.data().data()),
-                            Buf.size());
-      size_t Eol = Head.find('\n');
-      if (Eol == std::string_view::npos || Eol > Srv.L.MaxTargetBytes)
-        return reject(414, fmt::format("request line longer than {} bytes",
-                                       Srv.L.MaxTargetBytes));
+    if (Ec == bhttp::error::header_limit)
       return reject(431, fmt::format("request header fields larger than {} "
                                      "bytes",
                                      Srv.L.MaxHeaderBytes));
-    }
     if (Ec == bhttp::error::body_limit) {
-      // At the header when Content-Length says so, else while reading.
+      // At the header when Content-Length says so, else by a chunk size.
       if (auto Length = P->content_length())
         return reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
-      return reject(413, tooLarge(P->get().body().Size, false,
-                                  Srv.L.MaxBodyBytes));
+      return reject(413, tooLarge(Srv.L.MaxBodyBytes + Srv.L.DrainBytes,
+                                  false, Srv.L.MaxBodyBytes));
     }
+    // Beast takes only HTTP/1.0 and 1.1; a well-formed request line with
+    // another version gets 505.
+    if (Ec == bhttp::error::bad_version && wellFormedOtherVersion())
+      return reject(505, "only HTTP/1.0 and HTTP/1.1 are supported");
     return reject(400, describe(Ec));
+  }
+
+  /// "METHOD SP TARGET SP HTTP/d.d CR": a request line whose only fault is
+  /// its version.
+  bool wellFormedOtherVersion() const {
+    std::string_view Line = RequestLine;
+    if (Line.empty() || Line.back() != '\r')
+      return false;
+    Line.remove_suffix(1);
+    if (std::count(Line.begin(), Line.end(), ' ') != 2 || Line.size() < 9)
+      return false;
+    std::string_view V = Line.substr(Line.size() - 9);
+    auto Digit = [](char C) { return C >= '0' && C <= '9'; };
+    return V.substr(0, 6) == " HTTP/" && Digit(V[6]) && V[7] == '.' &&
+           Digit(V[8]);
   }
 
   /// Checks what Beast leaves to the application. False if the request was
@@ -484,28 +669,49 @@ private:
     }
     // Beast accepts a Transfer-Encoding list that does not end in chunked
     // (the body would then run to the end of the connection, which a
-    // request cannot do) and codings it does not apply. Only "chunked"
-    // alone is understood here.
+    // request cannot do), codings it does not apply, and parameters on
+    // chunked. Only "chunked" alone is understood here.
     size_t Codings = 0;
     bool OnlyChunked = true;
     for (auto [It, End] = Req.equal_range(bhttp::field::transfer_encoding);
-         It != End; ++It)
-      for (beast::string_view C : bhttp::token_list(It->value())) {
-        ++Codings;
-        OnlyChunked &= iequals(trim(sv(C)), "chunked");
+         It != End; ++It) {
+      std::string_view Rest = sv(It->value());
+      while (true) {
+        size_t Comma = Rest.find(',');
+        std::string_view C = trim(Rest.substr(0, Comma));
+        if (!C.empty()) {
+          ++Codings;
+          OnlyChunked &= iequals(C, "chunked");
+        }
+        if (Comma == std::string_view::npos)
+          break;
+        Rest.remove_prefix(Comma + 1);
       }
-    if (Req.count(bhttp::field::transfer_encoding) &&
-        (Codings != 1 || !OnlyChunked)) {
+    }
+    bool HasCoding = Req.count(bhttp::field::transfer_encoding) != 0;
+    if (HasCoding && (Codings != 1 || !OnlyChunked)) {
       reject(400, "unsupported Transfer-Encoding: only 'chunked' is "
                   "accepted");
       return false;
     }
-    if (Req.version() == 11 && Req.count(bhttp::field::host) != 1) {
-      reject(400, Req.count(bhttp::field::host)
-                      ? "more than one Host header"
-                      : "an HTTP/1.1 request must have a Host header");
+    size_t Hosts = Req.count(bhttp::field::host);
+    if ((Req.version() == 11 && Hosts != 1) || Hosts > 1) {
+      reject(400, Hosts ? "more than one Host header"
+                        : "an HTTP/1.1 request must have a Host header");
       return false;
     }
+    if (Hosts && !validHost(sv(Req[bhttp::field::host]))) {
+      reject(400, "invalid Host header");
+      return false;
+    }
+    // An HTTP/1.0 message with Transfer-Encoding has faulty framing: it is
+    // answered, and the connection closed (RFC 9112 §6.1).
+    ForceClose = HasCoding && Req.version() == 10;
+    // The fields as they are now: trailer fields, which Beast adds to the
+    // same set later, are not header fields (RFC 9110 §6.5.1).
+    for (const auto &F : Req)
+      Fields.emplace_back(std::string(sv(F.name_string())),
+                          std::string(sv(F.value())));
     bool HasBody = P->chunked() || P->content_length().value_or(0) != 0;
     std::string_view Method = sv(Req.method_string());
     if (HasBody && !takesBody(Method)) {
@@ -554,11 +760,9 @@ private:
     Req.Target = std::string(Msg.target());
     Req.Version = Msg.version();
     Req.Peer = Peer;
-    for (const auto &F : Msg)
-      Req.Headers.emplace_back(std::string(F.name_string()),
-                               std::string(F.value()));
+    Req.Headers = std::move(Fields);
     ++Served;
-    KeepAlive = P->keep_alive() && !Srv.Stopping &&
+    KeepAlive = P->keep_alive() && !Srv.Stopping && !ForceClose &&
                 (Srv.L.MaxRequestsPerConnection == 0 ||
                  Served < Srv.L.MaxRequestsPerConnection);
     IsHead = Msg.method() == bhttp::verb::head;
@@ -570,6 +774,9 @@ private:
     Req.Body = std::move(B.Text);
     if (Result<void> T = parseTarget(Req.Target, Req.Path, Req.Query); !T)
       return send(errorResponse(400, T.error().message()), !KeepAlive);
+    if (Req.Target == "*" && Req.Method != "OPTIONS")
+      return send(errorResponse(400, "only OPTIONS may have the target '*'"),
+                  !KeepAlive);
 
     Phase = Working;
     Srv.Unanswered.fetch_add(1);
@@ -657,7 +864,7 @@ private:
       Srv.Unanswered.fetch_sub(1);
     }
     Phase = Closed;
-    Timer.cancel();
+    Deadline.store(0, std::memory_order_relaxed);
     beast::error_code Ec;
     Socket.close(Ec);
     Srv.sessionClosed(this);
@@ -665,12 +872,24 @@ private:
 
   HttpServer::Impl &Srv;
   tcp::socket Socket;
-  asio::steady_timer Timer;
+  /// Clock ticks of the current deadline; 0 for none.
+  std::atomic<Clock::rep> Deadline{0};
   beast::flat_buffer Buf;
   std::optional<Parser> P;
   std::string Peer;
   bool TimedOut = false;
-  unsigned TimerGen = 0;
+  /// Of the request being read: head bytes Beast consumed, the last three
+  /// of them, body bytes it consumed (framing included), the request
+  /// line's length with its line end and its text, empty lines skipped
+  /// before it, and the header fields.
+  size_t HeadBytes = 0;
+  std::string Carry;
+  uint64_t BodyBytes = 0;
+  size_t LineLen = 0;
+  std::string RequestLine;
+  unsigned BlankLines = 0;
+  std::vector<std::pair<std::string, std::string>> Fields;
+  bool ForceClose = false;
   bool HeaderChecked = false;
   bool Continue = false;
   bool KeepAlive = true;
@@ -699,7 +918,10 @@ public:
     std::shared_ptr<Session> Strong = S.lock();
     if (!Server || !Strong)
       return;
-    asio::post(Server->Io, [Strong, R = std::move(R)]() mutable {
+    // Deferred onto the session's strand: from a loop thread it runs on
+    // that thread once the current handler returns, with no other thread
+    // woken; from any other thread it is queued like a post.
+    asio::defer(Strong->executor(), [Strong, R = std::move(R)]() mutable {
       Strong->answer(std::move(R));
     });
   }
@@ -730,7 +952,9 @@ void Responder::operator()(Response R) {
 //===----------------------------------------------------------------------===//
 
 void HttpServer::Impl::accept() {
-  Acceptor.async_accept([this](beast::error_code Ec, tcp::socket Socket) {
+  // Each connection gets a strand of its own.
+  Acceptor.async_accept(asio::make_strand(Io), [this](beast::error_code Ec,
+                                                      tcp::socket Socket) {
     if (Ec == asio::error::operation_aborted || Stopping)
       return;
     if (Ec) {
@@ -747,7 +971,10 @@ void HttpServer::Impl::accept() {
     beast::error_code Ignored;
     Socket.set_option(tcp::no_delay(true), Ignored);
     auto S = std::make_shared<Session>(*this, std::move(Socket));
-    Sessions.insert(S);
+    {
+      std::lock_guard<std::mutex> Lock(SessionsMutex);
+      Sessions.insert(S);
+    }
     Open.fetch_add(1);
     S->start();
     if (Open.load() >= L.MaxConnections) {
@@ -759,27 +986,65 @@ void HttpServer::Impl::accept() {
 }
 
 void HttpServer::Impl::sessionClosed(Session *S) {
-  // Erase the set's reference last thing: it may be the only one.
-  for (auto It = Sessions.begin(); It != Sessions.end(); ++It)
-    if (It->get() == S) {
-      std::shared_ptr<Session> Keep = *It;
-      Sessions.erase(It);
-      Open.fetch_sub(1);
-      notifyDrain();
-      if (AcceptPaused && !Stopping && Open.load() < L.MaxConnections) {
-        AcceptPaused = false;
-        accept();
+  // The set's reference is dropped last thing: it may be the only one.
+  std::shared_ptr<Session> Keep;
+  {
+    std::lock_guard<std::mutex> Lock(SessionsMutex);
+    for (auto It = Sessions.begin(); It != Sessions.end(); ++It)
+      if (It->get() == S) {
+        Keep = *It;
+        Sessions.erase(It);
+        break;
       }
-      return;
+  }
+  if (!Keep)
+    return;
+  Open.fetch_sub(1);
+  notifyDrain();
+  asio::post(AcceptStrand, [this] {
+    if (AcceptPaused && !Stopping && Open.load() < L.MaxConnections) {
+      AcceptPaused = false;
+      accept();
     }
+  });
 }
 
-HttpServer::HttpServer(Limits L, Handler H)
+void HttpServer::Impl::sweep() {
+  Sweeper.expires_after(std::chrono::milliseconds(250));
+  Sweeper.async_wait([this](beast::error_code Ec) {
+    if (Ec)
+      return;
+    auto Now = std::chrono::steady_clock::now().time_since_epoch().count();
+    {
+      std::lock_guard<std::mutex> Lock(SessionsMutex);
+      for (const auto &S : Sessions)
+        S->checkDeadline(Now);
+    }
+    sweep();
+  });
+}
+
+HttpServer::HttpServer(Limits L, Handler H, unsigned Threads)
     : I(std::make_shared<Impl>(std::move(L), std::move(H))) {
   I->Self = I;
+  I->Threads = std::max(1u, Threads);
 }
 
-HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+void HttpServer::post(std::function<void()> Job) {
+  asio::post(I->Io, std::move(Job));
+}
+
+void HttpServer::defer(std::function<void()> Job) {
+  asio::defer(I->Io, std::move(Job));
+}
+
+HttpServer::~HttpServer() {
+  stop(std::chrono::milliseconds(0));
+  // Loop threads left inside a handler still use the loop: it must outlive
+  // them, and the process ends soon after (see Server::stop).
+  if (I->Detached)
+    new std::shared_ptr<Impl>(I);
+}
 
 Result<int> HttpServer::start(const std::string &Host, int Port) {
   std::lock_guard<std::mutex> Lock(I->Mutex);
@@ -819,19 +1084,27 @@ Result<int> HttpServer::start(const std::string &Host, int Port) {
   int Bound = I->Acceptor.local_endpoint().port();
   I->Stopping = false;
   I->Running = true;
-  I->accept();
-  I->Loop = std::thread([Impl = I.get()] {
-    for (;;) {
-      try {
-        Impl->Io.run();
-        return;
-      } catch (const std::exception &E) {
-        // A bug in a completion handler must not stop every connection.
-        fmt::print(stderr, "cleave-run: internal error in the HTTP loop: {}\n",
-                   E.what());
-      }
-    }
+  // The loop threads stay up while every connection waits for its function
+  // and nothing is being accepted (at the connection limit, or stopping).
+  I->KeepRunning.emplace(I->Io.get_executor());
+  asio::post(I->AcceptStrand, [Impl = I.get()] {
+    Impl->accept();
+    Impl->sweep();
   });
+  for (unsigned T = 0; T < I->Threads; ++T)
+    I->Loop.emplace_back([Impl = I.get()] {
+      for (;;) {
+        try {
+          Impl->Io.run();
+          return;
+        } catch (const std::exception &E) {
+          // A bug in a completion handler must not stop every connection.
+          fmt::print(stderr,
+                     "cleave-run: internal error in the HTTP loop: {}\n",
+                     E.what());
+        }
+      }
+    });
   return Bound;
 }
 
@@ -840,26 +1113,35 @@ size_t HttpServer::stop(std::chrono::milliseconds Drain) {
   if (!I->Running)
     return 0;
   Impl *Srv = I.get();
-  asio::post(Srv->Io, [Srv] {
-    Srv->Stopping = true;
+  Srv->Stopping = true;
+  asio::post(Srv->AcceptStrand, [Srv] {
     beast::error_code Ignored;
     Srv->Acceptor.close(Ignored);
     Srv->AcceptRetry.cancel();
-    // Copied: closing a session erases it from the set.
-    auto All = Srv->Sessions;
-    for (const auto &S : All)
-      S->stopIfIdle();
   });
-  Srv->Drained.wait_for(Lock, Drain, [Srv] { return Srv->Open.load() == 0; });
+  for (const auto &S : Srv->sessions())
+    S->stopIfIdle();
+  auto Deadline = std::chrono::steady_clock::now() + Drain;
+  Srv->Drained.wait_until(Lock, Deadline,
+                          [Srv] { return Srv->Open.load() == 0; });
   size_t Left = Srv->Unanswered.load();
-  asio::post(Srv->Io, [Srv] {
-    auto All = Srv->Sessions;
-    for (const auto &S : All)
-      S->abort();
-    Srv->Io.stop();
-  });
+  for (const auto &S : Srv->sessions())
+    S->abort();
+  // The aborts run on the loop; give them a moment before stopping it.
+  Srv->Drained.wait_for(Lock, std::chrono::milliseconds(100),
+                        [Srv] { return Srv->Open.load() == 0; });
+  Srv->KeepRunning.reset();
+  Srv->Io.stop();
   Lock.unlock();
-  Srv->Loop.join();
+  // A loop thread still inside a handler (a function that does not return)
+  // cannot be joined; it is left to end with the process.
+  for (std::thread &T : Srv->Loop)
+    if (Left == 0)
+      T.join();
+    else
+      T.detach();
+  Srv->Detached = Left != 0;
+  Srv->Loop.clear();
   Lock.lock();
   Srv->Running = false;
   return Left;

@@ -19,10 +19,8 @@
 #include "cleave/codec.h"
 #include "cleave/frame.h"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -60,6 +58,20 @@ void setBody(Response &Res, int Status, std::string Body) {
   Res.ContentType = JsonType;
 }
 
+/// Whether a Content-Type names multipart/form-data (media types compare
+/// without case).
+bool isMultipart(std::string_view Type) {
+  while (!Type.empty() && (Type.front() == ' ' || Type.front() == '\t'))
+    Type.remove_prefix(1);
+  constexpr std::string_view Multipart = "multipart/form-data";
+  if (Type.size() < Multipart.size())
+    return false;
+  for (size_t I = 0; I < Multipart.size(); ++I)
+    if (std::tolower(static_cast<unsigned char>(Type[I])) != Multipart[I])
+      return false;
+  return true;
+}
+
 /// The arguments of a GET or DELETE: the query string as a JSON object of
 /// strings. Fails with a message on a repeated or non-UTF-8 parameter.
 Result<std::string> queryArgs(const Request &Req) {
@@ -77,126 +89,99 @@ Result<std::string> queryArgs(const Request &Req) {
   }
 }
 
-/// Runs jobs on a fixed set of threads, admitted per lane (a function): a
-/// lane runs at most its limit at once, the rest wait in the lane's queue
-/// in arrival order. Nothing blocks the caller of submit().
-class WorkQueue {
+/// Decides when each request runs, per lane (a function): a lane runs at
+/// most its limit at once and, over all lanes, at most Threads run. A
+/// request that can run now runs on the loop thread that read it; the rest
+/// wait in their lane's queue, and start in arrival order as running ones
+/// finish. Nothing here blocks.
+class Admission {
 public:
-  enum class Admit { Queued, LaneFull, Full };
+  enum class Admit { RunNow, Queued, LaneFull, Full };
+  using Job = std::function<void()>;
 
-  WorkQueue(unsigned Threads, size_t MaxQueued, std::vector<unsigned> Limits,
+  Admission(unsigned Threads, size_t MaxQueued, std::vector<unsigned> Limits,
             size_t LaneQueue)
-      : MaxQueued(MaxQueued), LaneQueue(LaneQueue), Lanes(Limits.size()) {
+      : Threads(Threads), MaxQueued(MaxQueued), LaneQueue(LaneQueue),
+        Lanes(Limits.size()) {
     for (size_t L = 0; L < Limits.size(); ++L)
       Lanes[L].Limit = Limits[L];
-    for (unsigned T = 0; T < Threads; ++T)
-      Pool.emplace_back([this] { work(); });
   }
 
-  ~WorkQueue() {
-    {
-      std::lock_guard<std::mutex> Lock(Mutex);
-      Stopping = true;
-    }
-    Wake.notify_all();
-    for (std::thread &T : Pool)
-      T.join();
-  }
-
-  Admit submit(size_t Lane, std::function<void()> Job) {
+  /// RunNow: the caller runs \p J, then calls finished(). Queued: \p J is
+  /// kept, and finished() hands it out when its turn comes.
+  Admit admit(size_t Lane, Job &J) {
     std::lock_guard<std::mutex> Lock(Mutex);
     LaneState &L = Lanes[Lane];
-    if (Queued >= MaxQueued)
-      return Admit::Full;
-    if (L.Limit != 0 && L.Active >= L.Limit) {
-      if (L.Waiting.size() >= LaneQueue)
-        return Admit::LaneFull;
-      L.Waiting.push_back(std::move(Job));
-    } else {
+    if (L.Waiting.empty() && canRun(L)) {
       ++L.Active;
-      Ready.push_back({Lane, std::move(Job)});
-      Wake.notify_one();
+      ++Running;
+      return Admit::RunNow;
     }
-    ++Queued;
+    if (Waiting >= MaxQueued)
+      return Admit::Full;
+    // A function's own queue bounds only a function with its own limit;
+    // the others share the server's.
+    if (L.Limit != 0 && L.Waiting.size() >= LaneQueue)
+      return Admit::LaneFull;
+    L.Waiting.push_back({NextSeq++, std::move(J)});
+    ++Waiting;
     return Admit::Queued;
   }
 
-  /// Joins the threads once what is queued has run; they are detached
-  /// instead when it takes longer than \p Wait (a handler that never
-  /// returns must not hold the process). False if any were left running.
-  bool finish(std::chrono::milliseconds Wait) {
-    std::unique_lock<std::mutex> Lock(Mutex);
-    Stopping = true;
-    Wake.notify_all();
-    bool Done = Idle.wait_for(Lock, Wait, [this] {
-      return Queued == 0 && Running == 0;
-    });
-    Lock.unlock();
-    for (std::thread &T : Pool)
-      if (Done)
-        T.join();
-      else
-        T.detach();
-    Pool.clear();
-    return Done;
+  /// A job of \p Lane ended. Returns the next job to start, if one may
+  /// start now (its lane and slot are taken for it), with its lane.
+  std::optional<std::pair<size_t, Job>> finished(size_t Lane) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    --Lanes[Lane].Active;
+    --Running;
+    // The oldest waiting job whose lane has room.
+    LaneState *Best = nullptr;
+    size_t BestLane = 0;
+    for (size_t I = 0; I < Lanes.size(); ++I) {
+      LaneState &L = Lanes[I];
+      if (!L.Waiting.empty() && canRun(L) &&
+          (!Best || L.Waiting.front().first < Best->Waiting.front().first)) {
+        Best = &L;
+        BestLane = I;
+      }
+    }
+    if (!Best)
+      return std::nullopt;
+    Job J = std::move(Best->Waiting.front().second);
+    Best->Waiting.pop_front();
+    --Waiting;
+    ++Best->Active;
+    ++Running;
+    return std::make_pair(BestLane, std::move(J));
   }
 
 private:
   struct LaneState {
-    unsigned Limit = 0;
-    unsigned Active = 0; ///< ready or running
-    std::deque<std::function<void()>> Waiting;
+    unsigned Limit = 0; ///< 0: none of its own
+    unsigned Active = 0;
+    std::deque<std::pair<uint64_t, Job>> Waiting;
   };
 
-  void work() {
-    std::unique_lock<std::mutex> Lock(Mutex);
-    for (;;) {
-      Wake.wait(Lock, [this] { return Stopping || !Ready.empty(); });
-      if (Ready.empty()) {
-        if (Stopping)
-          return;
-        continue;
-      }
-      auto [Lane, Job] = std::move(Ready.front());
-      Ready.pop_front();
-      --Queued;
-      ++Running;
-      Lock.unlock();
-      Job();
-      Job = nullptr; // its captures go before the lock is taken again
-      Lock.lock();
-      --Running;
-      LaneState &L = Lanes[Lane];
-      --L.Active;
-      if (!L.Waiting.empty()) {
-        ++L.Active;
-        Ready.push_back({Lane, std::move(L.Waiting.front())});
-        L.Waiting.pop_front();
-        Wake.notify_one();
-      }
-      if (Queued == 0 && Running == 0)
-        Idle.notify_all();
-    }
+  bool canRun(const LaneState &L) const {
+    return Running < Threads && (L.Limit == 0 || L.Active < L.Limit);
   }
 
   std::mutex Mutex;
-  std::condition_variable Wake, Idle;
+  unsigned Threads;
   size_t MaxQueued, LaneQueue;
-  size_t Queued = 0; ///< admitted, not started
-  size_t Running = 0;
-  bool Stopping = false;
+  size_t Running = 0, Waiting = 0;
+  uint64_t NextSeq = 0;
   std::vector<LaneState> Lanes;
-  std::deque<std::pair<size_t, std::function<void()>>> Ready;
-  std::vector<std::thread> Pool;
 };
 
 /// One admitted request: whoever claims it first answers it, the worker
 /// that ran it or the deadline timer.
 struct Pending {
-  explicit Pending(http::Responder R) : Reply(std::move(R)) {}
+  Pending(http::Responder R, const FunctionSpec &F)
+      : Reply(std::move(R)), F(F) {}
   http::Responder Reply;
+  const FunctionSpec &F;
   std::atomic<bool> Claimed{false};
-  std::shared_ptr<boost::asio::steady_timer> Deadline;
 
   bool claim() { return !Claimed.exchange(true); }
   /// claim() for the worker, which may ask more than once.
@@ -267,14 +252,27 @@ struct Server::Impl {
   void invokeSteps(size_t Index, const Request &Req, const std::string &Args,
                    bool ArgsAreStrings, Response &Res, Pending &P);
 
-  std::unique_ptr<WorkQueue> Work;
-  /// Deadline timers, on their own loop so that a busy HTTP loop cannot
-  /// delay a 504.
-  boost::asio::io_context Timers{1};
-  std::optional<boost::asio::executor_work_guard<
-      boost::asio::io_context::executor_type>>
-      TimersAlive;
-  std::thread TimerThread;
+  /// Runs \p J (of function \p Lane), then whatever may start after it.
+  void runJob(size_t Lane, Admission::Job J, bool OnLoop);
+  /// Answers 504 to the requests past their deadline; on its own thread,
+  /// so that busy loop threads cannot delay it.
+  void sweepDeadlines();
+
+  std::unique_ptr<Admission> Admit;
+  /// Functions run on the loop thread that read their request (no
+  /// hand-off) while fewer than InlineLimit do; the rest on these threads.
+  std::atomic<unsigned> Inline{0};
+  unsigned InlineLimit = 1;
+  std::unique_ptr<boost::asio::thread_pool> Workers;
+  /// Requests admitted and not answered, with their deadlines. Claimed
+  /// ones are dropped at each sweep, so this holds about what is in flight.
+  std::mutex DeadlineMutex;
+  std::condition_variable DeadlineWake;
+  std::vector<std::pair<std::chrono::steady_clock::time_point,
+                        std::weak_ptr<Pending>>>
+      Deadlines;
+  bool DeadlineStop = false;
+  std::thread DeadlineThread;
   std::unique_ptr<http::HttpServer> Http;
   std::mutex StopMutex;
   bool Running = false;
@@ -304,8 +302,7 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
     return Reply(std::move(Res));
   }
   // A multipart body is never the JSON object an entry takes.
-  if (auto Type = Req.header("Content-Type");
-      Type && Type->substr(0, 19) == "multipart/form-data") {
+  if (auto Type = Req.header("Content-Type"); Type && isMultipart(*Type)) {
     replyError(Res, 415,
                "request body must be a JSON object, not "
                "multipart/form-data");
@@ -329,51 +326,99 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
 
   size_t Index = Match.Index;
   const FunctionSpec &F = M.Functions[Index];
-  auto P = std::make_shared<Pending>(std::move(Reply));
+  // Not make_shared: the deadline list's weak_ptr would keep the whole
+  // object's memory until the next sweep.
+  std::shared_ptr<Pending> P(new Pending(std::move(Reply), F));
   // The deadline runs from admission: a request that waited in the queue
   // past its function's timeout is answered 504 without running.
   if (F.Resources.Timeout > 0) {
-    P->Deadline = std::make_shared<boost::asio::steady_timer>(
-        Timers, std::chrono::seconds(F.Resources.Timeout));
-    P->Deadline->async_wait([this, P, Name = F.Name,
-                             Secs = F.Resources.Timeout](
-                                boost::system::error_code Ec) {
-      if (Ec || !P->claim())
-        return;
-      fmt::print(stderr,
-                 "cleave-run: function {} passed its timeout of {} s; "
-                 "answered 504, nothing it does is committed\n",
-                 Name, Secs);
-      Response Late;
-      replyError(Late, 504,
-                 fmt::format("'{}' did not finish within its timeout of {} "
-                             "s",
-                             Name, Secs));
-      P->Reply(std::move(Late));
-    });
+    std::lock_guard<std::mutex> Lock(DeadlineMutex);
+    Deadlines.emplace_back(std::chrono::steady_clock::now() +
+                               std::chrono::seconds(F.Resources.Timeout),
+                           P);
   }
   auto Shared = std::make_shared<Request>(std::move(Req));
-  WorkQueue::Admit A = Work->submit(Index, [this, Index, Shared, P] {
+  Admission::Job Job = [this, Index, Shared, P] {
     if (P->Claimed)
       return; // past its deadline while queued
     run(Index, *Shared, *P);
-  });
-  if (A == WorkQueue::Admit::Queued)
-    return;
-  if (!P->claim())
+  };
+  Admission::Admit A = Admit->admit(Index, Job);
+  // Run on this loop thread while that leaves one loop thread free for
+  // I/O, out of the connection's strand (which must stay free to send a
+  // 504 at the deadline); otherwise on a worker.
+  if (A == Admission::Admit::RunNow) {
+    if (Inline.fetch_add(1) < InlineLimit)
+      return Http->defer([this, Index, Job = std::move(Job)]() mutable {
+        runJob(Index, std::move(Job), /*OnLoop=*/true);
+      });
+    Inline.fetch_sub(1);
+    return boost::asio::post(*Workers,
+                             [this, Index, Job = std::move(Job)]() mutable {
+                               runJob(Index, std::move(Job), false);
+                             });
+  }
+  if (A == Admission::Admit::Queued || !P->claim())
     return;
   Response Busy;
   Busy.Headers.emplace_back("Retry-After", "1");
-  if (A == WorkQueue::Admit::LaneFull)
+  if (A == Admission::Admit::LaneFull)
     replyError(Busy, 429,
                fmt::format("too many requests for '{}': {} running and the "
                            "queue is full",
                            F.Name, F.Resources.Concurrency));
   else
     replyError(Busy, 503, "the server is busy: its request queue is full");
-  if (P->Deadline)
-    boost::asio::post(Timers, [T = P->Deadline] { T->cancel(); });
   P->Reply(std::move(Busy));
+}
+
+void Server::Impl::runJob(size_t Lane, Admission::Job J, bool OnLoop) {
+  J();
+  J = nullptr;
+  if (OnLoop)
+    Inline.fetch_sub(1);
+  // What waited for this one starts on a worker: this thread has the
+  // answer it just gave to write.
+  if (auto Next = Admit->finished(Lane))
+    boost::asio::post(*Workers, [this, Next = std::move(*Next)]() mutable {
+      runJob(Next.first, std::move(Next.second), false);
+    });
+}
+
+void Server::Impl::sweepDeadlines() {
+  std::unique_lock<std::mutex> Lock(DeadlineMutex);
+  while (!DeadlineStop) {
+    DeadlineWake.wait_for(Lock, std::chrono::milliseconds(50));
+    auto Now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Pending>> Late;
+    std::erase_if(Deadlines, [&](auto &D) {
+      std::shared_ptr<Pending> P = D.second.lock();
+      if (!P || P->Claimed)
+        return true;
+      if (D.first > Now)
+        return false;
+      Late.push_back(std::move(P));
+      return true;
+    });
+    Lock.unlock();
+    for (const std::shared_ptr<Pending> &P : Late) {
+      if (!P->claim())
+        continue;
+      const FunctionSpec &F = P->F;
+      fmt::print(stderr,
+                 "cleave-run: function {} passed its timeout of {} s; "
+                 "answered 504, and nothing it does is committed\n",
+                 F.Name, F.Resources.Timeout);
+      Response Late;
+      replyError(Late, 504,
+                 fmt::format("'{}' did not finish within its timeout of {} "
+                             "s",
+                             F.Name, F.Resources.Timeout));
+      P->Reply(std::move(Late));
+    }
+    Late.clear();
+    Lock.lock();
+  }
 }
 
 void Server::Impl::run(size_t Index, Request &Req, Pending &P) {
@@ -405,8 +450,6 @@ void Server::Impl::run(size_t Index, Request &Req, Pending &P) {
   }
   if (Res.Status == -1 || !P.take())
     return; // answered by the deadline
-  if (P.Deadline)
-    boost::asio::post(Timers, [T = P.Deadline] { T->cancel(); });
   P.Reply(std::move(Res));
 }
 
@@ -675,11 +718,15 @@ Server::~Server() {
   stop();
   // The HTTP layer goes first: nothing can be admitted after it.
   I->Http.reset();
-  I->Work.reset();
-  I->TimersAlive.reset();
-  I->Timers.stop();
-  if (I->TimerThread.joinable())
-    I->TimerThread.join();
+  if (I->Workers)
+    I->Workers->join();
+  {
+    std::lock_guard<std::mutex> Lock(I->DeadlineMutex);
+    I->DeadlineStop = true;
+  }
+  I->DeadlineWake.notify_all();
+  if (I->DeadlineThread.joinable())
+    I->DeadlineThread.join();
 }
 
 Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
@@ -774,16 +821,24 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
   unsigned Threads = I->Options.Threads
                          ? I->Options.Threads
                          : std::max(8u, 2 * std::thread::hardware_concurrency());
-  I->Work = std::make_unique<WorkQueue>(Threads, I->Options.MaxQueued,
-                                        std::move(Concurrency),
-                                        I->Options.MaxQueuedPerFunction);
-  I->TimersAlive.emplace(I->Timers.get_executor());
-  I->TimerThread = std::thread([Impl = I.get()] { Impl->Timers.run(); });
+  I->Admit = std::make_unique<Admission>(Threads, I->Options.MaxQueued,
+                                         std::move(Concurrency),
+                                         I->Options.MaxQueuedPerFunction);
+  I->DeadlineThread = std::thread([Impl = I.get()] { Impl->sweepDeadlines(); });
   Impl *Raw = I.get();
+  // A loop thread per core that may run functions, and one more that is
+  // always left free to accept, read, time out and refuse. More would only
+  // wake each other.
+  unsigned Cores = std::max(1u, std::thread::hardware_concurrency());
+  unsigned Loops = Cores + 1;
+  I->InlineLimit = Cores;
+  I->Workers = std::make_unique<boost::asio::thread_pool>(Threads);
   I->Http = std::make_unique<http::HttpServer>(
-      I->Options.Http, [Raw](Request Req, http::Responder Reply) {
+      I->Options.Http,
+      [Raw](Request Req, http::Responder Reply) {
         Raw->handle(std::move(Req), std::move(Reply));
-      });
+      },
+      Loops);
   return std::unique_ptr<Server>(new Server(std::move(I)));
 }
 
@@ -805,15 +860,13 @@ size_t Server::stop() {
   if (!I->Running)
     return 0;
   I->Running = false;
-  auto Began = std::chrono::steady_clock::now();
+  // Requests still queued are run and answered within the drain time too:
+  // they are connections in the middle of a request.
   size_t Left = I->Http->stop(I->Options.Drain);
-  // What the HTTP layer gave up on may still be running: give it what is
-  // left of the drain time, then leave it.
-  auto Spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - Began);
-  auto Rest = std::max(std::chrono::milliseconds(0), I->Options.Drain - Spent);
-  if (!I->Work->finish(Rest) && Left == 0)
-    Left = 1;
+  // A worker still inside a function cannot be joined: the process ends
+  // with it (cleave-run exits at once).
+  if (Left != 0)
+    (void)I->Workers.release();
   I->BoundPort = 0;
   return Left;
 }

@@ -1,11 +1,10 @@
 //===- Http.h - The runtime's HTTP/1.1 server -------------------*- C++ -*-===//
 //
-// The connection layer of cleave-run, on Boost.Beast and Asio: one event
-// loop thread accepts connections, reads and parses requests and writes
-// responses, so an idle or slow connection costs a socket and a buffer, not
-// a thread. What a request means (routing, running a function) is decided
-// by the application's handler, which answers through a Responder from any
-// thread.
+// The connection layer of cleave-run, on Boost.Beast and Asio: an event
+// loop accepts connections, reads and parses requests and writes responses,
+// so an idle or slow connection costs a socket and a buffer, not a thread.
+// What a request means (routing, running a function) is decided by the
+// application's handler, which answers through a Responder from any thread.
 //
 // Framing is strict (RFC 9112): a request whose length is ambiguous gets
 // 400 and the connection is closed, because a server and a proxy that
@@ -89,18 +88,20 @@ private:
   std::shared_ptr<Target> T;
 };
 
-/// Called on the event loop thread for each request. It must not block:
-/// anything slow goes to another thread, which answers through the
-/// Responder.
+/// Called on a loop thread, in the connection's strand, for each request.
+/// It may defer the work to the same thread (HttpServer::defer; the answer
+/// is then written with no hand-off), as long as it leaves at least one
+/// loop thread free for I/O; or queue it and answer later from any thread.
 using Handler = std::function<void(Request, Responder)>;
 
 struct Limits {
   /// Largest request body; a larger one gets 413.
   size_t MaxBodyBytes = 6291456;
-  /// Largest request line; a longer one gets 414.
+  /// Longest request target; a longer one gets 414.
   size_t MaxTargetBytes = 8192;
-  /// Largest request head (request line and header fields); a larger one
-  /// gets 431.
+  /// Largest header field section (fields, their line ends and the blank
+  /// line); a larger one gets 431. Also bounds a chunk-size line and the
+  /// trailer section.
   size_t MaxHeaderBytes = 16384;
   /// From the first byte of a request to the end of its header fields; a
   /// client slower than this gets 408 (slowloris).
@@ -129,7 +130,8 @@ Result<void> parseTarget(std::string_view Target, std::string &Path,
 
 class HttpServer {
 public:
-  HttpServer(Limits L, Handler H);
+  /// \p Threads loop threads run I/O and whatever the handler runs on them.
+  HttpServer(Limits L, Handler H, unsigned Threads = 1);
   ~HttpServer();
   HttpServer(const HttpServer &) = delete;
   HttpServer &operator=(const HttpServer &) = delete;
@@ -144,6 +146,15 @@ public:
   /// the event loop. Returns the number of requests still unanswered when
   /// the time ran out (0 when everything drained).
   size_t stop(std::chrono::milliseconds Drain);
+
+  /// Runs \p Job on a loop thread.
+  void post(std::function<void()> Job);
+
+  /// Runs \p Job on this loop thread once the current handler returns (on
+  /// any loop thread when called from elsewhere). A function run this way
+  /// holds no connection's strand, so its request can still be answered
+  /// (504 at a deadline) while it runs.
+  void defer(std::function<void()> Job);
 
   /// Connections open now.
   size_t connections() const;

@@ -264,6 +264,15 @@ private:
 /// saying why and where, when it is not JSON.
 inline bool parseJson(const char *Data, size_t Len, Json &Out,
                       std::string &Error) {
+  // nlohmann's lexer reads a NUL byte as the end of the input, which would
+  // accept `{...}\0anything`. A raw NUL is never valid JSON (inside a
+  // string it must be escaped), so it is refused here, wherever it is.
+  if (const void *Nul = std::memchr(Data, 0, Len)) {
+    Error = "syntax error at byte " +
+            std::to_string(static_cast<const char *>(Nul) - Data + 1) +
+            ": a NUL byte is not valid JSON";
+    return false;
+  }
   ExactSax Sax(Out);
   bool OK = Json::sax_parse(Data, Data + Len, &Sax);
   if (!OK)
