@@ -11,7 +11,7 @@ PACKAGES=(
   # libFuzzer and the sanitizer runtimes for clang-19 (make fuzz, make check)
   libclang-rt-19-dev
   # libraries
-  libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libboost-dev
+  libyaml-cpp-dev libfmt-dev nlohmann-json3-dev libboost-dev libssl-dev
   libsqlite3-dev libhiredis-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev

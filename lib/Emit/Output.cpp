@@ -87,6 +87,7 @@ std::string renderManifest(const Program &P, const std::string &SourceBase) {
     S.Resources.Gpu = F->Res.Gpu;
     S.Resources.Concurrency = F->Res.Concurrency;
     S.Isolate = F->Res.Isolate;
+    S.Auth = F->Res.Auth;
     S.Source = F->Pos.str(SourceBase);
     for (const auto &[Name, Access] : P.stateUsedBy(*F)) {
       auto &U = S.State.emplace_back();

@@ -173,7 +173,8 @@ std::variant<Resources, AnnotationError>
 parseFunctionOptions(std::string_view Text) {
   Resources R;
   auto Err = forEachOption(
-      Text, "CLEAVE_FUNCTION", "memory, timeout, gpu, concurrency or isolate",
+      Text, "CLEAVE_FUNCTION",
+      "memory, timeout, gpu, concurrency, isolate or auth",
       [&](const Option &O, bool &Known) -> std::optional<AnnotationError> {
         if (O.Key == "memory")
           return parseCount(O, R.MemoryMiB, /*AllowZero=*/false);
@@ -194,6 +195,17 @@ parseFunctionOptions(std::string_view Text) {
                                  "true/false, got '" +
                                      elide(O.Value) + "'",
                                  O.ValueOffset};
+        }
+        if (O.Key == "auth") {
+          if (O.HasValue && (O.Value == "token" || O.Value == "none")) {
+            R.Auth = O.Value;
+            return std::nullopt;
+          }
+          return AnnotationError{"option 'auth' expects token or none" +
+                                     (O.HasValue ? ", got '" +
+                                                       elide(O.Value) + "'"
+                                                 : std::string()),
+                                 O.HasValue ? O.ValueOffset : O.KeyOffset};
         }
         Known = false;
         return std::nullopt;

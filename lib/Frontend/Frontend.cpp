@@ -735,6 +735,11 @@ public:
           if (auto *Res = std::get_if<Resources>(&R))
             Node.Res = *Res;
         }
+        // Only an entry is called over HTTP, where a token is checked.
+        if (!Node.Res.Auth.empty() && Entries.empty())
+          Report.error(Functions.front()->getLocation(),
+                       "option 'auth' applies to entries only; '" +
+                           qualifiedName(FD) + "' has no CLEAVE_ENTRY");
       }
       if (!Entries.empty())
         addEntry(FD, Entries.front(), Node);

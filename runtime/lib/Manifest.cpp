@@ -261,6 +261,16 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
 
   if (std::optional<YAML::Node> V = find(N, "isolate"))
     F.Isolate = flag(*V, "isolate");
+  if (std::optional<YAML::Node> V = find(N, "auth")) {
+    F.Auth = text(*V, "auth");
+    if (F.Auth != "token" && F.Auth != "none")
+      fail(V->Mark(), fmt::format("'auth' must be token or none, not '{}'",
+                                  F.Auth));
+    if (!F.isEntry())
+      fail(V->Mark(), fmt::format("'auth' is given for '{}', which is not "
+                                  "an entry",
+                                  F.Name));
+  }
   F.Source = requireText(N, "source", Where);
 
   if (std::optional<YAML::Node> Uses = find(N, "state")) {
@@ -616,6 +626,8 @@ void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
   Out << YAML::Key << "concurrency" << YAML::Value << F.Resources.Concurrency;
   Out << YAML::EndMap;
   Out << YAML::Key << "isolate" << YAML::Value << F.Isolate;
+  if (!F.Auth.empty())
+    Out << YAML::Key << "auth" << YAML::Value << F.Auth;
   Out << YAML::Key << "source" << YAML::Value << F.Source;
   if (!F.State.empty()) {
     Out << YAML::Key << "state" << YAML::Value << YAML::BeginSeq;
@@ -736,6 +748,8 @@ std::string describeResources(const FunctionSpec &F) {
     Out += fmt::format(" concurrency={}", F.Resources.Concurrency);
   if (F.Isolate)
     Out += " isolate";
+  if (!F.Auth.empty())
+    Out += " auth=" + F.Auth;
   return Out;
 }
 

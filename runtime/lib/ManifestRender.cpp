@@ -41,6 +41,8 @@ std::string renderJson(const Manifest &M) {
                       {"gpu", F.Resources.Gpu},
                       {"concurrency", F.Resources.Concurrency}};
     J["isolate"] = F.Isolate;
+    if (!F.Auth.empty())
+      J["auth"] = F.Auth;
     J["source"] = F.Source;
     J["state"] = Json::array();
     for (const StateUse &U : F.State)

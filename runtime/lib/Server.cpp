@@ -23,12 +23,17 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <array>
+#include <cctype>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -56,6 +61,29 @@ void setBody(Response &Res, int Status, std::string Body) {
   Res.Status = Status;
   Res.Body = std::move(Body);
   Res.ContentType = JsonType;
+}
+
+using Digest = std::array<unsigned char, 32>;
+
+/// SHA-256 of \p Text (OpenSSL's libcrypto).
+Digest sha256(std::string_view Text) {
+  Digest D{};
+  unsigned Len = 0;
+  EVP_Digest(Text.data(), Text.size(), D.data(), &Len, EVP_sha256(), nullptr);
+  return D;
+}
+
+std::string hex(const unsigned char *Data, size_t N) {
+  std::string Out;
+  for (size_t I = 0; I < N; ++I)
+    Out += fmt::format("{:02x}", Data[I]);
+  return Out;
+}
+
+/// The RFC 6750 b64token alphabet.
+bool tokenChar(unsigned char C) {
+  return std::isalnum(C) || C == '-' || C == '.' || C == '_' || C == '~' ||
+         C == '+' || C == '/' || C == '=';
 }
 
 /// Whether a Content-Type names multipart/form-data (media types compare
@@ -177,10 +205,12 @@ private:
 /// One admitted request: whoever claims it first answers it, the worker
 /// that ran it or the deadline timer.
 struct Pending {
-  Pending(http::Responder R, const FunctionSpec &F)
-      : Reply(std::move(R)), F(F) {}
+  Pending(http::Responder R, const FunctionSpec &F, std::string Caller)
+      : Reply(std::move(R)), F(F), Caller(std::move(Caller)) {}
   http::Responder Reply;
   const FunctionSpec &F;
+  /// Who called ("" for an open entry): scopes the Idempotency-Key.
+  std::string Caller;
   std::atomic<bool> Claimed{false};
 
   bool claim() { return !Claimed.exchange(true); }
@@ -197,11 +227,78 @@ private:
 
 } // namespace
 
+Result<std::vector<std::pair<std::string, std::string>>>
+loadTokens(const std::string &Path) {
+  std::ifstream In(Path);
+  if (!In)
+    return Error(fmt::format("cannot read the token file '{}': {}", Path,
+                             std::strerror(errno)));
+  std::vector<std::pair<std::string, std::string>> Out;
+  std::string Line;
+  for (unsigned N = 1; std::getline(In, Line); ++N) {
+    if (!Line.empty() && Line.back() == '\r')
+      Line.pop_back();
+    size_t First = Line.find_first_not_of(" \t");
+    if (First == std::string::npos || Line[First] == '#')
+      continue;
+    std::string_view Rest = std::string_view(Line).substr(First);
+    while (!Rest.empty() && (Rest.back() == ' ' || Rest.back() == '\t'))
+      Rest.remove_suffix(1);
+    std::string Name;
+    std::string_view Token = Rest;
+    if (size_t Space = Rest.find_first_of(" \t");
+        Space != std::string_view::npos) {
+      Name = std::string(Rest.substr(0, Space));
+      Token = Rest.substr(Rest.find_first_not_of(" \t", Space));
+    }
+    auto Where = [&] { return fmt::format("{}:{}", Path, N); };
+    if (Token.find_first_of(" \t") != std::string_view::npos)
+      return Error(fmt::format("{}: expected a token, or a caller name and "
+                               "a token, separated by a space",
+                               Where()));
+    for (unsigned char C : Token)
+      if (!tokenChar(C))
+        return Error(fmt::format("{}: a token holds only letters, digits "
+                                 "and - . _ ~ + / =",
+                                 Where()));
+    if (Token.size() < 16)
+      return Error(fmt::format("{}: the token is {} characters long; use "
+                               "at least 16 (32 random bytes in hex, for "
+                               "example)",
+                               Where(), Token.size()));
+    for (unsigned char C : Name)
+      if (!std::isalnum(C) && C != '-' && C != '_' && C != '.')
+        return Error(fmt::format("{}: a caller name holds only letters, "
+                                 "digits and - _ .",
+                                 Where()));
+    if (Name.empty())
+      Name = "token-" + hex(sha256(Token).data(), 6);
+    for (const auto &[OtherName, OtherToken] : Out)
+      if (OtherToken == Token)
+        return Error(fmt::format("{}: the same token is listed twice",
+                                 Where()));
+    Out.emplace_back(std::move(Name), std::string(Token));
+  }
+  if (Out.empty())
+    return Error(fmt::format("the token file '{}' lists no token", Path));
+  return Out;
+}
+
 struct Server::Impl {
   Impl(Manifest M, const Module &Mod, StateStore &Store, ServerOptions Options,
        Router Routes, std::vector<std::string> AllState)
       : M(std::move(M)), Mod(Mod), Store(Store), Options(std::move(Options)),
         Routes(std::move(Routes)), Locks(AllState) {}
+
+  /// The caller of a request to \p F: "" for an open entry, the token's
+  /// caller name when the token is right; std::nullopt after answering
+  /// 400 or 401 into \p Res.
+  std::optional<std::string> authenticate(const Request &Req,
+                                          const FunctionSpec &F,
+                                          Response &Res) const;
+  /// Per token: the caller it names and the SHA-256 of the token. Tokens
+  /// are compared by digest, in constant time, all of them every time.
+  std::vector<std::pair<std::string, Digest>> TokenDigests;
 
   /// Called on the HTTP loop for every request: answers what needs no
   /// work, admits the rest to the workers.
@@ -230,10 +327,14 @@ struct Server::Impl {
   std::vector<int> EntryMachine;
   std::unique_ptr<Executor> Steps;
 
-  /// The request's Idempotency-Key, scoped to the entry, or "".
-  std::string idempotencyKey(const Request &Req, const FunctionSpec &F) const {
+  /// The request's Idempotency-Key, scoped to the caller and the entry,
+  /// or "". A caller name holds no "/", so scopes cannot collide.
+  std::string idempotencyKey(const Request &Req, const FunctionSpec &F,
+                             const std::string &Caller) const {
     std::string K(Req.header("Idempotency-Key").value_or(""));
-    return K.empty() ? K : F.Name + "/" + K;
+    if (K.empty())
+      return K;
+    return (Caller.empty() ? "" : "@" + Caller + "/") + F.Name + "/" + K;
   }
   /// The answer committed for an idempotency key by a handler.
   Result<std::optional<std::pair<int, std::string>>>
@@ -294,6 +395,50 @@ void Server::Impl::replyNoRoute(const Request &Req, Response &Res,
                            fmt::format("{}", fmt::join(Match.Allowed, ", ")));
 }
 
+std::optional<std::string>
+Server::Impl::authenticate(const Request &Req, const FunctionSpec &F,
+                           Response &Res) const {
+  bool Required = F.Auth == "token" || (F.Auth.empty() && !TokenDigests.empty());
+  if (!Required)
+    return std::string();
+  // RFC 6750: no credentials is 401 with a challenge; a malformed header
+  // is 400 invalid_request; a wrong token is 401 invalid_token.
+  std::vector<std::string_view> Given = Req.headers("Authorization");
+  auto Refuse = [&](int Status, std::string_view Code,
+                    std::string_view Message) {
+    replyError(Res, Status, Message);
+    Res.Headers.emplace_back(
+        "WWW-Authenticate",
+        Code.empty() ? std::string("Bearer realm=\"cleave\"")
+                     : fmt::format("Bearer realm=\"cleave\", error=\"{}\"",
+                                   Code));
+    return std::nullopt;
+  };
+  if (Given.empty())
+    return Refuse(401, "", fmt::format("'{}' requires a bearer token "
+                                       "(Authorization: Bearer ...)",
+                                       F.Name));
+  std::string_view H = Given.front();
+  constexpr std::string_view Scheme = "bearer ";
+  bool SchemeOk = Given.size() == 1 && H.size() > Scheme.size();
+  for (size_t I = 0; SchemeOk && I < Scheme.size(); ++I)
+    SchemeOk = std::tolower(static_cast<unsigned char>(H[I])) == Scheme[I];
+  if (!SchemeOk)
+    return Refuse(400, "invalid_request",
+                  "the Authorization header must be one 'Bearer <token>'");
+  std::string_view Token = H.substr(Scheme.size());
+  Digest D = sha256(Token);
+  // Every configured token is compared, none skipped: the time taken says
+  // nothing about which one, if any, matched, or how much of it.
+  const std::string *Found = nullptr;
+  for (const auto &[Name, Known] : TokenDigests)
+    if (CRYPTO_memcmp(D.data(), Known.data(), D.size()) == 0)
+      Found = &Name;
+  if (!Found)
+    return Refuse(401, "invalid_token", "the bearer token is not valid");
+  return *Found;
+}
+
 void Server::Impl::handle(Request Req, http::Responder Reply) {
   Response Res;
   RouteMatch Match = Routes.matchPath(Req.Method, Req.Path);
@@ -301,6 +446,10 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
     replyNoRoute(Req, Res, Match);
     return Reply(std::move(Res));
   }
+  const FunctionSpec &Fn = M.Functions[Match.Index];
+  std::optional<std::string> Caller = authenticate(Req, Fn, Res);
+  if (!Caller)
+    return Reply(std::move(Res));
   // A multipart body is never the JSON object an entry takes.
   if (auto Type = Req.header("Content-Type"); Type && isMultipart(*Type)) {
     replyError(Res, 415,
@@ -325,10 +474,11 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
   }
 
   size_t Index = Match.Index;
-  const FunctionSpec &F = M.Functions[Index];
+  const FunctionSpec &F = Fn;
   // Not make_shared: the deadline list's weak_ptr would keep the whole
   // object's memory until the next sweep.
-  std::shared_ptr<Pending> P(new Pending(std::move(Reply), F));
+  std::shared_ptr<Pending> P(
+      new Pending(std::move(Reply), F, std::move(*Caller)));
   // The deadline runs from admission: a request that waited in the queue
   // past its function's timeout is answered 504 without running.
   if (F.Resources.Timeout > 0) {
@@ -488,7 +638,7 @@ std::pair<int, std::string> adapterReply(const Module &Mod,
 
 void Server::Impl::invokeSteps(size_t Index, const Request &Req,
                                const std::string &Args, bool ArgsAreStrings,
-                               Response &Res, Pending &) {
+                               Response &Res, Pending &P) {
   const FunctionSpec &F = M.Functions[Index];
   int Machine = EntryMachine[Index];
   const cleave_machine_v1 *Mach = Mod.findMachine(F.Machine);
@@ -506,7 +656,7 @@ void Server::Impl::invokeSteps(size_t Index, const Request &Req,
   }
   // The whole chain runs before the entry answers. With an idempotency key
   // a repeated request gets the outcome of the first, which ran once.
-  std::string Key = idempotencyKey(Req, F);
+  std::string Key = idempotencyKey(Req, F, P.Caller);
   Executor::Outcome O;
   std::optional<Executor::Outcome> Kept;
   if (!Key.empty()) {
@@ -574,7 +724,7 @@ void Server::Impl::invoke(size_t Index, const Request &Req,
   // The locks are held from before the handler reads any state until its
   // writes are applied, which makes each invocation atomic and isolated.
   // A repeated request with an idempotency key gets the first answer.
-  std::string Key = idempotencyKey(Req, F);
+  std::string Key = idempotencyKey(Req, F, P.Caller);
   if (!Key.empty()) {
     auto Stored = storedResponse(Key);
     if (!Stored)
@@ -781,8 +931,16 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                          : std::max(2u, std::thread::hardware_concurrency());
 
   Options.Http.MaxBodyBytes = Options.MaxBodyBytes;
+  for (const FunctionSpec &F : M.Functions)
+    if (F.isEntry() && F.Auth == "token" && Options.Tokens.empty())
+      return Error(fmt::format("entry '{}' requires a bearer token "
+                               "(auth=token), but no tokens were given "
+                               "(--auth-token-file)",
+                               F.Name));
   auto I = std::make_unique<Impl>(std::move(M), Mod, Store, std::move(Options),
                                   Routes.take(), AllState);
+  for (const auto &[Name, Token] : I->Options.Tokens)
+    I->TokenDigests.emplace_back(Name, sha256(Token));
   I->StateOf = std::move(StateOf);
   I->Handlers = std::move(Handlers);
   I->EntryMachine = std::move(EntryMachine);

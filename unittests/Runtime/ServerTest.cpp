@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -780,6 +781,186 @@ TEST(ServerCreateTest, ReportsAPortInUse) {
   EXPECT_EQ(Clash.error().message(),
             "cannot listen on 127.0.0.1:" + std::to_string(*Port) +
                 ": Address already in use");
+}
+
+//===----------------------------------------------------------------------===//
+// Bearer tokens
+//===----------------------------------------------------------------------===//
+
+/// testManifest() with the functions of \p Extra added.
+std::string withEntry(const std::string &Extra) {
+  std::string Text = testManifest();
+  Text.insert(Text.find("state:\n"), Extra);
+  return Text;
+}
+
+/// A server for testManifest() plus the functions of \p Extra, with the
+/// given tokens.
+class AuthTest : public ::testing::Test {
+protected:
+  void start(std::vector<std::pair<std::string, std::string>> Tokens,
+             const std::string &Extra = "") {
+    Result<Manifest> M = parseManifest(withEntry(Extra), "test.yaml");
+    ASSERT_TRUE(M) << M.error().message();
+    auto Loaded = Module::fromTable(&Table);
+    ASSERT_TRUE(Loaded);
+    Mod = Loaded.take();
+    ServerOptions Options;
+    Options.Port = 0;
+    Options.Tokens = std::move(Tokens);
+    auto Created = Server::create(M.take(), *Mod, Store, Options);
+    ASSERT_TRUE(Created) << Created.error().message();
+    S = Created.take();
+    Result<int> Bound = S->start();
+    ASSERT_TRUE(Bound);
+    Port = *Bound;
+  }
+
+  httplib::Result call(const std::string &Path, const std::string &Auth,
+                       const std::string &Key = "") {
+    httplib::Client C("127.0.0.1", Port);
+    C.set_read_timeout(10, 0);
+    httplib::Headers H;
+    if (!Auth.empty())
+      H.emplace("Authorization", Auth);
+    if (!Key.empty())
+      H.emplace("Idempotency-Key", Key);
+    return C.Post(Path, H, "{}", "application/json");
+  }
+
+  void TearDown() override {
+    if (S)
+      S->stop();
+  }
+
+  std::unique_ptr<Module> Mod;
+  MemoryStateStore Store;
+  std::unique_ptr<Server> S;
+  int Port = 0;
+};
+
+const std::string Alice = "alice-0123456789abcdef";
+const std::string Bob = "bob-0123456789abcdef01";
+
+TEST_F(AuthTest, TokensGuardEveryEntry) {
+  start({{"alice", Alice}, {"bob", Bob}});
+  auto None = call("/echo", "");
+  ASSERT_TRUE(None);
+  EXPECT_EQ(None->status, 401);
+  EXPECT_EQ(None->get_header_value("WWW-Authenticate"),
+            "Bearer realm=\"cleave\"");
+  EXPECT_EQ(bodyOf(None)["error"],
+            "'echo_post' requires a bearer token (Authorization: Bearer ...)");
+
+  auto Wrong = call("/echo", "Bearer " + Alice + "x");
+  ASSERT_TRUE(Wrong);
+  EXPECT_EQ(Wrong->status, 401);
+  EXPECT_EQ(Wrong->get_header_value("WWW-Authenticate"),
+            "Bearer realm=\"cleave\", error=\"invalid_token\"");
+  // A prefix of a token is not the token.
+  auto Prefix = call("/echo", "Bearer " + Alice.substr(0, 10));
+  ASSERT_TRUE(Prefix);
+  EXPECT_EQ(Prefix->status, 401);
+
+  for (const std::string &Bad : std::vector<std::string>{
+           "Basic " + Alice, "Bearer", "Bearer ", Alice}) {
+    auto Res = call("/echo", Bad);
+    ASSERT_TRUE(Res);
+    EXPECT_EQ(Res->status, 400) << Bad;
+  }
+
+  EXPECT_EQ(call("/echo", "Bearer " + Alice)->status, 200);
+  EXPECT_EQ(call("/echo", "bearer " + Bob)->status, 200);
+  // Refused calls ran nothing.
+  EXPECT_EQ(call("/counter", "")->status, 401);
+  EXPECT_EQ(Store.get("counter")->value_or("<none>"), "<none>");
+}
+
+TEST_F(AuthTest, AnEntryMarkedNoneStaysOpen) {
+  start({{"alice", Alice}},
+        "  - name: open\n    kind: entry\n    handler: echo\n"
+        "    trigger: {method: POST, path: /open}\n    params: []\n"
+        "    returns: int\n    resources: {}\n    auth: none\n"
+        "    source: test.cpp:1:1\n");
+  EXPECT_EQ(call("/open", "")->status, 200);
+  EXPECT_EQ(call("/echo", "")->status, 401);
+}
+
+TEST_F(AuthTest, AnEntryMarkedTokenNeedsTokens) {
+  Result<Manifest> M = parseManifest(
+      withEntry(
+          "  - name: guarded\n    kind: entry\n    handler: echo\n"
+          "    trigger: {method: POST, path: /guarded}\n    params: []\n"
+          "    returns: int\n    resources: {}\n    auth: token\n"
+          "    source: test.cpp:1:1\n"),
+      "test.yaml");
+  ASSERT_TRUE(M) << M.error().message();
+  auto Loaded = Module::fromTable(&Table);
+  ASSERT_TRUE(Loaded);
+  auto Created = Server::create(M.take(), **Loaded, Store);
+  ASSERT_FALSE(Created);
+  EXPECT_EQ(Created.error().message(),
+            "entry 'guarded' requires a bearer token (auth=token), but no "
+            "tokens were given (--auth-token-file)");
+}
+
+TEST_F(AuthTest, IdempotencyKeysAreScopedByCaller) {
+  start({{"alice", Alice}, {"bob", Bob}});
+  auto A1 = call("/counter", "Bearer " + Alice, "k1");
+  ASSERT_TRUE(A1);
+  EXPECT_EQ(A1->body, "1");
+  // Bob's request with the same key is his own: it runs.
+  auto B1 = call("/counter", "Bearer " + Bob, "k1");
+  ASSERT_TRUE(B1);
+  EXPECT_EQ(B1->body, "2");
+  // Alice's retry gets her answer, and runs nothing.
+  auto A2 = call("/counter", "Bearer " + Alice, "k1");
+  ASSERT_TRUE(A2);
+  EXPECT_EQ(A2->body, "1");
+  EXPECT_EQ(Store.get("counter")->value_or("<none>"), "2");
+}
+
+TEST(LoadTokensTest, ReadsNamesTokensAndComments) {
+  std::string Path = ::testing::TempDir() + "/tokens.txt";
+  {
+    std::ofstream Out(Path);
+    Out << "# callers\n\nbilling 0123456789abcdef0123\r\n"
+           "  fedcba9876543210fedc  \n";
+  }
+  auto T = loadTokens(Path);
+  ASSERT_TRUE(T) << T.error().message();
+  ASSERT_EQ(T->size(), 2u);
+  EXPECT_EQ((*T)[0], std::make_pair(std::string("billing"),
+                                    std::string("0123456789abcdef0123")));
+  EXPECT_EQ((*T)[1].second, "fedcba9876543210fedc");
+  EXPECT_EQ((*T)[1].first.rfind("token-", 0), 0u);
+  EXPECT_EQ((*T)[1].first.size(), 6u + 12u);
+}
+
+TEST(LoadTokensTest, RefusesBadLines) {
+  std::string Path = ::testing::TempDir() + "/bad-tokens.txt";
+  auto With = [&](const std::string &Text) {
+    std::ofstream(Path) << Text;
+    auto T = loadTokens(Path);
+    return T ? std::string("<accepted>") : T.error().message();
+  };
+  EXPECT_EQ(With("short\n"),
+            Path + ":1: the token is 5 characters long; use at least 16 (32 "
+                   "random bytes in hex, for example)");
+  EXPECT_EQ(With("\na b c\n"),
+            Path + ":2: expected a token, or a caller name and a token, "
+                   "separated by a space");
+  EXPECT_EQ(With("0123456789abcdef\"x\n"),
+            Path + ":1: a token holds only letters, digits and - . _ ~ + / =");
+  EXPECT_EQ(With("a/b 0123456789abcdef\n"),
+            Path + ":1: a caller name holds only letters, digits and - _ .");
+  EXPECT_EQ(With("0123456789abcdef\nx 0123456789abcdef\n"),
+            Path + ":2: the same token is listed twice");
+  EXPECT_EQ(With("# nothing\n"),
+            "the token file '" + Path + "' lists no token");
+  EXPECT_EQ(loadTokens(Path + ".missing").error().message(),
+            "cannot read the token file '" + Path +
+                ".missing': No such file or directory");
 }
 
 } // namespace

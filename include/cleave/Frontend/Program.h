@@ -35,7 +35,12 @@ struct Resources {
   unsigned Gpu = 0;
   unsigned Concurrency = 0; ///< 0: the runtime's default
   bool Isolate = false;
+  /// Who may call an entry: "token" (a bearer token is required), "none"
+  /// (anyone), or empty (as the deployment says). Not part of the profile:
+  /// it does not decide where a function is cut.
+  std::string Auth;
 
+  /// The profile, which decides placement (Auth is not part of it).
   bool operator==(const Resources &O) const {
     return MemoryMiB == O.MemoryMiB && TimeoutSec == O.TimeoutSec &&
            Gpu == O.Gpu && Concurrency == O.Concurrency && Isolate == O.Isolate;

@@ -102,6 +102,10 @@ struct FunctionSpec {
   std::string Returns; ///< C++ return type; "void" answers 204.
   ResourceSpec Resources;
   bool Isolate = false;
+  /// Entries only: "token" (a bearer token is required), "none" (open to
+  /// anyone), or empty (as cleave-run is told: with --auth-token-file, a
+  /// token is required).
+  std::string Auth;
   std::string Source; ///< file:line:col of the definition.
   std::vector<StateUse> State;
   std::vector<CallSpec> Calls; ///< Calls made by this function's unit.

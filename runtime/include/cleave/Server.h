@@ -48,6 +48,10 @@ struct ServerOptions {
   unsigned DefaultConcurrency = 0;
   /// How long stop() waits for requests in flight.
   std::chrono::milliseconds Drain{10000};
+  /// Bearer tokens that may call the entries, each with the caller it
+  /// names (see loadTokens). With none, only entries marked auth=token
+  /// need one, and the server refuses to start if there are any.
+  std::vector<std::pair<std::string, std::string>> Tokens;
   /// Workers that run the steps of functions cut at boundaries; 0 uses one
   /// per hardware thread, at least 2.
   unsigned StepWorkers = 0;
@@ -56,6 +60,15 @@ struct ServerOptions {
   /// are resumed when the server is created.
   bool DurableState = false;
 };
+
+/// Reads a token file: one token per line, optionally after the name of
+/// the caller it stands for and a space ("billing 9f86d0..."); blank lines
+/// and lines starting with '#' are skipped. A token is at least 16
+/// characters of the RFC 6750 token alphabet. Returns (caller, token)
+/// pairs; a token without a name is named "token-" and the first 12 hex
+/// digits of its SHA-256. Fails, naming the line, on anything else.
+Result<std::vector<std::pair<std::string, std::string>>>
+loadTokens(const std::string &Path);
 
 class Server {
 public:

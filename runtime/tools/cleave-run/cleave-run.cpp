@@ -22,6 +22,7 @@
 #include <optional>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,10 @@ constexpr const char *Usage =
     "                   (default OUT/.cleave/state.db; sqlite:PATH for\n"
     "                   another), memory (lost on exit), or\n"
     "                   redis://HOST:PORT\n"
+    "  --auth-token-file FILE\n"
+    "                   bearer tokens that may call the entries, one per\n"
+    "                   line, each optionally after a caller name; every\n"
+    "                   entry then requires one unless it says auth=none\n"
     "  --skip-integrity-check\n"
     "                   serve from an SQLite file that SQLite's quick_check\n"
     "                   finds damaged (by default cleave-run refuses it)\n"
@@ -84,6 +89,7 @@ constexpr const char *Usage =
 struct Options {
   std::string Out;
   std::string State;
+  std::string TokenFile;
   bool CheckIntegrity = true;
   ServerOptions Server;
 };
@@ -144,7 +150,7 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         "--idle-timeout",  "--max-connections",
         "--max-requests-per-connection",
         "--max-queue",     "--max-function-queue",
-        "--drain-timeout"};
+        "--drain-timeout", "--auth-token-file"};
     if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
@@ -152,7 +158,11 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         return usageError(fmt::format("option '{}' needs a value", Name));
       Value = Argv[++I];
     }
-    if (Name == "--state") {
+    if (Name == "--auth-token-file") {
+      if (Value.empty())
+        return usageError("option '--auth-token-file' needs a value");
+      O.TokenFile = Value;
+    } else if (Name == "--state") {
       if (Value.empty())
         return usageError("option '--state' needs a value");
       O.State = Value;
@@ -262,6 +272,32 @@ int main(int Argc, char **Argv) {
   sigaddset(&Stop, SIGTERM);
   sigaddset(&Stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &Stop, nullptr);
+
+  if (!O.TokenFile.empty()) {
+    auto Tokens = loadTokens(O.TokenFile);
+    if (!Tokens)
+      return fail(Tokens.error());
+    O.Server.Tokens = Tokens.take();
+    struct stat St {};
+    if (::stat(O.TokenFile.c_str(), &St) == 0 && (St.st_mode & 077))
+      fmt::print(stderr,
+                 "cleave-run: warning: the token file '{}' may be read by "
+                 "other users (mode {:o}); chmod 600 it\n",
+                 O.TokenFile, St.st_mode & 0777);
+  }
+  bool Loopback = O.Server.Host == "localhost" || O.Server.Host == "::1" ||
+                  O.Server.Host.rfind("127.", 0) == 0;
+  if (!Loopback && O.Server.Tokens.empty()) {
+    bool Open = false;
+    for (const FunctionSpec &F : M->Functions)
+      Open |= F.isEntry() && F.Auth != "token";
+    if (Open)
+      fmt::print(stderr,
+                 "cleave-run: warning: serving on {} without authentication: "
+                 "anyone who can reach the port can call the entries; give "
+                 "--auth-token-file (docs/security.md)\n",
+                 O.Server.Host);
+  }
 
   // State lives beside the deployment unless told otherwise.
   std::string Spec = O.State;
