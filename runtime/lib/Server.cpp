@@ -211,6 +211,11 @@ struct Pending {
   const FunctionSpec &F;
   /// Who called ("" for an open entry): scopes the Idempotency-Key.
   std::string Caller;
+  /// With an Idempotency-Key: the scoped key, the run this request claimed
+  /// ("<key>#<generation>", the key the answer is committed under), the
+  /// claim's record, and whether the run committed.
+  std::string ClaimKey, RunKey, ClaimRecord;
+  bool Committed = false;
   std::atomic<bool> Claimed{false};
 
   bool claim() { return !Claimed.exchange(true); }
@@ -352,6 +357,32 @@ struct Server::Impl {
   }
   void invokeSteps(size_t Index, const Request &Req, const std::string &Args,
                    bool ArgsAreStrings, Response &Res, Pending &P);
+  /// Answers with the outcome of a chain.
+  void answerOutcome(size_t Index, const Request &Req, Executor::Outcome O,
+                     Response &Res);
+
+  /// What claiming an Idempotency-Key gave.
+  struct Claim {
+    enum KindT {
+      Run,      ///< this request runs, as RunKey
+      Replay,   ///< the run RunKey holds the key: answer as it does
+      Mismatch, ///< the key belongs to a different request (422)
+      Failed,   ///< the store failed (Message)
+    } Kind = Failed;
+    std::string RunKey, Record, Message;
+  };
+  /// Claims \p Key for a request whose hash is \p Hash. The key's record
+  /// ("idemreq/<key>") names the run holding it (a generation), when it
+  /// was claimed and by what request; a generation is claimed by
+  /// committing its dedup id, so exactly one request runs per generation.
+  /// A record past the key's lifetime, or released by a run that committed
+  /// nothing, gives way to the next generation.
+  Claim claimKey(const std::string &Key, const std::string &Hash);
+  /// Marks the claim of \p P released: its run committed nothing.
+  void releaseClaim(Pending &P);
+  /// Answers as run \p RunKey did, if it has an answer; false if not.
+  bool replay(const std::string &RunKey, bool IsChain, size_t Index,
+              const Request &Req, Response &Res);
 
   /// Runs \p J (of function \p Lane), then whatever may start after it.
   void runJob(size_t Lane, Admission::Job J, bool OnLoop);
@@ -636,6 +667,123 @@ std::pair<int, std::string> adapterReply(const Module &Mod,
 
 } // namespace
 
+namespace {
+
+/// An Idempotency-Key's record: the generation holding it, when it was
+/// claimed (Unix seconds), the hash of the request, and whether its run
+/// gave it up.
+struct KeyRecord {
+  int64_t Gen = 0;
+  int64_t Created = 0;
+  std::string Hash;
+  bool Released = false;
+
+  std::string encode() const {
+    std::string Out;
+    frame::encodeFrame(Out, Gen, Created, Hash, Released);
+    return Out;
+  }
+  bool decode(std::string_view Bytes) {
+    return bool(frame::decodeFrame(Bytes, Gen, Created, Hash, Released));
+  }
+};
+
+int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+Server::Impl::Claim Server::Impl::claimKey(const std::string &Key,
+                                           const std::string &Hash) {
+  Claim C;
+  const std::string Name = "idemreq/" + Key;
+  for (unsigned Attempt = 0; Attempt < MaxAttempts; ++Attempt) {
+    Result<std::optional<std::string>> Stored = Store.meta(Name);
+    if (!Stored) {
+      C.Message = Stored.error().message();
+      return C;
+    }
+    KeyRecord Old;
+    bool Have = Stored->has_value();
+    if (Have && !Old.decode(**Stored)) {
+      C.Message = "the record of an idempotency key is damaged";
+      return C;
+    }
+    int64_t Now = unixNow();
+    if (Have && !Old.Released &&
+        Now - Old.Created < static_cast<int64_t>(Options.IdempotencyTtl)) {
+      if (Old.Hash != Hash) {
+        C.Kind = Claim::Mismatch;
+        return C;
+      }
+      C.RunKey = Key + "#" + std::to_string(Old.Gen);
+      C.Kind = Claim::Replay;
+      return C;
+    }
+    KeyRecord New;
+    New.Gen = Have ? Old.Gen + 1 : 0;
+    New.Created = Now;
+    New.Hash = Hash;
+    CommitRequest R;
+    R.Done.push_back(Name + "#" + std::to_string(New.Gen));
+    R.Meta.emplace_back(Name, New.encode());
+    Result<CommitStatus> Done = Store.commit(R);
+    if (!Done) {
+      C.Message = Done.error().message();
+      return C;
+    }
+    if (*Done == CommitStatus::Committed) {
+      C.Kind = Claim::Run;
+      C.RunKey = Key + "#" + std::to_string(New.Gen);
+      C.Record = New.encode();
+      return C;
+    }
+    // Another request claimed that generation first: look again.
+  }
+  C.Message = "the idempotency key kept being claimed by other requests";
+  return C;
+}
+
+void Server::Impl::releaseClaim(Pending &P) {
+  KeyRecord R;
+  if (!R.decode(P.ClaimRecord))
+    return;
+  R.Released = true;
+  CommitRequest C;
+  C.Meta.emplace_back("idemreq/" + P.ClaimKey, R.encode());
+  // Best effort: a claim left behind is given up at its lease.
+  (void)Store.commit(C);
+}
+
+bool Server::Impl::replay(const std::string &RunKey, bool IsChain,
+                          size_t Index, const Request &Req, Response &Res) {
+  if (IsChain) {
+    auto Stored = Steps->response(RunKey);
+    if (!Stored) {
+      replyError(Res, 500, Stored.error().message());
+      return true;
+    }
+    if (!*Stored)
+      return false;
+    answerOutcome(Index, Req, std::move(**Stored), Res);
+    return true;
+  }
+  auto Stored = storedResponse(RunKey);
+  if (!Stored) {
+    replyError(Res, 500, Stored.error().message());
+    return true;
+  }
+  if (!*Stored)
+    return false;
+  Res.Status = (*Stored)->first;
+  if (Res.Status != 204)
+    Res.Body = (*Stored)->second;
+  return true;
+}
+
 void Server::Impl::invokeSteps(size_t Index, const Request &Req,
                                const std::string &Args, bool ArgsAreStrings,
                                Response &Res, Pending &P) {
@@ -655,32 +803,31 @@ void Server::Impl::invokeSteps(size_t Index, const Request &Req,
     return setBody(Res, Status, Frame);
   }
   // The whole chain runs before the entry answers. With an idempotency key
-  // a repeated request gets the outcome of the first, which ran once.
-  std::string Key = idempotencyKey(Req, F, P.Caller);
-  Executor::Outcome O;
-  std::optional<Executor::Outcome> Kept;
-  if (!Key.empty()) {
-    auto Stored = Steps->response(Key);
-    if (!Stored)
-      return replyError(Res, 500, Stored.error().message());
-    Kept = std::move(*Stored);
-  }
-  if (Kept) {
-    O = std::move(*Kept);
-  } else {
-    O = Steps->run(Machine, std::move(Frame), Key);
-    if (O.Status == Executor::CLEAVE_STEP_DUPLICATE) {
-      // The first request with this key is still running: wait for it.
-      for (int Wait = 0; Wait < 3000; ++Wait) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        auto Stored = Steps->response(Key);
-        if (Stored && *Stored) {
-          O = std::move(**Stored);
-          break;
-        }
+  // (the run it claimed) its outcome is kept for a repeated request.
+  const std::string &Key = P.RunKey;
+  Executor::Outcome O = Steps->run(Machine, std::move(Frame), Key);
+  if (O.Status == Executor::CLEAVE_STEP_DUPLICATE) {
+    // Another run holds this run key: it started before a crash (recovery
+    // finishes it) or is still going. Wait for its outcome.
+    for (int Wait = 0; Wait < 3000; ++Wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto Stored = Steps->response(Key);
+      if (Stored && *Stored) {
+        O = std::move(**Stored);
+        break;
       }
     }
   }
+  // A chain that started commits its outcome, whatever it is, except when
+  // its commits kept conflicting.
+  P.Committed = O.Status != Executor::CLEAVE_STEP_UNAVAILABLE;
+  answerOutcome(Index, Req, std::move(O), Res);
+}
+
+void Server::Impl::answerOutcome(size_t Index, const Request &Req,
+                                 Executor::Outcome O, Response &Res) {
+  const FunctionSpec &F = M.Functions[Index];
+  const cleave_machine_v1 *Mach = Mod.findMachine(F.Machine);
   if (O.Status == Executor::CLEAVE_STEP_DUPLICATE ||
       O.Status == Executor::CLEAVE_STEP_UNAVAILABLE) {
     return setBody(Res, O.Status, O.Body);
@@ -719,23 +866,50 @@ void Server::Impl::invoke(size_t Index, const Request &Req,
     Res.Headers.emplace_back("Retry-After", "30");
     return replyError(Res, 503, H.error().message());
   }
-  if (EntryMachine[Index] >= 0)
+  bool IsChain = EntryMachine[Index] >= 0;
+  // With an Idempotency-Key, the request claims the key's next run, or
+  // gets the answer of the run that holds it (see claimKey).
+  std::string Key = idempotencyKey(Req, F, P.Caller);
+  if (!Key.empty()) {
+    std::string Hash =
+        hex(sha256(Req.Method + "\n" + Req.Path + "\n" + Args).data(), 32);
+    Claim C = claimKey(Key, Hash);
+    if (C.Kind == Claim::Failed) {
+      logFailure(Req, F.Name, C.Message);
+      return replyError(Res, 500, C.Message);
+    }
+    if (C.Kind == Claim::Mismatch)
+      return replyError(Res, 422,
+                        "this Idempotency-Key was used with a different "
+                        "request");
+    // The run holding the key may have answered; if not, it may still be
+    // running, or its process may have died before committing. Running
+    // again under the same run key is safe either way: the run's commit
+    // records the key's dedup id, so one of them commits and the other
+    // waits for its answer.
+    if (C.Kind == Claim::Replay && replay(C.RunKey, IsChain, Index, Req, Res))
+      return;
+    P.RunKey = C.RunKey;
+    if (C.Kind == Claim::Run) {
+      P.ClaimKey = Key;
+      P.ClaimRecord = C.Record;
+    }
+  }
+  // A claim whose run commits nothing (a runtime failure, a deadline) is
+  // released, so that a retry runs.
+  struct Release {
+    Impl &I;
+    Pending &P;
+    ~Release() {
+      if (!P.ClaimKey.empty() && !P.Committed)
+        I.releaseClaim(P);
+    }
+  } Releaser{*this, P};
+  if (IsChain)
     return invokeSteps(Index, Req, Args, ArgsAreStrings, Res, P);
   // The locks are held from before the handler reads any state until its
   // writes are applied, which makes each invocation atomic and isolated.
-  // A repeated request with an idempotency key gets the first answer.
-  std::string Key = idempotencyKey(Req, F, P.Caller);
-  if (!Key.empty()) {
-    auto Stored = storedResponse(Key);
-    if (!Stored)
-      return replyError(Res, 500, Stored.error().message());
-    if (*Stored) {
-      Res.Status = (*Stored)->first;
-      if (Res.Status != 204)
-        Res.Body = (*Stored)->second;
-      return;
-    }
-  }
+  Key = P.RunKey;
   // A conflict (another process changed what the call read) runs the call
   // again, a bounded number of times.
   for (unsigned Attempt = 1;; ++Attempt) {
@@ -813,6 +987,7 @@ void Server::Impl::invoke(size_t Index, const Request &Req,
     if (!Committed)
       return Fail(fmt::format("cannot save the state written by '{}': {}",
                               F.Name, Committed.error().message()));
+    P.Committed = *Committed == CommitStatus::Committed;
     if (*Committed == CommitStatus::Duplicate) {
       // Another request with this key committed first: answer as it did.
       Txn->reset();

@@ -963,4 +963,66 @@ TEST(LoadTokensTest, RefusesBadLines) {
                 ".missing': No such file or directory");
 }
 
+TEST_F(AuthTest, AKeyWithAnotherRequestIs422) {
+  start({});
+  httplib::Client C("127.0.0.1", Port);
+  httplib::Headers H{{"Idempotency-Key", "k"}};
+  auto First = C.Post("/echo", H, R"({"a":1})", "application/json");
+  ASSERT_TRUE(First);
+  EXPECT_EQ(First->status, 200);
+  auto Same = C.Post("/echo", H, R"({"a":1})", "application/json");
+  ASSERT_TRUE(Same);
+  EXPECT_EQ(Same->body, First->body);
+  auto Other = C.Post("/echo", H, R"({"a":2})", "application/json");
+  ASSERT_TRUE(Other);
+  EXPECT_EQ(Other->status, 422);
+  EXPECT_EQ(bodyOf(Other)["error"],
+            "this Idempotency-Key was used with a different request");
+  // The same key on another entry is another key.
+  auto Put = C.Put("/echo", H, R"({"a":2})", "application/json");
+  ASSERT_TRUE(Put);
+  EXPECT_EQ(Put->status, 200);
+}
+
+TEST_F(AuthTest, AnswersThatCommittedNothingAreNotKept) {
+  start({});
+  // The handler breaks the ABI: its write is dropped, nothing commits, and
+  // a retry with the key runs again rather than replaying the 500.
+  EXPECT_EQ(call("/counter/redirect", "", "k")->status, 500);
+  EXPECT_EQ(call("/counter/redirect", "", "k")->status, 500);
+  EXPECT_EQ(Store.get("counter")->value_or("<none>"), "<none>");
+  // An exception in the program commits (its writes stay, as in the plain
+  // program), so its answer is kept: the retry does not run again.
+  EXPECT_EQ(call("/counter/fail", "", "f")->status, 500);
+  EXPECT_EQ(call("/counter/fail", "", "f")->status, 500);
+  EXPECT_EQ(Store.get("counter")->value_or("<none>"), "1");
+}
+
+TEST(IdempotencyExpiryTest, AnExpiredKeyRunsAgain) {
+  Result<Manifest> M = parseManifest(testManifest(), "test.yaml");
+  ASSERT_TRUE(M);
+  auto Mod = Module::fromTable(&Table);
+  ASSERT_TRUE(Mod);
+  MemoryStateStore Store;
+  ServerOptions Options;
+  Options.Port = 0;
+  Options.IdempotencyTtl = 1;
+  auto S = Server::create(M.take(), **Mod, Store, Options);
+  ASSERT_TRUE(S);
+  Result<int> Port = (*S)->start();
+  ASSERT_TRUE(Port);
+  httplib::Client C("127.0.0.1", *Port);
+  httplib::Headers H{{"Idempotency-Key", "k"}};
+  EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "1");
+  EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  // Past its lifetime the key is free: the request runs, and holds it anew.
+  EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "2");
+  EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "2");
+  // And with another body it is a new request too, once expired.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(C.Post("/counter", H, R"({"x":1})", "application/json")->body,
+            "3");
+}
+
 } // namespace

@@ -92,11 +92,9 @@ public:
   /// chain gets CLEAVE_STEP_DUPLICATE.
   ///
   /// The key and its outcome are kept as long as the store keeps its
-  /// records: for the life of the process with the in-memory store, and
-  /// until the store is deleted with a durable one. They are the only
-  /// records a finished chain leaves behind. FIXME: nothing expires them;
-  /// an expiry (say a day after the outcome) needs a time on the record and
-  /// a sweep.
+  /// records. They are the only records a finished chain leaves behind.
+  /// The server passes a key per run ("<key>#<generation>"), and expires a
+  /// key by moving it to its next generation (Server.cpp, claimKey).
   Outcome run(int Machine, std::string Args, std::string IdempotencyKey = {});
 
   /// The outcome committed for \p IdempotencyKey, if that chain has ended.

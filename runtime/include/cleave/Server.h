@@ -52,6 +52,9 @@ struct ServerOptions {
   /// names (see loadTokens). With none, only entries marked auth=token
   /// need one, and the server refuses to start if there are any.
   std::vector<std::pair<std::string, std::string>> Tokens;
+  /// How long an Idempotency-Key holds its answer, in seconds; after it, a
+  /// request with the key runs again.
+  uint64_t IdempotencyTtl = 86400;
   /// Workers that run the steps of functions cut at boundaries; 0 uses one
   /// per hardware thread, at least 2.
   unsigned StepWorkers = 0;

@@ -67,6 +67,9 @@ constexpr const char *Usage =
     "  --max-function-queue N\n"
     "                   requests waiting for one function at its\n"
     "                   concurrency limit (default 256; more get 429)\n"
+    "  --idempotency-ttl SECONDS\n"
+    "                   how long an Idempotency-Key holds its answer\n"
+    "                   (default 86400)\n"
     "  --drain-timeout MS\n"
     "                   on SIGTERM, how long requests in flight may take\n"
     "                   (default 10000)\n"
@@ -150,7 +153,7 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         "--idle-timeout",  "--max-connections",
         "--max-requests-per-connection",
         "--max-queue",     "--max-function-queue",
-        "--drain-timeout", "--auth-token-file"};
+        "--drain-timeout", "--auth-token-file", "--idempotency-ttl"};
     if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
@@ -207,6 +210,8 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         O.Server.MaxQueued = *N;
       else if (Name == "--max-function-queue")
         O.Server.MaxQueuedPerFunction = *N;
+      else if (Name == "--idempotency-ttl")
+        O.Server.IdempotencyTtl = *N;
       else
         O.Server.Drain = Ms;
     } else {
