@@ -100,8 +100,22 @@ bool isMultipart(std::string_view Type) {
   return true;
 }
 
-/// The arguments of a GET or DELETE: the query string as a JSON object of
-/// strings. Fails with a message on a repeated or non-UTF-8 parameter.
+} // namespace
+
+Result<void> checkIdempotencyKey(const std::vector<std::string_view> &Values) {
+  if (Values.empty())
+    return {};
+  if (Values.size() > 1)
+    return Error("Idempotency-Key is given more than once");
+  std::string_view K = Values.front();
+  bool Printable = !K.empty() && K.size() <= 255;
+  for (unsigned char C : K)
+    Printable &= C >= 0x21 && C <= 0x7e;
+  if (!Printable)
+    return Error("Idempotency-Key must be 1 to 255 visible ASCII characters");
+  return {};
+}
+
 Result<std::string> queryArgs(const Request &Req) {
   Json Args = Json::object();
   for (const auto &[Key, Value] : Req.Query) {
@@ -116,6 +130,8 @@ Result<std::string> queryArgs(const Request &Req) {
     return Error("query string is not valid UTF-8");
   }
 }
+
+namespace {
 
 /// Decides when each request runs, per lane (a function): a lane runs at
 /// most its limit at once and, over all lanes, at most Threads run. A
@@ -488,20 +504,11 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
                "multipart/form-data");
     return Reply(std::move(Res));
   }
-  // The key is checked before any work, and scoped per entry.
-  std::vector<std::string_view> Keys = Req.headers("Idempotency-Key");
-  if (!Keys.empty()) {
-    std::string_view K = Keys.front();
-    bool Printable = Keys.size() == 1 && !K.empty() && K.size() <= 255;
-    for (unsigned char C : K)
-      Printable &= C >= 0x21 && C <= 0x7e;
-    if (!Printable) {
-      replyError(Res, 400,
-                 Keys.size() > 1 ? "Idempotency-Key is given more than once"
-                                 : "Idempotency-Key must be 1 to 255 "
-                                   "visible ASCII characters");
-      return Reply(std::move(Res));
-    }
+  // The key is checked before any work.
+  if (Result<void> K = checkIdempotencyKey(Req.headers("Idempotency-Key"));
+      !K) {
+    replyError(Res, 400, K.error().message());
+    return Reply(std::move(Res));
   }
 
   size_t Index = Match.Index;

@@ -64,6 +64,15 @@ struct ServerOptions {
   bool DurableState = false;
 };
 
+/// Checks the values of a request's Idempotency-Key header: at most one,
+/// of 1 to 255 visible ASCII characters. Fails with the 400's message.
+Result<void> checkIdempotencyKey(const std::vector<std::string_view> &Values);
+
+/// The arguments of a GET or DELETE: the query parameters as a JSON object
+/// of strings (its text). Fails with the 400's message on a repeated or
+/// non-UTF-8 parameter.
+Result<std::string> queryArgs(const http::Request &Req);
+
 /// Reads a token file: one token per line, optionally after the name of
 /// the caller it stands for and a space ("billing 9f86d0..."); blank lines
 /// and lines starting with '#' are skipped. A token is at least 16
