@@ -9,6 +9,8 @@
 //
 //   HttpLoad HOST PORT PATH BODY CLIENTS SECONDS [WARMUP_SECONDS]
 //
+// "{client}" in BODY is replaced by each client's number.
+//
 //===----------------------------------------------------------------------===//
 
 #include <arpa/inet.h>
@@ -95,10 +97,17 @@ int main(int Argc, char **Argv) {
   int Clients = std::atoi(Argv[5]);
   double Seconds = std::atof(Argv[6]);
   double Warmup = Argc > 7 ? std::atof(Argv[7]) : 0.5;
-  std::string Request = "POST " + Path +
-                        " HTTP/1.1\r\nHost: bench\r\nContent-Type: "
-                        "application/json\r\nContent-Length: " +
-                        std::to_string(Body.size()) + "\r\n\r\n" + Body;
+  // "{client}" in the body stands for the client's number, so that each
+  // client can work on its own key.
+  auto RequestOf = [&](int Client) {
+    std::string B = Body;
+    if (size_t At = B.find("{client}"); At != std::string::npos)
+      B.replace(At, 8, std::to_string(Client));
+    return "POST " + Path +
+           " HTTP/1.1\r\nHost: bench\r\nContent-Type: "
+           "application/json\r\nContent-Length: " +
+           std::to_string(B.size()) + "\r\n\r\n" + B;
+  };
 
   auto Start = Clock::now();
   auto MeasureFrom = Start + std::chrono::duration_cast<Clock::duration>(
@@ -110,6 +119,7 @@ int main(int Argc, char **Argv) {
   for (int C = 0; C < Clients; ++C)
     Threads.emplace_back([&, C] {
       Client &Me = Results[static_cast<size_t>(C)];
+      const std::string Request = RequestOf(C);
       int Fd = -1;
       std::string Pending;
       for (;;) {

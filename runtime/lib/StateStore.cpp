@@ -341,8 +341,17 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
 Result<void> StateStore::healthy() { return {}; }
 
 Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
-                                                   bool CheckIntegrity) {
+                                                   bool CheckIntegrity,
+                                                   bool Fsync) {
   std::string_view S = Spec;
+  bool Sqlite = S.substr(0, 7) == "sqlite:" ||
+                (S.size() > 3 && S.substr(S.size() - 3) == ".db");
+  if (Fsync && !Sqlite)
+    return Error(fmt::format(
+        "--durability=fsync needs an SQLite store, not '{}'{}", Spec,
+        S.substr(0, 8) == "redis://"
+            ? " (for Redis, set 'appendfsync always' in its configuration)"
+            : ""));
   if (S == "memory")
     return std::unique_ptr<StateStore>(new MemoryStateStore());
   if (S.substr(0, 8) == "redis://") {
@@ -364,9 +373,9 @@ Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
     return openRedisStore(Host, Port);
   }
   if (S.substr(0, 7) == "sqlite:")
-    return openSqliteStore(std::string(S.substr(7)), CheckIntegrity);
+    return openSqliteStore(std::string(S.substr(7)), CheckIntegrity, Fsync);
   if (S.size() > 3 && S.substr(S.size() - 3) == ".db")
-    return openSqliteStore(Spec, CheckIntegrity);
+    return openSqliteStore(Spec, CheckIntegrity, Fsync);
   return Error(fmt::format("unknown state store '{}'; expected memory, "
                            "sqlite:PATH or redis://HOST:PORT",
                            Spec));

@@ -16,7 +16,9 @@
 
 namespace cleave::test {
 
-enum class Backend { Memory, Sqlite, Redis };
+/// SqliteFsync is SQLite with --durability=fsync (group commit); the store
+/// tests run it, the executor's run the three stores.
+enum class Backend { Memory, Sqlite, SqliteFsync, Redis };
 
 inline std::string nameOf(Backend B) {
   switch (B) {
@@ -24,6 +26,8 @@ inline std::string nameOf(Backend B) {
     return "Memory";
   case Backend::Sqlite:
     return "Sqlite";
+  case Backend::SqliteFsync:
+    return "SqliteFsync";
   case Backend::Redis:
     return "Redis";
   }

@@ -532,6 +532,7 @@ protected:
       Spec = "memory";
       break;
     case Backend::Sqlite:
+    case Backend::SqliteFsync:
       Spec = "sqlite:" + Dir + "/" + Name + ".db";
       DbPath = Dir + "/" + Name + ".db";
       break;
@@ -572,6 +573,7 @@ protected:
     case Backend::Memory:
       return Ledger.left();
     case Backend::Sqlite:
+    case Backend::SqliteFsync:
       // An id is its head, then its number unless that is -1.
       return {sqliteColumn(DbPath, "SELECT head || iif(num < 0, '', num) "
                                    "FROM message WHERE done = 1"),

@@ -153,8 +153,12 @@ private:
 /// creates 0700: state is the program's data. At open, SQLite's quick_check
 /// reads the whole file: a damaged one is refused, naming what is wrong,
 /// unless \p CheckIntegrity is false (cleave-run --skip-integrity-check).
+/// With \p Fsync, a commit returns only once it is synced to disk, and
+/// concurrent commits share one sync (group commit); without it, a commit
+/// survives the process but not a power cut.
 Result<std::unique_ptr<StateStore>>
-openSqliteStore(const std::string &Path, bool CheckIntegrity = true);
+openSqliteStore(const std::string &Path, bool CheckIntegrity = true,
+                bool Fsync = false);
 
 /// The Redis backend, through hiredis: every key under "cleave:" (state
 /// values and versions in hashes "cleave:s:<key>", the queue in a hash,
@@ -165,8 +169,11 @@ Result<std::unique_ptr<StateStore>> openRedisStore(const std::string &Host,
 
 /// Opens the store named by a `--state` option: "memory",
 /// "sqlite:PATH" (or a path ending in .db), or "redis://HOST:PORT".
+/// \p Fsync asks for commits synced to disk before they return; only
+/// SQLite offers it (an error otherwise).
 Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
-                                                   bool CheckIntegrity = true);
+                                                   bool CheckIntegrity = true,
+                                                   bool Fsync = false);
 
 /// Waits before attempt \p Attempt + 1 of a step whose commit conflicted:
 /// a random time, up to 50 µs doubled per attempt, so that steps racing for

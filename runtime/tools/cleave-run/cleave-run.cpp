@@ -84,6 +84,10 @@ constexpr const char *Usage =
     "                   bearer tokens that may call the entries, one per\n"
     "                   line, each optionally after a caller name; every\n"
     "                   entry then requires one unless it says auth=none\n"
+    "  --durability MODE\n"
+    "                   normal (default): an acknowledged write survives\n"
+    "                   the process, not a power cut; fsync: it survives\n"
+    "                   both (SQLite only; commits are grouped)\n"
     "  --skip-integrity-check\n"
     "                   serve from an SQLite file that SQLite's quick_check\n"
     "                   finds damaged (by default cleave-run refuses it)\n"
@@ -93,6 +97,7 @@ struct Options {
   std::string Out;
   std::string State;
   std::string TokenFile;
+  bool Fsync = false;
   bool CheckIntegrity = true;
   ServerOptions Server;
 };
@@ -153,7 +158,8 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         "--idle-timeout",  "--max-connections",
         "--max-requests-per-connection",
         "--max-queue",     "--max-function-queue",
-        "--drain-timeout", "--auth-token-file", "--idempotency-ttl"};
+        "--drain-timeout", "--auth-token-file", "--idempotency-ttl",
+        "--durability"};
     if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
       return usageError(fmt::format("unknown option '{}'", Name));
     if (!Inline) {
@@ -161,7 +167,12 @@ std::optional<int> parseOptions(int Argc, char **Argv, Options &O) {
         return usageError(fmt::format("option '{}' needs a value", Name));
       Value = Argv[++I];
     }
-    if (Name == "--auth-token-file") {
+    if (Name == "--durability") {
+      if (Value != "normal" && Value != "fsync")
+        return usageError(fmt::format(
+            "invalid durability '{}'; expected normal or fsync", Value));
+      O.Fsync = Value == "fsync";
+    } else if (Name == "--auth-token-file") {
       if (Value.empty())
         return usageError("option '--auth-token-file' needs a value");
       O.TokenFile = Value;
@@ -312,7 +323,7 @@ int main(int Argc, char **Argv) {
             "state.db")
                .lexically_normal()
                .string();
-  Result<std::unique_ptr<StateStore>> Store = openStateStore(Spec, O.CheckIntegrity);
+  Result<std::unique_ptr<StateStore>> Store = openStateStore(Spec, O.CheckIntegrity, O.Fsync);
   if (!Store)
     return fail(Store.error());
   O.Server.DurableState = Spec != "memory";
