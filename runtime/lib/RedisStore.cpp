@@ -42,6 +42,7 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,7 @@
 #include <poll.h>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -342,10 +344,37 @@ Result<Reply> RedisStore::evalScript(Script &S,
   return command(Args, R);
 }
 
+/// How long startup waits for a Redis that is loading its data set.
+constexpr std::chrono::seconds MaxLoadWait{300};
+
 Result<void> RedisStore::init() {
   std::lock_guard<std::mutex> Lock(Mutex);
   if (Result<void> C = connect(); !C)
     return C;
+  // A server that is still loading its data set answers every command
+  // with LOADING: wait for it, backing off, for up to MaxLoadWait, rather
+  // than give up on a server that is merely starting.
+  auto Started = std::chrono::steady_clock::now();
+  auto Pause = std::chrono::milliseconds(50);
+  for (bool Told = false;;) {
+    Result<Reply> Ping = command({"PING"}, Resend::Safe);
+    if (Ping)
+      break;
+    if (Ping.error().message().find(": LOADING") == std::string::npos)
+      return Ping.error();
+    if (std::chrono::steady_clock::now() - Started > MaxLoadWait)
+      return Error(fmt::format("Redis at {} was still loading its data after "
+                               "{} s",
+                               Where, MaxLoadWait.count()));
+    if (!Told) {
+      fmt::print(stderr, "cleave-run: Redis at {} is loading its data; "
+                         "waiting\n",
+                 Where);
+      Told = true;
+    }
+    std::this_thread::sleep_for(Pause);
+    Pause = std::min(Pause * 2, std::chrono::milliseconds(2000));
+  }
   // A new server gets the layout version; a server with another one
   // (an older or newer Cleave's keys) is refused rather than misread.
   Result<Reply> Set =
