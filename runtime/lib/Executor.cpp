@@ -508,8 +508,9 @@ bool Executor::deliver(const Cont &End, int Status, std::string Value, Ending E,
 
 bool Executor::ranElsewhere(const Cont &End, Task &Next) {
   if (End.K == Cont::Root) {
-    End.Done(Outcome{CLEAVE_STEP_ERROR,
-                     errorJson("this step was run by another worker")});
+    // Not an error: the chain goes on where its step ran. The caller
+    // learns that, and may wait for the recorded outcome (see run()).
+    End.Done(Outcome{CLEAVE_STEP_ELSEWHERE, std::string()});
     return false;
   }
   return deliver(End, CLEAVE_STEP_ERROR, std::string(), Ending::InStore, Next);

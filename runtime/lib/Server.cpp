@@ -813,9 +813,11 @@ void Server::Impl::invokeSteps(size_t Index, const Request &Req,
   // (the run it claimed) its outcome is kept for a repeated request.
   const std::string &Key = P.RunKey;
   Executor::Outcome O = Steps->run(Machine, std::move(Frame), Key);
-  if (O.Status == Executor::CLEAVE_STEP_DUPLICATE) {
-    // Another run holds this run key: it started before a crash (recovery
-    // finishes it) or is still going. Wait for its outcome.
+  if (!Key.empty() && (O.Status == Executor::CLEAVE_STEP_DUPLICATE ||
+                       O.Status == Executor::CLEAVE_STEP_ELSEWHERE)) {
+    // Another run holds this run key, or took this chain over: it started
+    // before a crash (recovery finishes it), runs in another process, or
+    // is still going. Wait for its outcome.
     for (int Wait = 0; Wait < 3000; ++Wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       auto Stored = Steps->response(Key);
@@ -828,6 +830,25 @@ void Server::Impl::invokeSteps(size_t Index, const Request &Req,
   // A chain that started commits its outcome, whatever it is, except when
   // its commits kept conflicting.
   P.Committed = O.Status != Executor::CLEAVE_STEP_UNAVAILABLE;
+  if (O.Status == Executor::CLEAVE_STEP_ELSEWHERE) {
+    // Another cleave-run on the same store took the chain over; it ran,
+    // and runs on, there. Its outcome is recorded only under a key (and
+    // was not yet, after the wait above): say so, rather than claim the
+    // request failed.
+    Res.Status = 202;
+    Res.Body =
+        Json{{"status", "running elsewhere"},
+             {"detail", fmt::format("'{}' was taken over by another "
+                                    "cleave-run sharing the state store, "
+                                    "which finishes it; its outcome is not "
+                                    "known here{}",
+                                    F.Name,
+                                    Key.empty() ? " (with an Idempotency-Key, "
+                                                  "a retry returns it)"
+                                                : "")}}
+            .dump();
+    return;
+  }
   answerOutcome(Index, Req, std::move(O), Res);
 }
 

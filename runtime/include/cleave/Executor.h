@@ -109,6 +109,11 @@ public:
   static constexpr int CLEAVE_STEP_DUPLICATE = 409;
   /// The commit kept conflicting.
   static constexpr int CLEAVE_STEP_UNAVAILABLE = 503;
+  /// The chain was taken over by another runtime sharing the store (it
+  /// recovered the chain's queued step at its start): that one finishes
+  /// it, and this caller does not see the outcome. With an idempotency key
+  /// it is recorded, under the key, when the chain ends.
+  static constexpr int CLEAVE_STEP_ELSEWHERE = 202;
 
   unsigned workers() const { return static_cast<unsigned>(Threads.size()); }
 
