@@ -180,6 +180,59 @@ Executor::Executor(const Module &Mod, StateStore &Store, StateLockTable &Locks,
   unsigned Workers = Opts.Workers ? Opts.Workers : 1;
   for (unsigned I = 0; I < Workers; ++I)
     Threads.emplace_back([this] { work(); });
+  if (Opts.Durable)
+    OrphanThread = std::thread([this] { resumeOrphans(); });
+}
+
+void Executor::orphan(const std::string &MessageId) {
+  {
+    std::lock_guard<std::mutex> L(OrphansMutex);
+    Orphans.insert(MessageId);
+  }
+  OrphansWake.notify_all();
+}
+
+void Executor::resumeOrphans() {
+  auto Pause = std::chrono::seconds(1);
+  std::unique_lock<std::mutex> L(OrphansMutex);
+  for (;;) {
+    OrphansWake.wait_for(L, Pause);
+    {
+      std::lock_guard<std::mutex> Q(QueueMutex);
+      if (Stopping)
+        return;
+    }
+    if (Orphans.empty()) {
+      Pause = std::chrono::seconds(1);
+      continue;
+    }
+    L.unlock();
+    Result<std::vector<Message>> Pending = Store.pending();
+    L.lock();
+    if (!Pending) {
+      Pause = std::min(Pause * 2, std::chrono::seconds(30));
+      continue;
+    }
+    Pause = std::chrono::seconds(1);
+    std::vector<Task> Again;
+    for (const Message &M : *Pending)
+      if (Orphans.count(M.Id)) {
+        Task T;
+        if (decodeMessage(M, T))
+          Again.push_back(std::move(T));
+      }
+    // What is no longer queued was run elsewhere (another process, or a
+    // restart); what is resubmitted is no orphan any more.
+    Orphans.clear();
+    if (!Again.empty())
+      std::fprintf(stderr,
+                   "cleave-run: the state store answers again; resuming %zu "
+                   "step%s\n",
+                   Again.size(), Again.size() == 1 ? "" : "s");
+    L.unlock();
+    submitAll(Again);
+    L.lock();
+  }
 }
 
 Executor::~Executor() {
@@ -190,6 +243,9 @@ Executor::~Executor() {
   QueueReady.notify_all();
   for (std::thread &T : Threads)
     T.join();
+  OrphansWake.notify_all();
+  if (OrphanThread.joinable())
+    OrphanThread.join();
 }
 
 int Executor::find(std::string_view Name) const {
@@ -795,6 +851,10 @@ bool Executor::runStep(Task &T, StepResult &R, Task &Next,
       Spawn.clear();
       return true;
     };
+    // The store failed (an outage): the step's message, if it has one,
+    // stays queued; it is run again once the store answers.
+    if (!S && Durable && T.Queued)
+      orphan(T.messageId());
     if (!S)
       return Fail(CLEAVE_STEP_ERROR,
                   errorJson(fmt::format("cannot save the state written by "

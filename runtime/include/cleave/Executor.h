@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -243,6 +244,20 @@ private:
   std::deque<Task> Queue;
   bool Stopping = false;
   std::vector<std::thread> Threads;
+
+  /// Queued messages of this executor's chains whose step could not
+  /// commit because the store failed (an outage): they stay queued, and
+  /// resumeOrphans() runs them again once the store answers, without a
+  /// restart. Only this executor's own: another process's queued steps are
+  /// its business.
+  std::mutex OrphansMutex;
+  std::set<std::string> Orphans;
+  void orphan(const std::string &MessageId);
+  /// Every second while there are orphans (backing off to 30 s while the
+  /// store fails): resubmits those still queued.
+  void resumeOrphans();
+  std::condition_variable OrphansWake;
+  std::thread OrphanThread;
 };
 
 } // namespace cleave::rt
