@@ -411,6 +411,21 @@ struct Server::Impl {
   /// hand-off) while fewer than InlineLimit do; the rest on these threads.
   std::atomic<unsigned> Inline{0};
   unsigned InlineLimit = 1;
+  /// Jobs that may run but found every inline slot taken: the next loop
+  /// thread to finish one takes the oldest, with no hand-off. The sweep
+  /// moves one that waited longer than BacklogWait to a worker, as the
+  /// slots may be held by slow functions.
+  std::mutex BacklogMutex;
+  struct Backlogged {
+    std::chrono::steady_clock::time_point Since;
+    size_t Lane;
+    Admission::Job Job;
+  };
+  std::deque<Backlogged> Backlog;
+  static constexpr std::chrono::milliseconds BacklogWait{10};
+  /// Takes an inline slot for the oldest backlogged job, if both exist, and
+  /// runs it on this loop thread once the current handler returns.
+  void takeBacklog();
   std::unique_ptr<boost::asio::thread_pool> Workers;
   /// Requests admitted and not answered, with their deadlines. Claimed
   /// ones are dropped at each sweep, so this holds about what is in flight.
@@ -541,10 +556,13 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
         runJob(Index, std::move(Job), /*OnLoop=*/true);
       });
     Inline.fetch_sub(1);
-    return boost::asio::post(*Workers,
-                             [this, Index, Job = std::move(Job)]() mutable {
-                               runJob(Index, std::move(Job), false);
-                             });
+    {
+      std::lock_guard<std::mutex> L(BacklogMutex);
+      Backlog.push_back(
+          {std::chrono::steady_clock::now(), Index, std::move(Job)});
+    }
+    // A slot may have come free since: then nobody else would look.
+    return takeBacklog();
   }
   if (A == Admission::Admit::Queued || !P->claim())
     return;
@@ -560,11 +578,32 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
   P->Reply(std::move(Busy));
 }
 
+void Server::Impl::takeBacklog() {
+  if (Inline.fetch_add(1) >= InlineLimit) {
+    Inline.fetch_sub(1);
+    return;
+  }
+  std::unique_lock<std::mutex> L(BacklogMutex);
+  if (Backlog.empty()) {
+    L.unlock();
+    Inline.fetch_sub(1);
+    return;
+  }
+  Backlogged B = std::move(Backlog.front());
+  Backlog.pop_front();
+  L.unlock();
+  Http->defer([this, Lane = B.Lane, Job = std::move(B.Job)]() mutable {
+    runJob(Lane, std::move(Job), /*OnLoop=*/true);
+  });
+}
+
 void Server::Impl::runJob(size_t Lane, Admission::Job J, bool OnLoop) {
   J();
   J = nullptr;
-  if (OnLoop)
+  if (OnLoop) {
     Inline.fetch_sub(1);
+    takeBacklog();
+  }
   // What waited for this one starts on a worker: this thread has the
   // answer it just gave to write.
   if (auto Next = Admit->finished(Lane))
@@ -576,8 +615,20 @@ void Server::Impl::runJob(size_t Lane, Admission::Job J, bool OnLoop) {
 void Server::Impl::sweepDeadlines() {
   std::unique_lock<std::mutex> Lock(DeadlineMutex);
   while (!DeadlineStop) {
-    DeadlineWake.wait_for(Lock, std::chrono::milliseconds(50));
+    DeadlineWake.wait_for(Lock, BacklogWait);
     auto Now = std::chrono::steady_clock::now();
+    // Backlogged jobs the loop threads did not take in time go to workers.
+    {
+      std::lock_guard<std::mutex> L(BacklogMutex);
+      while (!Backlog.empty() && Now - Backlog.front().Since > BacklogWait) {
+        Backlogged B = std::move(Backlog.front());
+        Backlog.pop_front();
+        boost::asio::post(*Workers, [this, Lane = B.Lane,
+                                     Job = std::move(B.Job)]() mutable {
+          runJob(Lane, std::move(Job), false);
+        });
+      }
+    }
     std::vector<std::shared_ptr<Pending>> Late;
     std::erase_if(Deadlines, [&](auto &D) {
       std::shared_ptr<Pending> P = D.second.lock();
