@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -43,6 +44,7 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
+
 struct Parts {
   std::string Path;
   Pairs Query;
@@ -54,8 +56,7 @@ bool isHex(char C) {
 
 bool isUnreserved(unsigned char C) {
   return (C >= 'a' && C <= 'z') || (C >= 'A' && C <= 'Z') ||
-         (C >= '0' && C <= '9') || C == '-' || C == '.' || C == '_' ||
-         C == '~';
+         (C >= '0' && C <= '9') || C == '-' || C == '.' || C == '_' || C == '~';
 }
 
 /// The reference percent-decoder: "%" and two hex digits is a byte, which
@@ -188,6 +189,8 @@ void checkQueryArgs(const Pairs &Query);
 void checkTarget(std::string_view Target) {
   std::string Path = "unset";
   Pairs Query{{"unset", "unset"}};
+  // The view ends where the input does, so a read past it is ASan's
+  // (fuzz/regressions/request-parts/scheme-case-overread).
   Result<void> R = http::parseTarget(Target, Path, Query);
   std::optional<Parts> Expected = referenceParse(Target);
   FUZZ_CHECK(bool(R) == Expected.has_value(),
@@ -198,13 +201,21 @@ void checkTarget(std::string_view Target) {
   }
   FUZZ_CHECK(Path == Expected->Path, "the decoded path is the reference's");
   FUZZ_CHECK(Query == Expected->Query, "the query pairs are the reference's");
-  FUZZ_CHECK(Path.find('\0') == std::string::npos, "a path holds no NUL");
-  for (const auto &[K, V] : Query) {
+  for (const auto &[K, V] : Query)
     FUZZ_CHECK(!K.empty(), "a query parameter has a name");
+  // A literal NUL is the caller's to refuse (Beast takes no control
+  // character in a target), and encoded it would be refused: the checks
+  // below are for the targets a request can carry.
+  if (Target.find('\0') != std::string_view::npos) {
+    checkQueryArgs(Query);
+    return;
+  }
+  FUZZ_CHECK(Path.find('\0') == std::string::npos,
+             "a decoded path holds no NUL");
+  for (const auto &[K, V] : Query)
     FUZZ_CHECK(K.find('\0') == std::string::npos &&
                    V.find('\0') == std::string::npos,
-               "a query pair holds no NUL");
-  }
+               "a decoded query pair holds no NUL");
   if (Path == "*") {
     FUZZ_CHECK(Query.empty(), "'*' has no query");
     return;
@@ -215,10 +226,15 @@ void checkTarget(std::string_view Target) {
   Raw = Raw.substr(0, Raw.find('?'));
   FUZZ_CHECK(count(Path, '/') == count(Raw, '/'),
              "the decoded path has exactly the literal slashes");
-  std::string RawLower = lower(Raw);
-  if (RawLower.find("%2f") != std::string::npos)
-    FUZZ_CHECK(Path.find("%2F") != std::string::npos,
-               "an encoded slash stays \"%2F\"");
+  auto Occurrences = [](std::string_view S, std::string_view What) {
+    size_t N = 0;
+    for (size_t At = S.find(What); At != std::string_view::npos;
+         At = S.find(What, At + 1))
+      ++N;
+    return N;
+  };
+  FUZZ_CHECK(Occurrences(Path, "%2F") >= Occurrences(lower(Raw), "%2f"),
+             "each encoded slash stays \"%2F\"");
 
   // Round trip: the parts re-encoded parse to the same parts.
   std::string Again = encode(Path, /*Query=*/false, false);
@@ -295,8 +311,8 @@ void checkQueryArgs(const Pairs &Query) {
   }
   if (Repeated) {
     FUZZ_CHECK(!R, "a repeated parameter is refused");
-    FUZZ_CHECK(R.error().message() ==
-                   "query parameter '" + *Repeated + "' is given more than once",
+    FUZZ_CHECK(R.error().message() == "query parameter '" + *Repeated +
+                                          "' is given more than once",
                "the refusal names the first repeated parameter");
     return;
   }
@@ -339,6 +355,10 @@ void checkIdempotency(const std::vector<std::string_view> &Values) {
 }
 
 } // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***) {
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   if (Size == 0)

@@ -11,7 +11,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FUZZ_DIR=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
-TARGETS=(frame-decode json-codec text-params manifest)
+TARGETS=(frame-decode json-codec text-params manifest http-request request-parts)
 MAX_LEN=4096
 BRIEF=0
 BUILD=1

@@ -40,6 +40,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <condition_variable>
 #include <mutex>
@@ -59,9 +60,22 @@ namespace {
 std::string_view sv(beast::string_view S) { return {S.data(), S.size()}; }
 
 /// ASCII comparison without case, as header names and tokens compare.
+/// (Beast 1.81's iequals reads a byte past both strings when they differ
+/// only in case.)
 bool iequals(std::string_view A, std::string_view B) {
-  return beast::iequals(beast::string_view(A.data(), A.size()),
-                        beast::string_view(B.data(), B.size()));
+  if (A.size() != B.size())
+    return false;
+  for (size_t I = 0; I < A.size(); ++I) {
+    unsigned char X = static_cast<unsigned char>(A[I]);
+    unsigned char Y = static_cast<unsigned char>(B[I]);
+    if (X >= 'A' && X <= 'Z')
+      X = static_cast<unsigned char>(X - 'A' + 'a');
+    if (Y >= 'A' && Y <= 'Z')
+      Y = static_cast<unsigned char>(Y - 'A' + 'a');
+    if (X != Y)
+      return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -625,9 +639,16 @@ private:
                                      "bytes",
                                      Srv.L.MaxHeaderBytes));
     if (Ec == bhttp::error::body_limit) {
-      // At the header when Content-Length says so, else by a chunk size.
-      if (auto Length = P->content_length())
-        return reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
+      // At the header when Content-Length says so (Beast refuses it before
+      // the header counts as done, so the field is read as sent), else by
+      // a chunk size.
+      std::string_view Field = sv(P->get()[bhttp::field::content_length]);
+      uint64_t Length = 0;
+      auto [End, Err] =
+          std::from_chars(Field.data(), Field.data() + Field.size(), Length);
+      if (!Field.empty() && Err == std::errc() &&
+          End == Field.data() + Field.size())
+        return reject(413, tooLarge(Length, true, Srv.L.MaxBodyBytes));
       return reject(413, tooLarge(Srv.L.MaxBodyBytes + Srv.L.DrainBytes,
                                   false, Srv.L.MaxBodyBytes));
     }
@@ -811,6 +832,9 @@ private:
       Res->body() = std::move(R.Body);
     Res->keep_alive(!Close);
     Res->prepare_payload();
+    // Beast gives a 204 "Content-Length: 0", which RFC 9110 §8.6 forbids.
+    if (NoBody)
+      Res->erase(bhttp::field::content_length);
     if (IsHead)
       Res->body().clear(); // Content-Length stays that of the body
     Phase = Writing;
