@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 #define FUZZ_CHECK(Cond, What)                                                 \
   do {                                                                         \
@@ -19,5 +21,14 @@
       std::abort();                                                            \
     }                                                                          \
   } while (false)
+
+/// \p S with ASCII letters in lower case.
+inline std::string lower(std::string_view S) {
+  std::string Out(S);
+  for (char &C : Out)
+    if (C >= 'A' && C <= 'Z')
+      C = static_cast<char>(C - 'A' + 'a');
+  return Out;
+}
 
 #endif // CLEAVE_FUZZ_FUZZCHECK_H

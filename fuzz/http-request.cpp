@@ -445,14 +445,6 @@ std::vector<Seen> takeSeen(const std::string &Peer) {
   return Out;
 }
 
-std::string lower(std::string_view S) {
-  std::string Out(S);
-  for (char &C : Out)
-    if (C >= 'A' && C <= 'Z')
-      C = static_cast<char>(C - 'A' + 'a');
-  return Out;
-}
-
 size_t countOf(std::string_view S, std::string_view What) {
   size_t N = 0;
   for (size_t At = S.find(What); At != std::string_view::npos;

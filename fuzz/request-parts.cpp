@@ -85,14 +85,6 @@ std::optional<std::string> referenceDecode(std::string_view In, bool Query) {
   return Out;
 }
 
-std::string lower(std::string_view S) {
-  std::string Out(S);
-  for (char &C : Out)
-    if (C >= 'A' && C <= 'Z')
-      C = static_cast<char>(C - 'A' + 'a');
-  return Out;
-}
-
 /// The raw path of \p Target once an absolute-form prefix is dropped, or
 /// nothing when no path can be read from it; "*" stays "*".
 std::optional<std::string> referenceOriginForm(std::string_view Target) {

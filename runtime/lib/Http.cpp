@@ -739,11 +739,8 @@ private:
       reject(400, fmt::format("a {} request must not have a body", Method));
       return false;
     }
-    if (auto Length = P->content_length();
-        Length && *Length > Srv.L.MaxBodyBytes + Srv.L.DrainBytes) {
-      reject(413, tooLarge(*Length, true, Srv.L.MaxBodyBytes));
-      return false;
-    }
+    // A Content-Length past MaxBodyBytes + DrainBytes never gets here:
+    // Beast refuses it as body_limit (see fail()).
     if (Req.count(bhttp::field::expect)) {
       auto It = Req.find(bhttp::field::expect);
       if (Req.count(bhttp::field::expect) != 1 ||
@@ -1052,10 +1049,6 @@ HttpServer::HttpServer(Limits L, Handler H, unsigned Threads)
     : I(std::make_shared<Impl>(std::move(L), std::move(H))) {
   I->Self = I;
   I->Threads = std::max(1u, Threads);
-}
-
-void HttpServer::post(std::function<void()> Job) {
-  asio::post(I->Io, std::move(Job));
 }
 
 void HttpServer::defer(std::function<void()> Job) {

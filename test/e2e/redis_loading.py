@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import difftest  # noqa: E402
 from difftest import Failure, http_call  # noqa: E402
 from fault import free_port  # noqa: E402
+from redis_outage import stop  # noqa: E402
 
 
 def redis_command(port, *args, timeout=30):
@@ -49,16 +50,6 @@ def start_redis(binary, port, data, log):
          "--enable-debug-command", "yes", "--daemonize", "no",
          "--loglevel", "warning", "--logfile", log],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_for(port, ok, seconds):

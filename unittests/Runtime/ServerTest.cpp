@@ -799,7 +799,7 @@ std::string withEntry(const std::string &Extra) {
 class AuthTest : public ::testing::Test {
 protected:
   void start(std::vector<std::pair<std::string, std::string>> Tokens,
-             const std::string &Extra = "") {
+             const std::string &Extra = "", uint64_t IdempotencyTtl = 86400) {
     Result<Manifest> M = parseManifest(withEntry(Extra), "test.yaml");
     ASSERT_TRUE(M) << M.error().message();
     auto Loaded = Module::fromTable(&Table);
@@ -808,6 +808,7 @@ protected:
     ServerOptions Options;
     Options.Port = 0;
     Options.Tokens = std::move(Tokens);
+    Options.IdempotencyTtl = IdempotencyTtl;
     auto Created = Server::create(M.take(), *Mod, Store, Options);
     ASSERT_TRUE(Created) << Created.error().message();
     S = Created.take();
@@ -998,20 +999,9 @@ TEST_F(AuthTest, AnswersThatCommittedNothingAreNotKept) {
   EXPECT_EQ(Store.get("counter")->value_or("<none>"), "1");
 }
 
-TEST(IdempotencyExpiryTest, AnExpiredKeyRunsAgain) {
-  Result<Manifest> M = parseManifest(testManifest(), "test.yaml");
-  ASSERT_TRUE(M);
-  auto Mod = Module::fromTable(&Table);
-  ASSERT_TRUE(Mod);
-  MemoryStateStore Store;
-  ServerOptions Options;
-  Options.Port = 0;
-  Options.IdempotencyTtl = 1;
-  auto S = Server::create(M.take(), **Mod, Store, Options);
-  ASSERT_TRUE(S);
-  Result<int> Port = (*S)->start();
-  ASSERT_TRUE(Port);
-  httplib::Client C("127.0.0.1", *Port);
+TEST_F(AuthTest, AnExpiredIdempotencyKeyRunsAgain) {
+  start({}, "", /*IdempotencyTtl=*/1);
+  httplib::Client C("127.0.0.1", Port);
   httplib::Headers H{{"Idempotency-Key", "k"}};
   EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "1");
   EXPECT_EQ(C.Post("/counter", H, "{}", "application/json")->body, "1");

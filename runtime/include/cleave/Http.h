@@ -147,9 +147,6 @@ public:
   /// the time ran out (0 when everything drained).
   size_t stop(std::chrono::milliseconds Drain);
 
-  /// Runs \p Job on a loop thread.
-  void post(std::function<void()> Job);
-
   /// Runs \p Job on this loop thread once the current handler returns (on
   /// any loop thread when called from elsewhere). A function run this way
   /// holds no connection's strand, so its request can still be answered
