@@ -547,9 +547,9 @@ void Server::Impl::handle(Request Req, http::Responder Reply) {
     run(Index, *Shared, *P);
   };
   Admission::Admit A = Admit->admit(Index, Job);
-  // Run on this loop thread while that leaves one loop thread free for
-  // I/O, out of the connection's strand (which must stay free to send a
-  // 504 at the deadline); otherwise on a worker.
+  // Run on this loop thread while fewer than InlineLimit run on loops, out
+  // of the connection's strand (which must stay free to send a 504 at the
+  // deadline); otherwise backlogged (see takeBacklog).
   if (A == Admission::Admit::RunNow) {
     if (Inline.fetch_add(1) < InlineLimit)
       return Http->defer([this, Index, Job = std::move(Job)]() mutable {
@@ -1238,11 +1238,11 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                                          I->Options.MaxQueuedPerFunction);
   I->DeadlineThread = std::thread([Impl = I.get()] { Impl->sweepDeadlines(); });
   Impl *Raw = I.get();
-  // A loop thread per core that may run functions, and one more that is
-  // always left free to accept, read, time out and refuse. More would only
-  // wake each other.
+  // An event loop per core, each reading, running and answering its own
+  // connections' requests on one thread (the HTTP layer adds a helper to a
+  // loop held by a slow function). More would only take turns on the cores.
   unsigned Cores = std::max(1u, std::thread::hardware_concurrency());
-  unsigned Loops = Cores + 1;
+  unsigned Loops = Cores;
   I->InlineLimit = Cores;
   I->Workers = std::make_unique<boost::asio::thread_pool>(Threads);
   I->Http = std::make_unique<http::HttpServer>(

@@ -23,7 +23,12 @@ Builds test/e2e/Inputs/slow.cpp with `cleave build` and serves it with
   header-limit       header fields within --max-header are taken; more get
                      431 (not 414), however short the request line and
                      however the bytes arrive;
-  http-version       HTTP/2.0 gets 505 (HTTP/1.0 is served).
+  http-version       HTTP/2.0 gets 505 (HTTP/1.0 is served);
+  held-loops         with as many 3 s calls running as there are event
+                     loops (a core each), so that every loop's own thread
+                     is held, 8 requests on new connections (a call and a
+                     404 each) are still answered within 1.5 s, long
+                     before the slow calls end, which then answer 200.
 
 Prints "PASS <check>: <figures>" or "FAIL <check>: <why>" per check, then a
 summary; exits 1 if any check failed. Python standard library only.
@@ -338,6 +343,35 @@ def http_version(ctx):
         return "HTTP/2.0 refused with 505"
 
 
+def held_loops(ctx):
+    loops = os.cpu_count() or 1
+    with ctx.serve("held-loops") as (rt, port):
+        slow = []
+        for i in range(loops):  # connections join the loops in turn
+            c = Conn(port, 15)
+            c.send(post("/sleep", {"id": f"slow{i}", "ms": 3000}))
+            slow.append(c)
+        started = time.monotonic()
+        time.sleep(0.3)  # each loop's thread is in a slow call now
+        worst = 0.0
+        for i in range(8):
+            r, took = timed_call(port, post("/sleep", {"id": f"quick{i}", "ms": 0}), 5)
+            expect(f"a call while every loop is held\n{log_tail(rt)}", (r.status, r.json()), (200, 1))
+            r2, took2 = timed_call(port, get("/no-such-entry"), 5)
+            expect("a 404 while every loop is held", r2.status, 404)
+            worst = max(worst, took, took2)
+        if worst > 1.5:
+            raise AssertionError(f"a request took {worst:.2f} s while slow calls held the loops")
+        if time.monotonic() - started > 2.8:
+            raise AssertionError("the slow calls ended before the quick ones were all answered; "
+                                 "the check measured nothing")
+        for i, c in enumerate(slow):
+            r = c.read(10)
+            c.close()
+            expect(f"slow call {i}", (r.status, r.json()), (200, 1))
+        return f"{loops} loops held for 3 s; 16 requests answered meanwhile, the slowest in {worst:.3f} s"
+
+
 CHECKS = [
     ("deadline", deadline, 20),
     ("deadline-queued", deadline_queued, 20),
@@ -347,6 +381,7 @@ CHECKS = [
     ("body-limit", body_limit, 20),
     ("header-limit", header_limit, 20),
     ("http-version", http_version, 20),
+    ("held-loops", held_loops, 20),
 ]
 
 

@@ -90,8 +90,10 @@ private:
 
 /// Called on a loop thread, in the connection's strand, for each request.
 /// It may defer the work to the same thread (HttpServer::defer; the answer
-/// is then written with no hand-off), as long as it leaves at least one
-/// loop thread free for I/O; or queue it and answer later from any thread.
+/// is then written with no hand-off), or queue it and answer later from any
+/// thread. A loop whose threads are all held by one handler or job for more
+/// than 10 ms gets a helper thread, so slow work does not stop its other
+/// connections for longer than that.
 using Handler = std::function<void(Request, Responder)>;
 
 struct Limits {
@@ -130,7 +132,8 @@ Result<void> parseTarget(std::string_view Target, std::string &Path,
 
 class HttpServer {
 public:
-  /// \p Threads loop threads run I/O and whatever the handler runs on them.
+  /// \p Threads event loops, a thread each, run I/O and whatever the
+  /// handler runs on them; a connection belongs to one loop.
   HttpServer(Limits L, Handler H, unsigned Threads = 1);
   ~HttpServer();
   HttpServer(const HttpServer &) = delete;
