@@ -130,11 +130,11 @@ def main():
     if worst is not None:
         print(f"lowest ratio {worst:.2f} (target: at least 0.80)")
 
-    # Durability: on SQLite with --durability=fsync (every acknowledged
-    # commit synced, commits grouped) against the default. Each client adds
-    # to its own key of a map stored per key, so that commits do not wait
-    # for each other's locks and can share a sync: a group holds at most
-    # one commit per client.
+    # Durability: on SQLite with --durability=fsync (every answer waits for
+    # a sync of the WAL covering its commit; one sync covers every commit
+    # written meanwhile) against the default. Each client adds to its own
+    # key of a map stored per key; a sync holds at most one commit per
+    # client, as each waits for its answer before sending the next.
     print()
     print("cleave-run on SQLite, POST /add-to on a key per client: "
           f"--durability=fsync against the default (state in {work})")

@@ -1164,6 +1164,10 @@ void HttpServer::Impl::startRunner(EventLoop &Loop, bool Helper) {
             break;
         }
         Me->Done = true;
+        // What the last handler deferred went to the loop's queue without
+        // waking anyone (Asio expects this thread to run it next): posted
+        // from outside the loop, this wakes a thread that stays.
+        asio::post(Loop.Io, [] {});
         return;
       } catch (const std::exception &E) {
         // A bug in a completion handler must not stop every connection.

@@ -689,7 +689,21 @@ void Server::Impl::run(size_t Index, Request &Req, Pending &P) {
   }
   if (Res.Status == -1 || !P.take())
     return; // answered by the deadline
-  P.Reply(std::move(Res));
+  // Nothing goes out before the state it was built on is durable: with
+  // --durability=fsync, after the next sync of the store; the thread goes
+  // on meanwhile.
+  auto Answer = std::make_shared<std::pair<http::Responder, Response>>(
+      std::move(P.Reply), std::move(Res));
+  Store.whenDurable([this, Answer](Result<void> Synced) {
+    if (!Synced) {
+      fmt::print(stderr, "cleave-run: {}\n", Synced.error().message());
+      Answer->second = Response();
+      replyError(Answer->second, 500,
+                 "the state store could not make this request's writes "
+                 "durable; they may or may not survive a power cut");
+    }
+    Answer->first(std::move(Answer->second));
+  });
 }
 
 void Server::Impl::logFailure(const Request &Req, std::string_view Function,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <chrono>
@@ -28,6 +29,9 @@
 #include <filesystem>
 #include <memory>
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <thread>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -165,13 +169,15 @@ public:
 
   Result<Versioned> read(std::string_view Key) override;
   Result<CommitStatus> commit(const CommitRequest &C) override;
-  /// One commit in its own transaction (the default durability).
-  Result<CommitStatus> commitOne(const CommitRequest &C);
+  void whenDurable(std::function<void(Result<void>)> Then) override;
   Result<std::vector<Message>> pending() override;
   Result<std::optional<std::string>> meta(std::string_view Key) override;
   Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) override;
   Result<void> healthy() override;
+  /// With --durability=fsync: opens the WAL, syncs the folder (so that the
+  /// files' names survive a power cut too) and starts the syncer.
+  Result<void> startSyncer();
 
   /// Remembers which file the path names now, for fileChanged().
   void identifyFile();
@@ -249,23 +255,33 @@ private:
   bool Identified = false;
   std::mutex Mutex;
 
-  /// --durability=fsync: every COMMIT is synced to disk (synchronous=FULL)
-  /// before it is acknowledged, and commits that arrive while one syncs
-  /// wait and go together in the next transaction (group commit): one
-  /// fsync for all of them. Each keeps its own outcome through a
-  /// savepoint, so a conflict in one leaves the others applied.
+  /// --durability=fsync: commits are written as in the default mode (to
+  /// the WAL, not synced), and a syncer thread fdatasyncs the WAL behind
+  /// them; whenDurable() calls back once a sync covers every commit made
+  /// before it was called. One sync covers every commit written while the
+  /// previous one ran (group commit), and a committer waits for no sync:
+  /// its state locks are free at once, and the thread that ran it goes on
+  /// with other requests while the answer waits.
   bool Fsync = false;
-  struct Waiter {
-    const CommitRequest *C;
-    Result<CommitStatus> Out = CommitStatus::Conflict;
-    bool Done = false;
-  };
-  /// Runs \p Batch in one transaction and sets each outcome.
-  void commitBatch(std::vector<Waiter *> &Batch);
-  std::mutex GroupMutex;
-  std::condition_variable GroupWake;
-  std::vector<Waiter *> Group;
-  bool Leading = false;
+  /// Commits made by this connection (counted under Mutex, at COMMIT).
+  std::atomic<uint64_t> Written{0};
+  std::mutex SyncMutex;
+  std::condition_variable SyncWake;
+  /// Callbacks waiting for a sync, with the count of commits each needs;
+  /// in that order, as Written only grows.
+  std::deque<std::pair<uint64_t, std::function<void(Result<void>)>>> Waiting;
+  uint64_t Synced = 0;
+  std::optional<Error> SyncFailed;
+  bool SyncStop = false;
+  std::thread Syncer;
+  /// The WAL, opened by the store to sync it (fdatasync covers every
+  /// write to the file, whichever descriptor made it).
+  int WalFd = -1;
+  ino_t WalInode = 0;
+  /// The syncer's loop.
+  void syncLoop();
+  /// Syncs the WAL once (reopening it if the path names another file).
+  Result<void> syncWal();
 
   /// The seq of the next message enqueued. Seqs follow the clock (see
   /// syncSeq), so that every connection on the file numbers its messages
@@ -283,14 +299,24 @@ private:
   std::unordered_map<std::string, uint64_t> Versions;
   std::optional<unsigned> VersionsDataVersion;
 
-  Stmt Begin, Commit, Rollback, Savepoint, ReleaseSavepoint,
-      RollbackSavepoint;
+  Stmt Begin, Commit, Rollback;
   Stmt ReadState, ReadVersion, WriteState, MarkDone, MarkDoneAndDequeue,
       DropMessage, ClearMessage, ConsumeMessage, AddMessage, SetMeta,
       EraseMeta, ReadMeta, ReadQueue, ListFrom, ListRange, MaxSeq;
 };
 
 SqliteStore::~SqliteStore() {
+  if (Syncer.joinable()) {
+    // It answers what waits before it goes.
+    {
+      std::lock_guard<std::mutex> L(SyncMutex);
+      SyncStop = true;
+    }
+    SyncWake.notify_all();
+    Syncer.join();
+  }
+  if (WalFd >= 0)
+    ::close(WalFd);
   // Statements first: sqlite3_close refuses a connection with live ones.
   for (Stmt *S :
        {&Begin, &Commit, &Rollback, &ReadState, &ReadVersion, &WriteState,
@@ -416,12 +442,11 @@ Result<void> SqliteStore::init() {
   // in a handler): the next open replays the WAL. Only an OS crash or a
   // power cut can lose the last transactions, and even then the file is
   // consistent (it rolls back to an earlier commit, never to a torn one).
-  // FULL fsyncs the WAL on every COMMIT, so that an acknowledged commit
-  // survives a power cut too (--durability=fsync; group commit keeps the
-  // cost to one fsync per batch, see commit()).
-  if (Result<void> R = exec(Fsync ? "PRAGMA synchronous = FULL"
-                                  : "PRAGMA synchronous = NORMAL",
-                            "cannot set the synchronous mode");
+  // --durability=fsync keeps NORMAL and syncs the WAL behind the commits
+  // (see Fsync): FULL would fsync inside each COMMIT, holding the
+  // connection, and the state locks of the step, for the whole sync.
+  if (Result<void> R =
+          exec("PRAGMA synchronous = NORMAL", "cannot set the synchronous mode");
       !R)
     return R;
   // The file grows as dedup ids pile up. A checkpoint that makes it longer
@@ -437,9 +462,6 @@ Result<void> SqliteStore::init() {
       {&Begin, "BEGIN IMMEDIATE"},
       {&Commit, "COMMIT"},
       {&Rollback, "ROLLBACK"},
-      {&Savepoint, "SAVEPOINT one"},
-      {&ReleaseSavepoint, "RELEASE one"},
-      {&RollbackSavepoint, "ROLLBACK TO one"},
       {&ReadState, "SELECT value, version FROM state WHERE key = ?1"},
       {&ReadVersion, "SELECT version FROM state WHERE key = ?1"},
       {&WriteState, "INSERT INTO state(key, value, version) VALUES (?1, ?2, 1) "
@@ -683,7 +705,109 @@ Result<void> SqliteStore::checkFile() const {
   return {};
 }
 
-Result<void> SqliteStore::healthy() { return checkFile(); }
+Result<void> SqliteStore::healthy() {
+  if (Fsync) {
+    std::lock_guard<std::mutex> L(SyncMutex);
+    if (SyncFailed)
+      return *SyncFailed;
+  }
+  return checkFile();
+}
+
+void SqliteStore::whenDurable(std::function<void(Result<void>)> Then) {
+  if (!Fsync)
+    return Then({});
+  std::unique_lock<std::mutex> L(SyncMutex);
+  uint64_t Needed = Written.load();
+  if (SyncFailed || Needed <= Synced) {
+    std::optional<Error> Failed = SyncFailed;
+    L.unlock();
+    return Failed ? Then(*Failed) : Then({});
+  }
+  Waiting.emplace_back(Needed, std::move(Then));
+  L.unlock();
+  SyncWake.notify_one();
+}
+
+Result<void> SqliteStore::syncWal() {
+  std::string Wal = Path + "-wal";
+  struct stat St;
+  if (::stat(Wal.c_str(), &St) != 0)
+    return Error(fmt::format("state database '{}': cannot find its WAL to "
+                             "sync it: {}",
+                             Path, std::strerror(errno)));
+  if (WalFd < 0 || St.st_ino != WalInode) {
+    if (WalFd >= 0)
+      ::close(WalFd);
+    WalFd = ::open(Wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (WalFd < 0)
+      return Error(fmt::format("state database '{}': cannot open its WAL to "
+                               "sync it: {}",
+                               Path, std::strerror(errno)));
+    WalInode = St.st_ino;
+  }
+  if (::fdatasync(WalFd) != 0)
+    return Error(fmt::format("state database '{}': cannot sync its WAL to "
+                             "disk: {}; writes since the last sync may not "
+                             "survive a power cut, so nothing more is "
+                             "acknowledged (restart cleave-run)",
+                             Path, std::strerror(errno)));
+  return {};
+}
+
+void SqliteStore::syncLoop() {
+  std::unique_lock<std::mutex> L(SyncMutex);
+  for (;;) {
+    SyncWake.wait(L, [&] { return SyncStop || !Waiting.empty(); });
+    if (Waiting.empty())
+      return; // stopping, and nothing waits
+    // Every commit counted now has been written: one sync covers them all,
+    // and what commits during it waits for the next.
+    uint64_t Target = Written.load();
+    L.unlock();
+    Result<void> R = syncWal();
+    L.lock();
+    if (R)
+      Synced = std::max(Synced, Target);
+    else if (!SyncFailed)
+      SyncFailed = R.error();
+    std::vector<std::function<void(Result<void>)>> Ready;
+    while (!Waiting.empty() &&
+           (SyncFailed || Waiting.front().first <= Synced)) {
+      Ready.push_back(std::move(Waiting.front().second));
+      Waiting.pop_front();
+    }
+    std::optional<Error> Failed = SyncFailed;
+    L.unlock();
+    for (auto &Then : Ready)
+      Failed ? Then(*Failed) : Then({});
+    L.lock();
+  }
+}
+
+Result<void> SqliteStore::startSyncer() {
+  if (!Fsync)
+    return {};
+  if (Result<void> R = syncWal(); !R)
+    return R;
+  // The folder holds the files' names: a file created since its last sync
+  // (the WAL, the database itself) could vanish with it.
+  std::filesystem::path Folder = std::filesystem::path(Path).parent_path();
+  std::string Dir = Folder.empty() ? "." : Folder.string();
+  int Fd = ::open(Dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (Fd < 0 || ::fsync(Fd) != 0) {
+    int E = errno;
+    if (Fd >= 0)
+      ::close(Fd);
+    return Error(fmt::format("cannot sync the folder '{}' of state database "
+                             "'{}': {}",
+                             Dir, Path, std::strerror(E)));
+  }
+  ::close(Fd);
+  Syncer = std::thread([this] { syncLoop(); });
+  return {};
+}
+
 
 Result<void> SqliteStore::checkIntegrity() {
   std::lock_guard<std::mutex> Lock(Mutex);
@@ -718,84 +842,6 @@ Result<void> SqliteStore::checkIntegrity() {
 }
 
 Result<CommitStatus> SqliteStore::commit(const CommitRequest &C) {
-  if (!Fsync)
-    return commitOne(C);
-  Waiter W{&C};
-  std::unique_lock<std::mutex> G(GroupMutex);
-  Group.push_back(&W);
-  GroupWake.wait(G, [&] { return W.Done || !Leading; });
-  if (W.Done)
-    return std::move(W.Out);
-  // No commit is running: lead, taking everything that queues meanwhile.
-  Leading = true;
-  while (!Group.empty()) {
-    std::vector<Waiter *> Batch;
-    Batch.swap(Group);
-    G.unlock();
-    commitBatch(Batch);
-    G.lock();
-    for (Waiter *B : Batch)
-      B->Done = true;
-    GroupWake.notify_all();
-  }
-  Leading = false;
-  GroupWake.notify_all();
-  return std::move(W.Out);
-}
-
-void SqliteStore::commitBatch(std::vector<Waiter *> &Batch) {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  auto FailAll = [&](const Error &E) {
-    for (Waiter *B : Batch)
-      B->Out = E;
-  };
-  if (Result<void> F = checkFile(); !F)
-    return FailAll(F.error());
-  if (!run(Begin.get()))
-    return FailAll(fail("cannot begin a transaction"));
-  bool Any = false;
-  for (Waiter *B : Batch) {
-    if (!run(Savepoint.get())) {
-      B->Out = fail("cannot begin a transaction");
-      continue;
-    }
-    Result<CommitStatus> S = applyLocked(*B->C);
-    if (S && *S == CommitStatus::Committed) {
-      run(ReleaseSavepoint.get());
-      // The next commit of the batch must see these versions.
-      for (const auto &W : B->C->Writes)
-        if (auto It = Versions.find(W.first); It != Versions.end())
-          ++It->second;
-      Any = true;
-    } else {
-      if (!S)
-        Versions.clear();
-      run(RollbackSavepoint.get());
-      run(ReleaseSavepoint.get());
-    }
-    B->Out = std::move(S);
-  }
-  if (!Any) {
-    run(Rollback.get());
-    VersionsDataVersion = dataVersion();
-    return;
-  }
-  if (run(Commit.get())) {
-    VersionsDataVersion = dataVersion();
-    return;
-  }
-  // Nothing of the batch is on disk: every commit that thought it was
-  // fails, and nothing remembered can be trusted.
-  Error Failed = fail("cannot commit");
-  for (Waiter *B : Batch)
-    if (B->Out && *B->Out == CommitStatus::Committed)
-      B->Out = Failed;
-  VersionsDataVersion.reset();
-  if (!run(Rollback.get()) && sqlite3_get_autocommit(Db) == 0)
-    (void)fail("cannot roll back");
-}
-
-Result<CommitStatus> SqliteStore::commitOne(const CommitRequest &C) {
   std::lock_guard<std::mutex> Lock(Mutex);
   // Acknowledged writes must reach the file the next start opens.
   if (Result<void> F = checkFile(); !F)
@@ -805,6 +851,9 @@ Result<CommitStatus> SqliteStore::commitOne(const CommitRequest &C) {
   Result<CommitStatus> S = applyLocked(C);
   if (S && *S == CommitStatus::Committed) {
     if (run(Commit.get())) {
+      // Under Mutex: a reader that sees this commit sees the count too, so
+      // an answer built on it waits for its sync (whenDurable).
+      Written.fetch_add(1);
       for (const auto &W : C.Writes)
         if (auto It = Versions.find(W.first); It != Versions.end())
           ++It->second;
@@ -939,6 +988,8 @@ Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path,
     if (Result<void> R = Store->checkIntegrity(); !R)
       return R.error();
   Store->identifyFile();
+  if (Result<void> R = Store->startSyncer(); !R)
+    return R.error();
   return std::unique_ptr<StateStore>(std::move(Store));
 }
 

@@ -340,6 +340,10 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
 
 Result<void> StateStore::healthy() { return {}; }
 
+void StateStore::whenDurable(std::function<void(Result<void>)> Then) {
+  Then({});
+}
+
 Result<std::unique_ptr<StateStore>> openStateStore(const std::string &Spec,
                                                    bool CheckIntegrity,
                                                    bool Fsync) {

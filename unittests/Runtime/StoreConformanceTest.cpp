@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <signal.h>
 #include <sys/wait.h>
 #include <thread>
@@ -180,6 +181,69 @@ TEST_P(StoreConformanceTest, ReadsAbsentAndPresentKeysWithVersions) {
   Result<std::optional<std::string>> Got = store().get("a");
   ASSERT_TRUE(Got);
   EXPECT_EQ(*Got, std::optional<std::string>("[2]"));
+}
+
+/// whenDurable() answers every caller once, after the commits made before
+/// it: at once where commits are durable when they return (or nothing was
+/// committed), from the syncer after a sync with --durability=fsync; and a
+/// store being closed answers what still waits.
+TEST_P(StoreConformanceTest, WhenDurableAnswersEveryCallerAfterItsCommits) {
+  const std::thread::id Me = std::this_thread::get_id();
+  std::thread::id By;
+  bool Called = false;
+  store().whenDurable([&](Result<void> R) {
+    EXPECT_TRUE(R) << R.error().message();
+    By = std::this_thread::get_id();
+    Called = true;
+  });
+  EXPECT_TRUE(Called) << "nothing committed, yet the caller waits";
+  EXPECT_EQ(By, Me);
+
+  CommitRequest C;
+  C.Writes = {{"a", "1"}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  std::promise<std::thread::id> After;
+  store().whenDurable([&](Result<void> R) {
+    EXPECT_TRUE(R) << R.error().message();
+    After.set_value(std::this_thread::get_id());
+  });
+  std::future<std::thread::id> F = After.get_future();
+  ASSERT_EQ(F.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  if (GetParam() == Backend::SqliteFsync)
+    EXPECT_NE(F.get(), Me) << "answered before the syncer synced the commit";
+  else
+    EXPECT_EQ(F.get(), Me);
+
+  // Committers on several threads, each waiting for its own commit.
+  std::atomic<int> Answered{0};
+  std::vector<std::thread> Threads;
+  for (int T = 0; T < 4; ++T)
+    Threads.emplace_back([&, T] {
+      for (int I = 0; I < 25; ++I) {
+        CommitRequest W;
+        W.Writes = {{"k" + std::to_string(T), std::to_string(I)}};
+        if (commitOf(store(), W) != CommitStatus::Committed)
+          return;
+        store().whenDurable([&](Result<void> R) {
+          EXPECT_TRUE(R) << R.error().message();
+          Answered.fetch_add(1);
+        });
+      }
+    });
+  for (std::thread &T : Threads)
+    T.join();
+  for (int Wait = 0; Wait < 1000 && Answered.load() < 100; ++Wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(Answered.load(), 100);
+
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  std::atomic<bool> Last{false};
+  store().whenDurable([&](Result<void> R) {
+    EXPECT_TRUE(R) << R.error().message();
+    Last = true;
+  });
+  Store.reset();
+  EXPECT_TRUE(Last) << "a store closed with a caller still waiting";
 }
 
 TEST_P(StoreConformanceTest, RepeatedKeysInOneCommit) {

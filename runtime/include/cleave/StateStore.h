@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -113,6 +114,13 @@ public:
   /// acknowledged would vanish at the next start. The server answers 503
   /// while this fails.
   virtual Result<void> healthy();
+
+  /// Calls \p Then once every commit made before this call would survive
+  /// a power cut, or with the Error that stopped that: an answer built on
+  /// state goes out only then. At once by default (and for SQLite in the
+  /// default durability); an SQLite store with --durability=fsync calls it
+  /// from its syncer thread after the next sync of its WAL.
+  virtual void whenDurable(std::function<void(Result<void>)> Then);
 
   /// The value for \p Key, std::nullopt when there is none.
   Result<std::optional<std::string>> get(std::string_view Key);
