@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <boost/crc.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -48,9 +49,10 @@ namespace {
 /// from any other SQLite database before we change anything in it.
 constexpr int32_t CleaveApplicationId = 0x436c6576;
 /// PRAGMA user_version: the layout of the tables below. A runtime refuses a
-/// file with another version rather than misread it. Version 1 kept the
-/// queue and the dedup ids in two tables.
-constexpr int SchemaVersion = 2;
+/// file with another version rather than misread it, except version 2,
+/// which it upgrades in place (see upgradeFrom2). Version 1 kept the queue
+/// and the dedup ids in two tables; version 2 had no checksums.
+constexpr int SchemaVersion = 3;
 
 // What a commit costs is mostly the b-tree pages it changes: in WAL mode
 // each one is a frame appended to the log (two write() calls, and a copy
@@ -80,13 +82,82 @@ constexpr int SchemaVersion = 2;
 //     thirds of its time with 4 KB pages. Fixed when the file is created.
 constexpr int PageSize = 1024;
 constexpr const char *CreateSchema = R"sql(
-CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT, version INTEGER NOT NULL)
-  WITHOUT ROWID;
+CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT, version INTEGER NOT NULL,
+                   sum INTEGER) WITHOUT ROWID;
 CREATE TABLE message(head TEXT NOT NULL, num INTEGER NOT NULL,
                      done INTEGER NOT NULL, seq INTEGER, body BLOB,
-                     PRIMARY KEY(head, num)) WITHOUT ROWID;
-CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+                     sum INTEGER, PRIMARY KEY(head, num)) WITHOUT ROWID;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL, sum INTEGER)
+  WITHOUT ROWID;
 )sql";
+
+/// Version 2 to 3: the checksum columns, computed for what is there.
+constexpr const char *UpgradeFrom2 = R"sql(
+ALTER TABLE state ADD COLUMN sum INTEGER;
+UPDATE state SET sum = cleave_sum(key, value, version);
+ALTER TABLE message ADD COLUMN sum INTEGER;
+UPDATE message SET sum = cleave_sum(head, num, body) WHERE body IS NOT NULL;
+ALTER TABLE meta ADD COLUMN sum INTEGER;
+UPDATE meta SET sum = cleave_sum(key, value);
+PRAGMA user_version = 3;
+)sql";
+
+/// Rows whose checksum does not match, at most 8 ("state 'k'", ...).
+constexpr const char *FindDamagedRows = R"sql(
+SELECT printf('state %Q', key) FROM state
+  WHERE sum IS NOT cleave_sum(key, value, version)
+UNION ALL
+SELECT printf('record %Q', key) FROM meta WHERE sum IS NOT cleave_sum(key, value)
+UNION ALL
+SELECT printf('queued step %Q', head || iif(num < 0, '', num)) FROM message
+  WHERE body IS NOT NULL AND sum IS NOT cleave_sum(head, num, body)
+LIMIT 8
+)sql";
+
+/// cleave_sum(...): the checksum of a row, kept beside it so that a byte
+/// changed on disk inside a valid value (which SQLite's own checks cannot
+/// see) is found when the row is read, not served. CRC-32C over each
+/// argument's type, length and bytes, so that ('ab', 'c') and ('a', 'bc')
+/// differ.
+void sqlSum(sqlite3_context *Ctx, int Argc, sqlite3_value **Argv) {
+  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> Crc;
+  auto Int = [&](uint64_t V) {
+    unsigned char B[8];
+    for (int I = 0; I < 8; ++I)
+      B[I] = static_cast<unsigned char>(V >> (8 * I));
+    Crc.process_bytes(B, sizeof(B));
+  };
+  for (int I = 0; I < Argc; ++I) {
+    int Type = sqlite3_value_type(Argv[I]);
+    Crc.process_byte(static_cast<unsigned char>(Type));
+    switch (Type) {
+    case SQLITE_INTEGER:
+      Int(static_cast<uint64_t>(sqlite3_value_int64(Argv[I])));
+      break;
+    case SQLITE_FLOAT: {
+      double D = sqlite3_value_double(Argv[I]);
+      uint64_t Bits;
+      std::memcpy(&Bits, &D, sizeof(Bits));
+      Int(Bits);
+      break;
+    }
+    case SQLITE_TEXT:
+    case SQLITE_BLOB: {
+      const void *P = Type == SQLITE_TEXT
+                          ? static_cast<const void *>(sqlite3_value_text(Argv[I]))
+                          : sqlite3_value_blob(Argv[I]);
+      int N = sqlite3_value_bytes(Argv[I]);
+      Int(static_cast<uint64_t>(N));
+      if (P && N > 0)
+        Crc.process_bytes(P, static_cast<size_t>(N));
+      break;
+    }
+    default: // NULL: its type is all there is
+      break;
+    }
+  }
+  sqlite3_result_int64(Ctx, static_cast<sqlite3_int64>(Crc.checksum()));
+}
 
 /// Versions the store remembers between commits (see Versions below) before
 /// it forgets them all and starts again.
@@ -181,9 +252,12 @@ public:
 
   /// Remembers which file the path names now, for fileChanged().
   void identifyFile();
-  /// Runs SQLite's quick_check over the whole file: an Error naming the
-  /// first problems when the file is damaged.
+  /// Runs SQLite's quick_check over the whole file, then checks every
+  /// row's checksum: an Error naming the first problems when the file is
+  /// damaged.
   Result<void> checkIntegrity();
+  /// The checksum half of checkIntegrity(), under Mutex.
+  Result<void> checkSums();
 
 private:
   /// Whether the path still names the file this store opened: an Error
@@ -194,6 +268,15 @@ private:
   Error fail(std::string_view What) const {
     return Error(fmt::format("state database '{}': {}: {}", Path, What,
                              sqlite3_errmsg(Db)));
+  }
+
+  /// A row whose checksum does not match: never served.
+  Error damaged(std::string_view What) const {
+    return Error(fmt::format(
+        "state database '{}' is damaged: the stored {} does not match its "
+        "checksum (changed on disk); refusing to serve it: restore the file "
+        "from a copy",
+        Path, What));
   }
 
   Result<void> exec(const char *Sql, std::string_view What);
@@ -398,6 +481,9 @@ Result<void> SqliteStore::checkSchema() {
         "application_id {:#x})",
         Path, static_cast<uint32_t>(AppId), Objects,
         static_cast<uint32_t>(CleaveApplicationId)));
+  } else if (Version == 2) {
+    Done = exec(UpgradeFrom2, "cannot add checksums to the file (upgrading "
+                              "it from schema version 2)");
   } else if (Version != SchemaVersion) {
     Done = Error(fmt::format(
         "'{}' is a Cleave state database with schema version {}, but this "
@@ -462,11 +548,16 @@ Result<void> SqliteStore::init() {
       {&Begin, "BEGIN IMMEDIATE"},
       {&Commit, "COMMIT"},
       {&Rollback, "ROLLBACK"},
-      {&ReadState, "SELECT value, version FROM state WHERE key = ?1"},
+      {&ReadState, "SELECT value, version, "
+                   "sum IS cleave_sum(key, value, version) "
+                   "FROM state WHERE key = ?1"},
       {&ReadVersion, "SELECT version FROM state WHERE key = ?1"},
-      {&WriteState, "INSERT INTO state(key, value, version) VALUES (?1, ?2, 1) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                    "version = version + 1"},
+      {&WriteState,
+       "INSERT INTO state(key, value, version, sum) "
+       "VALUES (?1, ?2, 1, cleave_sum(?1, ?2, 1)) "
+       "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+       "version = version + 1, "
+       "sum = cleave_sum(key, excluded.value, version + 1)"},
       // Recording a dedup id and checking for it are one statement: it
       // changes no row when the id was recorded already.
       {&MarkDone, "INSERT INTO message(head, num, done) VALUES (?1, ?2, 1) "
@@ -476,12 +567,12 @@ Result<void> SqliteStore::init() {
       {&MarkDoneAndDequeue,
        "INSERT INTO message(head, num, done) VALUES (?1, ?2, 1) "
        "ON CONFLICT(head, num) DO UPDATE SET done = 1, seq = NULL, "
-       "body = NULL WHERE done = 0"},
+       "body = NULL, sum = NULL WHERE done = 0"},
       // A message dequeued without its id becoming a dedup record: the row
       // goes, unless it is one already.
       {&DropMessage,
        "DELETE FROM message WHERE head = ?1 AND num = ?2 AND done = 0"},
-      {&ClearMessage, "UPDATE message SET seq = NULL, body = NULL "
+      {&ClearMessage, "UPDATE message SET seq = NULL, body = NULL, sum = NULL "
                       "WHERE head = ?1 AND num = ?2 AND seq IS NOT NULL"},
       // A queued message consumed by the step it starts: the row goes, and
       // deletes nothing if it was not queued.
@@ -490,20 +581,25 @@ Result<void> SqliteStore::init() {
       // A message whose id is still queued is replaced by the new one,
       // which goes to the end of the queue (see the note on Message).
       {&AddMessage,
-       "INSERT INTO message(head, num, done, seq, body) "
-       "VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT(head, num) DO UPDATE SET "
-       "seq = excluded.seq, body = excluded.body"},
-      {&SetMeta, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)"},
+       "INSERT INTO message(head, num, done, seq, body, sum) "
+       "VALUES (?1, ?2, 0, ?3, ?4, cleave_sum(?1, ?2, ?4)) "
+       "ON CONFLICT(head, num) DO UPDATE SET "
+       "seq = excluded.seq, body = excluded.body, sum = excluded.sum"},
+      {&SetMeta, "INSERT OR REPLACE INTO meta(key, value, sum) "
+                 "VALUES (?1, ?2, cleave_sum(?1, ?2))"},
       {&EraseMeta, "DELETE FROM meta WHERE key = ?1"},
-      {&ReadMeta, "SELECT value FROM meta WHERE key = ?1"},
-      {&ReadQueue, "SELECT head, num, body FROM message "
-                   "WHERE seq IS NOT NULL ORDER BY seq"},
+      {&ReadMeta, "SELECT value, sum IS cleave_sum(key, value) "
+                  "FROM meta WHERE key = ?1"},
+      {&ReadQueue, "SELECT head, num, body, sum IS cleave_sum(head, num, body) "
+                   "FROM message WHERE seq IS NOT NULL ORDER BY seq"},
       {&MaxSeq, "SELECT ifnull(max(seq), 0) FROM message"},
       // Keys compare with memcmp (the BINARY collation), the order of
       // std::string: a prefix's keys are the range [Prefix, successor).
-      {&ListFrom, "SELECT key, value FROM state WHERE key >= ?1 "
+      {&ListFrom, "SELECT key, value, sum IS cleave_sum(key, value, version) "
+                  "FROM state WHERE key >= ?1 "
                   "AND value IS NOT NULL ORDER BY key"},
-      {&ListRange, "SELECT key, value FROM state WHERE key >= ?1 AND key < ?2 "
+      {&ListRange, "SELECT key, value, sum IS cleave_sum(key, value, version) "
+                   "FROM state WHERE key >= ?1 AND key < ?2 "
                    "AND value IS NOT NULL ORDER BY key"},
   };
   for (const auto &[Slot, Sql] : Statements) {
@@ -523,6 +619,8 @@ Result<Versioned> SqliteStore::read(std::string_view Key) {
     return fail("cannot read state");
   switch (sqlite3_step(S)) {
   case SQLITE_ROW: {
+    if (!sqlite3_column_int(S, 2))
+      return damaged(fmt::format("state '{}'", Key));
     Versioned V;
     if (sqlite3_column_type(S, 0) != SQLITE_NULL)
       V.Value = columnString(S, 0);
@@ -809,6 +907,26 @@ Result<void> SqliteStore::startSyncer() {
 }
 
 
+Result<void> SqliteStore::checkSums() {
+  sqlite3_stmt *S = nullptr;
+  if (sqlite3_prepare_v2(Db, FindDamagedRows, -1, &S, nullptr) != SQLITE_OK)
+    return fail("cannot check the stored checksums");
+  Stmt Owned(S);
+  std::string Rows;
+  int Rc;
+  while ((Rc = sqlite3_step(S)) == SQLITE_ROW)
+    Rows += (Rows.empty() ? "" : ", ") + columnString(S, 0);
+  if (Rc != SQLITE_DONE)
+    return fail("cannot check the stored checksums");
+  if (Rows.empty())
+    return {};
+  return Error(fmt::format(
+      "state database '{}' is damaged (rows that do not match their "
+      "checksums: {}); refusing to serve from it: restore it from a copy, or "
+      "start with --skip-integrity-check to serve what can still be read",
+      Path, Rows));
+}
+
 Result<void> SqliteStore::checkIntegrity() {
   std::lock_guard<std::mutex> Lock(Mutex);
   sqlite3_stmt *S = nullptr;
@@ -821,7 +939,7 @@ Result<void> SqliteStore::checkIntegrity() {
   while ((Rc = sqlite3_step(S)) == SQLITE_ROW) {
     std::string Row = columnString(S, 0);
     if (Row == "ok")
-      return {};
+      return checkSums();
     // One line per problem; SQLite heads them with the schema's name.
     std::string_view Rest = Row;
     while (!Rest.empty()) {
@@ -878,10 +996,13 @@ Result<std::vector<Message>> SqliteStore::pending() {
   Resetter R(S);
   std::vector<Message> Out;
   int Rc;
-  while ((Rc = sqlite3_step(S)) == SQLITE_ROW)
-    Out.push_back(
-        Message{joinId(columnString(S, 0), sqlite3_column_int64(S, 1)),
-                columnString(S, 2)});
+  while ((Rc = sqlite3_step(S)) == SQLITE_ROW) {
+    Message M{joinId(columnString(S, 0), sqlite3_column_int64(S, 1)),
+              columnString(S, 2)};
+    if (!sqlite3_column_int(S, 3))
+      return damaged(fmt::format("queued step '{}'", M.Id));
+    Out.push_back(std::move(M));
+  }
   if (Rc != SQLITE_DONE)
     return fail("cannot read the queue");
   return Out;
@@ -895,6 +1016,8 @@ Result<std::optional<std::string>> SqliteStore::meta(std::string_view Key) {
     return fail("cannot read a record");
   switch (sqlite3_step(S)) {
   case SQLITE_ROW:
+    if (!sqlite3_column_int(S, 1))
+      return damaged(fmt::format("record '{}'", Key));
     return std::optional<std::string>(columnString(S, 0));
   case SQLITE_DONE:
     return std::optional<std::string>();
@@ -925,8 +1048,11 @@ SqliteStore::list(std::string_view Prefix) {
     return fail("cannot list state");
   std::vector<std::pair<std::string, std::string>> Out;
   int Rc;
-  while ((Rc = sqlite3_step(S)) == SQLITE_ROW)
+  while ((Rc = sqlite3_step(S)) == SQLITE_ROW) {
+    if (!sqlite3_column_int(S, 2))
+      return damaged(fmt::format("state '{}'", columnString(S, 0)));
     Out.emplace_back(columnString(S, 0), columnString(S, 1));
+  }
   if (Rc != SQLITE_DONE)
     return fail(fmt::format("cannot list state under '{}'", Prefix));
   return Out;
@@ -978,6 +1104,14 @@ Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path,
                            nullptr);
   if (Rc != SQLITE_OK) {
     std::string Why = Db ? sqlite3_errmsg(Db) : sqlite3_errstr(Rc);
+    sqlite3_close_v2(Db);
+    return Error(fmt::format("cannot open state database '{}': {}", Path, Why));
+  }
+  if (sqlite3_create_function_v2(Db, "cleave_sum", -1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                 sqlSum, nullptr, nullptr,
+                                 nullptr) != SQLITE_OK) {
+    std::string Why = sqlite3_errmsg(Db);
     sqlite3_close_v2(Db);
     return Error(fmt::format("cannot open state database '{}': {}", Path, Why));
   }

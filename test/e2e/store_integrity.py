@@ -11,7 +11,11 @@ checks, with real processes and real files:
     acknowledge writes that the next start would not see;
   - replaced: another file moved into its place, the same;
   - damaged: a file with a page overwritten is refused at startup (exit 1,
-    naming the file), unless --skip-integrity-check.
+    naming the file), unless --skip-integrity-check;
+  - flipped: one digit of a stored value changed in the file (valid JSON,
+    valid SQLite) is refused at startup naming the row; with
+    --skip-integrity-check, a request that reads it gets 500, never the
+    changed value, and the log names the damage.
 
 Prints "PASS <check>" per check and exits 1 if any failed. Standard
 library only.
@@ -147,6 +151,41 @@ def check_damaged(opts, out, work):
         rt.stop()
 
 
+def check_flipped(opts, out, work):
+    db = os.path.join(work, "flipped", "state.db")
+    os.makedirs(os.path.dirname(db), exist_ok=True)
+    with serve(opts, out, work, db) as rt:
+        base = rt.wait_for_address()
+        for who, by in (("flipme", 424242), ("bob", 5)):
+            status, data, _ = http_call(base, "POST", "/increment", {"by": by, "who": who})
+            if status != 200:
+                raise AssertionError(f"increment: {status} {data!r}")
+        rt.stop()  # a clean stop checkpoints the WAL into the file
+    with open(db, "r+b") as f:
+        image = f.read()
+        at = image.find(b"424242")
+        if at < 0 or image.find(b"424242", at + 1) >= 0:
+            raise AssertionError("the value 424242 is not in the file exactly once")
+        f.seek(at + 5)
+        f.write(b"3")  # 424243: still a number, still a valid page
+    proc = subprocess.run([opts.cleave_run, out, "--port", "0", "--state", "sqlite:" + db],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 1:
+        raise AssertionError(f"exit {proc.returncode}, expected 1: {proc.stderr}")
+    if "checksum" not in proc.stderr or db not in proc.stderr:
+        raise AssertionError(f"the error does not name the damage: {proc.stderr}")
+    with serve(opts, out, work, db, extra=("--skip-integrity-check",)) as rt:
+        base = rt.wait_for_address()
+        status, data, _ = http_call(base, "GET", "/mine", {"who": "flipme"})
+        if status != 500:
+            raise AssertionError(f"GET /mine of the changed value: {status} {data!r}")
+        if "424243" in str(data):
+            raise AssertionError(f"the changed value was served: {data!r}")
+        if "does not match its checksum" not in rt.log():
+            raise AssertionError(f"the log does not name the damage:\n{rt.log()}")
+        rt.stop()
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -170,6 +209,7 @@ def main():
             ("deleted", lambda: check_gone(opts, out, opts.work, "deleted", delete)),
             ("replaced", lambda: check_gone(opts, out, opts.work, "replaced", replace)),
             ("damaged", lambda: check_damaged(opts, out, opts.work)),
+            ("flipped", lambda: check_flipped(opts, out, opts.work)),
         ]
         for name, fn in checks:
             try:
@@ -184,7 +224,7 @@ def main():
     if failed:
         print(f"store_integrity: {len(failed)} checks failed: {' '.join(failed)}")
         return 1
-    print("store_integrity: all 4 checks passed")
+    print(f"store_integrity: all {len(checks)} checks passed")
     return 0
 
 

@@ -944,9 +944,98 @@ TEST(SqliteStoreTest, OtherSchemaVersionIsRefused) {
   Result<std::unique_ptr<StateStore>> S = openSqliteStore(Path);
   ASSERT_FALSE(S);
   EXPECT_NE(S.error().message().find("schema version 7, but this runtime "
-                                     "reads version 2"),
+                                     "reads version 3"),
             std::string::npos)
       << S.error().message();
+}
+
+/// A value changed on disk inside valid text (a flipped digit: SQLite's own
+/// checks see nothing wrong) is never served: reading it is an error naming
+/// it, and the startup check refuses the file, for state, records and
+/// queued steps alike.
+TEST(SqliteStoreTest, ChangedValuesAreFoundNotServed) {
+  TempDir Dir;
+  std::string Path = Dir.file("state.db");
+  {
+    auto S = openSqlite(Path);
+    ASSERT_TRUE(S);
+    CommitRequest C;
+    C.Writes = {{"total", "424242"}, {"other", "1"}};
+    C.Meta = {{"idem/k", "answer 200"}};
+    C.Enqueue = {{"inv/7", "frame"}};
+    ASSERT_EQ(commitOf(*S, C), CommitStatus::Committed);
+  }
+  ASSERT_TRUE(runSql(Path, "UPDATE state SET value = '424243' "
+                           "WHERE key = 'total'; "
+                           "UPDATE meta SET value = 'answer 500'; "
+                           "UPDATE message SET body = 'framf'"));
+  Result<std::unique_ptr<StateStore>> Checked = openSqliteStore(Path);
+  ASSERT_FALSE(Checked);
+  const std::string &Why = Checked.error().message();
+  for (const char *Named : {"state 'total'", "record 'idem/k'",
+                            "queued step 'inv/7'", "checksum", Path.c_str()})
+    EXPECT_NE(Why.find(Named), std::string::npos) << Named << ": " << Why;
+  EXPECT_EQ(Why.find("'other'"), std::string::npos) << Why;
+
+  Result<std::unique_ptr<StateStore>> S =
+      openSqliteStore(Path, /*CheckIntegrity=*/false);
+  ASSERT_TRUE(S) << S.error().message();
+  Result<Versioned> Total = (*S)->read("total");
+  ASSERT_FALSE(Total) << "served " << Total->Value.value_or("(none)");
+  EXPECT_NE(Total.error().message().find("state 'total'"), std::string::npos)
+      << Total.error().message();
+  EXPECT_FALSE((*S)->list("to"));
+  EXPECT_FALSE((*S)->meta("idem/k"));
+  EXPECT_FALSE((*S)->pending());
+  // The rest is served, and a new write makes the row whole again.
+  EXPECT_EQ(valueOf(**S, "other"), "1");
+  CommitRequest Fix;
+  Fix.Writes = {{"total", "1"}};
+  ASSERT_EQ(commitOf(**S, Fix), CommitStatus::Committed);
+  EXPECT_EQ(valueOf(**S, "total"), "1");
+}
+
+/// A file of schema version 2 (no checksums) is upgraded in place: every
+/// row gets its checksum and reads as before.
+TEST(SqliteStoreTest, Version2FileIsUpgraded) {
+  TempDir Dir;
+  std::string Path = Dir.file("state.db");
+  ASSERT_TRUE(runSql(
+      Path,
+      "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;"
+      "CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT, "
+      "version INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE message(head TEXT NOT NULL, num INTEGER NOT NULL, "
+      "done INTEGER NOT NULL, seq INTEGER, body BLOB, "
+      "PRIMARY KEY(head, num)) WITHOUT ROWID;"
+      "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) "
+      "WITHOUT ROWID;"
+      "INSERT INTO state VALUES ('k', '\"v\"', 4);"
+      "INSERT INTO message VALUES ('inv/', 3, 0, 1, x'00ff');"
+      "INSERT INTO message VALUES ('d', -1, 1, NULL, NULL);"
+      "INSERT INTO meta VALUES ('r', x'01');"
+      "PRAGMA application_id = 1131177334; PRAGMA user_version = 2;"));
+  auto S = openSqlite(Path);
+  ASSERT_TRUE(S);
+  Result<Versioned> K = S->read("k");
+  ASSERT_TRUE(K) << K.error().message();
+  EXPECT_EQ(K->Value, std::optional<std::string>("\"v\""));
+  EXPECT_EQ(K->Version, 4u);
+  Result<std::vector<Message>> Queue = S->pending();
+  ASSERT_TRUE(Queue) << Queue.error().message();
+  ASSERT_EQ(Queue->size(), 1u);
+  EXPECT_EQ((*Queue)[0].Id, "inv/3");
+  EXPECT_EQ((*Queue)[0].Body, std::string("\0\xff", 2));
+  Result<std::optional<std::string>> R = S->meta("r");
+  ASSERT_TRUE(R) << R.error().message();
+  EXPECT_EQ(*R, std::optional<std::string>("\x01"));
+  // The dedup id still counts.
+  CommitRequest Again;
+  Again.Done = {"d"};
+  EXPECT_EQ(commitOf(*S, Again), CommitStatus::Duplicate);
+  S.reset();
+  // And the file now says version 3, and opens with its checks.
+  EXPECT_TRUE(openSqlite(Path));
 }
 
 TEST(SqliteStoreTest, UncreatableDirectoryIsAClearError) {
