@@ -110,6 +110,16 @@ def replace(db):
     os.replace(other, db)
 
 
+def refused_at_startup(opts, out, db, words):
+    """cleave-run on the file exits 1 with an error naming it and WORDS."""
+    proc = subprocess.run([opts.cleave_run, out, "--port", "0", "--state", "sqlite:" + db],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 1:
+        raise AssertionError(f"exit {proc.returncode}, expected 1: {proc.stderr}")
+    if words not in proc.stderr or db not in proc.stderr:
+        raise AssertionError(f"the error does not name the damage: {proc.stderr}")
+
+
 def check_damaged(opts, out, work):
     db = os.path.join(work, "damaged", "state.db")
     os.makedirs(os.path.dirname(db), exist_ok=True)
@@ -139,13 +149,7 @@ def check_damaged(opts, out, work):
         for page in range(1, pages):
             f.seek(page * page_size)
             f.write(b"\xa5" * 12)
-    cleave_run = opts.cleave_run
-    proc = subprocess.run([cleave_run, out, "--port", "0", "--state", "sqlite:" + db],
-                          capture_output=True, text=True, timeout=60)
-    if proc.returncode != 1:
-        raise AssertionError(f"exit {proc.returncode}, expected 1: {proc.stderr}")
-    if "is damaged" not in proc.stderr or db not in proc.stderr:
-        raise AssertionError(f"the error does not name the damage: {proc.stderr}")
+    refused_at_startup(opts, out, db, "is damaged")
     with serve(opts, out, work, db, extra=("--skip-integrity-check",)) as rt:
         rt.wait_for_address()
         rt.stop()
@@ -168,12 +172,7 @@ def check_flipped(opts, out, work):
             raise AssertionError("the value 424242 is not in the file exactly once")
         f.seek(at + 5)
         f.write(b"3")  # 424243: still a number, still a valid page
-    proc = subprocess.run([opts.cleave_run, out, "--port", "0", "--state", "sqlite:" + db],
-                          capture_output=True, text=True, timeout=60)
-    if proc.returncode != 1:
-        raise AssertionError(f"exit {proc.returncode}, expected 1: {proc.stderr}")
-    if "checksum" not in proc.stderr or db not in proc.stderr:
-        raise AssertionError(f"the error does not name the damage: {proc.stderr}")
+    refused_at_startup(opts, out, db, "checksum")
     with serve(opts, out, work, db, extra=("--skip-integrity-check",)) as rt:
         base = rt.wait_for_address()
         status, data, _ = http_call(base, "GET", "/mine", {"who": "flipme"})
