@@ -28,6 +28,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <condition_variable>
 #include <deque>
@@ -1058,6 +1060,87 @@ SqliteStore::list(std::string_view Prefix) {
   return Out;
 }
 
+/// Reads a 32-bit word of a WAL: big-endian in the header and frame
+/// headers; in the checksums, in the byte order the magic number names.
+uint32_t walWord(const unsigned char *P, bool BigEndian = true) {
+  return BigEndian ? (uint32_t(P[0]) << 24) | (uint32_t(P[1]) << 16) |
+                         (uint32_t(P[2]) << 8) | uint32_t(P[3])
+                   : (uint32_t(P[3]) << 24) | (uint32_t(P[2]) << 16) |
+                         (uint32_t(P[1]) << 8) | uint32_t(P[0]);
+}
+
+/// The WAL checksum (sqlite.org/fileformat2.html, "Checksum Algorithm")
+/// of \p N bytes (a multiple of 8), going on from \p S.
+void walChecksum(const unsigned char *P, size_t N, bool BigEndian,
+                 uint32_t S[2]) {
+  for (size_t I = 0; I + 8 <= N; I += 8) {
+    S[0] += walWord(P + I, BigEndian) + S[1];
+    S[1] += walWord(P + I + 4, BigEndian) + S[0];
+  }
+}
+
+/// Whether SQLite, opening \p DbPath, would silently drop commits from its
+/// WAL. SQLite replays the WAL up to the first frame whose checksum fails
+/// and ignores everything after it: right for a write torn by a crash (the
+/// end of the log), silent loss for a damaged frame in the middle, with
+/// sound commits after it. The second is told from the first because each
+/// frame's checksum goes on from the one stored in the frame before, so
+/// the frames after a damaged one still check against their neighbours.
+/// Read before SQLite opens the file (it would rewrite the log from its
+/// start at the next write).
+Result<void> checkWal(const std::string &DbPath) {
+  std::ifstream In(DbPath + "-wal", std::ios::binary);
+  if (!In)
+    return {}; // no log: nothing to replay
+  std::string Bytes((std::istreambuf_iterator<char>(In)),
+                    std::istreambuf_iterator<char>());
+  if (Bytes.size() < 32)
+    return {};
+  const auto *P = reinterpret_cast<const unsigned char *>(Bytes.data());
+  auto Damaged = [&](const std::string &Where) {
+    return Error(fmt::format(
+        "the WAL of state database '{}' is damaged ({}): SQLite would drop "
+        "the commits after the damage without a word; refusing to serve "
+        "from it: restore the files from a copy, or start with "
+        "--skip-integrity-check to serve what SQLite keeps",
+        DbPath, Where));
+  };
+  uint32_t Magic = walWord(P);
+  uint32_t PageSize = walWord(P + 8);
+  size_t Frames = (Bytes.size() - 32) / (24 + size_t(PageSize));
+  if ((Magic != 0x377f0682 && Magic != 0x377f0683) || PageSize < 512 ||
+      PageSize > 65536 || (PageSize & (PageSize - 1)))
+    return Frames ? Damaged("its header is not a WAL header")
+                  : Result<void>::success();
+  bool Big = Magic & 1;
+  uint32_t Sum[2] = {0, 0};
+  walChecksum(P, 24, Big, Sum);
+  if (Sum[0] != walWord(P + 24) || Sum[1] != walWord(P + 28))
+    return Frames ? Damaged("its header's checksum does not match")
+                  : Result<void>::success();
+  const size_t FrameSize = 24 + size_t(PageSize);
+  size_t FirstBad = 0; // 1-based; 0: none yet
+  for (size_t I = 0; I < Frames; ++I) {
+    const unsigned char *F = P + 32 + I * FrameSize;
+    // Another generation's frames (the log restarted over them) end it.
+    if (std::memcmp(F + 8, P + 16, 8) != 0)
+      break;
+    walChecksum(F, 8, Big, Sum);
+    walChecksum(F + 24, PageSize, Big, Sum);
+    bool Sound = Sum[0] == walWord(F + 16) && Sum[1] == walWord(F + 20);
+    if (!Sound && !FirstBad)
+      FirstBad = I + 1;
+    if (Sound && FirstBad)
+      return Damaged(fmt::format("frame {} of {} does not match its checksum, "
+                                 "and frame {} after it does",
+                                 FirstBad, Frames, I + 1));
+    // The next frame goes on from what this one stores.
+    Sum[0] = walWord(F + 16);
+    Sum[1] = walWord(F + 20);
+  }
+  return {};
+}
+
 } // namespace
 
 Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path,
@@ -1096,6 +1179,9 @@ Result<std::unique_ptr<StateStore>> openSqliteStore(const std::string &Path,
                                  F, std::strerror(errno)));
     }
   }
+  if (CheckIntegrity)
+    if (Result<void> R = checkWal(Path); !R)
+      return R.error();
   sqlite3 *Db = nullptr;
   // NOMUTEX: the store's own mutex serializes every use of the connection.
   int Rc = sqlite3_open_v2(Path.c_str(), &Db,
