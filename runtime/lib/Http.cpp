@@ -2,13 +2,14 @@
 //
 // Boost.Beast parses and serializes; Asio runs an event loop per core, a
 // thread each (see EventLoop for why not one loop on many threads, and for
-// the helpers a loop gets while slow work holds it). Each connection is a Session driving a Beast request parser by
-// hand (read some bytes, put() them) so that it can look at a request's
-// header before its body arrives, keep pipelined bytes for the next request,
-// and tell a connection that is merely idle from one that is halfway through
-// a request. A session's socket and timer live on a strand of their own, so
-// its handlers never run at once, whichever thread runs them; the handler
-// may answer on the same thread, with no hand-off (see Responder).
+// the helpers a loop gets while slow work holds it). Each connection is a
+// Session driving a Beast request parser by hand (read some bytes, put()
+// them) so that it can look at a request's header before its body arrives,
+// keep pipelined bytes for the next request, and tell a connection that is
+// merely idle from one that is halfway through a request. A session's
+// socket and timer live on a strand of their own, so its handlers never run
+// at once, whichever thread runs them; the handler may answer on the same
+// thread, with no hand-off (see Responder).
 //
 // Timeouts are a deadline per session that one sweep checks four times a
 // second, rather than a timer per session: re-arming a timer at every phase
@@ -344,11 +345,13 @@ struct Runner {
 /// woken. (One io_context run by several threads hands completions to
 /// whichever thread waits, several futex wake-ups per request; with one
 /// client, `make bench` measured a one-step entry at 0.67 of a hand-written
-/// server's rate that way, and at 0.91 on loops of their own.) When every thread of a loop has been held by one handler or job
-/// for longer than HelperAfter (a slow function run inline, say), the
-/// watchdog adds a helper thread to the loop, so that its other
-/// connections are still read, timed out and answered; a helper leaves once
-/// another thread of the loop is free. Sessions keep their strands, so that
+/// server's rate that way, and at 0.91 on loops of their own.)
+///
+/// When every thread of a loop has been held by one handler or job for
+/// longer than HelperAfter (a slow function run inline, say), the watchdog
+/// adds a helper thread to the loop, so that its other connections are
+/// still read, timed out and answered; a helper leaves once another thread
+/// of the loop is free. Sessions keep their strands, so that
 /// a loop run by two threads still runs one session's handlers one at a
 /// time.
 struct EventLoop {
@@ -1061,9 +1064,10 @@ void Responder::operator()(Response R) {
 //===----------------------------------------------------------------------===//
 
 void HttpServer::Impl::accept() {
-  // Each connection gets a strand of its own.
-  Acceptor.async_accept(asio::make_strand(nextLoop().Io), [this](beast::error_code Ec,
-                                                      tcp::socket Socket) {
+  // Each connection gets a strand of its own, on the next loop.
+  auto Strand = asio::make_strand(nextLoop().Io);
+  Acceptor.async_accept(Strand, [this](beast::error_code Ec,
+                                       tcp::socket Socket) {
     if (Ec == asio::error::operation_aborted || Stopping)
       return;
     if (Ec) {
@@ -1160,10 +1164,13 @@ void HttpServer::Impl::startRunner(EventLoop &Loop, bool Helper) {
           auto Held = (std::chrono::steady_clock::now() - HelperAfter)
                           .time_since_epoch()
                           .count();
-          if (Me->BusySince.load() == 0 && anotherFree(Loop, Me, Held))
+          // Marked under the lock, so that two helpers cannot each leave
+          // on the strength of the other.
+          if (Me->BusySince.load() == 0 && anotherFree(Loop, Me, Held)) {
+            Me->Done = true;
             break;
+          }
         }
-        Me->Done = true;
         // What the last handler deferred went to the loop's queue without
         // waking anyone (Asio expects this thread to run it next): posted
         // from outside the loop, this wakes a thread that stays.

@@ -109,7 +109,8 @@ constexpr const char *FindDamagedRows = R"sql(
 SELECT printf('state %Q', key) FROM state
   WHERE sum IS NOT cleave_sum(key, value, version)
 UNION ALL
-SELECT printf('record %Q', key) FROM meta WHERE sum IS NOT cleave_sum(key, value)
+SELECT printf('record %Q', key) FROM meta
+  WHERE sum IS NOT cleave_sum(key, value)
 UNION ALL
 SELECT printf('queued step %Q', head || iif(num < 0, '', num)) FROM message
   WHERE body IS NOT NULL AND sum IS NOT cleave_sum(head, num, body)
@@ -145,9 +146,10 @@ void sqlSum(sqlite3_context *Ctx, int Argc, sqlite3_value **Argv) {
     }
     case SQLITE_TEXT:
     case SQLITE_BLOB: {
-      const void *P = Type == SQLITE_TEXT
-                          ? static_cast<const void *>(sqlite3_value_text(Argv[I]))
-                          : sqlite3_value_blob(Argv[I]);
+      const void *P =
+          Type == SQLITE_TEXT
+              ? static_cast<const void *>(sqlite3_value_text(Argv[I]))
+              : sqlite3_value_blob(Argv[I]);
       int N = sqlite3_value_bytes(Argv[I]);
       Int(static_cast<uint64_t>(N));
       if (P && N > 0)
@@ -533,8 +535,8 @@ Result<void> SqliteStore::init() {
   // --durability=fsync keeps NORMAL and syncs the WAL behind the commits
   // (see Fsync): FULL would fsync inside each COMMIT, holding the
   // connection, and the state locks of the step, for the whole sync.
-  if (Result<void> R =
-          exec("PRAGMA synchronous = NORMAL", "cannot set the synchronous mode");
+  if (Result<void> R = exec("PRAGMA synchronous = NORMAL",
+                            "cannot set the synchronous mode");
       !R)
     return R;
   // The file grows as dedup ids pile up. A checkpoint that makes it longer
