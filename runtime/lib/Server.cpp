@@ -694,7 +694,7 @@ void Server::Impl::run(size_t Index, Request &Req, Pending &P) {
   // on meanwhile.
   auto Answer = std::make_shared<std::pair<http::Responder, Response>>(
       std::move(P.Reply), std::move(Res));
-  Store.whenDurable([this, Answer](Result<void> Synced) {
+  Store.whenDurable([Answer](Result<void> Synced) {
     if (!Synced) {
       fmt::print(stderr, "cleave-run: {}\n", Synced.error().message());
       Answer->second = Response();
