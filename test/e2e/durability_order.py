@@ -123,7 +123,7 @@ class Traced:
         self.port = free_port()
         self.stderr = open(os.path.join(work, f"{name}.stderr"), "w")
         self.proc = subprocess.Popen(
-            [STRACE, "-f", "-qq", "-ttt", "-y", "-s", "24",
+            [STRACE, "-f", "--seccomp-bpf", "-qq", "-ttt", "-y", "-s", "24",
              "-e", "trace=pwrite64,fdatasync,fsync,sendmsg,sendto,write,writev,recvfrom,read",
              "-o", self.trace,
              ctx.cleave_run, ctx.out, "--port", str(self.port),
@@ -150,7 +150,18 @@ class Traced:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            # strace itself holds fatal signals while it traces a command
+            # (-o FILE): stop cleave-run, and strace ends with it.
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                    children = [int(c) for c in f.read().split()]
+            except OSError:
+                children = []
+            for child in children:
+                try:
+                    os.kill(child, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
