@@ -72,11 +72,13 @@ constexpr long ConnectTimeoutSeconds = 2;
 constexpr long CommandTimeoutSeconds = 10;
 
 // KEYS: the hash of every Expect key, then the hash of every Writes key.
-// ARGV: 1 the seven counts (Expect, Done, Writes, Dequeue, Enqueue, Meta,
-// Consume), three bytes each, big-endian; then the expected versions, the
-// ids of the messages to consume, the dedup ids,
-// (new version, value) per write, the ids to dequeue, (id, body) per
-// message, (key, value) per record. A write's new version is the one its
+// ARGV: 1 the nine counts (Expect, Done, Writes, Dequeue, Enqueue, Meta,
+// Consume, MetaExpect, Forget), three bytes each, big-endian; then the
+// expected versions, (key, value) per expected record (an empty value: the
+// record is absent, as a stored record is never empty), the ids of the
+// messages to consume, the dedup ids, (new version, value) per write, the
+// ids to dequeue, (id, body) per message, (key, value) per record, the
+// dedup ids to erase. A write's new version is the one its
 // key's Expect implies (the caller counts repeated writes of one key),
 // or empty when the key has no Expect: the script then increments the
 // stored one.
@@ -90,16 +92,24 @@ constexpr long CommandTimeoutSeconds = 10;
 // KEYS, and a write whose version is known is one HSET of both fields.
 constexpr const char *CommitScript = R"lua(
 local e1, e2, e3, d1, d2, d3, w1, w2, w3, q1, q2, q3, n1, n2, n3, m1, m2, m3,
-  c1, c2, c3 = string.byte(ARGV[1], 1, 21)
+  c1, c2, c3, x1, x2, x3, f1, f2, f3 = string.byte(ARGV[1], 1, 27)
 local nExpect, nDone, nWrites = (e1 * 256 + e2) * 256 + e3,
   (d1 * 256 + d2) * 256 + d3, (w1 * 256 + w2) * 256 + w3
 local nDequeue, nEnqueue, nMeta = (q1 * 256 + q2) * 256 + q3,
   (n1 * 256 + n2) * 256 + n3, (m1 * 256 + m2) * 256 + m3
 local nConsume = (c1 * 256 + c2) * 256 + c3
+local nMetaExpect, nForget = (x1 * 256 + x2) * 256 + x3,
+  (f1 * 256 + f2) * 256 + f3
 local a = 2
 for k = 1, nExpect do
   if (redis.call('HGET', KEYS[k], 'n') or '0') ~= ARGV[a] then return 1 end
   a = a + 1
+end
+for i = 1, nMetaExpect do
+  if (redis.call('HGET', 'cleave:meta', ARGV[a]) or '') ~= ARGV[a + 1] then
+    return 1
+  end
+  a = a + 2
 end
 -- A message to consume must still be queued: checked before anything is
 -- written, taken out of the queue once the dedup ids pass too.
@@ -161,6 +171,10 @@ for i = 1, nMeta do
   end
   a = a + 2
 end
+for i = 1, nForget do
+  redis.call('SREM', 'cleave:done', ARGV[a])
+  a = a + 1
+end
 return 0
 )lua";
 
@@ -213,6 +227,8 @@ public:
   Result<CommitStatus> commit(const CommitRequest &C) override;
   Result<std::vector<Message>> pending() override;
   Result<std::optional<std::string>> meta(std::string_view Key) override;
+  Result<void> scanMeta(std::string_view Prefix,
+                        const MetaVisitor &Visit) override;
   Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) override;
 
@@ -436,7 +452,8 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
   constexpr size_t MaxCount = (size_t(1) << 24) - 1;
   for (size_t N :
        {C.Expect.size(), C.Done.size(), C.Writes.size(), C.Dequeue.size(),
-        C.Enqueue.size(), C.Meta.size(), C.Consume.size()})
+        C.Enqueue.size(), C.Meta.size(), C.Consume.size(),
+        C.MetaExpect.size(), C.Forget.size()})
     if (N > MaxCount)
       return Error(fmt::format("Redis at {}: a commit of more than {} items "
                                "of one kind",
@@ -448,7 +465,7 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
   // move once they are).
   std::string &Text = CommitText;
   Text.clear();
-  size_t Need = 21;
+  size_t Need = 27;
   for (const auto &E : C.Expect)
     Need += StatePrefix.size() + E.first.size() + 20;
   for (const auto &W : C.Writes)
@@ -482,11 +499,16 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
   size_t HeadAt = Text.size();
   for (size_t N :
        {C.Expect.size(), C.Done.size(), C.Writes.size(), C.Dequeue.size(),
-        C.Enqueue.size(), C.Meta.size(), C.Consume.size()})
+        C.Enqueue.size(), C.Meta.size(), C.Consume.size(),
+        C.MetaExpect.size(), C.Forget.size()})
     appendCount(Text, N);
   Args.push_back(std::string_view(Text.data() + HeadAt, Text.size() - HeadAt));
   for (const auto &E : C.Expect)
     Args.push_back(AppendNumber(E.second));
+  for (const auto &[Key, Value] : C.MetaExpect) {
+    Args.push_back(Key);
+    Args.push_back(Value ? std::string_view(*Value) : std::string_view(""));
+  }
   for (const std::string &Id : C.Consume)
     Args.push_back(Id);
   for (const std::string &Id : C.Done)
@@ -529,14 +551,19 @@ Result<CommitStatus> RedisStore::commit(const CommitRequest &C) {
     Args.push_back(Key);
     Args.push_back(Value);
   }
+  for (const std::string &Id : C.Forget)
+    Args.push_back(Id);
 
   // Sent again after a broken connection only when it carries a dedup id
   // or a message to consume: if the first attempt was applied, the second
   // finds the id recorded or the message gone and reports Duplicate, which
   // a caller already reads as "this step's effects are in the store".
-  // Without one, a resend could apply the writes twice.
-  Resend R =
-      C.Done.empty() && C.Consume.empty() ? Resend::Unsafe : Resend::Safe;
+  // Without one, a resend could apply the writes twice. A compare-and-set
+  // of a record is safe too: applied once, the second attempt conflicts,
+  // and the caller reads the record to learn what happened.
+  Resend R = C.Done.empty() && C.Consume.empty() && C.MetaExpect.empty()
+                 ? Resend::Unsafe
+                 : Resend::Safe;
   Result<Reply> Rep = evalScript(Commit, Args, NumKeys, R);
   if (!Rep)
     return Rep.error();
@@ -627,6 +654,48 @@ RedisStore::list(std::string_view Prefix) {
     Out.emplace_back(std::string(str(R->element[I])),
                      std::string(str(R->element[I + 1])));
   return Out;
+}
+
+Result<void> RedisStore::scanMeta(std::string_view Prefix,
+                                  const MetaVisitor &Visit) {
+  // HSCAN walks the whole hash (MATCH filters on the server), a batch per
+  // call: a record may come twice (the hash rehashed under the cursor).
+  std::string Pattern;
+  for (char Ch : Prefix) {
+    if (Ch == '*' || Ch == '?' || Ch == '[' || Ch == ']' || Ch == '\\')
+      Pattern.push_back('\\');
+    Pattern.push_back(Ch);
+  }
+  Pattern.push_back('*');
+  const std::string Count = std::to_string(MetaScanBatch);
+  std::string Cursor = "0";
+  std::vector<std::pair<std::string, std::string>> Batch;
+  do {
+    Batch.clear();
+    {
+      std::lock_guard<std::mutex> Lock(Mutex);
+      Result<Reply> Rep = command(
+          {"HSCAN", MetaKey, Cursor, "MATCH", Pattern, "COUNT", Count},
+          Resend::Safe);
+      if (!Rep)
+        return Rep.error();
+      const redisReply *R = Rep->get();
+      if (R->type != REDIS_REPLY_ARRAY || R->elements != 2 ||
+          R->element[0]->type != REDIS_REPLY_STRING ||
+          R->element[1]->type != REDIS_REPLY_ARRAY ||
+          R->element[1]->elements % 2 != 0)
+        return Error(
+            fmt::format("Redis at {}: unexpected reply to HSCAN", Where));
+      Cursor = std::string(str(R->element[0]));
+      const redisReply *Items = R->element[1];
+      for (size_t I = 0; I < Items->elements; I += 2)
+        Batch.emplace_back(std::string(str(Items->element[I])),
+                           std::string(str(Items->element[I + 1])));
+    }
+    for (const auto &[Key, Value] : Batch)
+      Visit(Key, Value);
+  } while (Cursor != "0");
+  return {};
 }
 
 } // namespace

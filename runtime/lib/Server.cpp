@@ -31,6 +31,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <array>
+#include <charconv>
+#include <random>
 #include <cctype>
 #include <deque>
 #include <fstream>
@@ -388,11 +390,12 @@ struct Server::Impl {
     std::string RunKey, Record, Message;
   };
   /// Claims \p Key for a request whose hash is \p Hash. The key's record
-  /// ("idemreq/<key>") names the run holding it (a generation), when it
-  /// was claimed and by what request; a generation is claimed by
-  /// committing its dedup id, so exactly one request runs per generation.
-  /// A record past the key's lifetime, or released by a run that committed
-  /// nothing, gives way to the next generation.
+  /// ("idemreq/<key>") names the run holding it (a generation, random),
+  /// when it was claimed and by what request; the record is replaced by a
+  /// compare-and-set, so exactly one request runs per generation. A record
+  /// past the key's lifetime, or released by a run that committed nothing,
+  /// gives way to a new generation, and what the old one left goes in the
+  /// same commit.
   Claim claimKey(const std::string &Key, const std::string &Hash);
   /// Marks the claim of \p P released: its run committed nothing.
   void releaseClaim(Pending &P);
@@ -436,6 +439,15 @@ struct Server::Impl {
       Deadlines;
   bool DeadlineStop = false;
   std::thread DeadlineThread;
+  /// Removes what expired Idempotency-Keys left in the store, every
+  /// KeySweepInterval, on its own thread (DeadlineMutex guards the stop).
+  std::condition_variable KeySweepWake;
+  void sweepKeysLoop();
+  /// One pass: the records of expired or released keys, then the answers
+  /// of runs whose key has moved on.
+  void sweepKeys();
+  std::thread KeySweepThread;
+  std::chrono::seconds KeySweepInterval{60};
   std::unique_ptr<http::HttpServer> Http;
   std::mutex StopMutex;
   bool Running = false;
@@ -766,6 +778,25 @@ int64_t unixNow() {
       .count();
 }
 
+/// A new generation for an Idempotency-Key: random, so that a key whose
+/// record was swept away never hands a later request the generation of an
+/// earlier run, which may still be running. Below 10^18: the SQLite store
+/// keys an id by its trailing number when it has at most 18 digits.
+int64_t newGeneration() {
+  thread_local std::mt19937_64 Random(std::random_device{}());
+  return static_cast<int64_t>(Random() % 1000000000000000000ull);
+}
+
+/// Adds to \p C the erasure of what run \p Gen of key \p Key left: its
+/// answer and its dedup ids ("idemreq/<key>#<gen>" is what claimed a
+/// generation in files written before claims were compare-and-set).
+void forgetRun(CommitRequest &C, const std::string &Key, int64_t Gen) {
+  std::string Run = Key + "#" + std::to_string(Gen);
+  C.Meta.emplace_back("idem/" + Run, std::string());
+  C.Forget.push_back("idem/" + Run);
+  C.Forget.push_back("idemreq/" + Run);
+}
+
 } // namespace
 
 Server::Impl::Claim Server::Impl::claimKey(const std::string &Key,
@@ -796,27 +827,105 @@ Server::Impl::Claim Server::Impl::claimKey(const std::string &Key,
       return C;
     }
     KeyRecord New;
-    New.Gen = Have ? Old.Gen + 1 : 0;
+    New.Gen = newGeneration();
     New.Created = Now;
     New.Hash = Hash;
     CommitRequest R;
-    R.Done.push_back(Name + "#" + std::to_string(New.Gen));
+    R.MetaExpect.emplace_back(Name, *Stored);
     R.Meta.emplace_back(Name, New.encode());
+    if (Have)
+      forgetRun(R, Key, Old.Gen);
     Result<CommitStatus> Done = Store.commit(R);
     if (!Done) {
       C.Message = Done.error().message();
       return C;
     }
-    if (*Done == CommitStatus::Committed) {
+    bool Mine = *Done == CommitStatus::Committed;
+    if (!Mine) {
+      // A commit sent again after a broken connection conflicts with its
+      // own first attempt: the record is then this claim's.
+      Result<std::optional<std::string>> Now = Store.meta(Name);
+      Mine = Now && *Now && **Now == R.Meta.front().second;
+    }
+    if (Mine) {
       C.Kind = Claim::Run;
       C.RunKey = Key + "#" + std::to_string(New.Gen);
       C.Record = New.encode();
       return C;
     }
-    // Another request claimed that generation first: look again.
+    // Another request claimed the key first: look again.
   }
   C.Message = "the idempotency key kept being claimed by other requests";
   return C;
+}
+
+void Server::Impl::sweepKeys() {
+  const std::string Records = "idemreq/";
+  const auto Ttl = static_cast<int64_t>(Options.IdempotencyTtl);
+  int64_t Now = unixNow();
+  auto Report = [](const Error &E) {
+    fmt::print(stderr,
+               "cleave-run: cannot remove expired idempotency keys: {}\n",
+               E.message());
+  };
+  // Keys past their lifetime, or given up by a run that committed
+  // nothing: the record goes with the run's answer and dedup ids, provided
+  // that no request claimed the key again meanwhile.
+  Result<void> Scanned = Store.scanMeta(
+      Records, [&](const std::string &Name, const std::string &Bytes) {
+        KeyRecord R;
+        if (Name.find('#') != std::string::npos || !R.decode(Bytes) ||
+            (!R.Released && Now - R.Created < Ttl))
+          return;
+        CommitRequest C;
+        C.MetaExpect.emplace_back(Name, Bytes);
+        C.Meta.emplace_back(Name, std::string());
+        forgetRun(C, Name.substr(Records.size()), R.Gen);
+        if (Result<CommitStatus> Done = Store.commit(C); !Done)
+          Report(Done.error());
+      });
+  if (!Scanned)
+    return Report(Scanned.error());
+  // Answers of runs that are no longer their key's generation: a run that
+  // finished after its key expired or was claimed again. A generation
+  // never comes back, so one that is not its key's now never will be.
+  Scanned = Store.scanMeta(
+      "idem/", [&](const std::string &Name, const std::string &Bytes) {
+        size_t Hash = Name.rfind('#');
+        if (Hash == std::string::npos)
+          return;
+        std::string Key = Name.substr(5, Hash - 5);
+        int64_t Gen = 0;
+        std::string_view Digits = std::string_view(Name).substr(Hash + 1);
+        auto [End, Ec] = std::from_chars(
+            Digits.data(), Digits.data() + Digits.size(), Gen);
+        if (Ec != std::errc() || End != Digits.data() + Digits.size())
+          return;
+        Result<std::optional<std::string>> Stored =
+            Store.meta(Records + Key);
+        if (!Stored)
+          return Report(Stored.error());
+        KeyRecord R;
+        if (*Stored && (!R.decode(**Stored) || R.Gen == Gen))
+          return;
+        CommitRequest C;
+        C.MetaExpect.emplace_back(Name, Bytes);
+        forgetRun(C, Key, Gen);
+        if (Result<CommitStatus> Done = Store.commit(C); !Done)
+          Report(Done.error());
+      });
+  if (!Scanned)
+    Report(Scanned.error());
+}
+
+void Server::Impl::sweepKeysLoop() {
+  std::unique_lock<std::mutex> Lock(DeadlineMutex);
+  while (!KeySweepWake.wait_for(Lock, KeySweepInterval,
+                                [&] { return DeadlineStop; })) {
+    Lock.unlock();
+    sweepKeys();
+    Lock.lock();
+  }
 }
 
 void Server::Impl::releaseClaim(Pending &P) {
@@ -1143,8 +1252,11 @@ Server::~Server() {
     I->DeadlineStop = true;
   }
   I->DeadlineWake.notify_all();
+  I->KeySweepWake.notify_all();
   if (I->DeadlineThread.joinable())
     I->DeadlineThread.join();
+  if (I->KeySweepThread.joinable())
+    I->KeySweepThread.join();
 }
 
 Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
@@ -1251,6 +1363,11 @@ Result<std::unique_ptr<Server>> Server::create(Manifest M, const Module &Mod,
                                          std::move(Concurrency),
                                          I->Options.MaxQueuedPerFunction);
   I->DeadlineThread = std::thread([Impl = I.get()] { Impl->sweepDeadlines(); });
+  // Expired keys stay at most a quarter of their lifetime (5 min at most)
+  // past it.
+  I->KeySweepInterval = std::chrono::seconds(
+      std::clamp<uint64_t>(I->Options.IdempotencyTtl / 4, 1, 300));
+  I->KeySweepThread = std::thread([Impl = I.get()] { Impl->sweepKeysLoop(); });
   Impl *Raw = I.get();
   // An event loop per core, each reading, running and answering its own
   // connections' requests on one thread (the HTTP layer adds a helper to a

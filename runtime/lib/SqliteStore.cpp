@@ -249,6 +249,8 @@ public:
   Result<std::optional<std::string>> meta(std::string_view Key) override;
   Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) override;
+  Result<void> scanMeta(std::string_view Prefix,
+                        const MetaVisitor &Visit) override;
   Result<void> healthy() override;
   /// With --durability=fsync: opens the WAL, syncs the folder (so that the
   /// files' names survive a power cut too) and starts the syncer.
@@ -333,6 +335,8 @@ private:
   /// Applies \p C inside the open transaction. The caller rolls back
   /// unless it returns Committed.
   Result<CommitStatus> applyLocked(const CommitRequest &C);
+  /// meta() under Mutex.
+  Result<std::optional<std::string>> metaLocked(std::string_view Key);
 
   const std::string Path;
   sqlite3 *Db;
@@ -387,6 +391,7 @@ private:
   std::optional<unsigned> VersionsDataVersion;
 
   Stmt Begin, Commit, Rollback;
+  Stmt ForgetDone, ListMetaFrom, ListMetaRange;
   Stmt ReadState, ReadVersion, WriteState, MarkDone, MarkDoneAndDequeue,
       DropMessage, ClearMessage, ConsumeMessage, AddMessage, SetMeta,
       EraseMeta, ReadMeta, ReadQueue, ListFrom, ListRange, MaxSeq;
@@ -407,7 +412,8 @@ SqliteStore::~SqliteStore() {
   // Statements first: sqlite3_close refuses a connection with live ones.
   for (Stmt *S :
        {&Begin, &Commit, &Rollback, &ReadState, &ReadVersion, &WriteState,
-        &MarkDone, &MarkDoneAndDequeue, &DropMessage, &ClearMessage,
+        &ForgetDone, &ListMetaFrom, &ListMetaRange, &MarkDone,
+        &MarkDoneAndDequeue, &DropMessage, &ClearMessage,
         &ConsumeMessage, &AddMessage, &SetMeta, &EraseMeta, &ReadMeta,
         &ReadQueue, &ListFrom, &ListRange, &MaxSeq})
     S->reset();
@@ -589,6 +595,15 @@ Result<void> SqliteStore::init() {
        "VALUES (?1, ?2, 0, ?3, ?4, cleave_sum(?1, ?2, ?4)) "
        "ON CONFLICT(head, num) DO UPDATE SET "
        "seq = excluded.seq, body = excluded.body, sum = excluded.sum"},
+      // A dedup record erased; a message queued under the id stays.
+      {&ForgetDone, "DELETE FROM message WHERE head = ?1 AND num = ?2 "
+                    "AND done = 1 AND seq IS NULL"},
+      // A batch of scanMeta: from ?1 (included), below ?2.
+      {&ListMetaFrom, "SELECT key, value, sum IS cleave_sum(key, value) "
+                      "FROM meta WHERE key >= ?1 ORDER BY key LIMIT ?3"},
+      {&ListMetaRange, "SELECT key, value, sum IS cleave_sum(key, value) "
+                       "FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key "
+                       "LIMIT ?3"},
       {&SetMeta, "INSERT OR REPLACE INTO meta(key, value, sum) "
                  "VALUES (?1, ?2, cleave_sum(?1, ?2))"},
       {&EraseMeta, "DELETE FROM meta WHERE key = ?1"},
@@ -705,6 +720,9 @@ Result<void> SqliteStore::syncSeq() {
 }
 
 Result<CommitStatus> SqliteStore::applyMessages(const CommitRequest &C) {
+  for (const std::string &Id : C.Forget)
+    if (!bindId(ForgetDone.get(), Id) || !run(ForgetDone.get()))
+      return fail(fmt::format("cannot erase dedup id '{}'", Id));
   // Consuming is deleting: a message that deletes no row was not queued,
   // unless this request listed it before.
   for (size_t I = 0; I < C.Consume.size(); ++I) {
@@ -759,6 +777,13 @@ Result<CommitStatus> SqliteStore::applyLocked(const CommitRequest &C) {
     if (!Have)
       return Have.error();
     if (*Have != Version)
+      return CommitStatus::Conflict;
+  }
+  for (const auto &[Key, Value] : C.MetaExpect) {
+    Result<std::optional<std::string>> Have = metaLocked(Key);
+    if (!Have)
+      return Have.error();
+    if (*Have != Value)
       return CommitStatus::Conflict;
   }
   Result<CommitStatus> Messages = applyMessages(C);
@@ -1014,6 +1039,11 @@ Result<std::vector<Message>> SqliteStore::pending() {
 
 Result<std::optional<std::string>> SqliteStore::meta(std::string_view Key) {
   std::lock_guard<std::mutex> Lock(Mutex);
+  return metaLocked(Key);
+}
+
+Result<std::optional<std::string>>
+SqliteStore::metaLocked(std::string_view Key) {
   sqlite3_stmt *S = ReadMeta.get();
   Resetter R(S);
   if (!bindText(S, 1, Key))
@@ -1060,6 +1090,44 @@ SqliteStore::list(std::string_view Prefix) {
   if (Rc != SQLITE_DONE)
     return fail(fmt::format("cannot list state under '{}'", Prefix));
   return Out;
+}
+
+Result<void> SqliteStore::scanMeta(std::string_view Prefix,
+                                   const MetaVisitor &Visit) {
+  std::optional<std::string> End = prefixEnd(Prefix);
+  std::string From(Prefix);
+  std::vector<std::pair<std::string, std::string>> Batch;
+  bool First = true;
+  for (;;) {
+    Batch.clear();
+    {
+      std::lock_guard<std::mutex> Lock(Mutex);
+      sqlite3_stmt *S = End ? ListMetaRange.get() : ListMetaFrom.get();
+      Resetter R(S);
+      // After the first batch, from the last key seen, which comes again.
+      if (!bindText(S, 1, From) || (End && !bindText(S, 2, *End)) ||
+          sqlite3_bind_int64(S, 3, MetaScanBatch + (First ? 0 : 1)) !=
+              SQLITE_OK)
+        return fail("cannot list records");
+      int Rc;
+      while ((Rc = sqlite3_step(S)) == SQLITE_ROW) {
+        std::string Key = columnString(S, 0);
+        if (!First && Key == From)
+          continue;
+        if (!sqlite3_column_int(S, 2))
+          return damaged(fmt::format("record '{}'", Key));
+        Batch.emplace_back(std::move(Key), columnString(S, 1));
+      }
+      if (Rc != SQLITE_DONE)
+        return fail(fmt::format("cannot list records under '{}'", Prefix));
+    }
+    for (const auto &[Key, Value] : Batch)
+      Visit(Key, Value);
+    if (Batch.size() < MetaScanBatch)
+      return {};
+    From = Batch.back().first;
+    First = false;
+  }
 }
 
 /// Reads a 32-bit word of a WAL: big-endian in the header and frame

@@ -49,6 +49,11 @@ Result<CommitStatus> MemoryStateStore::commit(const CommitRequest &C) {
     if ((It == Values.end() ? 0 : It->second.Version) != Version)
       return CommitStatus::Conflict;
   }
+  for (const auto &[Key, Value] : C.MetaExpect) {
+    auto It = Meta.find(Key);
+    if (It == Meta.end() ? Value.has_value() : It->second != Value)
+      return CommitStatus::Conflict;
+  }
   for (const std::string &Id : C.Done)
     if (Done.count(Id))
       return CommitStatus::Duplicate;
@@ -56,6 +61,8 @@ Result<CommitStatus> MemoryStateStore::commit(const CommitRequest &C) {
     if (std::none_of(Queue.begin(), Queue.end(),
                      [&](const Message &M) { return M.Id == Id; }))
       return CommitStatus::Duplicate;
+  for (const std::string &Id : C.Forget)
+    Done.erase(Id);
   Done.insert(C.Done.begin(), C.Done.end());
   for (const auto &[Key, Value] : C.Writes) {
     Versioned &V = Values[Key];
@@ -104,6 +111,29 @@ MemoryStateStore::list(std::string_view Prefix) {
     if (It->second.Value)
       Out.emplace_back(It->first, *It->second.Value);
   return Out;
+}
+
+Result<void> MemoryStateStore::scanMeta(std::string_view Prefix,
+                                        const MetaVisitor &Visit) {
+  std::vector<std::pair<std::string, std::string>> Batch;
+  std::string After;
+  do {
+    Batch.clear();
+    {
+      std::lock_guard<std::mutex> Lock(Mutex);
+      auto It = After.empty() ? Meta.lower_bound(Prefix)
+                              : Meta.upper_bound(After);
+      for (; It != Meta.end() && Batch.size() < MetaScanBatch &&
+             std::string_view(It->first).starts_with(Prefix);
+           ++It)
+        Batch.emplace_back(It->first, It->second);
+    }
+    for (const auto &[Key, Value] : Batch)
+      Visit(Key, Value);
+    if (!Batch.empty())
+      After = Batch.back().first;
+  } while (Batch.size() == MetaScanBatch);
+  return {};
 }
 
 void backOffAfterConflict(unsigned Attempt) {
@@ -322,7 +352,7 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
     With.Writes.emplace_back(Name, *Value);
   if (With.Writes.empty() && With.Expect.empty() && With.Done.empty() &&
       With.Consume.empty() && With.Dequeue.empty() && With.Enqueue.empty() &&
-      With.Meta.empty())
+      With.Meta.empty() && With.MetaExpect.empty() && With.Forget.empty())
     return CommitStatus::Committed;
   Result<CommitStatus> Applied = Store.commit(With);
   if (Applied && *Applied == CommitStatus::Committed) {
@@ -339,6 +369,10 @@ Result<CommitStatus> StateTransaction::commit(CommitRequest With) {
 //===----------------------------------------------------------------------===//
 
 Result<void> StateStore::healthy() { return {}; }
+
+Result<void> StateStore::scanMeta(std::string_view, const MetaVisitor &) {
+  return Error("this state store cannot list its records");
+}
 
 void StateStore::whenDurable(std::function<void(Result<void>)> Then) {
   Then({});

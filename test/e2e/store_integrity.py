@@ -20,19 +20,28 @@ checks, with real processes and real files:
     files serves all 50; a copy with one frame in the middle of the WAL
     damaged is refused at startup (SQLite would drop every commit after
     it without a word; with --skip-integrity-check it serves fewer than
-    50); a copy whose last frame is torn, as a crash leaves it, is served.
+    50); a copy whose last frame is torn, as a crash leaves it, is served;
+  - expired-keys: 1000 requests with distinct Idempotency-Keys under
+    --idempotency-ttl 2 add their records and dedup ids to the file; a
+    repeat within the lifetime is answered from them; past it, the rows in
+    the file go back to what they were before the 1000 (an attacker's
+    distinct keys cannot grow the store for ever), and the key runs again.
 
 Prints "PASS <check>" per check and exits 1 if any failed. Standard
 library only.
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
+import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import difftest  # noqa: E402
@@ -252,6 +261,67 @@ def check_wal(opts, out, work):
         rt.stop()
 
 
+def bookkeeping_rows(db):
+    """Rows of the records and dedup-id tables (the queue is empty between
+    requests), read beside the running server as any SQLite reader can."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return (con.execute("SELECT count(*) FROM meta").fetchone()[0] +
+                con.execute("SELECT count(*) FROM message").fetchone()[0])
+    finally:
+        con.close()
+
+
+def check_expired_keys(opts, out, work):
+    folder = os.path.join(work, "expiry")
+    os.makedirs(folder, exist_ok=True)
+    db = os.path.join(folder, "state.db")
+    with serve(opts, out, folder, db, extra=("--idempotency-ttl", "2")) as rt:
+        base = rt.wait_for_address()
+        status, data, _ = increment(base)
+        if status != 200:
+            raise AssertionError(f"increment: {status} {data!r}")
+        before = bookkeeping_rows(db)
+        url = urllib.parse.urlsplit(base)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        body = json.dumps({"by": 1, "who": "keys"})
+        for i in range(1000):
+            conn.request("POST", "/increment", body,
+                         {"Content-Type": "application/json",
+                          "Idempotency-Key": f"key-{i}"})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                raise AssertionError(f"keyed increment {i}: {resp.status}")
+        conn.close()
+        grown = bookkeeping_rows(db) - before
+        if grown < 1000:
+            raise AssertionError(f"1000 keys added only {grown} rows: the check "
+                                 "counts the wrong tables")
+        again = lambda: http_call(base, "POST", "/increment",  # noqa: E731
+                                  {"by": 1, "who": "keys"},
+                                  headers={"Idempotency-Key": "key-999"})
+        status, data, _ = again()
+        if status != 200 or mine(base, "keys") != 1000:
+            raise AssertionError(f"a repeat within the lifetime ran again: "
+                                 f"{status} {data!r}, {mine(base, 'keys')}")
+        deadline = time.monotonic() + 15
+        left = grown
+        while time.monotonic() < deadline:
+            left = bookkeeping_rows(db) - before
+            if left <= 0:
+                break
+            time.sleep(0.25)
+        if left > 0:
+            raise AssertionError(f"{left} of the {grown} rows the keys added are "
+                                 "still there 15 s after their 2 s lifetime")
+        status, data, _ = again()
+        if status != 200 or mine(base, "keys") != 1001:
+            raise AssertionError("an expired key did not run again: "
+                                 f"{status} {data!r}, {mine(base, 'keys')}")
+        rt.stop()
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -277,6 +347,7 @@ def main():
             ("damaged", lambda: check_damaged(opts, out, opts.work)),
             ("flipped", lambda: check_flipped(opts, out, opts.work)),
             ("wal", lambda: check_wal(opts, out, opts.work)),
+            ("expired-keys", lambda: check_expired_keys(opts, out, opts.work)),
         ]
         for name, fn in checks:
             try:

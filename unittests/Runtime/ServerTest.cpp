@@ -1015,4 +1015,40 @@ TEST_F(AuthTest, AnExpiredIdempotencyKeyRunsAgain) {
             "3");
 }
 
+/// The keys of every bookkeeping record in \p Store.
+std::vector<std::string> recordsOf(StateStore &Store) {
+  std::vector<std::string> Keys;
+  Result<void> R = Store.scanMeta(
+      "", [&](const std::string &Key, const std::string &) {
+        Keys.push_back(Key);
+      });
+  EXPECT_TRUE(R) << R.error().message();
+  return Keys;
+}
+
+TEST_F(AuthTest, ExpiredIdempotencyKeysAreRemoved) {
+  // A lifetime of 3 s: swept every second.
+  start({}, "", /*IdempotencyTtl=*/3);
+  httplib::Client C("127.0.0.1", Port);
+  for (int I = 0; I < 50; ++I) {
+    httplib::Headers H{{"Idempotency-Key", "k" + std::to_string(I)}};
+    ASSERT_EQ(C.Post("/counter", H, "{}", "application/json")->status, 200);
+  }
+  // A key's record and its answer.
+  EXPECT_EQ(recordsOf(Store).size(), 100u);
+  // Sweeps within the lifetime keep the keys: a repeat is answered as the
+  // first request was.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  httplib::Headers First{{"Idempotency-Key", "k0"}};
+  EXPECT_EQ(C.Post("/counter", First, "{}", "application/json")->body, "1");
+  EXPECT_EQ(recordsOf(Store).size(), 100u);
+  // Past it, the next sweep removes them all.
+  auto Until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!recordsOf(Store).empty() && std::chrono::steady_clock::now() < Until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(recordsOf(Store), std::vector<std::string>());
+  // And the key is free: the request runs again.
+  EXPECT_EQ(C.Post("/counter", First, "{}", "application/json")->body, "51");
+}
+
 } // namespace

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <signal.h>
 #include <sys/wait.h>
 #include <thread>
@@ -631,6 +632,96 @@ TEST_P(StoreConformanceTest, MetaRecordsSetAndErase) {
   EXPECT_EQ(metaOf(store(), "never"), "<none>");
   // Records are not state: list() does not see them.
   EXPECT_EQ(listOf(store(), ""), "");
+}
+
+TEST_P(StoreConformanceTest, MetaExpectIsACompareAndSet) {
+  std::string Binary("g\0\xff", 3);
+  CommitRequest C;
+  C.MetaExpect = {{"idemreq/k", std::nullopt}};
+  C.Meta = {{"idemreq/k", Binary}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  // Expected absent, present now: nothing of the commit is applied.
+  C.Meta = {{"idemreq/k", "other"}};
+  C.Writes = {{"a", "1"}};
+  C.Done = {"d"};
+  C.Forget = {"f"};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Conflict);
+  EXPECT_EQ(metaOf(store(), "idemreq/k"), Binary);
+  EXPECT_EQ(versionOf(store(), "a"), 0u);
+  // A value that differs in its last byte conflicts; the stored one
+  // commits, and so does an absent record expected absent.
+  C.MetaExpect = {{"idemreq/k", std::string("g\0\xfe", 3)}};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Conflict);
+  C.MetaExpect = {{"idemreq/k", Binary}, {"idemreq/none", std::nullopt}};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(metaOf(store(), "idemreq/k"), "other");
+  EXPECT_EQ(valueOf(store(), "a"), "1");
+  // Checked before dedup ids: "d" is recorded, but the record conflicts.
+  C.MetaExpect = {{"idemreq/k", Binary}};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Conflict);
+}
+
+TEST_P(StoreConformanceTest, ForgottenDedupIdsCanBeRecordedAgain) {
+  CommitRequest C;
+  C.Done = {"idem/k#41", "idemreq/k#41", "run/7"};
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+  // A message queued under an id that is forgotten stays queued.
+  CommitRequest Q;
+  Q.Enqueue = {{"idem/q#1", "body"}};
+  ASSERT_EQ(commitOf(store(), Q), CommitStatus::Committed);
+  CommitRequest F;
+  F.Forget = {"idem/k#41", "idemreq/k#41", "never/recorded", "idem/q#1"};
+  ASSERT_EQ(commitOf(store(), F), CommitStatus::Committed);
+  EXPECT_EQ(queueOf(store()), "idem/q#1=body;");
+  // "run/7" was not forgotten.
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+  C.Done = {"idem/k#41", "idemreq/k#41"};
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  EXPECT_EQ(commitOf(store(), C), CommitStatus::Duplicate);
+}
+
+TEST_P(StoreConformanceTest, ScanMetaVisitsEveryRecordOfAPrefix) {
+  // More than two batches, beside records the prefix does not cover; the
+  // prefix holds glob characters, which Redis's MATCH would read as such.
+  const std::string Prefix = "k*[?]\\/";
+  std::set<std::string> Written;
+  CommitRequest C;
+  for (int I = 0; I < 2 * static_cast<int>(MetaScanBatch) + 7; ++I) {
+    std::string Key = Prefix + std::to_string(I);
+    C.Meta.emplace_back(Key, "v" + std::to_string(I));
+    Written.insert(Key);
+  }
+  C.Meta.emplace_back("k*[?]\\", "shorter");
+  C.Meta.emplace_back("kx[?]\\/1", "glob match only");
+  C.Meta.emplace_back("k*[?]\\0", "next byte");
+  ASSERT_EQ(commitOf(store(), C), CommitStatus::Committed);
+  std::set<std::string> Seen;
+  bool ValuesRight = true;
+  // Erasing each record from inside the visitor: the store's lock is not
+  // held while it runs.
+  Result<void> R = store().scanMeta(
+      Prefix, [&](const std::string &Key, const std::string &Value) {
+        ValuesRight &= Value == "v" + Key.substr(Prefix.size());
+        Seen.insert(Key);
+        CommitRequest E;
+        E.MetaExpect.emplace_back(Key, Value);
+        E.Meta.emplace_back(Key, "");
+        (void)store().commit(E);
+      });
+  ASSERT_TRUE(R) << R.error().message();
+  EXPECT_TRUE(ValuesRight);
+  EXPECT_EQ(Seen, Written);
+  for (const std::string &Key : Written)
+    ASSERT_EQ(metaOf(store(), Key), "<none>") << Key;
+  EXPECT_EQ(metaOf(store(), "k*[?]\\"), "shorter");
+  EXPECT_EQ(metaOf(store(), "kx[?]\\/1"), "glob match only");
+  EXPECT_EQ(metaOf(store(), "k*[?]\\0"), "next byte");
+  Seen.clear();
+  R = store().scanMeta(Prefix, [&](const std::string &Key,
+                                   const std::string &) { Seen.insert(Key); });
+  ASSERT_TRUE(R) << R.error().message();
+  EXPECT_TRUE(Seen.empty());
 }
 
 TEST_P(StoreConformanceTest, ListsAPrefixInKeyOrder) {

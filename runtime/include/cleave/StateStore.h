@@ -62,8 +62,13 @@ struct Message {
 ///   - Dequeue / Enqueue: the step's own message leaves the queue, the next
 ///     steps' messages enter it;
 ///   - Meta: bookkeeping records (idempotency responses, joins), written
-///     without version checks; an empty value erases the record.
-/// Expect is checked first (Conflict), then Done and Consume (Duplicate).
+///     without version checks; an empty value erases the record;
+///   - MetaExpect: every one of these records still holds the given value
+///     (std::nullopt: is absent), a compare-and-set on bookkeeping;
+///   - Forget: these dedup ids are erased, whether recorded or not (what
+///     an expired idempotency key leaves behind).
+/// Expect and MetaExpect are checked first (Conflict), then Done and
+/// Consume (Duplicate).
 struct CommitRequest {
   std::vector<std::pair<std::string, uint64_t>> Expect;
   std::vector<std::string> Done;
@@ -73,6 +78,8 @@ struct CommitRequest {
   std::vector<std::string> Dequeue;
   std::vector<Message> Enqueue;
   std::vector<std::pair<std::string, std::string>> Meta;
+  std::vector<std::pair<std::string, std::optional<std::string>>> MetaExpect;
+  std::vector<std::string> Forget;
 };
 
 enum class CommitStatus {
@@ -81,6 +88,9 @@ enum class CommitStatus {
   Duplicate, ///< a Done id was already recorded, or a message to consume
              ///< was not queued: nothing was applied
 };
+
+/// How many records StateStore::scanMeta reads per batch.
+constexpr size_t MetaScanBatch = 1000;
 
 /// A store of state values (JSON text, keyed by a variable's qualified name,
 /// or "name/<key>" for a map stored per key, where an empty value records
@@ -108,6 +118,17 @@ public:
   /// Every state value whose key starts with \p Prefix, sorted by key.
   virtual Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) = 0;
+
+  /// Calls \p Visit with every bookkeeping record whose key starts with
+  /// \p Prefix, a batch at a time, without the store's lock held between
+  /// batches (\p Visit may commit). Records written or erased meanwhile
+  /// may be seen or not, and Redis may show one twice and in no order; the
+  /// caller, a sweep that comes back, allows it. An Error by default: a
+  /// store that cannot list its records keeps expired idempotency keys.
+  using MetaVisitor =
+      std::function<void(const std::string &Key, const std::string &Value)>;
+  virtual Result<void> scanMeta(std::string_view Prefix,
+                                const MetaVisitor &Visit);
 
   /// Whether the store can take requests now. An SQLite store whose file
   /// was deleted or replaced under the running server is not: what it
@@ -140,6 +161,8 @@ public:
   Result<std::optional<std::string>> meta(std::string_view Key) override;
   Result<std::vector<std::pair<std::string, std::string>>>
   list(std::string_view Prefix) override;
+  Result<void> scanMeta(std::string_view Prefix,
+                        const MetaVisitor &Visit) override;
 
 private:
   std::mutex Mutex;
@@ -161,9 +184,10 @@ private:
 /// creates 0700: state is the program's data. At open, SQLite's quick_check
 /// reads the whole file: a damaged one is refused, naming what is wrong,
 /// unless \p CheckIntegrity is false (cleave-run --skip-integrity-check).
-/// With \p Fsync, a commit returns only once it is synced to disk, and
-/// concurrent commits share one sync (group commit); without it, a commit
-/// survives the process but not a power cut.
+/// With \p Fsync, whenDurable() calls back once the commits before it are
+/// synced to disk, and one sync covers every commit written while the one
+/// before ran (group commit); without it, a commit survives the process
+/// but not a power cut.
 Result<std::unique_ptr<StateStore>>
 openSqliteStore(const std::string &Path, bool CheckIntegrity = true,
                 bool Fsync = false);
