@@ -407,7 +407,9 @@ template <class T> void frameMember(FrameWriter &W, const T &V) {
   std::size_t Before = W.size();
 #endif
   FrameCodec<T>::encode(W, V);
-  assert(W.size() - Before >= frameMinSize<T>() &&
+  // MinSizeOf, not frameMinSize: a member may be encoded in no bytes (a run
+  // of pending values); only a container's elements may not.
+  assert(W.size() - Before >= detail::MinSizeOf<T>::value &&
          "a frame codec wrote fewer bytes than its MinSize");
 }
 
