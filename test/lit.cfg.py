@@ -19,6 +19,12 @@ for var in ["HOME", "TMPDIR", "CXX", "CC"]:
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
+# Tests that serve the same example share its build (test/e2e/difftest.py,
+# BuildCache); the cache lives beside the tests' outputs.
+config.environment["CLEAVE_TEST_BUILD_CACHE"] = os.path.join(
+    config.test_exec_root, "deployment-cache"
+)
+
 config.substitutions.append(("%cleave_include", config.cleave_runtime_include))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(

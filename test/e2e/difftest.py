@@ -284,14 +284,114 @@ class Runtime:
 
 
 def cleave_build(opts, source, out):
+    """`cleave build` of SOURCE into OUT. With CLEAVE_TEST_BUILD_CACHE set
+    (lit sets it), a deployment another test built from the same inputs is
+    copied instead of built again (see BuildCache)."""
     cleave = find_tool(opts.cleave, "cleave")
     if os.path.exists(out):
         shutil.rmtree(out)
-    run(
-        [cleave, "build", "-q", "-o", out, source, "--", "-std=c++17", *getattr(opts, "flag", [])],
-        "cleave build",
-        timeout=900,
-    )
+    cmd = [cleave, "build", "-q", "-o", out, source, "--", "-std=c++17",
+           *getattr(opts, "flag", [])]
+    cache = os.environ.get("CLEAVE_TEST_BUILD_CACHE")
+    if not cache:
+        run(cmd, "cleave build", timeout=900)
+        return
+    BuildCache(cache).build(cmd, cleave, source, out)
+
+
+class BuildCache:
+    """Deployments built by `cleave build`, shared between the tests of one
+    `make check` as a compiler cache would: several tests serve the same
+    example, and a build is most of their time.
+
+    An entry is keyed by the command (output folder aside), the working
+    folder, the environment the build reads, the cleave binary (path, size,
+    time) and every file under the source's folder (contents). It records
+    every file the library's compilation read (ninja's dependency log), and
+    is used only while each still has the size and time it had: a changed
+    runtime header or included file rebuilds. Tests that build the same
+    entry at once take turns on a lock; the first builds, the rest copy."""
+
+    ENV = ("CXX", "CC", "CXXFLAGS", "LDFLAGS", "CMAKE_BUILD_TYPE",
+           "CMAKE_GENERATOR", "PATH")
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    @staticmethod
+    def stamp(path):
+        st = os.stat(path)
+        return [path, st.st_size, st.st_mtime_ns]
+
+    def key(self, cmd, cleave, source, out):
+        import hashlib
+        h = hashlib.sha256()
+        words = [w for w in cmd if w != out]
+        h.update(json.dumps([words, os.getcwd(),
+                             [os.environ.get(v) for v in self.ENV],
+                             self.stamp(os.path.realpath(cleave))]).encode())
+        top = os.path.dirname(os.path.abspath(source))
+        for folder, dirs, files in sorted(os.walk(top)):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(folder, name)
+                h.update(path.encode() + b"\0")
+                with open(path, "rb") as f:
+                    h.update(hashlib.sha256(f.read()).digest())
+        return h.hexdigest()[:32]
+
+    @staticmethod
+    def dependencies(out):
+        """Every file the library's objects were compiled from, or None."""
+        try:
+            proc = subprocess.run(["ninja", "-C", os.path.join(out, "build"),
+                                   "-t", "deps"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True,
+                                  timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        # The generated sources are cleave's output for the key's inputs:
+        # only what they include counts.
+        inside = os.path.abspath(out) + os.sep
+        deps = sorted({line.strip() for line in proc.stdout.splitlines()
+                       if line.startswith("    ") and line.strip()})
+        if proc.returncode != 0 or not deps or \
+                not all(os.path.isabs(d) for d in deps):
+            return None
+        return [d for d in deps if not d.startswith(inside)]
+
+    def fresh(self, entry):
+        try:
+            with open(entry + ".deps.json", encoding="utf-8") as f:
+                deps = json.load(f)
+            return all(self.stamp(d[0]) == d for d in deps)
+        except (OSError, ValueError, TypeError, IndexError):
+            return False
+
+    def build(self, cmd, cleave, source, out):
+        import fcntl
+        entry = os.path.join(self.folder, self.key(cmd, cleave, source, out))
+        keep = shutil.ignore_patterns("CMakeFiles", "*.o")
+        with open(entry + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if os.path.isdir(entry) and self.fresh(entry):
+                shutil.copytree(entry, out, symlinks=True)
+                return
+            run(cmd, "cleave build", timeout=900)
+            deps = self.dependencies(out)
+            if deps is None:
+                return
+            try:
+                stamps = [self.stamp(d) for d in deps]
+            except OSError:
+                return
+            shutil.rmtree(entry, ignore_errors=True)
+            shutil.rmtree(entry + ".new", ignore_errors=True)
+            shutil.copytree(out, entry + ".new", symlinks=True, ignore=keep)
+            with open(entry + ".deps.json", "w", encoding="utf-8") as f:
+                json.dump(stamps, f)
+            os.rename(entry + ".new", entry)
 
 
 def run_deployment(opts, name, calls):
