@@ -631,10 +631,16 @@ int runBuild(const tooling::CompilationDatabase &DB,
     llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }
+  unsigned Entries = 0;
+  for (const FunctionNode *F : P.annotated())
+    Entries += F->IsEntry;
+  // Not an error (a deployment may be built before its entries are
+  // written), but nothing would be served: say so, also under -q.
+  if (Entries == 0)
+    llvm::errs() << "cleave: warning: the deployment has no entries: no "
+                    "function of the sources is marked CLEAVE_ENTRY(\"METHOD "
+                    "/path\"), so cleave-run would serve nothing\n";
   if (Opts.Verbose) {
-    unsigned Entries = 0;
-    for (const FunctionNode *F : P.annotated())
-      Entries += F->IsEntry;
     llvm::errs() << "cleave: wrote " << Opts.OutDir << "/manifest.yaml ("
                  << Entries << (Entries == 1 ? " entry" : " entries") << ", "
                  << P.Units.size() << (P.Units.size() == 1 ? " unit" : " units")

@@ -2,9 +2,10 @@
 //
 // Option parsing and wiring only; the work is done in lib/.
 //
-//   cleave build [-p BUILD_DIR] [-o OUT] [-j N] [--no-build] SOURCES...
-//                [-- FLAGS]
-//   cleave inspect OUT
+//   cleave build [-p BUILD_PATH] [-o OUT] [-j N] [--no-build] SOURCES...
+//                [--extra-arg ARG] [-- FLAGS]
+//   cleave inspect [--format=table|json|dot] OUT
+//   cleave state OUT dump|get KEY [--state=STORE]
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,8 +14,12 @@
 #include "cleave/Manifest.h"
 #include "cleave/StateStore.h"
 
+#include "clang/Basic/Version.h"
+#include "clang/Tooling/ArgumentsAdjusters.h"
+#include "clang/Tooling/CommonOptionsParser.h"
 #include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -31,185 +36,218 @@ using namespace cleave;
 
 namespace {
 
-const char *Usage =
-    "OVERVIEW: cleave - compile an annotated C++ program into a serverless "
-    "deployment\n\n"
-    "USAGE:\n"
-    "  cleave build [options] SOURCES... [-- COMPILER FLAGS]\n"
-    "  cleave inspect [--format=table|json|dot] OUT\n"
-    "  cleave state OUT dump|get KEY [--state=STORE]\n\n"
-    "BUILD OPTIONS:\n"
-    "  -p DIR          read compile_commands.json from DIR (as every clang "
-    "tool)\n"
-    "  -o OUT          write the deployment to OUT (default: cleave-out)\n"
-    "  --name NAME     the deployment's name (default: the first source's "
-    "stem)\n"
-    "  --no-build      write OUT but do not build its handler library\n"
-    "  -j N, --jobs=N  parse and cut N units at a time (default: 1), and\n"
-    "                  build the handler library with N jobs (default: one\n"
-    "                  per core); every unit's AST stays in memory until\n"
-    "                  the whole program is planned, whatever N is\n"
-    "  -q, --quiet     no progress lines\n"
-    "  -Rcleave        a remark for every placement decision (which calls\n"
-    "                  stay local, which become boundaries, and why)\n\n"
-    "  Without -p and without '--', the compile database is searched for\n"
-    "  from the first source's directory upwards. With -p and no sources,\n"
-    "  every file of the database is compiled.\n\n"
-    "INSPECT:\n"
-    "  cleave inspect OUT                 OUT/manifest.yaml as tables\n"
-    "  cleave inspect --format=json OUT   ... as JSON, for scripts\n"
-    "  cleave inspect --format=dot OUT    ... as a Graphviz graph "
-    "(| dot -Tsvg)\n\n"
-    "STATE:\n"
-    "  cleave state OUT dump             every stored state value, as JSON\n"
-    "  cleave state OUT get KEY          one value ('stock', 'stock/apple';\n"
-    "                                    a map stored per key: its entries)\n"
-    "  --state=STORE                     another store than cleave-run's\n"
-    "                                    default OUT/.cleave/state.db:\n"
-    "                                    sqlite:PATH or redis://HOST:PORT\n\n"
-    "OTHER:\n"
-    "  --help, --version\n";
+// Every option is an llvm::cl option of its command (exact names only: no
+// prefix matching, so `-output` is an error, not `-o utput`). Usage errors
+// exit 2 with a hint; `cleave COMMAND --help` lists a command's options.
 
-int usageError(const std::string &Message) {
+llvm::cl::SubCommand BuildCmd("build",
+                              "compile annotated C++ sources into a "
+                              "deployment (manifest and handler library)");
+llvm::cl::SubCommand InspectCmd("inspect",
+                                "show a deployment's manifest as tables, "
+                                "JSON or a Graphviz graph");
+llvm::cl::SubCommand StateCmd("state",
+                              "read the state a deployment has stored");
+
+llvm::cl::OptionCategory BuildCat("cleave build options");
+
+llvm::cl::list<std::string>
+    Sources(llvm::cl::Positional, llvm::cl::desc("<source>..."),
+            llvm::cl::sub(BuildCmd), llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string> BuildPath(
+    "p",
+    llvm::cl::desc("read the compile database from <path>: a folder (and "
+                   "its parents) holding compile_commands.json, or the file "
+                   "itself, as every clang tool does"),
+    llvm::cl::value_desc("path"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::list<std::string> ArgsAfter(
+    "extra-arg",
+    llvm::cl::desc("add <arg> at the end of every compile command"),
+    llvm::cl::value_desc("arg"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::list<std::string> ArgsBefore(
+    "extra-arg-before",
+    llvm::cl::desc("add <arg> at the start of every compile command"),
+    llvm::cl::value_desc("arg"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string>
+    OutDir("o", llvm::cl::desc("write the deployment to <dir>"),
+           llvm::cl::value_desc("dir"), llvm::cl::init("cleave-out"),
+           llvm::cl::sub(BuildCmd), llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string> DeploymentName(
+    "name",
+    llvm::cl::desc("the deployment's name (default: the first source's "
+                   "file name without its extension)"),
+    llvm::cl::value_desc("name"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::opt<bool>
+    NoBuild("no-build",
+            llvm::cl::desc("write the deployment's sources and manifest, "
+                           "but do not build its handler library"),
+            llvm::cl::sub(BuildCmd), llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string> JobsText(
+    "j",
+    llvm::cl::desc("parse and cut <n> units at a time (default 1), and "
+                   "build the handler library with <n> jobs (default: one "
+                   "per core)"),
+    llvm::cl::value_desc("n"), llvm::cl::Prefix, llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::alias JobsLong("jobs", llvm::cl::desc("the same as -j"),
+                         llvm::cl::aliasopt(JobsText));
+llvm::cl::opt<bool> Quiet("q", llvm::cl::desc("no progress lines"),
+                          llvm::cl::sub(BuildCmd), llvm::cl::cat(BuildCat));
+llvm::cl::alias QuietLong("quiet", llvm::cl::desc("the same as -q"),
+                          llvm::cl::aliasopt(Quiet));
+llvm::cl::opt<bool> Remarks(
+    "Rcleave",
+    llvm::cl::desc("a remark for every placement decision: which calls "
+                   "stay local, which become boundaries, and why"),
+    llvm::cl::sub(BuildCmd), llvm::cl::cat(BuildCat));
+
+// Printed after the options of every command's --help.
+llvm::cl::extrahelp MoreHelp(R"(
+  cleave build [options] <source>... [-- <compiler flags>]
+    The compile flags of each source come from a compile database: the one
+    -p names, or else the first compile_commands.json found from the first
+    source's folder upwards. Flags after '--' replace the database (a fixed
+    one, for every source), as with every clang tool; --extra-arg and
+    --extra-arg-before add to whichever is used. With -p and no sources,
+    every file of the database is compiled.
+  cleave inspect [--format=table|json|dot] <deployment>
+  cleave state <deployment> dump | get <key> [--state=<store>]
+
+  Exit status: 0 done; 1 the program was refused (located errors on
+  stderr), a step failed, or the deployment or store could not be read;
+  2 the command line is wrong.
+)");
+
+llvm::cl::opt<std::string>
+    InspectPath(llvm::cl::Positional, llvm::cl::Required,
+                llvm::cl::desc("<deployment folder or manifest.yaml>"),
+                llvm::cl::sub(InspectCmd));
+llvm::cl::opt<std::string> Format(
+    "format",
+    llvm::cl::desc("table (the default), json (for scripts) or dot (a "
+                   "Graphviz graph: | dot -Tsvg > deployment.svg)"),
+    llvm::cl::value_desc("format"), llvm::cl::init("table"),
+    llvm::cl::sub(InspectCmd));
+
+llvm::cl::list<std::string>
+    StateArgs(llvm::cl::Positional, llvm::cl::OneOrMore,
+              llvm::cl::desc("<deployment> dump | <deployment> get <key>"),
+              llvm::cl::sub(StateCmd));
+llvm::cl::opt<std::string> StateSpec(
+    "state",
+    llvm::cl::desc("the store to read, when it is not cleave-run's default "
+                   "<deployment>/.cleave/state.db: sqlite:<path> or "
+                   "redis://<host>:<port>"),
+    llvm::cl::value_desc("store"), llvm::cl::sub(StateCmd));
+
+int usageError(const std::string &Message, llvm::StringRef Command = "") {
   llvm::errs() << "cleave: error: " << Message << "\n"
-               << "run 'cleave --help' for usage\n";
+               << "run 'cleave " << (Command.empty() ? "" : Command.str() + " ")
+               << "--help' for usage\n";
   return 2;
 }
 
-int runBuildCommand(int Argc, const char **Argv) {
-  // Argv[0] is the program, Argv[1] "build". Everything after "--" is
-  // compiler flags for a fixed compile database. -Rcleave is cleave's own
-  // remark flag wherever it is written: take it out before Clang sees it.
+/// The compile database given by -p, an Error's text otherwise.
+std::unique_ptr<clang::tooling::CompilationDatabase>
+loadBuildPath(std::string &ErrMsg) {
+  using namespace clang::tooling;
+  if (llvm::sys::fs::is_regular_file(BuildPath)) {
+    if (llvm::sys::path::extension(BuildPath) != ".json") {
+      ErrMsg = "-p: '" + BuildPath +
+               "' is neither a folder nor a compile_commands.json file";
+      return nullptr;
+    }
+    auto DB = JSONCompilationDatabase::loadFromFile(
+        BuildPath, ErrMsg, JSONCommandLineSyntax::AutoDetect);
+    if (!DB)
+      ErrMsg = "cannot load the compile database '" + BuildPath +
+               "': " + ErrMsg;
+    return DB;
+  }
+  if (!llvm::sys::fs::is_directory(BuildPath)) {
+    ErrMsg = "-p: no such folder or file: '" + BuildPath + "'";
+    return nullptr;
+  }
+  // Like every clang tool, search BuildPath and its parents.
+  auto DB = CompilationDatabase::autoDetectFromDirectory(BuildPath, ErrMsg);
+  if (!DB)
+    ErrMsg = "cannot load a compile database from '" + BuildPath +
+             "': " + ErrMsg;
+  return DB;
+}
+
+int runBuildCommand(std::unique_ptr<clang::tooling::CompilationDatabase> DB) {
+  using namespace clang::tooling;
   BuildOptions Opts;
-  int Kept = 0;
-  for (int I = 0; I < Argc; ++I) {
-    if (llvm::StringRef(Argv[I]) == "-Rcleave")
-      Opts.Remarks = true;
-    else
-      Argv[Kept++] = Argv[I];
+  Opts.OutDir = OutDir;
+  Opts.Name = DeploymentName;
+  Opts.RunBuild = !NoBuild;
+  Opts.Verbose = !Quiet;
+  Opts.Remarks |= Remarks;
+  if (JobsText.getNumOccurrences()) {
+    unsigned Jobs = 0;
+    if (llvm::StringRef(JobsText).getAsInteger(10, Jobs) || Jobs == 0)
+      return usageError("-j needs a number of jobs, 1 or more", "build");
+    Opts.Jobs = Jobs;
   }
-  Argc = Kept;
+  if (DB && BuildPath.getNumOccurrences())
+    return usageError("-p and '--' both give the compile flags: use -p with "
+                      "--extra-arg to add flags to a compile database",
+                      "build");
+  std::vector<std::string> Files(Sources.begin(), Sources.end());
   std::string ErrMsg;
-  std::unique_ptr<clang::tooling::CompilationDatabase> DB =
-      clang::tooling::FixedCompilationDatabase::loadFromCommandLine(Argc, Argv,
-                                                                    ErrMsg);
-  if (!ErrMsg.empty()) {
-    // Clang's message carries its own "error: ".
-    llvm::StringRef Msg(ErrMsg);
-    Msg = Msg.trim();
-    Msg.consume_front("error: ");
-    return usageError(Msg.str());
-  }
-
-  std::string BuildPath;
-  std::vector<std::string> Sources;
-  for (int I = 2; I < Argc; ++I) {
-    llvm::StringRef A = Argv[I];
-    auto Value = [&](llvm::StringRef Flag, std::string &Out) -> bool {
-      if (A == Flag) {
-        if (I + 1 >= Argc)
-          return false;
-        Out = Argv[++I];
-        return true;
-      }
-      if (A.starts_with(Flag.str() + "=")) {
-        Out = A.drop_front(Flag.size() + 1).str();
-        return true;
-      }
-      if (Flag.size() == 2 && A.starts_with(Flag) && A.size() > 2) {
-        Out = A.drop_front(2).str();
-        return true;
-      }
-      return false;
-    };
-    if (A == "--no-build") {
-      Opts.RunBuild = false;
-    } else if (A == "-q" || A == "--quiet") {
-      Opts.Verbose = false;
-    } else if (A.starts_with("-j") || A.starts_with("--jobs")) {
-      std::string N;
-      unsigned Jobs = 0;
-      if (!(A.starts_with("-j") ? Value("-j", N) : Value("--jobs", N)) ||
-          llvm::StringRef(N).getAsInteger(10, Jobs) || Jobs == 0)
-        return usageError("-j needs a number of jobs, 1 or more");
-      Opts.Jobs = Jobs;
-    } else if (A.starts_with("-p")) {
-      if (!Value("-p", BuildPath))
-        return usageError("-p needs a directory");
-    } else if (A.starts_with("-o")) {
-      if (!Value("-o", Opts.OutDir))
-        return usageError("-o needs a directory");
-    } else if (A.starts_with("--name")) {
-      if (!Value("--name", Opts.Name))
-        return usageError("--name needs a value");
-    } else if (A.starts_with("-")) {
-      return usageError("unknown option '" + A.str() + "'");
-    } else {
-      Sources.push_back(A.str());
-    }
-  }
-
-  if (!DB && !BuildPath.empty()) {
-    if (!llvm::sys::fs::is_directory(BuildPath)) {
-      llvm::errs() << "cleave: error: -p: no such directory: '" << BuildPath
-                   << "'\n";
-      return 1;
-    }
-    // Like every clang tool, search BuildPath and its parents.
-    DB = clang::tooling::CompilationDatabase::autoDetectFromDirectory(BuildPath,
-                                                                      ErrMsg);
+  if (!DB && BuildPath.getNumOccurrences()) {
+    DB = loadBuildPath(ErrMsg);
     if (!DB) {
-      llvm::errs() << "cleave: error: cannot load a compile database from '"
-                   << BuildPath << "': " << ErrMsg << "\n";
+      llvm::errs() << "cleave: error: " << ErrMsg << "\n";
       return 1;
     }
   }
-  if (!DB && !Sources.empty()) {
-    DB = clang::tooling::CompilationDatabase::autoDetectFromSource(Sources[0],
-                                                                   ErrMsg);
+  if (!DB && !Files.empty()) {
+    DB = CompilationDatabase::autoDetectFromSource(Files[0], ErrMsg);
     if (!DB) {
       llvm::errs() << "cleave: warning: no compile database found for '"
-                   << Sources[0]
+                   << Files[0]
                    << "'; compiling without flags (pass -p BUILD_DIR or "
                       "flags after '--')\n";
-      DB = std::make_unique<clang::tooling::FixedCompilationDatabase>(
+      DB = std::make_unique<FixedCompilationDatabase>(
           ".", std::vector<std::string>{});
     }
   }
-  if (Sources.empty() && DB)
-    Sources = DB->getAllFiles();
-  if (Sources.empty())
-    return usageError("no source files given");
-  for (const auto &S : Sources)
+  if (Files.empty() && DB)
+    Files = DB->getAllFiles();
+  if (Files.empty())
+    return usageError("no source files given", "build");
+  for (const auto &S : Files)
     if (!llvm::sys::fs::exists(S)) {
       llvm::errs() << "cleave: error: no such file: '" << S << "'\n";
       return 1;
     }
-  DB = clang::tooling::inferMissingCompileCommands(std::move(DB));
-  return runBuild(*DB, Sources, Opts);
+  DB = inferMissingCompileCommands(std::move(DB));
+  if (!ArgsBefore.empty() || !ArgsAfter.empty()) {
+    auto Adjusted = std::make_unique<ArgumentsAdjustingCompilations>(
+        std::move(DB));
+    Adjusted->appendArgumentsAdjuster(getInsertArgumentAdjuster(
+        std::vector<std::string>(ArgsBefore.begin(), ArgsBefore.end()),
+        ArgumentInsertPosition::BEGIN));
+    Adjusted->appendArgumentsAdjuster(getInsertArgumentAdjuster(
+        std::vector<std::string>(ArgsAfter.begin(), ArgsAfter.end()),
+        ArgumentInsertPosition::END));
+    DB = std::move(Adjusted);
+  }
+  return runBuild(*DB, Files, Opts);
 }
 
-int runInspectCommand(int Argc, const char **Argv) {
-  std::string Path, Format = "table";
-  for (int I = 2; I < Argc; ++I) {
-    llvm::StringRef A = Argv[I];
-    if (A.consume_front("--format=")) {
-      Format = A.str();
-    } else if (A == "--format" && I + 1 < Argc) {
-      Format = Argv[++I];
-    } else if (A.starts_with("-")) {
-      return usageError("unknown option '" + A.str() + "'");
-    } else if (Path.empty()) {
-      Path = A.str();
-    } else {
-      return usageError("inspect takes one argument: the output directory");
-    }
-  }
-  if (Path.empty())
-    return usageError("inspect takes one argument: the output directory");
+int runInspectCommand() {
+  std::string Path = InspectPath;
   if (Format != "table" && Format != "json" && Format != "dot")
     return usageError("unknown format '" + Format +
-                      "' (expected table, json or dot)");
+                          "' (expected table, json or dot)",
+                      "inspect");
   if (llvm::sys::fs::is_directory(Path)) {
     llvm::SmallString<256> P(Path);
     llvm::sys::path::append(P, "manifest.yaml");
@@ -240,26 +278,15 @@ llvm::json::Value storedJson(const std::string &Text) {
   return Text;
 }
 
-int runStateCommand(int Argc, const char **Argv) {
-  std::vector<std::string> Args;
-  std::string Spec;
-  for (int I = 2; I < Argc; ++I) {
-    llvm::StringRef A = Argv[I];
-    if (A.consume_front("--state=")) {
-      Spec = A.str();
-    } else if (A == "--state" && I + 1 < Argc) {
-      Spec = Argv[++I];
-    } else if (A.starts_with("-") && A.size() > 1) {
-      return usageError("unknown option '" + A.str() + "'");
-    } else {
-      Args.push_back(A.str());
-    }
-  }
+int runStateCommand() {
+  std::vector<std::string> Args(StateArgs.begin(), StateArgs.end());
+  std::string Spec = StateSpec;
   bool Dump = Args.size() == 2 && Args[1] == "dump";
   bool Get = Args.size() == 3 && Args[1] == "get";
   if (!Dump && !Get)
     return usageError("expected 'cleave state OUT dump' or 'cleave state OUT "
-                      "get KEY'");
+                      "get KEY'",
+                      "state");
   if (Spec.empty()) {
     // cleave-run's default: the SQLite file beside the manifest.
     llvm::SmallString<256> Db(Args[0]);
@@ -329,22 +356,82 @@ int runStateCommand(int Argc, const char **Argv) {
 
 int main(int Argc, const char **Argv) {
   llvm::InitLLVM X(Argc, Argv);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &OS) {
+    OS << "cleave " << CLEAVE_VERSION << "\n"
+       << "  built with " << clang::getClangFullVersion() << "\n";
+  });
   if (Argc < 2)
     return usageError("no command given (build, inspect, state)");
   llvm::StringRef Cmd = Argv[1];
-  if (Cmd == "--help" || Cmd == "-h" || Cmd == "help") {
-    llvm::outs() << Usage;
-    return 0;
+  if (!Cmd.starts_with("-") && Cmd != "build" && Cmd != "inspect" &&
+      Cmd != "state" && Cmd != "help")
+    return usageError("unknown command '" + Cmd.str() + "'");
+  if (Cmd == "help")
+    Argv[1] = "--help";
+
+  // Flags after "--" are a fixed compile database, as with every clang
+  // tool; -Rcleave is cleave's own flag wherever it is written, so it is
+  // taken out of them before Clang sees it.
+  std::unique_ptr<clang::tooling::CompilationDatabase> Fixed;
+  bool RemarksAfterDashes = false;
+  if (Cmd == "build") {
+    for (int I = 0; I < Argc; ++I)
+      if (llvm::StringRef(Argv[I]) == "--") {
+        int Kept = I + 1;
+        for (int J = I + 1; J < Argc; ++J) {
+          if (llvm::StringRef(Argv[J]) == "-Rcleave")
+            RemarksAfterDashes = true;
+          else
+            Argv[Kept++] = Argv[J];
+        }
+        Argc = Kept;
+        break;
+      }
+    std::string ErrMsg;
+    Fixed = clang::tooling::FixedCompilationDatabase::loadFromCommandLine(
+        Argc, Argv, ErrMsg);
+    if (!ErrMsg.empty()) {
+      // Clang's message carries its own "error: ".
+      llvm::StringRef Msg(ErrMsg);
+      Msg = Msg.trim();
+      Msg.consume_front("error: ");
+      return usageError(Msg.str(), "build");
+    }
   }
-  if (Cmd == "--version") {
-    llvm::outs() << "cleave " << CLEAVE_VERSION << "\n";
-    return 0;
+
+  std::string Errors;
+  llvm::raw_string_ostream ErrStream(Errors);
+  if (!llvm::cl::ParseCommandLineOptions(
+          Argc, Argv,
+          "cleave: compile an annotated C++ program into a serverless "
+          "deployment\n",
+          &ErrStream)) {
+    // LLVM's lines: "cleave: <what is wrong>", then perhaps "cleave: Did
+    // you mean ...?". Its own hint names argv[0]; ours names the command.
+    // (A missing value is reported by LLVM itself, straight to stderr:
+    // "cleave: for the -o option: requires a value!".)
+    llvm::SmallVector<llvm::StringRef, 4> Lines;
+    llvm::StringRef(Errors).trim().split(Lines, '\n', -1, false);
+    for (size_t I = 0; I < Lines.size(); ++I) {
+      llvm::StringRef Line = Lines[I].trim();
+      Line.consume_front("cleave: ");
+      Line = Line.take_front(Line.find(".  Try: "));
+      Line = Line.take_front(Line.find(": See: "));
+      llvm::errs() << (I == 0 ? "cleave: error: " : "cleave: note: ") << Line
+                   << "\n";
+    }
+    llvm::errs() << "run 'cleave "
+                 << (Cmd.starts_with("-") ? "" : Cmd.str() + " ")
+                 << "--help' for usage\n";
+    return 2;
   }
-  if (Cmd == "build")
-    return runBuildCommand(Argc, Argv);
-  if (Cmd == "inspect")
-    return runInspectCommand(Argc, Argv);
-  if (Cmd == "state")
-    return runStateCommand(Argc, Argv);
-  return usageError("unknown command '" + Cmd.str() + "'");
+  if (BuildCmd) {
+    Remarks = Remarks || RemarksAfterDashes;
+    return runBuildCommand(std::move(Fixed));
+  }
+  if (InspectCmd)
+    return runInspectCommand();
+  if (StateCmd)
+    return runStateCommand();
+  return usageError("no command given (build, inspect, state)");
 }
