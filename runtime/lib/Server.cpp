@@ -873,9 +873,9 @@ void Server::Impl::sweepKeys() {
   // that no request claimed the key again meanwhile.
   Result<void> Scanned = Store.scanMeta(
       Records, [&](const std::string &Name, const std::string &Bytes) {
+        // Every record under the prefix is a key's (a key may hold '#').
         KeyRecord R;
-        if (Name.find('#') != std::string::npos || !R.decode(Bytes) ||
-            (!R.Released && Now - R.Created < Ttl))
+        if (!R.decode(Bytes) || (!R.Released && Now - R.Created < Ttl))
           return;
         CommitRequest C;
         C.MetaExpect.emplace_back(Name, Bytes);
