@@ -443,11 +443,29 @@ void forEachJob(std::vector<Job> &Jobs, llvm::ThreadPoolInterface *Pool,
 
 } // namespace
 
+std::string runtimeIncludeDir() {
+  // Installed, cleave is PREFIX/bin/cleave and the headers are in
+  // PREFIX/include, wherever PREFIX has moved; in its build tree, the
+  // headers are in the source tree, whose path was recorded at configure
+  // time.
+  std::string Exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  if (!Exe.empty()) {
+    llvm::SmallString<256> Include(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)));
+    llvm::sys::path::append(Include, "include");
+    llvm::SmallString<256> Probe(Include);
+    llvm::sys::path::append(Probe, "cleave", "handler.h");
+    if (llvm::sys::fs::is_regular_file(Probe))
+      return std::string(Include);
+  }
+  return CLEAVE_RUNTIME_INCLUDE_DIR;
+}
+
 int runBuild(const tooling::CompilationDatabase &DB,
              const std::vector<std::string> &Sources,
              const BuildOptions &Opts) {
   std::string RuntimeInclude = Opts.RuntimeIncludeDir.empty()
-                                   ? CLEAVE_RUNTIME_INCLUDE_DIR
+                                   ? runtimeIncludeDir()
                                    : Opts.RuntimeIncludeDir;
   std::string ResourceDir =
       Opts.ResourceDir.empty() ? CLEAVE_RESOURCE_DIR : Opts.ResourceDir;
@@ -627,7 +645,14 @@ int runBuild(const tooling::CompilationDatabase &DB,
   OutputOptions Out;
   Out.OutDir = Opts.OutDir;
   Out.RuntimeIncludeDir = RuntimeInclude;
-  if (auto Err = writeDeployment(P, Out, std::string(Cwd))) {
+  std::string SourceBase = std::string(Cwd);
+  if (!Opts.SourceRoot.empty()) {
+    llvm::SmallString<256> Root(Opts.SourceRoot);
+    llvm::sys::fs::make_absolute(InitialDir, Root);
+    llvm::sys::path::remove_dots(Root, /*remove_dot_dot=*/true);
+    SourceBase = std::string(Root);
+  }
+  if (auto Err = writeDeployment(P, Out, SourceBase)) {
     llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }

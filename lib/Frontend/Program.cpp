@@ -2,15 +2,18 @@
 
 #include "cleave/Frontend/Program.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <set>
 
 namespace cleave {
 
 std::string SourcePos::str(const std::string &Base) const {
   std::string F = File;
-  if (!Base.empty() && F.size() > Base.size() + 1 &&
-      F.compare(0, Base.size(), Base) == 0 && F[Base.size()] == '/')
-    F = F.substr(Base.size() + 1);
+  llvm::StringRef B = llvm::StringRef(Base).rtrim('/');
+  if (!B.empty() && F.size() > B.size() + 1 &&
+      F.compare(0, B.size(), B.str()) == 0 && F[B.size()] == '/')
+    F = F.substr(B.size() + 1);
   return F + ":" + std::to_string(Line) + ":" + std::to_string(Column);
 }
 

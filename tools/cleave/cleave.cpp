@@ -25,6 +25,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -80,6 +81,14 @@ llvm::cl::opt<std::string> DeploymentName(
     llvm::cl::desc("the deployment's name (default: the first source's "
                    "file name without its extension)"),
     llvm::cl::value_desc("name"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string> SourceRoot(
+    "source-root",
+    llvm::cl::desc("write the manifest's source paths relative to <dir> "
+                   "(default: the project of the compile database: its "
+                   "CMake source folder, else its own folder; without a "
+                   "database, the folder holding every source)"),
+    llvm::cl::value_desc("dir"), llvm::cl::sub(BuildCmd),
     llvm::cl::cat(BuildCat));
 llvm::cl::opt<bool>
     NoBuild("no-build",
@@ -180,6 +189,59 @@ loadBuildPath(std::string &ErrMsg) {
   return DB;
 }
 
+/// The folder at or above \p Start holding a compile database, as clang's
+/// autodetection finds it; empty if none.
+std::string databaseFolder(llvm::StringRef Start) {
+  llvm::SmallString<256> Dir(Start);
+  llvm::sys::fs::make_absolute(Dir);
+  llvm::sys::path::remove_dots(Dir, /*remove_dot_dot=*/true);
+  for (llvm::StringRef D = Dir; !D.empty();
+       D = llvm::sys::path::parent_path(D))
+    for (const char *Name : {"compile_commands.json", "compile_flags.txt"}) {
+      llvm::SmallString<256> File(D);
+      llvm::sys::path::append(File, Name);
+      if (llvm::sys::fs::is_regular_file(File))
+        return D.str();
+    }
+  return "";
+}
+
+/// The project a compile database belongs to: the source folder a CMake
+/// build folder records (CMAKE_HOME_DIRECTORY in its CMakeCache.txt), else
+/// the database's own folder.
+std::string projectOf(const std::string &DatabaseFolder) {
+  llvm::SmallString<256> Cache(DatabaseFolder);
+  llvm::sys::path::append(Cache, "CMakeCache.txt");
+  if (auto Buffer = llvm::MemoryBuffer::getFile(Cache)) {
+    llvm::SmallVector<llvm::StringRef, 0> Lines;
+    (*Buffer)->getBuffer().split(Lines, '\n');
+    for (llvm::StringRef Line : Lines)
+      if (Line.consume_front("CMAKE_HOME_DIRECTORY:INTERNAL="))
+        if (llvm::sys::fs::is_directory(Line.rtrim("\r")))
+          return Line.rtrim("\r").str();
+  }
+  return DatabaseFolder;
+}
+
+/// The deepest folder holding every one of \p Files.
+std::string commonFolder(const std::vector<std::string> &Files) {
+  std::string Common;
+  for (const std::string &F : Files) {
+    llvm::SmallString<256> Abs(F);
+    llvm::sys::fs::make_absolute(Abs);
+    llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+    llvm::StringRef Dir = llvm::sys::path::parent_path(Abs);
+    if (Common.empty()) {
+      Common = Dir.str();
+      continue;
+    }
+    while (!Common.empty() && Common != "/" &&
+           !(Dir == Common || Dir.starts_with(Common + "/")))
+      Common = llvm::sys::path::parent_path(Common).str();
+  }
+  return Common;
+}
+
 int runBuildCommand(std::unique_ptr<clang::tooling::CompilationDatabase> DB) {
   using namespace clang::tooling;
   BuildOptions Opts;
@@ -200,15 +262,24 @@ int runBuildCommand(std::unique_ptr<clang::tooling::CompilationDatabase> DB) {
                       "build");
   std::vector<std::string> Files(Sources.begin(), Sources.end());
   std::string ErrMsg;
+  // Where the manifest's source paths start: never the working directory,
+  // so that they stay the same wherever cleave runs.
+  std::string DatabaseFolder;
   if (!DB && BuildPath.getNumOccurrences()) {
     DB = loadBuildPath(ErrMsg);
     if (!DB) {
       llvm::errs() << "cleave: error: " << ErrMsg << "\n";
       return 1;
     }
+    DatabaseFolder = databaseFolder(
+        llvm::sys::fs::is_regular_file(BuildPath)
+            ? llvm::sys::path::parent_path(BuildPath)
+            : llvm::StringRef(BuildPath));
   }
   if (!DB && !Files.empty()) {
     DB = CompilationDatabase::autoDetectFromSource(Files[0], ErrMsg);
+    if (DB)
+      DatabaseFolder = databaseFolder(llvm::sys::path::parent_path(Files[0]));
     if (!DB) {
       llvm::errs() << "cleave: warning: no compile database found for '"
                    << Files[0]
@@ -227,6 +298,17 @@ int runBuildCommand(std::unique_ptr<clang::tooling::CompilationDatabase> DB) {
       llvm::errs() << "cleave: error: no such file: '" << S << "'\n";
       return 1;
     }
+  if (SourceRoot.getNumOccurrences()) {
+    if (!llvm::sys::fs::is_directory(SourceRoot)) {
+      llvm::errs() << "cleave: error: --source-root: no such folder: '"
+                   << SourceRoot << "'\n";
+      return 1;
+    }
+    Opts.SourceRoot = SourceRoot;
+  } else {
+    Opts.SourceRoot = DatabaseFolder.empty() ? commonFolder(Files)
+                                             : projectOf(DatabaseFolder);
+  }
   DB = inferMissingCompileCommands(std::move(DB));
   if (!ArgsBefore.empty() || !ArgsAfter.empty()) {
     auto Adjusted = std::make_unique<ArgumentsAdjustingCompilations>(

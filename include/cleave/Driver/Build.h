@@ -26,9 +26,17 @@ struct BuildOptions {
   /// library's build. 0 (not given): one thread, and as many build jobs as
   /// the machine has cores.
   unsigned Jobs = 0;
+  /// The folder the manifest's `source:` paths are relative to (files
+  /// outside it keep their absolute paths); empty: the working directory.
+  std::string SourceRoot;
   std::string RuntimeIncludeDir; ///< defaults to the configured one
   std::string ResourceDir;       ///< defaults to the configured one
 };
+
+/// The folder holding <cleave/cleave.h> and the headers generated code
+/// includes: PREFIX/include beside an installed PREFIX/bin/cleave, else the
+/// source tree's runtime/include.
+std::string runtimeIncludeDir();
 
 /// Runs `cleave build`. Returns the process exit code: 0 on success, 1 when
 /// any diagnostic error was reported or a step failed.
