@@ -1,5 +1,6 @@
 # The two commands the README gives: `make demo` and `make check`. Both
 # install what is missing (scripts/install-deps.sh), configure and build.
+# `make package` builds BUILD_DIR/cleave_<version>_<arch>.deb (CPack).
 # `make bench` builds and runs the benchmarks (BENCH_ARGS go to each one);
 # `make check` never runs them. `make fuzz-programs SECONDS=N` checks random
 # generated programs against their monoliths for N seconds (GEN_ARGS go to
@@ -16,16 +17,21 @@ SECONDS ?= 60
 GEN_ARGS ?=
 CONTRACT_ARGS ?=
 
-.PHONY: all deps configure build check bench demo fuzz-programs fuzz-compiler fuzz clean
+.PHONY: all deps configure build check bench demo package fuzz-programs fuzz-compiler fuzz clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
+# The repository's own build has the tests and the benchmarks; a build
+# folder configured without them is given them.
 configure: deps
-	@test -f $(BUILD_DIR)/build.ninja || \
-	  cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+	@if ! test -f $(BUILD_DIR)/build.ninja || \
+	    ! grep -q '^CLEAVE_BUILD_TESTS:BOOL=ON' $(BUILD_DIR)/CMakeCache.txt; then \
+	  cmake -S . -B $(BUILD_DIR) -G Ninja -DCLEAVE_BUILD_TESTS=ON \
+	    -DCLEAVE_BUILD_BENCHMARKS=ON $(CMAKE_FLAGS); \
+	fi
 
 build: configure
 	@cmake --build $(BUILD_DIR)
@@ -38,6 +44,9 @@ bench: build
 
 demo: build
 	@scripts/demo.sh $(BUILD_DIR)
+
+package: build
+	@cmake --build $(BUILD_DIR) --target package
 
 fuzz-programs: build
 	@scripts/fuzz-programs.sh $(BUILD_DIR) $(SECONDS) $(GEN_ARGS)

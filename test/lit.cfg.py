@@ -26,6 +26,7 @@ config.environment["CLEAVE_TEST_BUILD_CACHE"] = os.path.join(
 )
 
 config.substitutions.append(("%cleave_include", config.cleave_runtime_include))
+config.substitutions.append(("%cleave_obj_root", config.cleave_obj_root))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%examples", os.path.join(config.cleave_src_root, "examples"))

@@ -25,6 +25,7 @@
 #include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Support/VirtualFileSystem.h"
@@ -261,6 +262,53 @@ std::string absoluteIn(llvm::StringRef Dir, llvm::StringRef Path) {
 
 } // namespace
 
+size_t linkArgument(const std::vector<std::string> &Args, size_t I,
+                    llvm::StringRef Directory,
+                    std::vector<std::string> *Out) {
+  llvm::StringRef A = Args[I];
+  auto Take = [&](std::string Flag) {
+    if (Out)
+      Out->push_back(std::move(Flag));
+  };
+  if ((A == "-l" || A == "-L" || A == "-Xlinker") && I + 1 < Args.size()) {
+    Take(A == "-L" ? "-L" + absoluteIn(Directory, Args[I + 1])
+                   : A.str() == "-l" ? "-l" + Args[I + 1]
+                                     : "-Wl," + Args[I + 1]);
+    return 2;
+  }
+  if (A.starts_with("-L") && A.size() > 2) {
+    Take("-L" + absoluteIn(Directory, A.drop_front(2)));
+    return 1;
+  }
+  if ((A.starts_with("-l") && A.size() > 2) || A.starts_with("-Wl,") ||
+      A == "-rdynamic" || A.starts_with("-fuse-ld=")) {
+    Take(A.str());
+    return 1;
+  }
+  // A library named by its file.
+  llvm::StringRef Name = llvm::sys::path::filename(A);
+  if (!A.starts_with("-") &&
+      (Name.ends_with(".a") || Name.ends_with(".so") ||
+       Name.contains(".so."))) {
+    Take(absoluteIn(Directory, A));
+    return 1;
+  }
+  return 0;
+}
+
+std::vector<std::string>
+linkFlagsForHandlers(const tooling::CompileCommand &Cmd) {
+  std::vector<std::string> Out;
+  const auto &Args = Cmd.CommandLine;
+  for (size_t I = 1; I < Args.size();) {
+    size_t N = linkArgument(Args, I, Cmd.Directory, &Out);
+    if (Args[I] == "-pthread")
+      Out.push_back("-pthread");
+    I += N ? N : 1;
+  }
+  return Out;
+}
+
 std::vector<std::string>
 flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
   std::vector<std::string> Out;
@@ -281,6 +329,11 @@ flagsForRewrittenUnit(const tooling::CompileCommand &Cmd) {
       continue;
     if (!A.starts_with("-") && absoluteIn(Cmd.Directory, A) == Input)
       continue;
+    // The link's, not the compile's (linkFlagsForHandlers).
+    if (size_t N = linkArgument(Args, I, Cmd.Directory, nullptr)) {
+      I += N - 1;
+      continue;
+    }
     if (isPathOption(A) && I + 1 < Args.size()) {
       Out.push_back(A.str());
       Out.push_back(absoluteIn(Cmd.Directory, Args[++I]));
@@ -314,7 +367,14 @@ tooling::ArgumentsAdjuster commandAdjuster(std::string ResourceDir,
   tooling::ArgumentsAdjuster Own =
       [ResourceDir, RuntimeInclude](const tooling::CommandLineArguments &Args,
                                     llvm::StringRef File) {
-        tooling::CommandLineArguments Out = Args;
+        // Link arguments only make Clang warn that they are unused.
+        tooling::CommandLineArguments Out;
+        for (size_t I = 0; I < Args.size();) {
+          size_t N = I == 0 ? 0 : linkArgument(Args, I, "", nullptr);
+          if (!N)
+            Out.push_back(Args[I]);
+          I += N ? N : 1;
+        }
         bool HasResourceDir = false, HasLanguage = false;
         for (const auto &A : Args) {
           HasResourceDir |= llvm::StringRef(A).starts_with("-resource-dir");
@@ -582,6 +642,8 @@ int runBuild(const tooling::CompilationDatabase &DB,
     P.Units.push_back(J.Pass->takeUnit());
 
   llvm::StringSet<> Taken;
+  std::vector<std::string> LinkFlags = Opts.LinkFlags;
+  std::string Compiler;
   for (auto &U : P.Units) {
     std::string Stem = llvm::sys::path::stem(U.Source).str();
     std::string Name = Stem + ".cpp";
@@ -590,8 +652,26 @@ int runBuild(const tooling::CompilationDatabase &DB,
     Taken.insert(Name);
     U.OutputName = Name;
     auto Cmds = DB.getCompileCommands(U.Source);
-    if (!Cmds.empty())
-      U.Flags = flagsForRewrittenUnit(Cmds.front());
+    if (Cmds.empty())
+      continue;
+    U.Flags = flagsForRewrittenUnit(Cmds.front());
+    for (std::string &F : linkFlagsForHandlers(Cmds.front()))
+      if (!llvm::is_contained(LinkFlags, F))
+        LinkFlags.push_back(std::move(F));
+    // The project's compiler builds the handler library, as it builds the
+    // program; a fixed database's placeholder names none.
+    if (Compiler.empty() && !Cmds.front().CommandLine.empty()) {
+      llvm::StringRef Exe = Cmds.front().CommandLine.front();
+      if (Exe != "clang-tool" && Exe.contains("++")) {
+        std::string Found = Exe.str();
+        if (!llvm::sys::path::is_absolute(Exe)) {
+          auto OnPath = llvm::sys::findProgramByName(Exe);
+          Found = OnPath ? *OnPath : "";
+        }
+        if (!Found.empty() && llvm::sys::fs::can_execute(Found))
+          Compiler = Found;
+      }
+    }
   }
 
   if (!checkProgram(P))
@@ -645,6 +725,8 @@ int runBuild(const tooling::CompilationDatabase &DB,
   OutputOptions Out;
   Out.OutDir = Opts.OutDir;
   Out.RuntimeIncludeDir = RuntimeInclude;
+  Out.LinkFlags = std::move(LinkFlags);
+  Out.Compiler = std::move(Compiler);
   std::string SourceBase = std::string(Cwd);
   if (!Opts.SourceRoot.empty()) {
     llvm::SmallString<256> Root(Opts.SourceRoot);
@@ -656,6 +738,12 @@ int runBuild(const tooling::CompilationDatabase &DB,
     llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err)) << "\n";
     return 1;
   }
+  if (!Opts.Depfile.empty())
+    if (auto Err = writeDepfile(P, Out, Opts.Depfile)) {
+      llvm::errs() << "cleave: error: " << llvm::toString(std::move(Err))
+                   << "\n";
+      return 1;
+    }
   unsigned Entries = 0;
   for (const FunctionNode *F : P.annotated())
     Entries += F->IsEntry;

@@ -334,6 +334,7 @@ private:
     Types = std::make_unique<SerializableChecker>(C);
     bool Broken = Diags.hasErrorOccurred() && !Verify;
     Unit.Source = mainFilePath(SM);
+    Unit.Inputs = inputFiles(SM);
     if (!C.getLangOpts().CPlusPlus17) {
       if (!Broken)
         Report->error(SM.getLocForStartOfFile(SM.getMainFileID()),

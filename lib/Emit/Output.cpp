@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -324,6 +325,24 @@ std::string renderCMakeLists(const Program &P, const OutputOptions &Opts) {
         "CLEAVE_HANDLER_LIBRARY)\n"
      << "target_include_directories(cleave_handlers PRIVATE "
      << cmakeQuoted(Opts.RuntimeIncludeDir) << ")\n";
+  // A symbol the library needs and nothing it links defines would only
+  // fail when cleave-run loads it: fail the link instead, naming it. A
+  // sanitizer's symbols come from the executable that loads the library.
+  bool Sanitized = llvm::any_of(P.Units, [](const TranslationUnit &U) {
+    return llvm::any_of(U.Flags, [](const std::string &F) {
+      return llvm::StringRef(F).starts_with("-fsanitize=");
+    });
+  });
+  if (!Sanitized)
+    OS << "target_link_options(cleave_handlers PRIVATE "
+          "LINKER:--no-undefined)\n";
+  if (!Opts.LinkFlags.empty()) {
+    OS << "# The program's link arguments, from its compile commands.\n"
+       << "target_link_libraries(cleave_handlers PRIVATE";
+    for (const std::string &F : Opts.LinkFlags)
+      OS << "\n  " << cmakeQuoted(F);
+    OS << ")\n";
+  }
   OS << "\n# Each unit keeps the flags it had in the compile database.\n";
   for (const auto &U : P.Units) {
     if (U.Flags.empty())
@@ -384,6 +403,49 @@ llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
   llvm::SmallString<256> Manifest(Opts.OutDir);
   llvm::sys::path::append(Manifest, "manifest.yaml");
   return writeFile(std::string(Manifest), renderManifest(P, SourceBase));
+}
+
+/// \p Path as a Make rule spells it.
+static std::string makeEscaped(llvm::StringRef Path) {
+  std::string Out;
+  for (char C : Path) {
+    if (C == ' ' || C == '#' || C == '\\')
+      Out += '\\';
+    else if (C == '$')
+      Out += '$';
+    Out += C;
+  }
+  return Out;
+}
+
+llvm::Error writeDepfile(const Program &P, const OutputOptions &Opts,
+                         const std::string &Path) {
+  llvm::SmallString<256> Manifest(Opts.OutDir);
+  llvm::sys::fs::make_absolute(Manifest);
+  llvm::sys::path::remove_dots(Manifest, /*remove_dot_dot=*/true);
+  llvm::sys::path::append(Manifest, "manifest.yaml");
+  std::set<std::string> Inputs;
+  for (const auto &U : P.Units)
+    Inputs.insert(U.Inputs.begin(), U.Inputs.end());
+  std::string Text = makeEscaped(Manifest) + ":";
+  for (const std::string &In : Inputs)
+    Text += " \\\n  " + makeEscaped(In);
+  Text += "\n";
+  if (auto Err = writeFile(Path, Text))
+    return Err;
+  int FD;
+  if (std::error_code EC = llvm::sys::fs::openFileForWrite(
+          Manifest, FD, llvm::sys::fs::CD_OpenExisting,
+          llvm::sys::fs::OF_Append))
+    return llvm::createStringError(EC, "cannot open '%s': %s",
+                                   Manifest.c_str(), EC.message().c_str());
+  std::error_code EC = llvm::sys::fs::setLastAccessAndModificationTime(
+      FD, std::chrono::system_clock::now());
+  llvm::sys::Process::SafelyCloseFileDescriptor(FD);
+  if (EC)
+    return llvm::createStringError(EC, "cannot update the time of '%s': %s",
+                                   Manifest.c_str(), EC.message().c_str());
+  return llvm::Error::success();
 }
 
 namespace {
@@ -565,6 +627,12 @@ llvm::Error buildDeployment(const OutputOptions &Opts, unsigned Jobs,
                  << "\n";
   std::vector<std::string> Configure = {*CMake, "-S", Opts.OutDir, "-B",
                                         std::string(BuildDir)};
+  // The compiler: CMAKE_CXX_COMPILER from the environment, else CXX (which
+  // CMake reads itself), else the program's own.
+  if (auto FromEnv = llvm::sys::Process::GetEnv("CMAKE_CXX_COMPILER"))
+    Configure.push_back("-DCMAKE_CXX_COMPILER=" + *FromEnv);
+  else if (!llvm::sys::Process::GetEnv("CXX") && !Opts.Compiler.empty())
+    Configure.push_back("-DCMAKE_CXX_COMPILER=" + Opts.Compiler);
   if (llvm::sys::findProgramByName("ninja"))
     Configure.insert(Configure.end(), {"-G", "Ninja"});
   std::vector<llvm::StringRef> Args(Configure.begin(), Configure.end());

@@ -1058,6 +1058,15 @@ std::string mainFilePath(const SourceManager &SM) {
   return {};
 }
 
+std::vector<std::string> inputFiles(const SourceManager &SM) {
+  std::vector<std::string> Out;
+  for (auto It = SM.fileinfo_begin(); It != SM.fileinfo_end(); ++It)
+    Out.push_back(absolutePath(It->first.getName()));
+  llvm::sort(Out);
+  Out.erase(std::unique(Out.begin(), Out.end()), Out.end());
+  return Out;
+}
+
 void buildUnitModel(ASTContext &Ctx, Reporter &Report,
                     SerializableChecker &Types, TranslationUnit &Unit,
                     UnitModel &Model) {

@@ -90,6 +90,13 @@ llvm::cl::opt<std::string> SourceRoot(
                    "database, the folder holding every source)"),
     llvm::cl::value_desc("dir"), llvm::cl::sub(BuildCmd),
     llvm::cl::cat(BuildCat));
+llvm::cl::opt<std::string> Depfile(
+    "depfile",
+    llvm::cl::desc("write <file>, a Make-style list of every file the "
+                   "sources read, as the dependencies of <dir>/manifest.yaml "
+                   "(whose time cleave then updates); for build tools"),
+    llvm::cl::value_desc("file"), llvm::cl::sub(BuildCmd),
+    llvm::cl::cat(BuildCat));
 llvm::cl::opt<bool>
     NoBuild("no-build",
             llvm::cl::desc("write the deployment's sources and manifest, "
@@ -242,12 +249,18 @@ std::string commonFolder(const std::vector<std::string> &Files) {
   return Common;
 }
 
+/// The link arguments written after `--` (-l, -L, -Wl,...): the handler
+/// library's, not the analysis's.
+std::vector<std::string> LinkAfterDashes;
+
 int runBuildCommand(std::unique_ptr<clang::tooling::CompilationDatabase> DB) {
   using namespace clang::tooling;
   BuildOptions Opts;
   Opts.OutDir = OutDir;
   Opts.Name = DeploymentName;
   Opts.RunBuild = !NoBuild;
+  Opts.Depfile = Depfile;
+  Opts.LinkFlags = LinkAfterDashes;
   Opts.Verbose = !Quiet;
   Opts.Remarks |= Remarks;
   if (JobsText.getNumOccurrences()) {
@@ -460,11 +473,16 @@ int main(int Argc, const char **Argv) {
     for (int I = 0; I < Argc; ++I)
       if (llvm::StringRef(Argv[I]) == "--") {
         int Kept = I + 1;
+        std::vector<std::string> After(Argv + I + 1, Argv + Argc);
         for (int J = I + 1; J < Argc; ++J) {
-          if (llvm::StringRef(Argv[J]) == "-Rcleave")
+          if (llvm::StringRef(Argv[J]) == "-Rcleave") {
             RemarksAfterDashes = true;
-          else
+          } else if (size_t N = cleave::linkArgument(
+                         After, J - I - 1, ".", &LinkAfterDashes)) {
+            J += N - 1;
+          } else {
             Argv[Kept++] = Argv[J];
+          }
         }
         Argc = Kept;
         break;

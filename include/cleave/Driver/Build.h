@@ -29,6 +29,12 @@ struct BuildOptions {
   /// The folder the manifest's `source:` paths are relative to (files
   /// outside it keep their absolute paths); empty: the working directory.
   std::string SourceRoot;
+  /// Link arguments for the handler library (-l, -L, -Wl,..., library
+  /// files), besides those of the compile commands.
+  std::vector<std::string> LinkFlags;
+  /// The file to write the build's dependencies to (Make syntax), empty:
+  /// none.
+  std::string Depfile;
   std::string RuntimeIncludeDir; ///< defaults to the configured one
   std::string ResourceDir;       ///< defaults to the configured one
 };
@@ -42,6 +48,17 @@ std::string runtimeIncludeDir();
 /// any diagnostic error was reported or a step failed.
 int runBuild(const clang::tooling::CompilationDatabase &DB,
              const std::vector<std::string> &Sources, const BuildOptions &Opts);
+
+/// If Args[I] starts a link argument (-l, -L, -Wl,..., -Xlinker, a library
+/// file, -rdynamic, -fuse-ld=), how many arguments it spans, after adding
+/// it to \p Out (when given) with its paths made absolute in \p Directory;
+/// 0 otherwise.
+size_t linkArgument(const std::vector<std::string> &Args, size_t I,
+                    llvm::StringRef Directory, std::vector<std::string> *Out);
+
+/// The link arguments of a compile command, for the handler library.
+std::vector<std::string>
+linkFlagsForHandlers(const clang::tooling::CompileCommand &Cmd);
 
 /// The flags to compile the rewritten copy of a unit: the compile command
 /// without the compiler, the input, the output and dependency-file options,

@@ -14,12 +14,18 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace cleave {
 
 struct OutputOptions {
   std::string OutDir;
   std::string RuntimeIncludeDir; ///< where <cleave/handler.h> lives
+  /// Linked into the handler library, in order (target_link_libraries).
+  std::vector<std::string> LinkFlags;
+  /// The C++ compiler of the handler library's build; empty: CMake's
+  /// choice (CXX, else c++). CMAKE_CXX_COMPILER in the environment wins.
+  std::string Compiler;
 };
 
 /// The library file name the generated CMake project produces.
@@ -39,6 +45,13 @@ std::string renderCMakeLists(const Program &P, const OutputOptions &Opts);
 /// and the build does not compile it again.
 llvm::Error writeDeployment(const Program &P, const OutputOptions &Opts,
                             const std::string &SourceBase);
+
+/// Writes a Make-style dependency file at \p Path naming OUT/manifest.yaml
+/// as depending on every file the units read, and updates the manifest's
+/// time, so that the build tool that ran cleave sees the step done even
+/// when no generated file changed.
+llvm::Error writeDepfile(const Program &P, const OutputOptions &Opts,
+                         const std::string &Path);
 
 /// Configures and builds OUT/build with CMake, logging to
 /// OUT/build/cleave-build.log; on failure the error carries the log's tail.

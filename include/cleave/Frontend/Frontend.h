@@ -50,6 +50,9 @@ void buildUnitModel(clang::ASTContext &Ctx, Reporter &Report,
 SourcePos sourcePos(const clang::SourceManager &SM, clang::SourceLocation Loc);
 /// The absolute path of the main file of \p SM.
 std::string mainFilePath(const clang::SourceManager &SM);
+/// Every file \p SM has read, absolute and sorted: the main file and every
+/// header, system ones included (as `-MD` lists them).
+std::vector<std::string> inputFiles(const clang::SourceManager &SM);
 
 /// "cleave_handler_" + a C identifier spelling of \p QualifiedName.
 std::string handlerSymbol(const std::string &QualifiedName);

@@ -240,6 +240,8 @@ struct TranslationUnit {
   /// (rewriteUnit): paths relative to OUT/src, and their text.
   std::vector<std::pair<std::string, std::string>> Headers;
   std::string Glue;               ///< generated code appended to it
+  /// Every file the unit read, main file and headers (--depfile).
+  std::vector<std::string> Inputs;
   std::vector<FunctionNode> Functions;
   std::vector<StateVar> States;        ///< defined in this unit
   std::vector<AnnotatedDecl> Annotated; ///< every annotated declaration
