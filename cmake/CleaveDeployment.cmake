@@ -96,10 +96,12 @@ function(cleave_add_deployment name)
     message(FATAL_ERROR "cleave_add_deployment(${name}): no target named "
       "'${ARG_TARGET}' (define it before cleave_add_deployment)")
   endif()
-  if(TARGET "${name}-handlers")
+  get_property(names GLOBAL PROPERTY _CLEAVE_DEPLOYMENTS)
+  if(name IN_LIST names OR TARGET "${name}-handlers")
     message(FATAL_ERROR "cleave_add_deployment(${name}): a deployment of "
       "that name already exists")
   endif()
+  set_property(GLOBAL APPEND PROPERTY _CLEAVE_DEPLOYMENTS "${name}")
   # The sources' flags: the target's, or this directory's through an
   # object library that is never built.
   set(target "${ARG_TARGET}")
