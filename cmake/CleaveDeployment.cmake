@@ -202,7 +202,7 @@ function(_cleave_finish_deployment name target out options link_libraries
       set(libs)
     endif()
   endif()
-  target_link_libraries("${handlers}" PRIVATE Cleave::annotations ${libs}
+  target_link_libraries("${handlers}" PRIVATE Cleave::support ${libs}
     ${link_libraries})
   foreach(lib IN LISTS libs link_libraries)
     if(TARGET "${lib}")

@@ -3,6 +3,7 @@
 #
 #   bin/cleave, bin/cleave-run
 #   include/cleave/        the headers programs and generated code include
+#   lib/libcleave_support.a  what every handler library links
 #   lib/cmake/Cleave/      the CMake package: find_package(Cleave)
 #   share/cleave/          the manifest's JSON Schema
 #
@@ -16,9 +17,10 @@ set(CLEAVE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/Cleave)
 # LLVM's shared libraries live in LLVM's own folder, not the linker's.
 set_target_properties(cleave PROPERTIES INSTALL_RPATH "${LLVM_LIBRARY_DIR}")
 
-install(TARGETS cleave cleave-run cleaveAnnotations
+install(TARGETS cleave cleave-run cleaveAnnotations cleaveSupport
   EXPORT CleaveTargets
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cleave)
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cleave
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT cleave)
 
 # Only what a program or a handler library includes; the runtime's own
 # headers (Server.h, StateStore.h, ...) stay inside cleave-run.

@@ -27,6 +27,9 @@ config.environment["CLEAVE_TEST_BUILD_CACHE"] = os.path.join(
 
 config.substitutions.append(("%cleave_include", config.cleave_runtime_include))
 config.substitutions.append(("%cleave_obj_root", config.cleave_obj_root))
+# What a handler library links besides generated code (JSON parsing and
+# printing), for tests that link generated code themselves.
+config.substitutions.append(("%cleave_support", config.cleave_support_library))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%examples", os.path.join(config.cleave_src_root, "examples"))

@@ -521,6 +521,18 @@ std::string runtimeIncludeDir() {
   return CLEAVE_RUNTIME_INCLUDE_DIR;
 }
 
+std::string runtimeSupportLibrary() {
+  std::string Exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  if (!Exe.empty()) {
+    llvm::SmallString<256> Lib(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)));
+    llvm::sys::path::append(Lib, CLEAVE_INSTALL_LIBDIR, "libcleave_support.a");
+    if (llvm::sys::fs::is_regular_file(Lib))
+      return std::string(Lib);
+  }
+  return CLEAVE_SUPPORT_LIBRARY;
+}
+
 int runBuild(const tooling::CompilationDatabase &DB,
              const std::vector<std::string> &Sources,
              const BuildOptions &Opts) {
@@ -725,6 +737,7 @@ int runBuild(const tooling::CompilationDatabase &DB,
   OutputOptions Out;
   Out.OutDir = Opts.OutDir;
   Out.RuntimeIncludeDir = RuntimeInclude;
+  Out.SupportLibrary = runtimeSupportLibrary();
   Out.LinkFlags = std::move(LinkFlags);
   Out.Compiler = std::move(Compiler);
   std::string SourceBase = std::string(Cwd);

@@ -336,8 +336,13 @@ std::string renderCMakeLists(const Program &P, const OutputOptions &Opts) {
   if (!Sanitized)
     OS << "target_link_options(cleave_handlers PRIVATE "
           "LINKER:--no-undefined)\n";
+  if (!Opts.SupportLibrary.empty())
+    OS << "# JSON parsing and printing, compiled once with Cleave.\n"
+       << "target_link_libraries(cleave_handlers PRIVATE "
+       << cmakeQuoted(Opts.SupportLibrary) << ")\n";
   if (!Opts.LinkFlags.empty()) {
-    OS << "# The program's link arguments, from its compile commands.\n"
+    OS << "# The program's link arguments, from its compile commands or "
+          "the\n# command line.\n"
        << "target_link_libraries(cleave_handlers PRIVATE";
     for (const std::string &F : Opts.LinkFlags)
       OS << "\n  " << cmakeQuoted(F);

@@ -159,18 +159,17 @@ TEST(TypesTest, OutOfRangeIntegersAreRefused) {
 }
 
 TEST(TypesTest, ExactIntegerTextIsRecognized) {
-  using cleave::codec::ExactSax;
   std::uint64_t M = 0;
   bool Neg = false;
-  EXPECT_TRUE(ExactSax::exactInteger("120e-1", M, Neg));
+  EXPECT_TRUE(cleave::codec::exactInteger("120e-1", M, Neg));
   EXPECT_EQ(M, 12u);
-  EXPECT_FALSE(ExactSax::exactInteger("121e-1", M, Neg));
-  EXPECT_TRUE(ExactSax::exactInteger("-0.000", M, Neg));
+  EXPECT_FALSE(cleave::codec::exactInteger("121e-1", M, Neg));
+  EXPECT_TRUE(cleave::codec::exactInteger("-0.000", M, Neg));
   EXPECT_TRUE(Neg);
   EXPECT_EQ(M, 0u);
-  EXPECT_FALSE(ExactSax::exactInteger("1e20", M, Neg)); // beyond 64 bits
-  EXPECT_FALSE(ExactSax::exactInteger("1e99999999999", M, Neg));
-  EXPECT_TRUE(ExactSax::exactInteger("0e99999999999", M, Neg));
+  EXPECT_FALSE(cleave::codec::exactInteger("1e20", M, Neg)); // beyond 64 bits
+  EXPECT_FALSE(cleave::codec::exactInteger("1e99999999999", M, Neg));
+  EXPECT_TRUE(cleave::codec::exactInteger("0e99999999999", M, Neg));
 }
 
 TEST(TypesTest, MalformedNumbersSayWhere) {

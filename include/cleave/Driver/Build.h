@@ -44,6 +44,11 @@ struct BuildOptions {
 /// source tree's runtime/include.
 std::string runtimeIncludeDir();
 
+/// The support library every handler library links: libcleave_support.a
+/// in PREFIX/<libdir> beside an installed PREFIX/bin/cleave, else the
+/// build tree's.
+std::string runtimeSupportLibrary();
+
 /// Runs `cleave build`. Returns the process exit code: 0 on success, 1 when
 /// any diagnostic error was reported or a step failed.
 int runBuild(const clang::tooling::CompilationDatabase &DB,

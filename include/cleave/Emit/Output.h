@@ -21,6 +21,7 @@ namespace cleave {
 struct OutputOptions {
   std::string OutDir;
   std::string RuntimeIncludeDir; ///< where <cleave/handler.h> lives
+  std::string SupportLibrary;    ///< libcleave_support.a, linked first
   /// Linked into the handler library, in order (target_link_libraries).
   std::vector<std::string> LinkFlags;
   /// The C++ compiler of the handler library's build; empty: CMake's

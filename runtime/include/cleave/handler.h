@@ -74,7 +74,7 @@ StateOps makeStateOps(const char *Name, void *(*Local)()) {
   Ops.Encode = [](const void *Obj) -> std::string {
     Json J;
     codec::Codec<T>::encode(J, *static_cast<const T *>(Obj));
-    return J.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return codec::dumpJson(J);
   };
   Ops.Local = Local;
   Ops.Assign = [](void *To, const void *From) {
@@ -345,7 +345,7 @@ public:
         if (hidden())
           return;
         if (commit())
-          reply(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
+          reply(200, codec::dumpJson(J));
       }
     } catch (const BadArgument &) {
       // Replied 400 already; the function did not run.
@@ -408,7 +408,7 @@ private:
     Json J = {{"error", Message}};
     if (!Field.empty())
       J["field"] = Field;
-    reply(Status, J.dump(-1, ' ', false, Json::error_handler_t::replace));
+    reply(Status, codec::dumpJson(J));
   }
 
   const cleave_call_v1 *Call;
@@ -749,7 +749,7 @@ private:
     std::free(Reply->outs);
     std::memset(Reply, 0, sizeof(*Reply));
     Json J = {{"error", Message}};
-    std::string Body = J.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string Body = codec::dumpJson(J);
     Reply->value = mallocCopy(Body);
     Reply->value_len = Body.size();
     Reply->status = Status;
@@ -791,11 +791,11 @@ int valueToJson(const char *Value, size_t Len, cleave_reply_v1 *Reply) {
       auto St = frame::decodeFrame(std::string_view(Value, Len), V);
       if (!St) {
         Json E = {{"error", "bad value frame: " + St.str()}};
-        Set(500, E.dump());
+        Set(500, codec::dumpJson(E));
       } else {
         Json J;
         codec::encode<R>(J, V);
-        Set(200, J.dump(-1, ' ', false, Json::error_handler_t::replace));
+        Set(200, codec::dumpJson(J));
       }
     }
   } catch (const std::exception &E) {
@@ -895,7 +895,7 @@ private:
     Json J;
     codec::Codec<mapped_type>::encode(
         J, static_cast<const value_type *>(Entry)->second);
-    return J.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return codec::dumpJson(J);
   }
 
   /// The map as it stood after the library's static initialization; the
