@@ -308,7 +308,11 @@ std::string renderCMakeLists(const Program &P, const OutputOptions &Opts) {
      << "cleave_deployment LANGUAGES CXX)\n\n"
      << "if(NOT CMAKE_BUILD_TYPE)\n"
      << "  set(CMAKE_BUILD_TYPE Release)\n"
-     << "endif()\n\n"
+     << "endif()\n"
+     << "# -O2 as a program's release build has it, not CMake's -O3, which\n"
+     << "# compiles generated code slower; an -O flag of the program's own\n"
+     << "# compile commands comes later and wins.\n"
+     << "set(CMAKE_CXX_FLAGS_RELEASE \"-O2 -DNDEBUG\")\n\n"
      << "add_library(cleave_handlers SHARED\n"
      << "  src/cleave_module.cpp\n";
   for (const auto &U : P.Units)
