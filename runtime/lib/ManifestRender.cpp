@@ -20,7 +20,7 @@ namespace cleave::rt {
 
 std::string renderJson(const Manifest &M) {
   using Json = nlohmann::ordered_json;
-  Json Root = {{"apiVersion", M.ApiVersion},
+  Json Root = {{"apiVersion", ManifestApiVersion},
                {"kind", M.Kind},
                {"name", M.Name},
                {"artifact", M.Artifact},
@@ -36,9 +36,9 @@ std::string renderJson(const Manifest &M) {
         J["params"].push_back({{"name", P.Name}, {"type", P.Type}});
       J["returns"] = F.Returns;
     }
-    J["resources"] = {{"memory", F.Resources.Memory},
-                      {"timeout", F.Resources.Timeout},
-                      {"gpu", F.Resources.Gpu},
+    J["resources"] = {{"memoryMiB", F.Resources.Memory},
+                      {"timeoutSeconds", F.Resources.Timeout},
+                      {"gpus", F.Resources.Gpu},
                       {"concurrency", F.Resources.Concurrency}};
     J["isolate"] = F.Isolate;
     if (!F.Auth.empty())
