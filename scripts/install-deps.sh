@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   redis-server redis-tools sqlite3
   python3 curl
+  # inspect-dot-graphviz.test draws `cleave inspect --format=dot` with dot
+  graphviz
   # durability-order.test reads cleave-run's system calls
   strace
 )

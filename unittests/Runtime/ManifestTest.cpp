@@ -945,6 +945,8 @@ TEST(ManifestStepsTest, RenderDot) {
                   "label=\"step 0\\nshop.cpp:80:3\"];\n"
                   "    \"step:place_order:1\" [shape=box, style=rounded, "
                   "label=\"step 1\\nshop.cpp:81:18\"];\n"
+                  "    \"step:place_order:0\" -> \"step:place_order:1\" "
+                  "[color=gray60, arrowhead=empty];\n"
                   "  }\n"))
       << Dot;
   EXPECT_FALSE(Has("\"fn:place_order\"")) << Dot;
@@ -968,11 +970,47 @@ TEST(ManifestStepsTest, RenderDot) {
   EXPECT_TRUE(Has("  \"step:sum:0\" -> \"step:sum:2\" [style=dashed, "
                   "color=gray40, label=\"value\"];\n"))
       << Dot;
-  // State uses leave from the cluster's border.
+  // The steps of sum, in order.
+  EXPECT_TRUE(Has("    \"step:sum:0\" -> \"step:sum:1\" [color=gray60, "
+                  "arrowhead=empty];\n"
+                  "    \"step:sum:1\" -> \"step:sum:2\" [color=gray60, "
+                  "arrowhead=empty];\n"
+                  "  }\n"))
+      << Dot;
+  // State uses meet the cluster's border, in the direction of the value.
+  EXPECT_TRUE(Has("  \"state:stock\" -> \"step:place_order:0\" "
+                  "[lhead=\"cluster_place_order\", style=dotted, "
+                  "label=\"read\"];\n"))
+      << Dot;
+  M->Functions[1].State = {{"stock", "write"}, {"log", "readwrite"}};
+  Dot = renderDot(*M);
   EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"state:stock\" "
                   "[ltail=\"cluster_place_order\", style=dotted, "
-                  "arrowhead=none, label=\"read\"];\n"))
+                  "label=\"write\"];\n"))
       << Dot;
+  EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"state:log\" "
+                  "[ltail=\"cluster_place_order\", style=dotted, dir=both, "
+                  "label=\"readwrite\"];\n"))
+      << Dot;
+  // The legend explains every shape and arrow, after the graph.
+  EXPECT_NE(Dot.find("  subgraph \"cluster_legend\" {\n"
+                     "    label=\"legend\";\n"),
+            std::string::npos)
+      << Dot;
+  EXPECT_TRUE(Has("    \"legend:read:state\" -> \"legend:read:function\" "
+                  "[style=dotted, label=\"read\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("    \"legend:readwrite:function\" -> "
+                  "\"legend:readwrite:state\" [style=dotted, dir=both, "
+                  "label=\"readwrite\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("\"legend:step:0\" -> \"legend:step:1\" [color=gray60, "
+                  "arrowhead=empty, label=\"next step\"];\n"))
+      << Dot;
+  EXPECT_GT(Dot.find("subgraph \"cluster_legend\""),
+            Dot.find("\"state:stock\" ["))
+      << Dot;
+  M->Functions[1].State = {{"stock", "read"}};
 
   // Across clusters, arrows are clipped at the callee's border.
   M->Functions[1].Edges[0].Callee = "sum";
@@ -986,12 +1024,13 @@ TEST(ManifestStepsTest, RenderDot) {
                   "label=\"value\"];\n"))
       << Dot;
 
-  // Without steps, no clusters and no compound edges.
+  // Without steps, no clusters but the legend's, and no compound edges.
   M = parseManifest(ShopManifest, "shop.yaml");
   ASSERT_TRUE(M);
   Dot = renderDot(*M);
   EXPECT_FALSE(Has("compound")) << Dot;
-  EXPECT_FALSE(Has("subgraph")) << Dot;
+  EXPECT_FALSE(Has("subgraph \"cluster_place_order\"")) << Dot;
+  EXPECT_TRUE(Has("subgraph \"cluster_legend\"")) << Dot;
 }
 
 TEST(ManifestStepsTest, RenderTable) {

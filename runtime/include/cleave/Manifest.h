@@ -193,10 +193,13 @@ std::string renderJson(const Manifest &M);
 
 /// Renders \p M as a Graphviz digraph: entries (boxes, with their routes),
 /// functions, state (cylinders); calls drawn by placement (local: thin,
-/// boundary: bold, fan-out: dashed), state uses dotted. A function with
-/// steps is a cluster of its steps, with an arrow from each step that
-/// reaches a call to the callee (labelled with what the frame carries) and
-/// a dashed one back to the step that resumes.
+/// boundary: bold, fan-out: dashed), state uses dotted and labelled with
+/// their access, pointing the way the value goes (state to function for
+/// read, function to state for write, both ways for readwrite). A function
+/// with steps is a cluster of its steps, chained in the manifest's order,
+/// with an arrow from each step that reaches a call to the callee
+/// (labelled with what the frame carries) and a dashed one back to the
+/// step that resumes. A legend cluster shows each shape and arrow.
 std::string renderDot(const Manifest &M);
 
 } // namespace cleave::rt
