@@ -22,7 +22,6 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <utility>
 
@@ -49,39 +48,196 @@ std::string joinAlternatives(std::initializer_list<std::string_view> Names) {
   return Out;
 }
 
-bool matches(std::string_view S, const std::regex &Pattern) {
-  return std::regex_match(S.begin(), S.end(), Pattern);
+/// A cursor over a scalar, to match it against the patterns of YAML's
+/// resolvers. By hand rather than with std::regex, whose matcher recurses
+/// once a character and overflows the stack on a long scalar.
+class Cursor {
+public:
+  explicit Cursor(std::string_view S) : S(S) {}
+
+  bool done() const { return I == S.size(); }
+  char peek() const { return done() ? '\0' : S[I]; }
+  bool eat(char C) { return eatAny(std::string_view(&C, 1)); }
+  bool eatAny(std::string_view Set) {
+    if (done() || Set.find(S[I]) == std::string_view::npos)
+      return false;
+    ++I;
+    return true;
+  }
+  /// Eats up to \p Max characters of \p Set; how many.
+  size_t eatAll(std::string_view Set, size_t Max = std::string_view::npos) {
+    size_t N = 0;
+    while (N < Max && eatAny(Set))
+      ++N;
+    return N;
+  }
+  bool eatWord(std::string_view W) {
+    if (S.substr(I, W.size()) != W)
+      return false;
+    I += W.size();
+    return true;
+  }
+  bool eatOneOf(std::initializer_list<std::string_view> Words) {
+    return std::any_of(Words.begin(), Words.end(),
+                       [&](std::string_view W) { return eatWord(W); });
+  }
+
+private:
+  std::string_view S;
+  size_t I = 0;
+};
+
+constexpr std::string_view Digits = "0123456789";
+constexpr std::string_view DigitsOr_ = "0123456789_";
+
+/// `(:[0-5]?[0-9])+`: the base-60 part of YAML 1.1's `1:30`.
+bool eatSexagesimal(Cursor &C) {
+  bool Any = false;
+  while (C.eat(':')) {
+    char First = C.peek();
+    if (!C.eatAny(Digits))
+      return false;
+    if (C.eatAny(Digits) && First > '5')
+      return false;
+    Any = true;
+  }
+  return Any;
+}
+
+/// `([eE][-+][0-9]+)?`, as YAML 1.1 writes exponents.
+bool eatExponent(Cursor &C) {
+  if (!C.eatAny("eE"))
+    return true;
+  return C.eatAny("+-") && C.eatAll(Digits) > 0;
+}
+
+/// YAML 1.1's int: `[-+]?(0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+
+/// |[1-9][0-9_]*(:[0-5]?[0-9])+)`.
+bool isYamlInt(std::string_view S) {
+  Cursor C(S);
+  C.eatAny("+-");
+  if (C.eatWord("0b"))
+    return C.eatAll("01_") > 0 && C.done();
+  if (C.eatWord("0x"))
+    return C.eatAll("0123456789abcdefABCDEF_") > 0 && C.done();
+  if (C.eat('0'))
+    return C.done() || (C.eatAll("01234567_") > 0 && C.done());
+  if (!C.eatAny("123456789"))
+    return false;
+  C.eatAll(DigitsOr_);
+  return C.done() || (eatSexagesimal(C) && C.done());
+}
+
+/// YAML 1.1's float: `[-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?`,
+/// `\.[0-9][0-9_]*([eE][-+][0-9]+)?`, `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+
+/// \.[0-9_]*`, `[-+]?\.(inf|Inf|INF)` or `\.(nan|NaN|NAN)`.
+bool isYamlFloat(std::string_view S) {
+  Cursor C(S);
+  bool Signed = C.eatAny("+-");
+  if (C.eat('.')) {
+    if (C.eatOneOf({"inf", "Inf", "INF"}))
+      return C.done();
+    if (Signed)
+      return false;
+    if (C.eatOneOf({"nan", "NaN", "NAN"}))
+      return C.done();
+    if (!C.eatAny(Digits))
+      return false;
+    C.eatAll(DigitsOr_);
+    return eatExponent(C) && C.done();
+  }
+  if (!C.eatAny(Digits))
+    return false;
+  C.eatAll(DigitsOr_);
+  if (C.peek() == ':') {
+    if (!eatSexagesimal(C) || !C.eat('.'))
+      return false;
+    C.eatAll(DigitsOr_);
+    return C.done();
+  }
+  if (!C.eat('.'))
+    return false;
+  C.eatAll(DigitsOr_);
+  return eatExponent(C) && C.done();
+}
+
+/// YAML 1.1's timestamp: `2001-12-14`, or `2001-12-14t21:59:43.10-05:00`
+/// and its variants.
+bool isYamlTimestamp(std::string_view S) {
+  Cursor C(S);
+  if (C.eatAll(Digits, 4) != 4 || !C.eat('-'))
+    return false;
+  size_t Month = C.eatAll(Digits, 2);
+  if (Month == 0 || !C.eat('-'))
+    return false;
+  size_t Day = C.eatAll(Digits, 2);
+  if (Day == 0)
+    return false;
+  if (C.done())
+    return Month == 2 && Day == 2;
+  if (!C.eatAny("Tt") && C.eatAll(" \t") == 0)
+    return false;
+  if (C.eatAll(Digits, 2) == 0 || !C.eat(':') || C.eatAll(Digits, 2) != 2 ||
+      !C.eat(':') || C.eatAll(Digits, 2) != 2)
+    return false;
+  if (C.eat('.'))
+    C.eatAll(Digits);
+  size_t Blanks = C.eatAll(" \t");
+  if (C.done())
+    return Blanks == 0;
+  if (C.eat('Z'))
+    return C.done();
+  if (!C.eatAny("+-") || C.eatAll(Digits, 2) == 0)
+    return false;
+  if (C.eat(':') && C.eatAll(Digits, 2) != 2)
+    return false;
+  return C.done();
+}
+
+/// YAML 1.2's core schema numbers that YAML 1.1 reads as strings: `1e3`,
+/// `0o17`, and `0x1F` (which both read as integers).
+bool isYaml12Number(std::string_view S) {
+  Cursor C(S);
+  if (C.eatWord("0o"))
+    return C.eatAll("01234567") > 0 && C.done();
+  if (C.eatWord("0x"))
+    return C.eatAll("0123456789abcdefABCDEF") > 0 && C.done();
+  C.eatAny("+-");
+  if (C.eat('.')) {
+    if (C.eatAll(Digits) == 0)
+      return false;
+  } else {
+    if (C.eatAll(Digits) == 0)
+      return false;
+    if (C.eat('.'))
+      C.eatAll(Digits);
+  }
+  if (C.eatAny("eE")) {
+    C.eatAny("+-");
+    if (C.eatAll(Digits) == 0)
+      return false;
+  }
+  return C.done();
 }
 
 /// What PyYAML (a YAML 1.1 reader, and the one the schema is checked with)
 /// makes of the plain scalar \p S: "a string", or the type its resolvers
-/// give it. Its patterns, written out.
+/// give it.
 std::string_view plainType(std::string_view S) {
-  static const std::regex Bool("yes|Yes|YES|no|No|NO|true|True|TRUE|false|"
-                               "False|FALSE|on|On|ON|off|Off|OFF");
-  static const std::regex Int(
-      "[-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)"
-      "|[-+]?0x[0-9a-fA-F_]+"
-      "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+");
-  static const std::regex Float("[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?"
-                                "|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
-                                "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
-                                "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
-  static const std::regex Date(
-      "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-      "|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:"
-      "[0-9]{2}(\\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?");
   if (S.empty() || S == "~" || S == "null" || S == "Null" || S == "NULL")
     return "null";
   if (S == "<<" || S == "=")
     return "a merge key or a value key";
-  if (matches(S, Bool))
-    return "a boolean";
-  if (matches(S, Int))
+  for (std::string_view Word :
+       {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"})
+    if (S == Word)
+      return "a boolean";
+  if (isYamlInt(S))
     return "an integer";
-  if (matches(S, Float))
+  if (isYamlFloat(S))
     return "a float";
-  if (matches(S, Date))
+  if (isYamlTimestamp(S))
     return "a date";
   return "a string";
 }
@@ -90,11 +246,8 @@ std::string_view plainType(std::string_view S) {
 /// string, nor the stricter YAML 1.1 (`y`, `n`) and YAML 1.2 (`1e3`,
 /// `0o17`) readers.
 bool needsQuotes(std::string_view S) {
-  static const std::regex Yaml12Number(
-      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+"
-      "|0x[0-9a-fA-F]+");
   return plainType(S) != "a string" || S == "y" || S == "Y" || S == "n" ||
-         S == "N" || matches(S, Yaml12Number);
+         S == "N" || isYaml12Number(S);
 }
 
 /// The keys cleave/v1 named without their units, and their v2 names.

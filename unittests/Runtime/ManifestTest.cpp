@@ -2,6 +2,7 @@
 
 #include "cleave/Manifest.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -335,6 +336,90 @@ TEST(ManifestTest, ScalarsAreWhatYamlSays) {
       parseManifest(Header + EntryF + "    isolate: on\n", "m.yaml");
   ASSERT_TRUE(M) << M.error().message();
   EXPECT_TRUE(M->Functions[0].Isolate);
+}
+
+// What PyYAML, which the schema is checked with, reads each plain scalar
+// as (from yaml.safe_load): a string where the field wants one, or an error
+// that names the type; the writer quotes every one that is not a string,
+// and `y`, `n`, `1e3`, `0o17` besides.
+TEST(ManifestTest, PlainScalarsAreTypedAsYaml11Does) {
+  const std::pair<const char *, const char *> Cases[] = {
+      {"0", "an integer"},
+      {"007", "an integer"},
+      {"08", "a string"},
+      {"0_1", "an integer"},
+      {"0b101", "an integer"},
+      {"0b", "a string"},
+      {"0b2", "a string"},
+      {"0x1F", "an integer"},
+      {"-0x1_f", "an integer"},
+      {"+12", "an integer"},
+      {"1_000", "an integer"},
+      {"12:30", "an integer"},
+      {"1:3:5", "an integer"},
+      {"1:60", "a string"},
+      {"0:30", "a string"},
+      {"12:30.5", "a float"},
+      {"0:30.5", "a float"},
+      {"1.", "a float"},
+      {".5", "a float"},
+      {"1.5e+3", "a float"},
+      {"1.5e3", "a string"},
+      {"1e3", "a string"},
+      {"-.Inf", "a float"},
+      {".NaN", "a float"},
+      {"-.nan", "a string"},
+      {"1_0.0_1", "a float"},
+      {"2001-12-14", "a date"},
+      {"2001-1-4", "a string"},
+      {"2001-12-1", "a string"},
+      {"2001-12-14t21:59:43.10-05:00", "a date"},
+      {"2001-12-14 21:59:43.10 -5", "a date"},
+      {"2001-12-14 21:59:43.10 Z", "a date"},
+      {"YES", "a boolean"},
+      {"yEs", "a string"},
+      {"y", "a string"},
+      {"N", "a string"},
+      {"oN", "a string"},
+      {"Off", "a boolean"},
+      {"nULL", "a string"},
+      {"0o17", "a string"},
+      {"+", "a string"},
+      {"1.2.3", "a string"},
+      {"12-30", "a string"},
+  };
+  for (auto [Plain, Type] : Cases) {
+    std::string Text =
+        "apiVersion: cleave/v2\nkind: Deployment\nname: " + std::string(Plain) +
+        "\nartifact: a.so\n";
+    std::string Want =
+        std::string(Type) == "a string"
+            ? "<no error>"
+            : fmt::format("m.yaml:3:7: error: 'name' must be a string; YAML "
+                          "reads {} as {} (quote it)",
+                          Plain, Type);
+    EXPECT_EQ(errorOf(Text), Want) << Plain;
+
+    Manifest M;
+    M.Name = Plain;
+    std::string Written = writeManifest(M);
+    if (std::string(Type) != "a string") {
+      EXPECT_NE(Written.find(fmt::format("name: \"{}\"\n", Plain)),
+                std::string::npos)
+          << Written;
+    }
+    Result<Manifest> Again = parseManifest(Written, "w.yaml");
+    ASSERT_TRUE(Again) << Again.error().message();
+    EXPECT_EQ(Again->Name, Plain);
+  }
+  // No scalar is too long to be typed: 200000 digits are an integer.
+  std::string Long(200000, '7');
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\nname: " + Long +
+                    "\nartifact: a.so\n")
+                .rfind("m.yaml:3:7: error: 'name' must be a string; YAML reads "
+                       "777",
+                       0),
+            0u);
 }
 
 TEST(ManifestTest, WritesAHeaderComment) {
