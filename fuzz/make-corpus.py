@@ -82,7 +82,52 @@ SEEDS = {
         "vector": b"\x0b" b"[1, 2, 3]",
     },
     "manifest": {
-        "entry": b"""apiVersion: cleave/v1
+        "entry": b"""apiVersion: cleave/v2
+kind: Deployment
+name: shop
+artifact: build/libcleave_handlers.so
+functions:
+  - name: echo
+    kind: entry
+    handler: echo
+    trigger: {method: POST, path: /line}
+    params:
+      - {name: l, type: Line}
+    returns: Line
+    resources: {memoryMiB: 256, timeoutSeconds: 30, gpus: 0, concurrency: 0}
+    isolate: false
+    source: types.cpp:21:33
+    machine: echo
+    steps:
+      - {id: 0, source: "types.cpp:21:40"}
+      - {id: 1, source: "types.cpp:22:5"}
+    edges:
+      - from: [0]
+        callee: price
+        placement: boundary
+        resume: 1
+        source: types.cpp:22:5
+        carried:
+          - {name: l, type: Line, bytes: 64}
+    calls:
+      - {callee: price, placement: boundary, reason: memory, source: "types.cpp:22:5"}
+  - name: price
+    kind: function
+    resources: {memoryMiB: 2048}
+    source: types.cpp:5:1
+    state:
+      - {name: counts, access: readwrite}
+state:
+  - name: counts
+    type: std::map<std::string, long>
+    consistency: linearizable
+    granularity: key
+    source: types.cpp:3:1
+    readers: [price]
+    writers: [price]
+""",
+        # The same in the previous format, which cleave-run still reads.
+        "entry-v1": b"""apiVersion: cleave/v1
 kind: Deployment
 name: shop
 artifact: build/libcleave_handlers.so
@@ -126,7 +171,7 @@ state:
     readers: [price]
     writers: [price]
 """,
-        "empty": b"apiVersion: cleave/v1\nkind: Deployment\nname: x\nartifact: a.so\nfunctions: []\nstate: []\n",
+        "empty": b"apiVersion: cleave/v2\nkind: Deployment\nname: x\nartifact: a.so\nfunctions: []\nstate: []\n",
     },
 }
 

@@ -17,6 +17,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   redis-server redis-tools sqlite3
   python3 curl
+  # manifest-schema.test checks manifests against runtime/schema/ with these;
+  # inspect-dot-graphviz.test draws `cleave inspect --format=dot` with dot
+  python3-yaml python3-jsonschema graphviz
   # durability-order.test reads cleave-run's system calls
   strace
 )

@@ -1,5 +1,6 @@
 # -*- Python -*- Policy for the Cleave lit suite.
 import os
+import shutil
 
 import lit.formats
 
@@ -37,3 +38,16 @@ config.substitutions.append(
 config.substitutions.append(
     ("%e2e", os.path.join(config.cleave_src_root, "test", "e2e", "Inputs"))
 )
+config.substitutions.append(
+    (
+        "%manifest_schema",
+        os.path.join(
+            config.cleave_src_root, "runtime", "schema", "manifest.schema.json"
+        ),
+    )
+)
+
+# Graphviz, to check that `cleave inspect --format=dot` draws (graphviz in
+# scripts/install-deps.sh).
+if shutil.which("dot"):
+    config.available_features.add("dot")

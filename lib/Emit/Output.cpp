@@ -3,9 +3,11 @@
 #include "cleave/Emit/Output.h"
 
 #include "cleave/Analysis/Placement.h"
+#include "cleave/Config.h"
 #include "cleave/Emit/Glue.h"
 #include "cleave/Manifest.h"
 
+#include "clang/Basic/Version.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -162,7 +164,10 @@ std::string renderManifest(const Program &P, const std::string &SourceBase) {
       S.Readers.assign(Readers[V.Name].begin(), Readers[V.Name].end());
       S.Writers.assign(Writers[V.Name].begin(), Writers[V.Name].end());
     }
-  return rt::writeManifest(M);
+  // The manifest's header names the compiler, so that a manifest says
+  // which release and which Clang wrote it.
+  return rt::writeManifest(M, "cleave " CLEAVE_VERSION " (" +
+                                  clang::getClangFullVersion() + ")");
 }
 
 std::string renderModuleSource(const Program &P) {

@@ -1,9 +1,11 @@
 //===- Manifest.cpp - Read, write and render manifest.yaml ----------------===//
 //
-// The parser is strict about what the runtime relies on and lenient about
-// the rest: unknown keys are skipped so an older runtime still reads a newer
-// compiler's manifest, but a missing or mistyped field is an error pointing
-// at the exact line and column, since a manifest is often edited by hand.
+// A missing, mistyped or unknown field is an error pointing at the exact
+// line and column, since a manifest is often edited by hand. Every change
+// of the format gets a new apiVersion, so a runtime needs no leniency
+// towards keys it does not know: a newer manifest is refused by its
+// version. Only cleave/v1, the previous version, is read as it always was,
+// with unknown keys skipped.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +47,212 @@ std::string joinAlternatives(std::initializer_list<std::string_view> Names) {
   }
   return Out;
 }
+
+/// A cursor over a scalar, to match it against the patterns of YAML's
+/// resolvers. By hand rather than with std::regex, whose matcher recurses
+/// once a character and overflows the stack on a long scalar.
+class Cursor {
+public:
+  explicit Cursor(std::string_view S) : S(S) {}
+
+  bool done() const { return I == S.size(); }
+  char peek() const { return done() ? '\0' : S[I]; }
+  bool eat(char C) { return eatAny(std::string_view(&C, 1)); }
+  bool eatAny(std::string_view Set) {
+    if (done() || Set.find(S[I]) == std::string_view::npos)
+      return false;
+    ++I;
+    return true;
+  }
+  /// Eats up to \p Max characters of \p Set; how many.
+  size_t eatAll(std::string_view Set, size_t Max = std::string_view::npos) {
+    size_t N = 0;
+    while (N < Max && eatAny(Set))
+      ++N;
+    return N;
+  }
+  bool eatWord(std::string_view W) {
+    if (S.substr(I, W.size()) != W)
+      return false;
+    I += W.size();
+    return true;
+  }
+  bool eatOneOf(std::initializer_list<std::string_view> Words) {
+    return std::any_of(Words.begin(), Words.end(),
+                       [&](std::string_view W) { return eatWord(W); });
+  }
+
+private:
+  std::string_view S;
+  size_t I = 0;
+};
+
+constexpr std::string_view Digits = "0123456789";
+constexpr std::string_view DigitsOr_ = "0123456789_";
+
+/// `(:[0-5]?[0-9])+`: the base-60 part of YAML 1.1's `1:30`.
+bool eatSexagesimal(Cursor &C) {
+  bool Any = false;
+  while (C.eat(':')) {
+    char First = C.peek();
+    if (!C.eatAny(Digits))
+      return false;
+    if (C.eatAny(Digits) && First > '5')
+      return false;
+    Any = true;
+  }
+  return Any;
+}
+
+/// `([eE][-+][0-9]+)?`, as YAML 1.1 writes exponents.
+bool eatExponent(Cursor &C) {
+  if (!C.eatAny("eE"))
+    return true;
+  return C.eatAny("+-") && C.eatAll(Digits) > 0;
+}
+
+/// YAML 1.1's int: `[-+]?(0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+
+/// |[1-9][0-9_]*(:[0-5]?[0-9])+)`.
+bool isYamlInt(std::string_view S) {
+  Cursor C(S);
+  C.eatAny("+-");
+  if (C.eatWord("0b"))
+    return C.eatAll("01_") > 0 && C.done();
+  if (C.eatWord("0x"))
+    return C.eatAll("0123456789abcdefABCDEF_") > 0 && C.done();
+  if (C.eat('0'))
+    return C.done() || (C.eatAll("01234567_") > 0 && C.done());
+  if (!C.eatAny("123456789"))
+    return false;
+  C.eatAll(DigitsOr_);
+  return C.done() || (eatSexagesimal(C) && C.done());
+}
+
+/// YAML 1.1's float: `[-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?`,
+/// `\.[0-9][0-9_]*([eE][-+][0-9]+)?`, `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+
+/// \.[0-9_]*`, `[-+]?\.(inf|Inf|INF)` or `\.(nan|NaN|NAN)`.
+bool isYamlFloat(std::string_view S) {
+  Cursor C(S);
+  bool Signed = C.eatAny("+-");
+  if (C.eat('.')) {
+    if (C.eatOneOf({"inf", "Inf", "INF"}))
+      return C.done();
+    if (Signed)
+      return false;
+    if (C.eatOneOf({"nan", "NaN", "NAN"}))
+      return C.done();
+    if (!C.eatAny(Digits))
+      return false;
+    C.eatAll(DigitsOr_);
+    return eatExponent(C) && C.done();
+  }
+  if (!C.eatAny(Digits))
+    return false;
+  C.eatAll(DigitsOr_);
+  if (C.peek() == ':') {
+    if (!eatSexagesimal(C) || !C.eat('.'))
+      return false;
+    C.eatAll(DigitsOr_);
+    return C.done();
+  }
+  if (!C.eat('.'))
+    return false;
+  C.eatAll(DigitsOr_);
+  return eatExponent(C) && C.done();
+}
+
+/// YAML 1.1's timestamp: `2001-12-14`, or `2001-12-14t21:59:43.10-05:00`
+/// and its variants.
+bool isYamlTimestamp(std::string_view S) {
+  Cursor C(S);
+  if (C.eatAll(Digits, 4) != 4 || !C.eat('-'))
+    return false;
+  size_t Month = C.eatAll(Digits, 2);
+  if (Month == 0 || !C.eat('-'))
+    return false;
+  size_t Day = C.eatAll(Digits, 2);
+  if (Day == 0)
+    return false;
+  if (C.done())
+    return Month == 2 && Day == 2;
+  if (!C.eatAny("Tt") && C.eatAll(" \t") == 0)
+    return false;
+  if (C.eatAll(Digits, 2) == 0 || !C.eat(':') || C.eatAll(Digits, 2) != 2 ||
+      !C.eat(':') || C.eatAll(Digits, 2) != 2)
+    return false;
+  if (C.eat('.'))
+    C.eatAll(Digits);
+  size_t Blanks = C.eatAll(" \t");
+  if (C.done())
+    return Blanks == 0;
+  if (C.eat('Z'))
+    return C.done();
+  if (!C.eatAny("+-") || C.eatAll(Digits, 2) == 0)
+    return false;
+  if (C.eat(':') && C.eatAll(Digits, 2) != 2)
+    return false;
+  return C.done();
+}
+
+/// YAML 1.2's core schema numbers that YAML 1.1 reads as strings: `1e3`,
+/// `0o17`, and `0x1F` (which both read as integers).
+bool isYaml12Number(std::string_view S) {
+  Cursor C(S);
+  if (C.eatWord("0o"))
+    return C.eatAll("01234567") > 0 && C.done();
+  if (C.eatWord("0x"))
+    return C.eatAll("0123456789abcdefABCDEF") > 0 && C.done();
+  C.eatAny("+-");
+  if (C.eat('.')) {
+    if (C.eatAll(Digits) == 0)
+      return false;
+  } else {
+    if (C.eatAll(Digits) == 0)
+      return false;
+    if (C.eat('.'))
+      C.eatAll(Digits);
+  }
+  if (C.eatAny("eE")) {
+    C.eatAny("+-");
+    if (C.eatAll(Digits) == 0)
+      return false;
+  }
+  return C.done();
+}
+
+/// What PyYAML (a YAML 1.1 reader, and the one the schema is checked with)
+/// makes of the plain scalar \p S: "a string", or the type its resolvers
+/// give it.
+std::string_view plainType(std::string_view S) {
+  if (S.empty() || S == "~" || S == "null" || S == "Null" || S == "NULL")
+    return "null";
+  if (S == "<<" || S == "=")
+    return "a merge key or a value key";
+  for (std::string_view Word :
+       {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF"})
+    if (S == Word)
+      return "a boolean";
+  if (isYamlInt(S))
+    return "an integer";
+  if (isYamlFloat(S))
+    return "a float";
+  if (isYamlTimestamp(S))
+    return "a date";
+  return "a string";
+}
+
+/// Whether the writer quotes \p S: when PyYAML would not read it as a
+/// string, nor the stricter YAML 1.1 (`y`, `n`) and YAML 1.2 (`1e3`,
+/// `0o17`) readers.
+bool needsQuotes(std::string_view S) {
+  return plainType(S) != "a string" || S == "y" || S == "Y" || S == "n" ||
+         S == "N" || isYaml12Number(S);
+}
+
+/// The keys cleave/v1 named without their units, and their v2 names.
+constexpr std::pair<std::string_view, std::string_view> RenamedInV2[] = {
+    {"memory", "memoryMiB"}, {"timeout", "timeoutSeconds"}, {"gpu", "gpus"}};
 
 class ManifestParser {
 public:
@@ -98,6 +306,77 @@ private:
       fail(N.Mark(), fmt::format("{} must be a mapping", What));
   }
 
+  /// In cleave/v2, refuses a key of mapping \p Map that is not one of
+  /// \p Known, and a key given twice (YAML readers differ on which one
+  /// counts).
+  void checkKeys(const YAML::Node &Map,
+                 std::initializer_list<std::string_view> Known,
+                 std::string_view Where) const {
+    if (V1)
+      return;
+    std::map<std::string, YAML::Mark> Seen;
+    for (auto It = Map.begin(); It != Map.end(); ++It) {
+      // A copy: the iterator's pair is a temporary.
+      YAML::Node Key = It->first;
+      if (!Key.IsScalar() || (Key.Tag() == "?" && !isPlainString(Key)))
+        fail(Key.Mark(), fmt::format("a key must be a string{}", Where));
+      auto [Prev, New] = Seen.emplace(Key.Scalar(), Key.Mark());
+      if (!New)
+        fail(Key.Mark(),
+             fmt::format("duplicate key '{}'{}", Key.Scalar(), Where),
+             Prev->second, "first given here");
+      if (std::find(Known.begin(), Known.end(), Key.Scalar()) == Known.end())
+        fail(Key.Mark(),
+             fmt::format("unknown key '{}'{}", Key.Scalar(), Where));
+    }
+  }
+
+  /// The resources' keys, with a message that names the renamed ones when
+  /// the other version's name is used.
+  void checkResourceKeys(const YAML::Node &Res, std::string_view Where) const {
+    for (auto It = Res.begin(); It != Res.end(); ++It) {
+      if (!It->first.IsScalar())
+        continue;
+      std::string Key = It->first.Scalar();
+      for (auto [Old, New] : RenamedInV2) {
+        if (!V1 && Key == Old)
+          fail(It->first.Mark(),
+               fmt::format("'{}'{} is the {} name of '{}'; this manifest is "
+                           "{}",
+                           Old, Where, ManifestPreviousApiVersion, New,
+                           ManifestApiVersion));
+        if (V1 && Key == New)
+          fail(It->first.Mark(),
+               fmt::format("'{}'{} is a {} key; this manifest is {}, which "
+                           "calls it '{}'",
+                           New, Where, ManifestApiVersion,
+                           ManifestPreviousApiVersion, Old));
+      }
+    }
+    checkKeys(Res, {"memoryMiB", "timeoutSeconds", "gpus", "concurrency"},
+              Where);
+  }
+
+  /// A plain scalar (not quoted, not tagged) that YAML reads as a string.
+  static bool isPlainString(const YAML::Node &N) {
+    return plainType(N.Scalar()) == "a string";
+  }
+
+  /// What YAML reads scalar \p N as: "a string", "an integer", ... A
+  /// quoted scalar is a string; an explicit tag says its type.
+  static std::string typeOf(const YAML::Node &N) {
+    const std::string &Tag = N.Tag();
+    if (Tag == "?")
+      return std::string(plainType(N.Scalar()));
+    if (Tag == "!" || Tag == "tag:yaml.org,2002:str")
+      return "a string";
+    if (Tag == "tag:yaml.org,2002:int")
+      return "an integer";
+    if (Tag == "tag:yaml.org,2002:bool")
+      return "a boolean";
+    return fmt::format("a value tagged '{}'", Tag);
+  }
+
   /// A list that may also be written as an empty value (`state:`).
   bool isList(const YAML::Node &N) const {
     return N.IsSequence() || N.IsNull();
@@ -111,6 +390,11 @@ private:
   std::string text(const YAML::Node &N, std::string_view Key) const {
     if (!N.IsScalar())
       fail(N.Mark(), fmt::format("'{}' must be a string", Key));
+    if (!V1)
+      if (std::string Type = typeOf(N); Type != "a string")
+        fail(N.Mark(), fmt::format("'{}' must be a string; YAML reads {} as "
+                                   "{} (quote it)",
+                                   Key, N.Scalar(), Type));
     return N.Scalar();
   }
 
@@ -138,23 +422,33 @@ private:
     // from_chars instead of yaml-cpp's stream-based conversion: it rejects
     // "1.5", "12abc" and " 1" alike, and never depends on the locale.
     int64_t V = -1;
+    std::string Type;
     if (N.IsScalar()) {
       const std::string &S = N.Scalar();
       auto [End, Ec] = std::from_chars(S.data(), S.data() + S.size(), V);
       if (Ec != std::errc() || End != S.data() + S.size())
         V = -1;
+      // In v2, an integer to every YAML reader, with the same value: not
+      // quoted, and no leading zero (010 is 8 in YAML 1.1).
+      Type = V1 ? "an integer" : typeOf(N);
+      if (Type != "an integer" || (!V1 && S.size() > 1 && S[0] == '0'))
+        V = -1;
     }
     if (V < 0)
-      fail(N.Mark(),
-           fmt::format("'{}' must be a non-negative integer{}", Key,
-                       N.IsScalar() ? fmt::format(", not '{}'", N.Scalar())
-                                    : std::string()));
+      fail(N.Mark(), fmt::format("'{}' must be a non-negative integer{}", Key,
+                                 !N.IsScalar() ? std::string()
+                                 : Type == "a string"
+                                     ? fmt::format(", not the string "
+                                                   "'{}'",
+                                                   N.Scalar())
+                                     : fmt::format(", not '{}'", N.Scalar())));
     return V;
   }
 
   bool flag(const YAML::Node &N, std::string_view Key) const {
     bool V = false;
-    if (!N.IsScalar() || !YAML::convert<bool>::decode(N, V))
+    if (!N.IsScalar() || !YAML::convert<bool>::decode(N, V) ||
+        (!V1 && typeOf(N) != "a boolean"))
       fail(N.Mark(), fmt::format("'{}' must be true or false", Key));
     return V;
   }
@@ -176,6 +470,8 @@ private:
   StateSpec parseState(const YAML::Node &N);
 
   std::string File;
+  /// The manifest is of the previous version, cleave/v1.
+  bool V1 = false;
   /// Edge callees, checked once every function is known: an edge may call
   /// a function listed after its caller.
   struct CalleeUse {
@@ -203,6 +499,11 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
       oneOf(require(N, "kind", Where), "kind", {"entry", "function", "helper"});
   if (F.isEntry())
     Where = fmt::format(" in entry '{}'", F.Name);
+  checkKeys(N,
+            {"name", "kind", "handler", "trigger", "params", "returns",
+             "resources", "isolate", "auth", "source", "state", "calls",
+             "machine", "steps", "edges"},
+            Where);
 
   // Handler, trigger, params and returns are required of entries only, but
   // read whenever present so that writing the manifest back loses nothing.
@@ -217,6 +518,7 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
     require(N, "trigger", Where);
   if (Trigger) {
     expectMap(*Trigger, "'trigger'");
+    checkKeys(*Trigger, {"method", "path"}, " in trigger");
     F.Method = oneOf(require(*Trigger, "method", " in trigger"), "method",
                      {"GET", "POST", "PUT", "PATCH", "DELETE"});
     YAML::Node Path = require(*Trigger, "path", " in trigger");
@@ -237,6 +539,7 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
     expectList(*Params, "'params'");
     for (const YAML::Node &P : *Params) {
       expectMap(P, "a parameter");
+      checkKeys(P, {"name", "type"}, " in parameter");
       F.Params.push_back({requireText(P, "name", " in parameter"),
                           requireText(P, "type", " in parameter")});
     }
@@ -250,14 +553,18 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
 
   YAML::Node Res = require(N, "resources", Where);
   expectMap(Res, "'resources'");
-  if (std::optional<YAML::Node> V = find(Res, "memory"))
-    F.Resources.Memory = count(*V, "memory");
-  if (std::optional<YAML::Node> V = find(Res, "timeout"))
-    F.Resources.Timeout = count(*V, "timeout");
-  if (std::optional<YAML::Node> V = find(Res, "gpu"))
-    F.Resources.Gpu = count(*V, "gpu");
-  if (std::optional<YAML::Node> V = find(Res, "concurrency"))
-    F.Resources.Concurrency = count(*V, "concurrency");
+  checkResourceKeys(Res, fmt::format(" in resources of{}", Where.substr(3)));
+  // v1 named the quantities without their units.
+  auto Quantity = [&](std::string_view V2Key, std::string_view V1Key,
+                      int64_t &Into) {
+    std::string_view Key = V1 ? V1Key : V2Key;
+    if (std::optional<YAML::Node> V = find(Res, Key))
+      Into = count(*V, Key);
+  };
+  Quantity("memoryMiB", "memory", F.Resources.Memory);
+  Quantity("timeoutSeconds", "timeout", F.Resources.Timeout);
+  Quantity("gpus", "gpu", F.Resources.Gpu);
+  Quantity("concurrency", "concurrency", F.Resources.Concurrency);
 
   if (std::optional<YAML::Node> V = find(N, "isolate"))
     F.Isolate = flag(*V, "isolate");
@@ -277,6 +584,7 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
     expectList(*Uses, "'state'");
     for (const YAML::Node &U : *Uses) {
       expectMap(U, "a state use");
+      checkKeys(U, {"name", "access"}, " in state use");
       StateUse Use;
       Use.Name = requireText(U, "name", " in state use");
       Use.Access = oneOf(require(U, "access", " in state use"), "access",
@@ -288,6 +596,7 @@ FunctionSpec ManifestParser::parseFunction(const YAML::Node &N) {
     expectList(*Calls, "'calls'");
     for (const YAML::Node &C : *Calls) {
       expectMap(C, "a call");
+      checkKeys(C, {"callee", "placement", "reason", "source"}, " in call");
       CallSpec Call;
       Call.Callee = requireText(C, "callee", " in call");
       Call.Placement = oneOf(require(C, "placement", " in call"), "placement",
@@ -311,6 +620,7 @@ void ManifestParser::parseSteps(const YAML::Node &N, FunctionSpec &F,
     expectList(*Steps, "'steps'");
     for (const YAML::Node &S : *Steps) {
       expectMap(S, "a step");
+      checkKeys(S, {"id", "source"}, " in step");
       StepSpec Step;
       YAML::Node Id = require(S, "id", " in step");
       Step.Id = count(Id, "id");
@@ -332,6 +642,8 @@ void ManifestParser::parseSteps(const YAML::Node &N, FunctionSpec &F,
   const int64_t StepCount = static_cast<int64_t>(F.Steps.size());
   for (const YAML::Node &E : *Edges) {
     expectMap(E, "an edge");
+    checkKeys(E, {"from", "callee", "placement", "resume", "source", "carried"},
+              " in edge");
     // Names the edge in messages, by position: "edge 2 of entry 'f'".
     std::string EdgeName =
         fmt::format("edge {} of {} '{}'", F.Edges.size(),
@@ -370,6 +682,7 @@ void ManifestParser::parseSteps(const YAML::Node &N, FunctionSpec &F,
       expectList(*Carried, "'carried'");
       for (const YAML::Node &C : *Carried) {
         expectMap(C, "a carried variable");
+        checkKeys(C, {"name", "type", "bytes"}, " in carried variable");
         CarriedSpec Var;
         Var.Name = requireText(C, "name", " in carried variable");
         Var.Type = requireText(C, "type", " in carried variable");
@@ -386,6 +699,10 @@ StateSpec ManifestParser::parseState(const YAML::Node &N) {
   StateSpec S;
   S.Name = requireText(N, "name", " in state variable");
   std::string Where = fmt::format(" in state variable '{}'", S.Name);
+  checkKeys(N,
+            {"name", "type", "consistency", "granularity", "source", "readers",
+             "writers"},
+            Where);
   S.Type = optionalText(N, "type");
   S.Consistency = oneOf(require(N, "consistency", Where), "consistency",
                         {"linearizable", "eventual"});
@@ -411,13 +728,18 @@ Manifest ManifestParser::parse(std::string_view Text) {
 
   Manifest M;
   YAML::Node Api = require(Root, "apiVersion", "");
-  M.ApiVersion = text(Api, "apiVersion");
   // Checked before anything else: a future version may have changed what
   // the other fields mean, so their errors would only mislead.
-  if (M.ApiVersion != ManifestApiVersion)
-    fail(Api.Mark(), fmt::format("unsupported apiVersion '{}'; this runtime "
-                                 "reads {}",
-                                 M.ApiVersion, ManifestApiVersion));
+  std::string Version = text(Api, "apiVersion");
+  V1 = Version == ManifestPreviousApiVersion;
+  if (Version != ManifestApiVersion && !V1)
+    fail(Api.Mark(),
+         fmt::format("unsupported apiVersion '{}'; this runtime "
+                     "reads {} and {}",
+                     Version, ManifestApiVersion, ManifestPreviousApiVersion));
+  checkKeys(Root,
+            {"apiVersion", "kind", "name", "artifact", "functions", "state"},
+            " at the top level");
   M.Kind = oneOf(require(Root, "kind", ""), "kind", {"Deployment"});
   M.Name = requireText(Root, "name", "");
   M.Artifact = requireText(Root, "artifact", "");
@@ -561,11 +883,23 @@ Result<Manifest> loadManifest(const std::string &Path) {
 
 namespace {
 
+/// A string value, written so that every YAML reader reads a string: a
+/// scalar YAML would type otherwise (`yes`, `12`, `null`) is quoted.
+struct Str {
+  const std::string &S;
+};
+
+YAML::Emitter &operator<<(YAML::Emitter &Out, Str V) {
+  if (needsQuotes(V.S))
+    Out << YAML::DoubleQuoted;
+  return Out << V.S;
+}
+
 void emitNameList(YAML::Emitter &Out, const char *Key,
                   const std::vector<std::string> &Names) {
   Out << YAML::Key << Key << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const std::string &N : Names)
-    Out << N;
+    Out << Str{N};
   Out << YAML::EndSeq;
 }
 
@@ -575,34 +909,34 @@ void emitEdge(YAML::Emitter &Out, const EdgeSpec &E) {
   for (int64_t Id : E.From)
     Out << Id;
   Out << YAML::EndSeq;
-  Out << YAML::Key << "callee" << YAML::Value << E.Callee;
-  Out << YAML::Key << "placement" << YAML::Value << E.Placement;
+  Out << YAML::Key << "callee" << YAML::Value << Str{E.Callee};
+  Out << YAML::Key << "placement" << YAML::Value << Str{E.Placement};
   Out << YAML::Key << "resume" << YAML::Value << E.Resume;
-  Out << YAML::Key << "source" << YAML::Value << E.Source;
+  Out << YAML::Key << "source" << YAML::Value << Str{E.Source};
   Out << YAML::Key << "carried" << YAML::Value;
   if (E.Carried.empty())
     Out << YAML::Flow;
   Out << YAML::BeginSeq;
   for (const CarriedSpec &C : E.Carried)
     Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
-        << C.Name << YAML::Key << "type" << YAML::Value << C.Type << YAML::Key
-        << "bytes" << YAML::Value << C.Bytes << YAML::EndMap;
+        << Str{C.Name} << YAML::Key << "type" << YAML::Value << Str{C.Type}
+        << YAML::Key << "bytes" << YAML::Value << C.Bytes << YAML::EndMap;
   Out << YAML::EndSeq;
   Out << YAML::EndMap;
 }
 
 void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
   Out << YAML::BeginMap;
-  Out << YAML::Key << "name" << YAML::Value << F.Name;
-  Out << YAML::Key << "kind" << YAML::Value << F.Kind;
+  Out << YAML::Key << "name" << YAML::Value << Str{F.Name};
+  Out << YAML::Key << "kind" << YAML::Value << Str{F.Kind};
   // Entry-only fields are written for every function that has them, so the
   // round trip is exact even for a hand-written function with a trigger.
   if (F.isEntry() || !F.Handler.empty())
-    Out << YAML::Key << "handler" << YAML::Value << F.Handler;
+    Out << YAML::Key << "handler" << YAML::Value << Str{F.Handler};
   if (F.isEntry() || !F.Method.empty() || !F.Path.empty()) {
     Out << YAML::Key << "trigger" << YAML::Value << YAML::BeginMap;
-    Out << YAML::Key << "method" << YAML::Value << F.Method;
-    Out << YAML::Key << "path" << YAML::Value << F.Path;
+    Out << YAML::Key << "method" << YAML::Value << Str{F.Method};
+    Out << YAML::Key << "path" << YAML::Value << Str{F.Path};
     Out << YAML::EndMap;
   }
   if (F.isEntry() || !F.Params.empty()) {
@@ -612,49 +946,50 @@ void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
     Out << YAML::BeginSeq;
     for (const ParamSpec &P : F.Params)
       Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
-          << P.Name << YAML::Key << "type" << YAML::Value << P.Type
+          << Str{P.Name} << YAML::Key << "type" << YAML::Value << Str{P.Type}
           << YAML::EndMap;
     Out << YAML::EndSeq;
   }
   if (F.isEntry() || !F.Returns.empty())
-    Out << YAML::Key << "returns" << YAML::Value << F.Returns;
+    Out << YAML::Key << "returns" << YAML::Value << Str{F.Returns};
   Out << YAML::Key << "resources" << YAML::Value << YAML::Flow
       << YAML::BeginMap;
-  Out << YAML::Key << "memory" << YAML::Value << F.Resources.Memory;
-  Out << YAML::Key << "timeout" << YAML::Value << F.Resources.Timeout;
-  Out << YAML::Key << "gpu" << YAML::Value << F.Resources.Gpu;
+  Out << YAML::Key << "memoryMiB" << YAML::Value << F.Resources.Memory;
+  Out << YAML::Key << "timeoutSeconds" << YAML::Value << F.Resources.Timeout;
+  Out << YAML::Key << "gpus" << YAML::Value << F.Resources.Gpu;
   Out << YAML::Key << "concurrency" << YAML::Value << F.Resources.Concurrency;
   Out << YAML::EndMap;
   Out << YAML::Key << "isolate" << YAML::Value << F.Isolate;
   if (!F.Auth.empty())
-    Out << YAML::Key << "auth" << YAML::Value << F.Auth;
-  Out << YAML::Key << "source" << YAML::Value << F.Source;
+    Out << YAML::Key << "auth" << YAML::Value << Str{F.Auth};
+  Out << YAML::Key << "source" << YAML::Value << Str{F.Source};
   if (!F.State.empty()) {
     Out << YAML::Key << "state" << YAML::Value << YAML::BeginSeq;
     for (const StateUse &U : F.State)
       Out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
-          << U.Name << YAML::Key << "access" << YAML::Value << U.Access
-          << YAML::EndMap;
+          << Str{U.Name} << YAML::Key << "access" << YAML::Value
+          << Str{U.Access} << YAML::EndMap;
     Out << YAML::EndSeq;
   }
   if (!F.Calls.empty()) {
     Out << YAML::Key << "calls" << YAML::Value << YAML::BeginSeq;
     for (const CallSpec &C : F.Calls)
       Out << YAML::Flow << YAML::BeginMap << YAML::Key << "callee"
-          << YAML::Value << C.Callee << YAML::Key << "placement"
-          << YAML::Value << C.Placement << YAML::Key << "reason"
-          << YAML::Value << C.Reason << YAML::Key << "source" << YAML::Value
-          << C.Source << YAML::EndMap;
+          << YAML::Value << Str{C.Callee} << YAML::Key << "placement"
+          << YAML::Value << Str{C.Placement} << YAML::Key << "reason"
+          << YAML::Value << Str{C.Reason} << YAML::Key << "source"
+          << YAML::Value << Str{C.Source} << YAML::EndMap;
     Out << YAML::EndSeq;
   }
   // Written only when present, so a manifest without steps reads as before.
   if (!F.Machine.empty())
-    Out << YAML::Key << "machine" << YAML::Value << F.Machine;
+    Out << YAML::Key << "machine" << YAML::Value << Str{F.Machine};
   if (!F.Steps.empty()) {
     Out << YAML::Key << "steps" << YAML::Value << YAML::BeginSeq;
     for (const StepSpec &S : F.Steps)
       Out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << S.Id
-          << YAML::Key << "source" << YAML::Value << S.Source << YAML::EndMap;
+          << YAML::Key << "source" << YAML::Value << Str{S.Source}
+          << YAML::EndMap;
     Out << YAML::EndSeq;
   }
   if (!F.Edges.empty()) {
@@ -668,25 +1003,41 @@ void emitFunction(YAML::Emitter &Out, const FunctionSpec &F) {
 
 void emitState(YAML::Emitter &Out, const StateSpec &S) {
   Out << YAML::BeginMap;
-  Out << YAML::Key << "name" << YAML::Value << S.Name;
-  Out << YAML::Key << "type" << YAML::Value << S.Type;
-  Out << YAML::Key << "consistency" << YAML::Value << S.Consistency;
-  Out << YAML::Key << "granularity" << YAML::Value << S.Granularity;
-  Out << YAML::Key << "source" << YAML::Value << S.Source;
+  Out << YAML::Key << "name" << YAML::Value << Str{S.Name};
+  Out << YAML::Key << "type" << YAML::Value << Str{S.Type};
+  Out << YAML::Key << "consistency" << YAML::Value << Str{S.Consistency};
+  Out << YAML::Key << "granularity" << YAML::Value << Str{S.Granularity};
+  Out << YAML::Key << "source" << YAML::Value << Str{S.Source};
   emitNameList(Out, "readers", S.Readers);
   emitNameList(Out, "writers", S.Writers);
   Out << YAML::EndMap;
 }
 
+/// One line of comment: what would end it, or end the YAML, is dropped.
+std::string commentLine(std::string_view Text) {
+  std::string Out;
+  for (char C : Text)
+    Out += C == '\n' || C == '\r' ? ' ' : C;
+  return Out;
+}
+
 } // namespace
 
-std::string writeManifest(const Manifest &M) {
+std::string writeManifest(const Manifest &M, std::string_view Generator) {
+  std::string Header;
+  if (!Generator.empty())
+    Header = fmt::format("# Generated by {}: do not edit.\n",
+                         commentLine(Generator));
+  Header += fmt::format("# Format {}: docs/manifest.md, schema "
+                        "runtime/schema/manifest.schema.json.\n",
+                        ManifestApiVersion);
   YAML::Emitter Out;
   Out << YAML::BeginMap;
-  Out << YAML::Key << "apiVersion" << YAML::Value << M.ApiVersion;
-  Out << YAML::Key << "kind" << YAML::Value << M.Kind;
-  Out << YAML::Key << "name" << YAML::Value << M.Name;
-  Out << YAML::Key << "artifact" << YAML::Value << M.Artifact;
+  Out << YAML::Key << "apiVersion" << YAML::Value
+      << std::string(ManifestApiVersion);
+  Out << YAML::Key << "kind" << YAML::Value << Str{M.Kind};
+  Out << YAML::Key << "name" << YAML::Value << Str{M.Name};
+  Out << YAML::Key << "artifact" << YAML::Value << Str{M.Artifact};
   Out << YAML::Key << "functions" << YAML::Value;
   if (M.Functions.empty())
     Out << YAML::Flow;
@@ -702,7 +1053,7 @@ std::string writeManifest(const Manifest &M) {
     emitState(Out, S);
   Out << YAML::EndSeq;
   Out << YAML::EndMap;
-  return std::string(Out.c_str()) + "\n";
+  return Header + Out.c_str() + "\n";
 }
 
 //===----------------------------------------------------------------------===//
@@ -785,7 +1136,7 @@ std::string describeSteps(const FunctionSpec &F) {
 
 std::string renderTable(const Manifest &M) {
   std::string Out = fmt::format("deployment {} ({})\nartifact: {}\n\n", M.Name,
-                                M.ApiVersion, M.Artifact);
+                                ManifestApiVersion, M.Artifact);
 
   std::vector<std::vector<std::string>> Rows = {
       {"FUNCTION", "KIND", "TRIGGER", "RESOURCES", "STATE"}};

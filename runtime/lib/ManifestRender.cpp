@@ -20,7 +20,7 @@ namespace cleave::rt {
 
 std::string renderJson(const Manifest &M) {
   using Json = nlohmann::ordered_json;
-  Json Root = {{"apiVersion", M.ApiVersion},
+  Json Root = {{"apiVersion", ManifestApiVersion},
                {"kind", M.Kind},
                {"name", M.Name},
                {"artifact", M.Artifact},
@@ -36,9 +36,9 @@ std::string renderJson(const Manifest &M) {
         J["params"].push_back({{"name", P.Name}, {"type", P.Type}});
       J["returns"] = F.Returns;
     }
-    J["resources"] = {{"memory", F.Resources.Memory},
-                      {"timeout", F.Resources.Timeout},
-                      {"gpu", F.Resources.Gpu},
+    J["resources"] = {{"memoryMiB", F.Resources.Memory},
+                      {"timeoutSeconds", F.Resources.Timeout},
+                      {"gpus", F.Resources.Gpu},
                       {"concurrency", F.Resources.Concurrency}};
     J["isolate"] = F.Isolate;
     if (!F.Auth.empty())
@@ -146,6 +146,76 @@ std::string stepNode(std::string_view Function, int64_t Id) {
   return dotQuoted(fmt::format("step:{}:{}", Function, Id));
 }
 
+/// The arrow from a step to the next one the manifest lists: hollow, so
+/// that it is not taken for a call.
+constexpr std::string_view NextStepStyle = "color=gray60, arrowhead=empty";
+
+/// A state use drawn in the direction the value goes: from the state for
+/// `read`, to it for `write`, both ways for `readwrite`.
+std::string stateUseArrow(std::string_view Function, std::string_view State,
+                          std::string_view Access, std::string_view Clip) {
+  if (Access == "read")
+    return fmt::format("{} -> {} [{}style=dotted, label=\"read\"]", State,
+                       Function, Clip);
+  return fmt::format("{} -> {} [{}style=dotted, {}label={}]", Function, State,
+                     Clip, Access == "write" ? "" : "dir=both, ",
+                     dotQuoted(Access));
+}
+
+/// The legend: one sample of each node shape and each arrow, in a cluster
+/// of its own whose node ids ("legend:...") no manifest node can take.
+std::string legend() {
+  std::string Out = "  subgraph \"cluster_legend\" {\n"
+                    "    label=\"legend\";\n"
+                    "    style=dashed;\n"
+                    "    color=gray60;\n"
+                    "    fontname=\"Helvetica\";\n"
+                    "    \"legend:entry\" [shape=box, style=bold, "
+                    "label=\"entry\\nMETHOD /path\\nMiB, s\"];\n"
+                    "    \"legend:function\" [shape=ellipse, "
+                    "label=\"function or helper\\nMiB, s\"];\n"
+                    "    \"legend:state\" [shape=cylinder, "
+                    "label=\"state\\nconsistency\"];\n"
+                    "    subgraph \"cluster_legend_steps\" {\n"
+                    "      label=\"runs as steps\";\n"
+                    "      style=rounded;\n"
+                    "      \"legend:step:0\" [shape=box, style=rounded, "
+                    "label=\"step 0\\nsource\"];\n"
+                    "      \"legend:step:1\" [shape=box, style=rounded, "
+                    "label=\"step 1\\nsource\"];\n";
+  Out += fmt::format("      \"legend:step:0\" -> \"legend:step:1\" [{}, "
+                     "label=\"next step\"];\n    }}\n",
+                     NextStepStyle);
+  // Each arrow between two words that say what its ends are.
+  auto Arrow = [&](std::string_view Id, std::string_view From,
+                   std::string_view To, std::string Attrs) {
+    Out +=
+        fmt::format("    \"legend:{0}:from\" [shape=plaintext, label={1}];"
+                    "\n    \"legend:{0}:to\" [shape=plaintext, label={2}];"
+                    "\n    \"legend:{0}:from\" -> \"legend:{0}:to\" [{3}];\n",
+                    Id, dotQuoted(From), dotQuoted(To), Attrs);
+  };
+  Arrow("local", "caller", "callee",
+        placementStyle("local") + ", label=\"local call\"");
+  Arrow("boundary", "caller", "callee",
+        placementStyle("boundary") +
+            ", label=\"boundary call (what the frame carries)\"");
+  Arrow("fanout", "caller", "callee",
+        placementStyle("fanout") + ", label=\"fan-out\"");
+  Arrow("value", "callee", "resume step", "style=dashed, label=\"value\"");
+  for (std::string_view Access : {"read", "write", "readwrite"})
+    Out += fmt::format(
+        "    \"legend:{0}:state\" [shape=plaintext, label=\"state\"];\n"
+        "    \"legend:{0}:function\" [shape=plaintext, "
+        "label=\"function\"];\n"
+        "    {1};\n",
+        Access,
+        stateUseArrow(dotQuoted(fmt::format("legend:{}:function", Access)),
+                      dotQuoted(fmt::format("legend:{}:state", Access)), Access,
+                      ""));
+  return Out + "  }\n";
+}
+
 /// Node ids: "fn:NAME", "step:NAME:ID" and "state:NAME", always quoted, so
 /// that any C++ name is a valid id and the three kinds never collide. A
 /// function with steps has no node of its own: its cluster
@@ -211,6 +281,11 @@ std::string renderDot(const Manifest &M) {
       Out += fmt::format("    {} [shape=box, style=rounded, label={}];\n",
                          stepNode(F.Name, S.Id),
                          dotQuoted(fmt::format("step {}\n{}", S.Id, S.Source)));
+    // The steps in the order the manifest lists them.
+    for (size_t I = 1; I < F.Steps.size(); ++I)
+      Out += fmt::format("    {} -> {} [{}];\n",
+                         stepNode(F.Name, F.Steps[I - 1].Id),
+                         stepNode(F.Name, F.Steps[I].Id), NextStepStyle);
     Out += "  }\n";
   }
   for (const StateSpec &S : M.State)
@@ -249,14 +324,14 @@ std::string renderDot(const Manifest &M) {
                          placementColor(E.Placement));
     }
     for (const StateUse &U : F.State) {
-      auto [Tail, TailClip] = G.nodeFor(F.Name, "ltail");
-      Out += fmt::format(
-          "  {} -> {} [{}style=dotted, arrowhead={}, label={}];\n", Tail,
-          dotQuoted("state:" + U.Name), TailClip,
-          U.Access == "read" ? "none" : "normal", dotQuoted(U.Access));
+      auto [Node, Clip] =
+          G.nodeFor(F.Name, U.Access == "read" ? "lhead" : "ltail");
+      Out += "  " +
+             stateUseArrow(Node, dotQuoted("state:" + U.Name), U.Access, Clip) +
+             ";\n";
     }
   }
-  return Out + "}\n";
+  return Out + legend() + "}\n";
 }
 
 } // namespace cleave::rt

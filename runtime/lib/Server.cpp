@@ -6,8 +6,8 @@
 // workers, admitted per function: at most `concurrency` run at once (the
 // manifest's resources), the excess waits in a bounded queue, and past that
 // the client gets 429 (the function's queue is full) or 503 (the server's
-// is). A request still unanswered at its function's `timeout` gets 504,
-// and what it did is not committed.
+// is). A request still unanswered at its function's `timeoutSeconds` gets
+// 504, and what it did is not committed.
 //
 //===----------------------------------------------------------------------===//
 

@@ -32,14 +32,14 @@ CLEAVE_ENTRY("POST /stock") void restock(std::string item, int qty) {
 
 int main() { return stock_of("x"); }
 
-// CHECK:      apiVersion: cleave/v1
+// CHECK:      apiVersion: cleave/v2
 // CHECK-NEXT: kind: Deployment
 // CHECK-NEXT: name: shop
 // CHECK-NEXT: artifact: build/libcleave_handlers.so
 // CHECK-NEXT: functions:
 // CHECK-NEXT:   - name: weigh
 // CHECK-NEXT:     kind: function
-// CHECK-NEXT:     resources: {memory: 1024, timeout: 5, gpu: 0, concurrency: 0}
+// CHECK-NEXT:     resources: {memoryMiB: 1024, timeoutSeconds: 5, gpus: 0, concurrency: 0}
 // CHECK-NEXT:     isolate: false
 // CHECK-NEXT:     source: {{.*}}discovery.cpp:22:46
 // CHECK-NEXT:     machine: weigh

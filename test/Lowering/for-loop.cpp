@@ -67,7 +67,7 @@ CLEAVE_ENTRY("POST /skip") int skip(int n, int k) {
 // MANIFEST-NEXT:         resume: 1
 // MANIFEST-NEXT:         source: {{.*}}for-loop.cpp:25:11
 // MANIFEST-NEXT:         carried:
-// MANIFEST-NEXT:           - {name: n, type: int, bytes: 4}
+// MANIFEST-NEXT:           - {name: "n", type: int, bytes: 4}
 // MANIFEST-NEXT:           - {name: acc, type: int, bytes: 4}
 // MANIFEST-NEXT:           - {name: i, type: int, bytes: 4}
 // MANIFEST-NEXT:           - {name: before, type: int, bytes: 4}

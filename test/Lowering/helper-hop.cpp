@@ -67,7 +67,7 @@ CLEAVE_ENTRY("POST /run") int run(int x, int k, int m) {
 // `plain` is not listed at all.
 // MANIFEST-NEXT:   - name: helper
 // MANIFEST-NEXT:     kind: helper
-// MANIFEST-NEXT:     resources: {memory: 256, timeout: 30, gpu: 0, concurrency: 0}
+// MANIFEST-NEXT:     resources: {memoryMiB: 256, timeoutSeconds: 30, gpus: 0, concurrency: 0}
 // MANIFEST-NEXT:     isolate: false
 // MANIFEST-NEXT:     source: {{.*}}helper-hop.cpp:15:5
 // MANIFEST-NEXT:     machine: helper

@@ -2,6 +2,7 @@
 
 #include "cleave/Manifest.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,14 +16,49 @@ using namespace cleave::rt;
 
 namespace {
 
-/// The example of docs/manifest.md, plus a non-entry function that relies
-/// on the defaults.
-const char *const ShopManifest = R"(apiVersion: cleave/v1
+/// A manifest like the example of docs/manifest.md, plus a non-entry
+/// function that relies on the defaults.
+const char *const ShopManifest = R"(apiVersion: cleave/v2
 kind: Deployment
 name: shop                        # from -name, or the first source's stem
 artifact: build/libcleave_handlers.so   # relative to the manifest's folder
 functions:
   - name: place_order             # qualified C++ name
+    kind: entry
+    handler: place_order
+    trigger:
+      method: POST
+      path: /orders
+    params:
+      - {name: o, type: Order}
+    returns: Confirmation
+    resources: {memoryMiB: 256, timeoutSeconds: 30, gpus: 0, concurrency: 0}
+    isolate: false
+    source: shop.cpp:27:1
+    state:
+      - {name: stock, access: readwrite}
+  - name: quote
+    kind: function
+    resources: {memoryMiB: 2048}
+    isolate: true
+    source: shop.cpp:20:1
+state:
+  - name: stock
+    type: std::map<std::string, int>
+    consistency: linearizable
+    granularity: whole
+    source: shop.cpp:12:42
+    readers: [place_order, stock_of]
+    writers: [place_order]
+)";
+
+/// ShopManifest as cleave/v1 wrote it: the resources without their units.
+const char *const ShopManifestV1 = R"(apiVersion: cleave/v1
+kind: Deployment
+name: shop
+artifact: build/libcleave_handlers.so
+functions:
+  - name: place_order
     kind: entry
     handler: place_order
     trigger:
@@ -61,7 +97,7 @@ std::string errorOf(const std::string &Text) {
 }
 
 /// The first lines every error test below shares.
-const std::string Header = "apiVersion: cleave/v1\n"
+const std::string Header = "apiVersion: cleave/v2\n"
                            "kind: Deployment\n"
                            "name: shop\n"
                            "artifact: lib.so\n";
@@ -81,7 +117,6 @@ TEST(ManifestTest, ParsesTheDocumentedExample) {
   Result<Manifest> R = parseManifest(ShopManifest, "shop.yaml");
   ASSERT_TRUE(R) << R.error().message();
   const Manifest &M = *R;
-  EXPECT_EQ(M.ApiVersion, "cleave/v1");
   EXPECT_EQ(M.Kind, "Deployment");
   EXPECT_EQ(M.Name, "shop");
   EXPECT_EQ(M.Artifact, "build/libcleave_handlers.so");
@@ -145,7 +180,13 @@ TEST(ManifestTest, RoundTripsAwkwardStrings) {
   F.Path = "/a: b/{x}, [y]";
   F.Params = {{"m", "std::map<std::string, std::vector<int>>"},
               {"123", "const char *"},
-              {"", "'quoted' \"both\""}};
+              {"", "'quoted' \"both\""},
+              {"yes", "on"},
+              {"y", "N"},
+              {"010", "1e3"},
+              {"1:30", "2001-12-14"},
+              {"=", "<<"},
+              {".inf", "0x1F"}};
   F.Returns = "void";
   F.Resources = {4096, 900, 2, 16};
   F.Isolate = true;
@@ -184,30 +225,227 @@ TEST(ManifestTest, RoundTripsAnEmptyDeployment) {
   EXPECT_EQ(*Again, M);
 }
 
-TEST(ManifestTest, UnknownKeysAreIgnored) {
-  std::string Text = Header + "future: {a: 1}\n" + EntryF +
-                     "    colour: blue\n"
-                     "    retries: [1, 2]\n"
-                     "state:\n"
-                     "  - name: s\n"
-                     "    consistency: eventual\n"
-                     "    granularity: whole\n"
-                     "    replicas: 3\n";
-  // Nested unknown keys too.
-  size_t At = Text.find("resources: {}");
-  Text.replace(At, 13, "resources: {memory: 512, tpu: 4}");
-  Result<Manifest> M = parseManifest(Text, "m.yaml");
+TEST(ManifestTest, UnknownKeysAreErrors) {
+  EXPECT_EQ(errorOf(Header + "future: {a: 1}\n" + EntryF),
+            "m.yaml:5:1: error: unknown key 'future' at the top level");
+  EXPECT_EQ(errorOf(Header + EntryF + "    colour: blue\n"),
+            "m.yaml:14:5: error: unknown key 'colour' in entry 'f'");
+  std::string Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13,
+               "resources: {memoryMiB: 512, tpu: 4}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:33: error: unknown key 'tpu' in "
+                           "resources of entry 'f'");
+  Text = Header + EntryF;
+  Text.replace(Text.find("path: /f}"), 9, "path: /f, verb: GET}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:9:39: error: unknown key 'verb' in trigger");
+  EXPECT_EQ(errorOf(Header + "state:\n"
+                             "  - name: s\n"
+                             "    consistency: eventual\n"
+                             "    granularity: whole\n"
+                             "    replicas: 3\n"),
+            "m.yaml:9:5: error: unknown key 'replicas' in state variable 's'");
+  // A key given twice: YAML readers disagree on which one counts.
+  EXPECT_EQ(errorOf(Header + EntryF + "    source: b.cpp:2:2\n"),
+            "m.yaml:14:5: error: duplicate key 'source' in entry 'f'\n"
+            "m.yaml:13:5: note: first given here");
+}
+
+// cleave/v1 named the resources without their units; a manifest of one
+// version with a key of the other is an error that says so.
+TEST(ManifestTest, ResourceKeysOfTheOtherVersion) {
+  std::string Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13, "resources: {memory: 512}");
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:12:17: error: 'memory' in resources of entry 'f' is the "
+            "cleave/v1 name of 'memoryMiB'; this manifest is cleave/v2");
+  Text.replace(Text.find("memory: 512"), 11, "timeout: 5");
+  EXPECT_EQ(errorOf(Text),
+            "m.yaml:12:17: error: 'timeout' in resources of entry 'f' is the "
+            "cleave/v1 name of 'timeoutSeconds'; this manifest is cleave/v2");
+
+  std::string V1 = ShopManifestV1;
+  V1.replace(V1.find("gpu: 0"), 6, "gpus: 0");
+  EXPECT_EQ(errorOf(V1),
+            "m.yaml:15:43: error: 'gpus' in resources of entry 'place_order' "
+            "is a cleave/v2 key; this manifest is cleave/v1, which calls it "
+            "'gpu'");
+}
+
+// A cleave/v1 manifest reads as the cleave/v2 manifest it stands for:
+// served, inspected and written back alike.
+TEST(ManifestTest, V1ReadsAsItsV2Form) {
+  Result<Manifest> V1 = parseManifest(ShopManifestV1, "v1.yaml");
+  ASSERT_TRUE(V1) << V1.error().message();
+  Result<Manifest> V2 = parseManifest(ShopManifest, "v2.yaml");
+  ASSERT_TRUE(V2) << V2.error().message();
+  EXPECT_EQ(*V1, *V2);
+  EXPECT_EQ(V1->Functions[0].Resources.Memory, 256);
+  EXPECT_EQ(V1->Functions[1].Resources.Memory, 2048);
+  EXPECT_EQ(renderTable(*V1), renderTable(*V2));
+  EXPECT_EQ(renderJson(*V1), renderJson(*V2));
+  EXPECT_EQ(renderDot(*V1), renderDot(*V2));
+  std::string Written = writeManifest(*V1);
+  EXPECT_EQ(Written, writeManifest(*V2));
+  EXPECT_NE(Written.find("apiVersion: cleave/v2\n"), std::string::npos);
+
+  // v1 is read as it always was: unknown keys are skipped, and scalars are
+  // strings or numbers as yaml-cpp reads them.
+  std::string Text = ShopManifestV1;
+  Text.replace(Text.find("isolate: true"), 13,
+               "isolate: y\n    colour: blue\n    retries: [1, 2]");
+  Text.replace(Text.find("{memory: 2048}"), 14, "{memory: 2048, tpu: 4}");
+  Text.replace(Text.find("name: shop"), 10, "name: 123");
+  Result<Manifest> Lenient = parseManifest(Text, "v1.yaml");
+  ASSERT_TRUE(Lenient) << Lenient.error().message();
+  EXPECT_EQ(Lenient->Name, "123");
+  EXPECT_TRUE(Lenient->Functions[1].Isolate);
+  EXPECT_EQ(Lenient->Functions[1].Resources.Memory, 2048);
+}
+
+// In cleave/v2 a value means the same to every YAML reader, and to the
+// schema: a string YAML types otherwise must be quoted, and a number or
+// boolean must not be.
+TEST(ManifestTest, ScalarsAreWhatYamlSays) {
+  std::string Text = Header + EntryF;
+  Text.replace(Text.find("name: f"), 7, "name: 123");
+  EXPECT_EQ(errorOf(Text), "m.yaml:6:11: error: 'name' must be a string; "
+                           "YAML reads 123 as an integer (quote it)");
+  Text = Header + EntryF;
+  Text.replace(Text.find("returns: int"), 12, "returns: yes");
+  EXPECT_EQ(errorOf(Text), "m.yaml:11:14: error: 'returns' must be a "
+                           "string; YAML reads yes as a boolean (quote it)");
+  Text = Header + EntryF;
+  Text.replace(Text.find("returns: int"), 12, "returns: \"yes\"");
+  EXPECT_EQ(errorOf(Text), "<no error>");
+  Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13,
+               "resources: {memoryMiB: \"512\"}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:28: error: 'memoryMiB' must be a "
+                           "non-negative integer, not the string '512'");
+  // 010 is 8 to a YAML 1.1 reader.
+  Text = Header + EntryF;
+  Text.replace(Text.find("resources: {}"), 13, "resources: {gpus: 010}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:23: error: 'gpus' must be a "
+                           "non-negative integer, not '010'");
+  EXPECT_EQ(errorOf(Header + EntryF + "    isolate: \"true\"\n"),
+            "m.yaml:14:14: error: 'isolate' must be true or false");
+  // y is a boolean to yaml-cpp, a string to PyYAML.
+  EXPECT_EQ(errorOf(Header + EntryF + "    isolate: y\n"),
+            "m.yaml:14:14: error: 'isolate' must be true or false");
+  Result<Manifest> M =
+      parseManifest(Header + EntryF + "    isolate: on\n", "m.yaml");
   ASSERT_TRUE(M) << M.error().message();
-  ASSERT_EQ(M->Functions.size(), 1u);
-  EXPECT_EQ(M->Functions[0].Resources.Memory, 512);
-  ASSERT_EQ(M->State.size(), 1u);
-  EXPECT_EQ(M->State[0].Consistency, "eventual");
+  EXPECT_TRUE(M->Functions[0].Isolate);
+}
+
+// What PyYAML, which the schema is checked with, reads each plain scalar
+// as (from yaml.safe_load): a string where the field wants one, or an error
+// that names the type; the writer quotes every one that is not a string,
+// and `y`, `n`, `1e3`, `0o17` besides.
+TEST(ManifestTest, PlainScalarsAreTypedAsYaml11Does) {
+  const std::pair<const char *, const char *> Cases[] = {
+      {"0", "an integer"},
+      {"007", "an integer"},
+      {"08", "a string"},
+      {"0_1", "an integer"},
+      {"0b101", "an integer"},
+      {"0b", "a string"},
+      {"0b2", "a string"},
+      {"0x1F", "an integer"},
+      {"-0x1_f", "an integer"},
+      {"+12", "an integer"},
+      {"1_000", "an integer"},
+      {"12:30", "an integer"},
+      {"1:3:5", "an integer"},
+      {"1:60", "a string"},
+      {"0:30", "a string"},
+      {"12:30.5", "a float"},
+      {"0:30.5", "a float"},
+      {"1.", "a float"},
+      {".5", "a float"},
+      {"1.5e+3", "a float"},
+      {"1.5e3", "a string"},
+      {"1e3", "a string"},
+      {"-.Inf", "a float"},
+      {".NaN", "a float"},
+      {"-.nan", "a string"},
+      {"1_0.0_1", "a float"},
+      {"2001-12-14", "a date"},
+      {"2001-1-4", "a string"},
+      {"2001-12-1", "a string"},
+      {"2001-12-14t21:59:43.10-05:00", "a date"},
+      {"2001-12-14 21:59:43.10 -5", "a date"},
+      {"2001-12-14 21:59:43.10 Z", "a date"},
+      {"YES", "a boolean"},
+      {"yEs", "a string"},
+      {"y", "a string"},
+      {"N", "a string"},
+      {"oN", "a string"},
+      {"Off", "a boolean"},
+      {"nULL", "a string"},
+      {"0o17", "a string"},
+      {"+", "a string"},
+      {"1.2.3", "a string"},
+      {"12-30", "a string"},
+  };
+  for (auto [Plain, Type] : Cases) {
+    std::string Text =
+        "apiVersion: cleave/v2\nkind: Deployment\nname: " + std::string(Plain) +
+        "\nartifact: a.so\n";
+    std::string Want =
+        std::string(Type) == "a string"
+            ? "<no error>"
+            : fmt::format("m.yaml:3:7: error: 'name' must be a string; YAML "
+                          "reads {} as {} (quote it)",
+                          Plain, Type);
+    EXPECT_EQ(errorOf(Text), Want) << Plain;
+
+    Manifest M;
+    M.Name = Plain;
+    std::string Written = writeManifest(M);
+    if (std::string(Type) != "a string") {
+      EXPECT_NE(Written.find(fmt::format("name: \"{}\"\n", Plain)),
+                std::string::npos)
+          << Written;
+    }
+    Result<Manifest> Again = parseManifest(Written, "w.yaml");
+    ASSERT_TRUE(Again) << Again.error().message();
+    EXPECT_EQ(Again->Name, Plain);
+  }
+  // No scalar is too long to be typed: 200000 digits are an integer.
+  std::string Long(200000, '7');
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\nname: " + Long +
+                    "\nartifact: a.so\n")
+                .rfind("m.yaml:3:7: error: 'name' must be a string; YAML reads "
+                       "777",
+                       0),
+            0u);
+}
+
+TEST(ManifestTest, WritesAHeaderComment) {
+  Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
+  ASSERT_TRUE(M);
+  EXPECT_EQ(writeManifest(*M).rfind("# Format cleave/v2: docs/manifest.md, "
+                                    "schema "
+                                    "runtime/schema/manifest.schema.json.\n"
+                                    "apiVersion: cleave/v2\n",
+                                    0),
+            0u);
+  std::string Text = writeManifest(*M, "tool 1.0 (a\nb)");
+  EXPECT_EQ(Text.rfind("# Generated by tool 1.0 (a b): do not edit.\n"
+                       "# Format cleave/v2: ",
+                       0),
+            0u)
+      << Text;
+  Result<Manifest> Again = parseManifest(Text, "w.yaml");
+  ASSERT_TRUE(Again) << Again.error().message();
+  EXPECT_EQ(*Again, *M);
 }
 
 TEST(ManifestTest, YamlSyntaxError) {
-  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: [Deployment\n"),
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: [Deployment\n"),
             "m.yaml:3:1: error: end of sequence flow not found");
-  EXPECT_EQ(errorOf("apiVersion: cleave/v1\n  kind: x\n bad"),
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\n  kind: x\n bad"),
             "m.yaml:2:7: error: illegal map value");
 }
 
@@ -215,7 +453,7 @@ TEST(ManifestTest, YamlSyntaxError) {
 // they start (a stray continuation byte, a truncated sequence, an overlong
 // form, a surrogate).
 TEST(ManifestTest, NotUtf8) {
-  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nname: sh\x80op\n"),
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nname: sh\x80op\n"),
             "m.yaml:2:9: error: manifest is not valid UTF-8");
   EXPECT_EQ(errorOf("name: \xc3"), "m.yaml:1:7: error: manifest is not valid UTF-8");
   EXPECT_EQ(errorOf("name: \xc0\xafx"),
@@ -239,7 +477,7 @@ TEST(ManifestTest, NotUtf8) {
   EXPECT_EQ(errorOf("artifact: bu\r\r"),
             "m.yaml:1:13: error: manifest holds a carriage return that does "
             "not end a line (only CR LF does)");
-  EXPECT_NE(errorOf("apiVersion: cleave/v1\r\nkind: Deployment\r\n"),
+  EXPECT_NE(errorOf("apiVersion: cleave/v2\r\nkind: Deployment\r\n"),
             "m.yaml:1:22: error: manifest holds a carriage return that does "
             "not end a line (only CR LF does)");
   // Well-formed multibyte text is a name like any other.
@@ -248,15 +486,18 @@ TEST(ManifestTest, NotUtf8) {
 }
 
 TEST(ManifestTest, UnknownApiVersion) {
-  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\n"),
-            "m.yaml:1:13: error: unsupported apiVersion 'cleave/v2'; this "
-            "runtime reads cleave/v1");
+  EXPECT_EQ(errorOf("apiVersion: cleave/v3\nkind: Deployment\n"),
+            "m.yaml:1:13: error: unsupported apiVersion 'cleave/v3'; this "
+            "runtime reads cleave/v2 and cleave/v1");
+  EXPECT_EQ(errorOf("apiVersion: cleave/v0\nkind: Deployment\n"),
+            "m.yaml:1:13: error: unsupported apiVersion 'cleave/v0'; this "
+            "runtime reads cleave/v2 and cleave/v1");
   EXPECT_EQ(errorOf("kind: Deployment\nname: x\n"),
             "m.yaml:1:1: error: missing required key 'apiVersion'");
 }
 
 TEST(ManifestTest, MissingRequiredKey) {
-  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: Deployment\nname: shop\n"),
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Deployment\nname: shop\n"),
             "m.yaml:1:1: error: missing required key 'artifact'");
   std::string NoSource = Header + EntryF;
   NoSource.erase(NoSource.find("    source: a.cpp:1:1\n"));
@@ -271,13 +512,15 @@ TEST(ManifestTest, MissingRequiredKey) {
 
 TEST(ManifestTest, WrongType) {
   std::string Text = Header + EntryF;
-  Text.replace(Text.find("resources: {}"), 13, "resources: {memory: \"big\"}");
-  EXPECT_EQ(errorOf(Text), "m.yaml:12:25: error: 'memory' must be a "
-                           "non-negative integer, not 'big'");
+  Text.replace(Text.find("resources: {}"), 13,
+               "resources: {memoryMiB: \"big\"}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:28: error: 'memoryMiB' must be a "
+                           "non-negative integer, not the string 'big'");
 
   Text = Header + EntryF;
-  Text.replace(Text.find("resources: {}"), 13, "resources: {timeout: -1}");
-  EXPECT_EQ(errorOf(Text), "m.yaml:12:26: error: 'timeout' must be a "
+  Text.replace(Text.find("resources: {}"), 13,
+               "resources: {timeoutSeconds: -1}");
+  EXPECT_EQ(errorOf(Text), "m.yaml:12:33: error: 'timeoutSeconds' must be a "
                            "non-negative integer, not '-1'");
 
   Text = Header + EntryF;
@@ -358,7 +601,7 @@ TEST(ManifestTest, InvalidEnumeratedValues) {
   Text.replace(Text.find("path: /f"), 8, "path: f");
   EXPECT_EQ(errorOf(Text),
             "m.yaml:9:35: error: trigger path 'f' must start with '/'");
-  EXPECT_EQ(errorOf("apiVersion: cleave/v1\nkind: Service\n"),
+  EXPECT_EQ(errorOf("apiVersion: cleave/v2\nkind: Service\n"),
             "m.yaml:2:7: error: invalid kind 'Service'; expected Deployment");
   EXPECT_EQ(errorOf(Header + "state:\n  - name: s\n    consistency: strong\n"
                              "    granularity: whole\n"),
@@ -394,7 +637,7 @@ TEST(ManifestTest, LoadNamesTheFile) {
   std::string Path = (Dir / "manifest.yaml").string();
   {
     std::ofstream Out(Path);
-    Out << "apiVersion: cleave/v1\nkind: Deployment\nname: [\n";
+    Out << "apiVersion: cleave/v2\nkind: Deployment\nname: [\n";
   }
   Result<Manifest> Bad = loadManifest(Path);
   ASSERT_FALSE(Bad);
@@ -422,7 +665,7 @@ TEST(ManifestTest, RenderTable) {
   Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
   ASSERT_TRUE(M);
   EXPECT_EQ(renderTable(*M),
-            "deployment shop (cleave/v1)\n"
+            "deployment shop (cleave/v2)\n"
             "artifact: build/libcleave_handlers.so\n"
             "\n"
             "FUNCTION     KIND      TRIGGER       RESOURCES                "
@@ -440,7 +683,7 @@ TEST(ManifestTest, RenderTable) {
   Manifest Bare;
   Bare.Name = "bare";
   Bare.Artifact = "x.so";
-  EXPECT_EQ(renderTable(Bare), "deployment bare (cleave/v1)\n"
+  EXPECT_EQ(renderTable(Bare), "deployment bare (cleave/v2)\n"
                                "artifact: x.so\n"
                                "\n"
                                "FUNCTION  KIND  TRIGGER  RESOURCES  STATE\n"
@@ -501,7 +744,7 @@ const std::string StepsManifest = Header +
                                   "functions:\n"
                                   "  - name: quote\n"
                                   "    kind: function\n"
-                                  "    resources: {memory: 2048}\n"
+                                  "    resources: {memoryMiB: 2048}\n"
                                   "    source: shop.cpp:60:1\n"
                                   "  - name: place_order\n"
                                   "    kind: entry\n"
@@ -634,8 +877,8 @@ TEST(ManifestStepsTest, NoStepsWritesNoStepKeys) {
   EXPECT_EQ(Text.substr(Text.find("  - name: quote")),
             "  - name: quote\n"
             "    kind: function\n"
-            "    resources: {memory: 2048, timeout: 30, gpu: 0, concurrency: "
-            "0}\n"
+            "    resources: {memoryMiB: 2048, timeoutSeconds: 30, gpus: 0, "
+            "concurrency: 0}\n"
             "    isolate: true\n"
             "    source: shop.cpp:20:1\n"
             "state:\n"
@@ -658,7 +901,7 @@ TEST(ManifestStepsTest, StepIdsAreInOrder) {
             "expected 0 (steps are numbered from 0, in order)");
   EXPECT_EQ(errorOf(stepsWith("      - id: 1\n", "      - id: x\n")),
             "m.yaml:22:13: error: 'id' must be a non-negative integer, not "
-            "'x'");
+            "the string 'x'");
   EXPECT_EQ(errorOf(stepsWith("      - id: 1\n        source: shop.cpp:81:18\n",
                               "      - id: 1\n")),
             "m.yaml:22:9: error: missing required key 'source' in step");
@@ -724,14 +967,15 @@ TEST(ManifestStepsTest, EdgeFieldsAreChecked) {
             "m.yaml:25:9: error: missing required key 'resume' in edge");
   EXPECT_EQ(errorOf(stepsWith("bytes: 4}", "bytes: four}")),
             "m.yaml:32:43: error: 'bytes' must be a non-negative integer, not "
-            "'four'");
+            "the string 'four'");
   EXPECT_EQ(errorOf(stepsWith("{name: qty, type: int, bytes: 4}",
                               "{name: qty, bytes: 4}")),
             "m.yaml:32:13: error: missing required key 'type' in carried "
             "variable");
-  EXPECT_EQ(errorOf(stepsWith("    steps:\n      - id: 0", "    steps: 0\n"
-                                                           "    x:\n"
-                                                           "      - id: 0")),
+  EXPECT_EQ(errorOf(stepsWith("    steps:\n      - id: 0\n        source: "
+                              "shop.cpp:80:3\n      - id: 1\n        source: "
+                              "shop.cpp:81:18\n",
+                              "    steps: 0\n")),
             "m.yaml:19:12: error: 'steps' must be a list");
   EXPECT_EQ(errorOf(stepsWith("machine: place_order", "machine: [a]")),
             "m.yaml:18:14: error: 'machine' must be a string");
@@ -786,6 +1030,8 @@ TEST(ManifestStepsTest, RenderDot) {
                   "label=\"step 0\\nshop.cpp:80:3\"];\n"
                   "    \"step:place_order:1\" [shape=box, style=rounded, "
                   "label=\"step 1\\nshop.cpp:81:18\"];\n"
+                  "    \"step:place_order:0\" -> \"step:place_order:1\" "
+                  "[color=gray60, arrowhead=empty];\n"
                   "  }\n"))
       << Dot;
   EXPECT_FALSE(Has("\"fn:place_order\"")) << Dot;
@@ -809,11 +1055,47 @@ TEST(ManifestStepsTest, RenderDot) {
   EXPECT_TRUE(Has("  \"step:sum:0\" -> \"step:sum:2\" [style=dashed, "
                   "color=gray40, label=\"value\"];\n"))
       << Dot;
-  // State uses leave from the cluster's border.
+  // The steps of sum, in order.
+  EXPECT_TRUE(Has("    \"step:sum:0\" -> \"step:sum:1\" [color=gray60, "
+                  "arrowhead=empty];\n"
+                  "    \"step:sum:1\" -> \"step:sum:2\" [color=gray60, "
+                  "arrowhead=empty];\n"
+                  "  }\n"))
+      << Dot;
+  // State uses meet the cluster's border, in the direction of the value.
+  EXPECT_TRUE(Has("  \"state:stock\" -> \"step:place_order:0\" "
+                  "[lhead=\"cluster_place_order\", style=dotted, "
+                  "label=\"read\"];\n"))
+      << Dot;
+  M->Functions[1].State = {{"stock", "write"}, {"log", "readwrite"}};
+  Dot = renderDot(*M);
   EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"state:stock\" "
                   "[ltail=\"cluster_place_order\", style=dotted, "
-                  "arrowhead=none, label=\"read\"];\n"))
+                  "label=\"write\"];\n"))
       << Dot;
+  EXPECT_TRUE(Has("  \"step:place_order:0\" -> \"state:log\" "
+                  "[ltail=\"cluster_place_order\", style=dotted, dir=both, "
+                  "label=\"readwrite\"];\n"))
+      << Dot;
+  // The legend explains every shape and arrow, after the graph.
+  EXPECT_NE(Dot.find("  subgraph \"cluster_legend\" {\n"
+                     "    label=\"legend\";\n"),
+            std::string::npos)
+      << Dot;
+  EXPECT_TRUE(Has("    \"legend:read:state\" -> \"legend:read:function\" "
+                  "[style=dotted, label=\"read\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("    \"legend:readwrite:function\" -> "
+                  "\"legend:readwrite:state\" [style=dotted, dir=both, "
+                  "label=\"readwrite\"];\n"))
+      << Dot;
+  EXPECT_TRUE(Has("\"legend:step:0\" -> \"legend:step:1\" [color=gray60, "
+                  "arrowhead=empty, label=\"next step\"];\n"))
+      << Dot;
+  EXPECT_GT(Dot.find("subgraph \"cluster_legend\""),
+            Dot.find("\"state:stock\" ["))
+      << Dot;
+  M->Functions[1].State = {{"stock", "read"}};
 
   // Across clusters, arrows are clipped at the callee's border.
   M->Functions[1].Edges[0].Callee = "sum";
@@ -827,19 +1109,20 @@ TEST(ManifestStepsTest, RenderDot) {
                   "label=\"value\"];\n"))
       << Dot;
 
-  // Without steps, no clusters and no compound edges.
+  // Without steps, no clusters but the legend's, and no compound edges.
   M = parseManifest(ShopManifest, "shop.yaml");
   ASSERT_TRUE(M);
   Dot = renderDot(*M);
   EXPECT_FALSE(Has("compound")) << Dot;
-  EXPECT_FALSE(Has("subgraph")) << Dot;
+  EXPECT_FALSE(Has("subgraph \"cluster_place_order\"")) << Dot;
+  EXPECT_TRUE(Has("subgraph \"cluster_legend\"")) << Dot;
 }
 
 TEST(ManifestStepsTest, RenderTable) {
   Result<Manifest> M = parseManifest(StepsManifest, "m.yaml");
   ASSERT_TRUE(M) << M.error().message();
   EXPECT_EQ(renderTable(*M),
-            "deployment shop (cleave/v1)\n"
+            "deployment shop (cleave/v2)\n"
             "artifact: lib.so\n"
             "\n"
             "FUNCTION     KIND      TRIGGER       RESOURCES                "

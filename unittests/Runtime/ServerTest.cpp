@@ -170,7 +170,7 @@ std::string entry(const std::string &Name, const std::string &Handler,
 }
 
 std::string testManifest() {
-  return "apiVersion: cleave/v1\nkind: Deployment\nname: test\n"
+  return "apiVersion: cleave/v2\nkind: Deployment\nname: test\n"
          "artifact: in-process\nfunctions:\n" +
          entry("echo_post", "echo", "POST", "/echo") +
          entry("echo_get", "echo", "GET", "/echo") +

@@ -19,8 +19,14 @@
 
 namespace cleave::rt {
 
-/// The only manifest version this runtime reads.
-inline constexpr std::string_view ManifestApiVersion = "cleave/v1";
+/// The manifest version this runtime writes and reads. Any change to the
+/// format gives it a new apiVersion (docs/manifest.md).
+inline constexpr std::string_view ManifestApiVersion = "cleave/v2";
+
+/// The previous version, which this runtime still reads: it names the
+/// resources without their units (`memory`, `timeout`, `gpu`) and ignores
+/// unknown keys.
+inline constexpr std::string_view ManifestPreviousApiVersion = "cleave/v1";
 
 /// One parameter of an entry: `{name: o, type: Order}`.
 struct ParamSpec {
@@ -32,10 +38,10 @@ struct ParamSpec {
 
 /// `functions[].resources`; every field has the documented default.
 struct ResourceSpec {
-  int64_t Memory = 256;    ///< MiB.
-  int64_t Timeout = 30;    ///< Seconds.
-  int64_t Gpu = 0;         ///< Number of GPUs.
-  int64_t Concurrency = 0; ///< 0 means the runtime's default.
+  int64_t Memory = 256;    ///< `memoryMiB`: MiB.
+  int64_t Timeout = 30;    ///< `timeoutSeconds`: seconds.
+  int64_t Gpu = 0;         ///< `gpus`: number of GPUs.
+  int64_t Concurrency = 0; ///< Invocations at once; 0: the runtime's default.
 
   bool operator==(const ResourceSpec &) const = default;
 };
@@ -131,9 +137,10 @@ struct StateSpec {
   bool operator==(const StateSpec &) const = default;
 };
 
-/// The whole deployment.
+/// The whole deployment, in the current format (ManifestApiVersion)
+/// whatever version its text was in: a cleave/v1 manifest and its v2 form
+/// parse to equal values.
 struct Manifest {
-  std::string ApiVersion = std::string(ManifestApiVersion);
   std::string Kind = "Deployment";
   std::string Name;
   std::string Artifact; ///< The handler library, relative to the manifest.
@@ -148,21 +155,33 @@ struct Manifest {
 /// error naming the path.
 Result<Manifest> loadManifest(const std::string &Path);
 
-/// Parses manifest text. \p DisplayName is the file name used in error
-/// messages. Reports YAML syntax errors, an unknown apiVersion or kind, a
-/// missing required key, a value of the wrong type, an invalid enumerated
-/// value (method, kind, access, consistency, granularity, placement),
-/// duplicate function or state names, two entries on the same route, step
-/// ids not numbered 0, 1, ... in order, an edge whose `from` or `resume`
-/// names a step its function lacks (or resumes at step 0), and an edge
-/// whose callee is no function of the manifest. Unknown keys are ignored,
-/// so that a newer compiler's manifest still loads.
+/// Parses manifest text, of apiVersion ManifestApiVersion or
+/// ManifestPreviousApiVersion. \p DisplayName is the file name used in
+/// error messages. Reports YAML syntax errors, an unknown apiVersion or
+/// kind, a missing required key, a value of the wrong type, an invalid
+/// enumerated value (method, kind, access, consistency, granularity,
+/// placement), duplicate function or state names, two entries on the same
+/// route, step ids not numbered 0, 1, ... in order, an edge whose `from` or
+/// `resume` names a step its function lacks (or resumes at step 0), and an
+/// edge whose callee is no function of the manifest.
+///
+/// In cleave/v2, an unknown or repeated key is an error too, and so is a
+/// scalar that YAML types otherwise than the field (`name: 123`,
+/// `memoryMiB: "512"`), so that the manifest means the same to every YAML
+/// reader and to runtime/schema/manifest.schema.json. cleave/v1 manifests
+/// are read as before (unknown keys ignored), except that a resource key of
+/// v2 in them is an error.
 Result<Manifest> parseManifest(std::string_view Text,
                                std::string_view DisplayName);
 
-/// Serializes \p M as YAML such that parseManifest(writeManifest(M)) == M
-/// for every manifest that parses.
-std::string writeManifest(const Manifest &M);
+/// Serializes \p M as YAML, in the current format, such that
+/// parseManifest(writeManifest(M)) == M for every manifest that parses.
+/// The text starts with a comment naming \p Generator (the program and
+/// version that wrote it, such as "cleave 0.1.0 (clang version 19.1.7)";
+/// left out when empty) and a comment naming the format and its schema.
+/// Strings that a YAML reader would type as something else (`yes`, `null`,
+/// `12`) are quoted.
+std::string writeManifest(const Manifest &M, std::string_view Generator = {});
 
 /// Renders \p M as human-readable tables for `cleave inspect`: functions,
 /// the steps of each function that has steps, then state.
@@ -174,10 +193,13 @@ std::string renderJson(const Manifest &M);
 
 /// Renders \p M as a Graphviz digraph: entries (boxes, with their routes),
 /// functions, state (cylinders); calls drawn by placement (local: thin,
-/// boundary: bold, fan-out: dashed), state uses dotted. A function with
-/// steps is a cluster of its steps, with an arrow from each step that
-/// reaches a call to the callee (labelled with what the frame carries) and
-/// a dashed one back to the step that resumes.
+/// boundary: bold, fan-out: dashed), state uses dotted and labelled with
+/// their access, pointing the way the value goes (state to function for
+/// read, function to state for write, both ways for readwrite). A function
+/// with steps is a cluster of its steps, chained in the manifest's order,
+/// with an arrow from each step that reaches a call to the callee
+/// (labelled with what the frame carries) and a dashed one back to the
+/// step that resumes. A legend cluster shows each shape and arrow.
 std::string renderDot(const Manifest &M);
 
 } // namespace cleave::rt

@@ -31,7 +31,7 @@ if what.startswith("exit "):
     sys.exit(int(what.split()[1]))
 os.makedirs(os.path.join(out, "src"), exist_ok=True)
 with open(os.path.join(out, "manifest.yaml"), "w") as f:
-    f.write("apiVersion: cleave/v1\n")
+    f.write("apiVersion: cleave/v2\n")
 with open(os.path.join(out, "CMakeLists.txt"), "w") as f:
     f.write('target_compile_definitions(cleave_handlers PRIVATE CLEAVE_HANDLER_LIBRARY)\n'
             'target_include_directories(cleave_handlers PRIVATE "%s")\n'
