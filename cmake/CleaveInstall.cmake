@@ -36,10 +36,8 @@ install(FILES
   runtime/include/cleave/thrown.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cleave COMPONENT cleave)
 
-if(EXISTS ${PROJECT_SOURCE_DIR}/runtime/schema/manifest.schema.json)
-  install(FILES runtime/schema/manifest.schema.json
-    DESTINATION ${CMAKE_INSTALL_DATADIR}/cleave COMPONENT cleave)
-endif()
+install(FILES runtime/schema/manifest.schema.json
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/cleave COMPONENT cleave)
 
 install(EXPORT CleaveTargets NAMESPACE Cleave::
   DESTINATION ${CLEAVE_INSTALL_CMAKEDIR} COMPONENT cleave)

@@ -425,9 +425,9 @@ TEST(ManifestTest, PlainScalarsAreTypedAsYaml11Does) {
 TEST(ManifestTest, WritesAHeaderComment) {
   Result<Manifest> M = parseManifest(ShopManifest, "shop.yaml");
   ASSERT_TRUE(M);
-  EXPECT_EQ(writeManifest(*M).rfind("# Format cleave/v2: docs/manifest.md, "
-                                    "schema "
-                                    "runtime/schema/manifest.schema.json.\n"
+  EXPECT_EQ(writeManifest(*M).rfind("# Format cleave/v2 (docs/manifest.md), "
+                                    "JSON Schema "
+                                    "share/cleave/manifest.schema.json.\n"
                                     "apiVersion: cleave/v2\n",
                                     0),
             0u);
