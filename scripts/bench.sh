@@ -3,7 +3,10 @@
 # bench/ (the list CMake writes to BUILD_DIR/bench/benchmarks.txt), then
 # cleave-run's throughput against a hand-written server
 # (bench/http/httpbench.py), then the compiler's own (bench/compiler/compilerbench.py: cleave build on a program
-# of 100 units against clang -fsyntax-only, and on growing statements).
+# of 100 units against clang -fsyntax-only, and on growing statements), then
+# edit to deploy (bench/compiler/deploybench.py: a fresh cleave build, a
+# rebuild through cleave_add_deployment after a one-line change, and a program
+# of 50 units, each against the monolith's own compile).
 # Extra arguments go to each Google Benchmark executable, e.g.
 #   scripts/bench.sh build --benchmark_repetitions=5
 # The benchmarks print figures; nothing here fails on timing.
@@ -43,4 +46,10 @@ WORK="$BUILD_DIR/bench/compiler"
 rm -rf "$WORK"
 python3 "$ROOT/bench/compiler/compilerbench.py" \
   --cleave "$BUILD_DIR/bin/cleave" --work "$WORK"
+
+echo "== edit-to-deploy (bench/compiler/deploybench.py)"
+WORK="$BUILD_DIR/bench/deploy"
+rm -rf "$WORK"
+python3 "$ROOT/bench/compiler/deploybench.py" \
+  --build "$BUILD_DIR" --work "$WORK" || status=1
 exit $status

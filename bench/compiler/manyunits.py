@@ -9,7 +9,11 @@ helper and two entries. Its order entry calls its own function and the next
 unit's (boundaries: other profiles) and the previous unit's helper (a local
 call into another unit), so the whole-program plan needs every unit.
 
-    manyunits.py DIR [--units N]
+With --entries-per-unit K above 2, each unit has K - 2 more entries, in
+turn a lookup of its state (GET) and an order priced by its own function
+and the next unit's (POST, cut at both boundaries).
+
+    manyunits.py DIR [--units N] [--entries-per-unit K]
 
 writes DIR/shared.h and DIR/unit_000.cpp ... and prints the sources, one a
 line. Unit 0 also has the monolith's main().
@@ -106,6 +110,26 @@ CLEAVE_ENTRY("GET /u{i}/stock") long stock_of_{i}(std::string item) {{
 }}
 """
 
+# The entries beyond the first two: in turn a GET reading the unit's state
+# and a POST that crosses two boundaries.
+EXTRA_ENTRIES = [
+    """
+CLEAVE_ENTRY("GET /u{i}/look{k}") long look_{i}_{k}(std::string item, long n) {{
+  long have = stock_{i}[item];
+  return have >= n ? have - n + {k} : {k};
+}}
+""",
+    """
+CLEAVE_ENTRY("POST /u{i}/price{k}") Quote price_{i}_{k}(Order o, long extra) {{
+  Quote q = quote_{i}(o);
+  q.total += extra * {k};
+  Quote other = quote_{next}(o);
+  q.lines += other.lines;
+  return q;
+}}
+""",
+]
+
 MAIN = """
 int main() {
   Order o{"ann", {{"apple", 2, 0.5}}, {}};
@@ -114,8 +138,10 @@ int main() {
 """
 
 
-def write_program(directory, n):
-    """Writes the program of n units into directory; the units' paths."""
+def write_program(directory, n, entries_per_unit=2):
+    """Writes the program of n units, each with entries_per_unit entries
+    (at least 2), into directory; the units' paths."""
+    assert entries_per_unit >= 2, "every unit has its two own entries"
     os.makedirs(directory, exist_ok=True)
     header = HEADER
     for i in range(n):
@@ -130,6 +156,8 @@ def write_program(directory, n):
     for i in range(n):
         text = UNIT.format(i=i, n=n, profile=PROFILES[i % len(PROFILES)],
                            next=(i + 1) % n, prev=(i + n - 1) % n, mod=i + 3)
+        for k in range(2, entries_per_unit):
+            text += EXTRA_ENTRIES[k % 2].format(i=i, k=k, next=(i + 1) % n)
         if i == 0:
             text += MAIN
         path = os.path.join(directory, f"unit_{i:03d}.cpp")
@@ -143,8 +171,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir")
     ap.add_argument("--units", type=int, default=100)
+    ap.add_argument("--entries-per-unit", type=int, default=2,
+                    help="entries in each unit (at least 2; default 2)")
     args = ap.parse_args()
-    for path in write_program(args.dir, args.units):
+    if args.entries_per_unit < 2:
+        ap.error("--entries-per-unit: every unit has at least 2 entries")
+    for path in write_program(args.dir, args.units, args.entries_per_unit):
         print(path)
 
 
