@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [--brief] [--no-build | --build-only] [SECONDS]
 # SECONDS (default 60) is per target. --brief is the run `make check` does:
 # a fixed seed, every regression input once, then 4 s per target on a
-# scratch copy of the corpus. One line per target:
+# scratch copy of the corpus. The targets run as many at a time as there
+# are cores. One line per target:
 #   fuzz: frame-decode: 123456 runs in 60 s (2057/s), no crash
 # Exits 1 if any target crashed or broke an invariant; the input that did it
 # is kept in the crash folder the script prints.
@@ -47,17 +48,20 @@ else
 fi
 mkdir -p "$CRASHES"
 
-failed=0
-for t in "${TARGETS[@]}"; do
-  bin="$FUZZ_DIR/bin/fuzz-$t"
-  log="$CRASHES/$t.log"
+# One target: its line of output in $CRASHES/$t.result, exit 1 if it
+# failed. The targets run as many at a time as the machine has cores, and
+# their lines are printed in the order of TARGETS.
+run_target() {
+  local t=$1
+  local bin="$FUZZ_DIR/bin/fuzz-$t"
+  local log="$CRASHES/$t.log"
+  local result="$CRASHES/$t.result"
   # Regression inputs first: each runs once and must pass.
-  regressions=("$ROOT/fuzz/regressions/$t"/*)
+  local regressions=("$ROOT/fuzz/regressions/$t"/*)
   if [ -e "${regressions[0]}" ]; then
     if ! "$bin" -runs=1 "${regressions[@]}" >"$log" 2>&1; then
-      echo "fuzz: $t: a regression input fails again (see $log)"
-      failed=1
-      continue
+      echo "fuzz: $t: a regression input fails again (see $log)" >"$result"
+      return 1
     fi
   fi
   mkdir -p "$WORK/$t"
@@ -65,20 +69,40 @@ for t in "${TARGETS[@]}"; do
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$CRASHES/$t-" "$WORK/$t" "$ROOT/fuzz/corpus/$t" \
     >"$log" 2>&1
-  rc=$?
+  local rc=$?
+  local runs secs rate
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
   runs=${runs:-0}
   secs=${secs:-$SECONDS_EACH}
   rate=$((runs / (secs > 0 ? secs : 1)))
   if [ $rc -eq 0 ]; then
-    echo "fuzz: $t: $runs runs in $secs s ($rate/s), no crash"
+    echo "fuzz: $t: $runs runs in $secs s ($rate/s), no crash" >"$result"
     rm -f "$log"
-  else
+    return 0
+  fi
+  {
     echo "fuzz: $t: CRASH after $runs runs (exit $rc); input and log in $CRASHES/ ($t-*, $t.log)"
     grep -m1 -E 'ERROR: |invariant broken|runtime error' "$log" | sed 's/^/fuzz:   /'
-    failed=1
-  fi
+  } >"$result"
+  return 1
+}
+
+JOBS=$(nproc 2>/dev/null || echo 1)
+pids=()
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+    wait -n
+  done
+  run_target "$t" &
+  pids+=($!)
+done
+failed=0
+for i in "${!TARGETS[@]}"; do
+  wait "${pids[$i]}" || failed=1
+  t=${TARGETS[$i]}
+  cat "$CRASHES/$t.result"
+  rm -f "$CRASHES/$t.result"
 done
 rmdir "$CRASHES" 2>/dev/null || true
 exit $failed

@@ -3,12 +3,12 @@
 Installs Cleave (the build folder given) into a scratch prefix and moves the
 prefix elsewhere (the tools find their headers beside themselves); then, for
 each generator given, configures examples/cmake-app with find_package(Cleave),
-builds it, checks the incremental behaviour (a no-op build runs nothing,
+builds it and checks the incremental behaviour (a no-op build runs nothing,
 touching the library's header regenerates the deployment and recompiles its
 units, touching a source recompiles no generated unit whose text did not
-change), installs the app with its deployment, serves the installed
-deployment with the installed cleave-run and checks it answers a scenario
-exactly as the monolith does.
+change). With Ninja it also runs the -inspect target, installs the app with
+its deployment, serves the installed deployment with the installed
+cleave-run and checks it answers a scenario exactly as the monolith does.
 """
 
 import argparse
@@ -164,6 +164,9 @@ def check_generator(generator, prefix, work):
         raise Failure(f"{generator}: a second no-op build ran:\n"
                       + "\n".join(extra))
 
+    if generator != "Ninja":
+        return 0  # What follows does not depend on the generator.
+
     # <name>-inspect shows the deployment.
     shown = run(["cmake", "--build", folder, "--target",
                  "inventory-deployment-inspect"])
@@ -207,8 +210,9 @@ def main():
         os.rename(staged, prefix)
         for generator in opts.generators:
             calls = check_generator(generator, prefix, work)
-            print(f"cmake-app ({generator}): {calls} calls agree, "
-                  f"incremental builds as expected")
+            agree = f"{calls} calls agree, " if calls else ""
+            print(f"cmake-app ({generator}): {agree}incremental builds as "
+                  "expected")
     except Failure as e:
         print(f"cmake-app: {e}", file=sys.stderr)
         return 1
