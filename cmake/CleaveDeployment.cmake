@@ -106,6 +106,19 @@ function(cleave_add_deployment name)
   # object library that is never built.
   set(target "${ARG_TARGET}")
   if(ARG_SOURCES)
+    # A misspelt keyword after SOURCES reads as one more source.
+    foreach(src IN LISTS ARG_SOURCES)
+      get_filename_component(path "${src}" ABSOLUTE
+        BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+      get_source_file_property(generated "${path}" GENERATED)
+      if(NOT EXISTS "${path}" AND NOT generated)
+        message(FATAL_ERROR "cleave_add_deployment(${name}): no source "
+          "'${src}' (in ${CMAKE_CURRENT_SOURCE_DIR}); a misspelt keyword? "
+          "The keywords are TARGET, SOURCES, OUTPUT_DIR, OPTIONS, "
+          "LINK_LIBRARIES, SERVE_ARGS, INSTALL_DESTINATION, NO_INSTALL and "
+          "ALLOW_UNDEFINED")
+      endif()
+    endforeach()
     set(target "${name}-sources")
     add_library("${target}" OBJECT EXCLUDE_FROM_ALL ${ARG_SOURCES})
     target_link_libraries("${target}" PRIVATE Cleave::annotations
