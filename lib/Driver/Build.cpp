@@ -20,6 +20,7 @@
 #include "clang/Tooling/ArgumentsAdjusters.h"
 #include "clang/Tooling/Tooling.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CrashRecoveryContext.h"
@@ -285,11 +286,19 @@ size_t linkArgument(const std::vector<std::string> &Args, size_t I,
     Take(A.str());
     return 1;
   }
-  // A library named by its file.
+  // A library named by its file: libx.a, libx.so, libx.so.1.2.
   llvm::StringRef Name = llvm::sys::path::filename(A);
-  if (!A.starts_with("-") &&
-      (Name.ends_with(".a") || Name.ends_with(".so") ||
-       Name.contains(".so."))) {
+  auto IsSharedLibrary = [](llvm::StringRef N) {
+    size_t At = N.rfind(".so");
+    if (At == llvm::StringRef::npos || At == 0)
+      return false;
+    llvm::StringRef Version = N.drop_front(At + 3);
+    bool Numbers = llvm::all_of(
+        Version, [](char C) { return C == '.' || llvm::isDigit(C); });
+    return Numbers && !Version.ends_with(".") &&
+           (Version.empty() || Version.starts_with("."));
+  };
+  if (!A.starts_with("-") && (Name.ends_with(".a") || IsSharedLibrary(Name))) {
     Take(absoluteIn(Directory, A));
     return 1;
   }
